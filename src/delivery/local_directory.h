@@ -1,0 +1,53 @@
+// LocalDirectory: which domains are local, which users have a mailbox, and where aliases
+// point. Resolves a recipient at a local domain to mailboxes and remote addresses.
+#pragma once
+
+#include <expected>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace tern::delivery {
+
+struct LocalDirectoryOptions {
+    std::vector<std::string> domains;   // local domains, any case
+    std::vector<std::string> users;     // mailbox names, any case
+    std::string aliases_file;           // "name: target, target" per line; empty = none
+    std::string recipient_delimiter = "+";  // "user+tag" delivers to "user"; empty = off
+    // Extra mailbox owners (the account store of AUTH); may be empty.
+    std::function<bool(std::string_view user)> account_exists;
+};
+
+struct Resolution {
+    std::vector<std::string> mailboxes;  // lower-case local user names, no duplicates
+    std::vector<std::string> remote;     // "local@domain" addresses outside the local domains
+};
+
+enum class ResolveError {
+    kUnknownUser,  // 550 5.1.1
+    kAliasLoop,    // 550 5.4.6: expansion returned to a name already being expanded
+};
+
+class LocalDirectory {
+public:
+    // Reads the aliases file. A malformed line stops loading with "file:line: what is wrong".
+    static Result<LocalDirectory> load(LocalDirectoryOptions options);
+
+    bool is_local_domain(std::string_view domain) const;
+
+    // Resolves local part `local` (unquoted) at a local domain. Case-insensitive; the recipient
+    // delimiter and what follows it are dropped before lookup; "postmaster" always resolves
+    // (to the alias if one exists, else to the "postmaster" mailbox). Aliases expand
+    // recursively; targets may be local names, local addresses or remote addresses.
+    std::expected<Resolution, ResolveError> resolve(std::string_view local) const;
+
+private:
+    LocalDirectoryOptions options_;
+    std::map<std::string, std::vector<std::string>> aliases_;  // lower-case name -> targets
+};
+
+}  // namespace tern::delivery

@@ -1,0 +1,184 @@
+// ServerSession: the server side of one SMTP connection as a sans-I/O state machine. Bytes from
+// the client go in; actions (replies to send, checks to run, message data to store) come out.
+// Trusts nothing it receives. RFC 5321, 1870, 2920, 3030, 3207, 3461, 4954, 6152, 6531, 2034.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smtp/command.h"
+#include "smtp/data_decoder.h"
+#include "smtp/envelope.h"
+#include "smtp/replies.h"
+
+namespace tern::smtp {
+
+struct SessionLimits {
+    std::size_t max_command_line = 512;          // octets including CRLF (RFC 5321 4.5.3.1.4)
+    std::size_t max_text_line = 1000;            // octets including CRLF (RFC 5321 4.5.3.1.6)
+    std::uint64_t max_message_size = 52428800;   // octets; advertised with SIZE
+    std::size_t max_recipients = 1000;           // per transaction (RFC 5321 4.5.3.1.8)
+    std::size_t max_errors = 20;                 // error replies before the session is closed
+    std::size_t max_auth_line = 12288;           // octets of one AUTH line (RFC 4954 section 4)
+};
+
+struct SessionOptions {
+    std::string hostname;             // our name in the greeting and EHLO reply
+    SessionLimits limits;
+    bool eight_bit_mime = true;
+    bool smtputf8 = true;
+    bool dsn = true;
+    bool chunking = true;
+    bool starttls = false;            // STARTTLS may be offered on this connection
+    bool tls_active = false;          // the connection is already TLS (implicit TLS, RFC 8314)
+    std::vector<std::string> auth_mechanisms;  // SASL mechanisms; empty = no AUTH
+    bool auth_needs_tls = true;       // AUTH only once TLS is active (else 538 5.7.11)
+    bool auth_required = false;       // MAIL needs AUTH first (submission, RFC 6409)
+    bool tls_required = false;        // commands other than EHLO/STARTTLS/QUIT need TLS first
+};
+
+enum class ActionKind {
+    kSend,            // write `data` (rendered replies) to the client
+    kCheckSender,     // decide on pending_mail(); answer with sender_checked()
+    kCheckRecipient,  // decide on pending_recipient(); answer with recipient_checked()
+    kBeginMessage,    // a message starts; envelope() is final
+    kBodyData,        // `data` is the next part of the message
+    kCommitMessage,   // the message is complete: make it durable, answer message_committed()
+    kAbortMessage,    // throw away the message begun with kBeginMessage
+    kStartTls,        // flush output, do the TLS handshake, answer tls_started()
+    kAuthStep,        // SASL: `data` is the client's base64 response; answer auth_*()
+    kClose,           // flush output and close the connection
+};
+
+struct Action {
+    ActionKind kind;
+    std::string data;
+};
+
+class ServerSession {
+public:
+    explicit ServerSession(SessionOptions options);
+
+    // Emits the 220 greeting.
+    void start();
+
+    // Feeds bytes received from the client. They are processed at once unless the session is
+    // waiting for an answer, in which case they are kept until the answer comes.
+    void receive(std::string_view bytes);
+
+    // Answers to the actions that ask for one. Each resumes processing of buffered input.
+    void sender_checked(Reply reply);
+    void recipient_checked(Reply reply);
+    void message_committed(Reply reply);
+    void tls_started(bool ok);
+    void auth_challenge(std::string base64);                 // 334 and wait for a response
+    void auth_succeeded(std::string user);                   // 235
+    void auth_failed(Reply reply);                           // 535, 454, ...
+
+    // The peer went quiet too long: 421 4.4.2 and close.
+    void timeout();
+    // The daemon is stopping: 421 4.3.2 and close.
+    void shutdown();
+
+    // Takes the actions produced so far, oldest first.
+    std::vector<Action> take_actions();
+
+    bool closed() const { return state_ == State::kClosed; }
+    // True when the session would process more input now (it is not waiting for an answer).
+    bool wants_input() const { return wait_ == Wait::kNone && state_ != State::kClosed; }
+    // True while message bytes (DATA or a BDAT chunk) are being read, for the timeout choice.
+    bool reading_message() const { return state_ == State::kData || state_ == State::kBdatChunk; }
+    // Bytes received but not yet processed.
+    std::size_t buffered() const { return in_.size() - in_pos_; }
+
+    const Envelope& envelope() const { return envelope_; }
+    const MailCommand& pending_mail() const { return pending_mail_; }
+    const RcptCommand& pending_recipient() const { return pending_rcpt_; }
+    const std::string& helo_name() const { return helo_name_; }
+    const std::string& auth_mechanism() const { return auth_mechanism_; }
+    const std::string& authenticated_user() const { return auth_user_; }
+    bool tls_active() const { return tls_active_; }
+    bool esmtp() const { return esmtp_; }
+    // The WITH keyword of the Received header: SMTP, ESMTP[S][A] or UTF8SMTP[S][A] (RFC 3848, 6531).
+    std::string protocol() const;
+    // Octets of message received in the current transaction.
+    std::uint64_t message_size() const { return message_size_; }
+
+private:
+    enum class State {
+        kCommand,      // reading command lines
+        kSkipLine,     // discarding the rest of an over-long command line
+        kData,         // reading DATA through the decoder
+        kBdatChunk,    // reading the octets of one BDAT chunk
+        kAuthResponse, // reading one SASL response line
+        kClosed,
+    };
+    enum class Wait { kNone, kSender, kRecipient, kCommit, kTls, kAuth };
+
+    void process();
+    void handle_line(std::string_view line);
+    void handle_command(std::string_view line);
+    void handle_data_bytes();
+    void handle_bdat_bytes();
+    void finish_data();
+    void finish_bdat_chunk();
+    void handle_auth_line(std::string_view line);
+
+    void on_helo(const CommandLine& cmd, bool extended);
+    void on_mail(const CommandLine& cmd);
+    void on_rcpt(const CommandLine& cmd);
+    void on_data(const CommandLine& cmd);
+    void on_bdat(const CommandLine& cmd);
+    void on_starttls(const CommandLine& cmd);
+    void on_auth(const CommandLine& cmd);
+
+    void send(const Reply& reply);
+    void send_and_close(const Reply& reply);
+    void emit(ActionKind kind, std::string data = {});
+    void flush_body();
+    void reset_transaction();
+    Offered offered() const;
+    std::string ehlo_text() const;
+    bool auth_offered_now() const;
+
+    SessionOptions options_;
+    std::vector<Action> actions_;
+
+    // Input.
+    std::string in_;             // bytes received and not yet discarded
+    std::size_t in_pos_ = 0;     // first unprocessed byte of in_
+    State state_ = State::kCommand;
+    Wait wait_ = Wait::kNone;
+    std::size_t errors_ = 0;     // error replies sent in this session
+
+    // Session state, reset by STARTTLS.
+    std::string helo_name_;      // argument of the last EHLO/HELO; empty = none yet
+    bool esmtp_ = false;         // the last greeting was EHLO
+    bool tls_active_ = false;
+    std::string auth_user_;      // authenticated identity; empty = not authenticated
+    std::string auth_mechanism_; // mechanism of the SASL exchange under way
+
+    // Transaction state, reset by RSET, EHLO/HELO, and the end of each message.
+    bool in_transaction_ = false;    // MAIL accepted
+    std::size_t rcpt_attempts_ = 0;  // RCPT commands in this transaction
+    Envelope envelope_;
+    MailCommand pending_mail_;
+    RcptCommand pending_rcpt_;
+    bool message_begun_ = false;     // kBeginMessage emitted, not yet committed or aborted
+    bool bdat_used_ = false;         // a BDAT chunk was sent in this transaction
+    std::uint64_t message_size_ = 0;
+    std::string body_;               // decoded message bytes not yet handed out
+
+    // DATA state.
+    DataDecoder decoder_{{}};
+
+    // BDAT chunk state.
+    std::uint64_t chunk_left_ = 0;   // octets of the current chunk still to read
+    bool chunk_last_ = false;
+    bool chunk_discard_ = false;     // the chunk is read and dropped; chunk_error_ follows
+    Reply chunk_error_;
+};
+
+}  // namespace tern::smtp
