@@ -39,6 +39,9 @@ public:
 
     bool is_local_domain(std::string_view domain) const;
 
+    // The first local domain, lower-cased (for "<postmaster>" without a domain).
+    std::string default_domain() const;
+
     // Resolves local part `local` (unquoted) at a local domain. Case-insensitive; the recipient
     // delimiter and what follows it are dropped before lookup; "postmaster" always resolves
     // (to the alias if one exists, else to the "postmaster" mailbox). Aliases expand

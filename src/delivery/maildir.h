@@ -2,6 +2,7 @@
 // that the caller can make many files durable with one group sync between them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -40,7 +41,7 @@ public:
 
 private:
     std::string root_;
-    std::string hostname_;  // for unique names: <time>.<pid>_<counter>.<hostname>
+    std::string hostname_;  // for unique names: <sec>.M<usec>P<pid>Q<counter>.<hostname>
 };
 
 }  // namespace tern::delivery

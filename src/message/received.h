@@ -23,7 +23,7 @@ struct ReceivedInfo {
 // each line ending in CRLF. Values are sanitised: CR, LF and other controls never reach the output.
 std::string received_header(const ReceivedInfo& info);
 
-// An RFC 5322 date-time in UTC: "Tue, 25 Nov 2026 10:00:00 +0000".
+// An RFC 5322 date-time in UTC: "Wed, 25 Nov 2026 10:00:00 +0000".
 std::string rfc5322_date(std::chrono::system_clock::time_point when);
 
 }  // namespace tern::message

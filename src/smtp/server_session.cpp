@@ -16,6 +16,8 @@ constexpr std::size_t kBodyFlushSize = 64 * 1024;
 constexpr std::size_t kCompactThreshold = 64 * 1024;
 
 bool same_recipient(const ForwardPath& a, const ForwardPath& b) {
+    // "<Postmaster>" is a literal of the grammar and so matches in any case (RFC 5321 4.1.1.3).
+    if (a.bare_postmaster || b.bare_postmaster) return a.bare_postmaster == b.bare_postmaster;
     return a.mailbox.local == b.mailbox.local && a.mailbox.domain_lower() == b.mailbox.domain_lower();
 }
 
@@ -240,6 +242,7 @@ void ServerSession::handle_command(std::string_view line) {
             send(reply(ReplyName::kOk));
             return;
         case Verb::kQuit:
+            reset_transaction();  // a message begun by BDAT chunks is aborted, not left open
             send_and_close(reply(ReplyName::kClosing));
             return;
         case Verb::kVrfy:

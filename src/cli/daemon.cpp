@@ -1,0 +1,174 @@
+// serve(): start-up order (config -> logs -> directory -> spool recovery -> queue -> listeners),
+// signal handling, and the shutdown sequence with its grace period.
+#include "cli/daemon.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fmt/format.h>
+#include <iostream>
+
+#include "admin/control_server.h"
+#include "delivery/local_directory.h"
+#include "delivery/local_transport.h"
+#include "delivery/maildir.h"
+#include "net/connection_limits.h"
+#include "net/event_loops.h"
+#include "queue/queue_manager.h"
+#include "server/recipient_policy.h"
+#include "server/smtp_server.h"
+#include "spool/spool.h"
+
+namespace tern::cli {
+namespace asio = boost::asio;
+
+namespace {
+
+// Until a relay transport exists, mail for other domains cannot leave this host.
+class NoRouteTransport : public queue::Transport {
+public:
+    asio::awaitable<std::vector<queue::RecipientResult>> deliver(queue::DeliveryJob job) override {
+        std::vector<queue::RecipientResult> out;
+        for (auto i : job.recipients)
+            out.push_back({i, queue::Outcome::kFailed, "554 5.4.4 No route to this domain (relaying is not configured)",
+                           "", ""});
+        co_return out;
+    }
+};
+
+// Each open connection needs a descriptor; raise the soft limit as far as allowed.
+void raise_file_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+}  // namespace
+
+int serve(const config::Config& config) {
+    raise_file_limit();
+    std::signal(SIGPIPE, SIG_IGN);
+    std::error_code fs_error;
+    std::filesystem::create_directories(config.data_dir, fs_error);
+    if (fs_error) {
+        std::cerr << "tern: cannot create data directory " << config.data_dir << ": " << fs_error.message() << "\n";
+        return 1;
+    }
+    log::Logger log(config.log_format, config.log_level, config.log_file);
+
+    delivery::LocalDirectoryOptions dir_options;
+    dir_options.domains = config.local_domains;
+    dir_options.users = config.local_users;
+    dir_options.aliases_file = config.aliases_file;
+    dir_options.recipient_delimiter = config.recipient_delimiter;
+    auto directory = delivery::LocalDirectory::load(dir_options);
+    if (!directory) {
+        std::cerr << "tern: " << directory.error().message << "\n";
+        return 1;
+    }
+
+    auto spool = spool::Spool::open(config.data_dir + "/spool", config.group_commit_max);
+    if (!spool) {
+        std::cerr << "tern: " << spool.error().message << "\n";
+        return 1;
+    }
+    std::vector<spool::Message> recovered;
+    auto report = (*spool)->recover(recovered);
+    if (!report) {
+        std::cerr << "tern: spool recovery failed: " << report.error().message << "\n";
+        return 1;
+    }
+    log.info("recovery", {{"resumed", report->resumed}, {"removed", report->removed}, {"finished", report->finished}});
+
+    net::EventLoops loops(config.workers);
+    delivery::Maildir maildir(config.data_dir + "/mail", config.hostname);
+    delivery::LocalTransport local(**spool, maildir);
+    NoRouteTransport no_route;
+    auto router = [&](const spool::Recipient& r) {
+        auto at = r.address.rfind('@');
+        std::string domain = lower(at == std::string::npos ? "" : r.address.substr(at + 1));
+        if (directory->is_local_domain(domain)) return queue::Route{"local", &local, config.local_max_deliveries};
+        return queue::Route{"smtp:" + domain, &no_route, 1};
+    };
+    queue::QueueOptions qopts;
+    qopts.hostname = config.hostname;
+    qopts.retry = queue::RetryPolicy{config.retry_schedule, config.max_lifetime, config.delay_warning};
+    qopts.bounce_size_limit = config.bounce_size_limit;
+    qopts.max_deliveries = config.max_deliveries;
+    queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
+
+    server::RecipientPolicy policy(*directory);
+    net::ConnectionLimits limits(config.max_connections, config.max_connections_per_client);
+    server::ServerContext context{config, log, **spool, queue, policy, limits, {}, {}};
+    server::SmtpServer smtp(context, loops);
+    if (auto r = smtp.listen(config.smtp_listen); !r) {
+        std::cerr << "tern: " << r.error().message << "\n";
+        return 1;
+    }
+    admin::ControlServer control(queue, log);
+    if (auto r = control.listen(config.data_dir + "/control.sock"); !r) {
+        std::cerr << "tern: " << r.error().message << "\n";
+        return 1;
+    }
+
+    asio::signal_set signals(loops.loop(0), SIGTERM, SIGINT);
+    auto shutdown = [&]() -> asio::awaitable<void> {
+        auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        log.info("shutdown", {{"signal", sig}, {"sessions", context.sessions.size()}});
+        smtp.stop_accepting();
+        control.stop();
+        asio::steady_timer timer(loops.loop(0));
+        auto wait_for_sessions = [&](std::chrono::milliseconds limit) -> asio::awaitable<void> {
+            auto until = std::chrono::steady_clock::now() + limit;
+            while (context.sessions.size() > 0 && std::chrono::steady_clock::now() < until) {
+                timer.expires_after(std::chrono::milliseconds(20));
+                co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            }
+        };
+        co_await wait_for_sessions(std::chrono::duration_cast<std::chrono::milliseconds>(config.shutdown_grace));
+        if (context.sessions.size() > 0) {
+            log.info("shutdown_sessions", {{"closing", context.sessions.size()}});
+            context.sessions.stop_all();
+            co_await wait_for_sessions(std::chrono::seconds(10));
+        }
+        queue.stop([&] {
+            log.info("stopped", {});
+            loops.release_work();
+        });
+    };
+    asio::co_spawn(loops.loop(0), shutdown(), asio::detached);
+
+    queue.start(std::move(recovered));
+    smtp.start();
+    control.start();
+    std::string listen_list;
+    for (const auto& l : config.smtp_listen) listen_list += (listen_list.empty() ? "" : ", ") + l;
+    std::string domains;
+    for (const auto& d : config.local_domains) domains += (domains.empty() ? "" : ", ") + d;
+    std::cerr << fmt::format(
+        "tern: serving SMTP on {} as {}\n"
+        "tern: mail for {} is delivered to {}/mail/<user>/Maildir (postmaster always exists)\n"
+        "tern: spool in {}/spool; queue commands via {}/control.sock\n",
+        listen_list, config.hostname, domains, config.data_dir, config.data_dir, config.data_dir);
+    log.info("started", {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});
+    loops.run();
+    return 0;
+}
+
+}  // namespace tern::cli

@@ -1,0 +1,90 @@
+// The `tern` command: serve, check-config, config-reference and queue subcommands.
+// Argument parsing only; each subcommand's work lives in its component.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/daemon.h"
+#include "cli/queue_command.h"
+#include "config/config.h"
+
+namespace {
+
+tern::Result<tern::config::Config> load(const std::string& path) {
+    if (path.empty()) return tern::config::defaults();
+    return tern::config::load_file(path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Tern mail transfer agent"};
+    app.require_subcommand(1);
+
+    std::string config_path;
+    auto* serve = app.add_subcommand("serve", "Run the mail server");
+    serve->add_option("-c,--config", config_path, "Configuration file (TOML); embedded defaults without it");
+
+    std::string check_path;
+    auto* check = app.add_subcommand("check-config", "Validate a configuration file without starting");
+    check->add_option("file", check_path, "Configuration file")->required();
+
+    app.add_subcommand("config-reference", "Print every configuration key as Markdown");
+
+    tern::cli::QueueCommand queue_cmd;
+    auto* queue = app.add_subcommand("queue", "Inspect and manage the queue of the running daemon");
+    queue->require_subcommand(1);
+    queue->add_option("-c,--config", config_path, "Configuration file, to find the data directory");
+    queue->add_flag("--json", queue_cmd.json, "Print the reply as JSON");
+    queue->fallthrough();
+    for (auto [name, help] : {std::pair{"list", "List queued messages"},
+                              std::pair{"show", "Show one message and its recipients"},
+                              std::pair{"retry", "Retry deferred recipients now"},
+                              std::pair{"hold", "Hold a message (no delivery until released)"},
+                              std::pair{"release", "Release a held message"},
+                              std::pair{"delete", "Delete a message without notice"},
+                              std::pair{"bounce", "Return a message to its sender with a failure notice"}}) {
+        auto* sub = queue->add_subcommand(name, help);
+        sub->fallthrough();
+        std::string action = name;
+        if (action != "list") {
+            auto* id = sub->add_option("id", queue_cmd.id, "Queue id");
+            if (action == "retry" || action == "release") {
+                sub->add_flag("--all", queue_cmd.all, "Every message");
+            } else {
+                id->required();
+            }
+        }
+        sub->callback([&queue_cmd, action] { queue_cmd.action = action; });
+    }
+
+    CLI11_PARSE(app, argc, argv);
+
+    if (app.got_subcommand("check-config")) {
+        auto config = tern::config::load_file(check_path);
+        if (!config) {
+            std::cerr << config.error().message << "\n";
+            return 1;
+        }
+        std::cout << check_path << ": ok\n";
+        return 0;
+    }
+    if (app.got_subcommand("config-reference")) {
+        std::cout << tern::config::reference_markdown();
+        return 0;
+    }
+    auto config = load(config_path);
+    if (!config) {
+        std::cerr << "tern: " << config.error().message << "\n";
+        return 1;
+    }
+    if (app.got_subcommand("serve")) return tern::cli::serve(*config);
+    if (app.got_subcommand("queue")) {
+        if ((queue_cmd.action == "retry" || queue_cmd.action == "release") && queue_cmd.id.empty() && !queue_cmd.all) {
+            std::cerr << "tern queue " << queue_cmd.action << ": give a queue id or --all\n";
+            return 1;
+        }
+        queue_cmd.socket_path = config->data_dir + "/control.sock";
+        return tern::cli::run_queue_command(queue_cmd);
+    }
+    return 0;
+}

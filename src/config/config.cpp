@@ -1,0 +1,402 @@
+// The configuration schema (each key once: section, name, type, default, doc, where it goes)
+// and the TOML loader that checks a file against it with line-numbered errors.
+#include "config/config.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <functional>
+#include <optional>
+#include <toml++/toml.h>
+
+namespace tern::config {
+namespace {
+
+enum class Kind { kString, kStringList, kBool, kCount, kSize, kDuration, kDurationList, kEnum, kListenList };
+
+// A value read from TOML, in the field its kind uses.
+struct Value {
+    std::string text;
+    std::vector<std::string> list;
+    std::uint64_t number = 0;
+    bool flag = false;
+    Seconds duration{0};
+    std::vector<Seconds> durations;
+};
+
+struct Key {
+    std::string_view section;
+    std::string_view name;
+    Kind kind;
+    std::string_view default_toml;  // the default as a TOML value
+    std::string_view doc;
+    std::function<void(Config&, const Value&)> apply;
+    std::uint64_t min = 0;
+    std::uint64_t max = UINT64_MAX;
+    std::vector<std::string_view> choices = {};  // for kEnum
+};
+
+const std::vector<Key>& schema() {
+    static const std::vector<Key> keys = {
+        // [server]
+        {"server", "hostname", Kind::kString, R"("")",
+         "Name used in the greeting, EHLO reply and Received headers; empty means the system host name.",
+         [](Config& c, const Value& v) { c.hostname = v.text; }},
+        {"server", "data_dir", Kind::kString, R"("./var")",
+         "Directory holding the spool, the mailboxes and the control socket.",
+         [](Config& c, const Value& v) { c.data_dir = v.text; }},
+        {"server", "workers", Kind::kCount, "0",
+         "Number of event loops (threads serving connections); 0 means one per CPU core.",
+         [](Config& c, const Value& v) { c.workers = static_cast<unsigned>(v.number); }, 0, 256},
+        {"server", "shutdown_grace", Kind::kDuration, R"("10s")",
+         "After SIGTERM, how long open sessions may go on before they are answered 421 4.3.2.",
+         [](Config& c, const Value& v) { c.shutdown_grace = v.duration; }, 0, 3600},
+        // [log]
+        {"log", "format", Kind::kEnum, R"("text")", "Log line format: text or json (one JSON object per line).",
+         [](Config& c, const Value& v) { c.log_format = v.text == "json" ? log::Format::kJson : log::Format::kText; },
+         0, 0, {"text", "json"}},
+        {"log", "level", Kind::kEnum, R"("info")", "Lowest level logged: debug, info, warn or error.",
+         [](Config& c, const Value& v) {
+             c.log_level = v.text == "debug"  ? log::Level::kDebug
+                           : v.text == "warn" ? log::Level::kWarn
+                           : v.text == "error" ? log::Level::kError
+                                               : log::Level::kInfo;
+         },
+         0, 0, {"debug", "info", "warn", "error"}},
+        {"log", "file", Kind::kString, R"("")", "Append log lines to this file; empty means standard error.",
+         [](Config& c, const Value& v) { c.log_file = v.text; }},
+        // [smtp]
+        {"smtp", "listen", Kind::kListenList, R"(["127.0.0.1:2525"])",
+         "Addresses of the SMTP (MX) listener, as host:port or [ipv6]:port. Production: 0.0.0.0:25.",
+         [](Config& c, const Value& v) { c.smtp_listen = v.list; }},
+        // [limits]
+        {"limits", "command_line", Kind::kCount, "512",
+         "Longest command line in octets, CRLF included (RFC 5321 4.5.3.1.4); longer gets 500 5.5.6.",
+         [](Config& c, const Value& v) { c.limits.max_command_line = v.number; }, 512, 1048576},
+        {"limits", "text_line", Kind::kCount, "1000",
+         "Longest message line in octets, CRLF included (RFC 5321 4.5.3.1.6); longer gets 500 5.5.6 at end of data.",
+         [](Config& c, const Value& v) { c.limits.max_text_line = v.number; }, 80, 1ull << 30},
+        {"limits", "message_size", Kind::kSize, "52428800",
+         "Largest message in octets, advertised with SIZE; larger gets 552 5.3.4 at MAIL or at end of data.",
+         [](Config& c, const Value& v) { c.limits.max_message_size = v.number; }, 1024, 1ull << 40},
+        {"limits", "recipients", Kind::kCount, "1000",
+         "Recipients accepted per message; the next RCPT gets 452 4.5.3.",
+         [](Config& c, const Value& v) { c.limits.max_recipients = v.number; }, 1, 1000000},
+        {"limits", "errors", Kind::kCount, "20",
+         "Error replies in one session before it is closed with 421 4.7.0.",
+         [](Config& c, const Value& v) { c.limits.max_errors = v.number; }, 1, 1000000},
+        {"limits", "auth_line", Kind::kCount, "12288",
+         "Longest AUTH command or SASL response line in octets (RFC 4954 section 4).",
+         [](Config& c, const Value& v) { c.limits.max_auth_line = v.number; }, 512, 1048576},
+        {"limits", "connections", Kind::kCount, "5000",
+         "Open SMTP connections on all listeners together; the next is answered 421 4.7.0 and closed.",
+         [](Config& c, const Value& v) { c.max_connections = v.number; }, 1, 1000000},
+        {"limits", "connections_per_client", Kind::kCount, "50",
+         "Open connections from one client IP address; the next is answered 421 4.7.0 and closed.",
+         [](Config& c, const Value& v) { c.max_connections_per_client = v.number; }, 1, 1000000},
+        {"limits", "command_timeout", Kind::kDuration, R"("5m")",
+         "Time to wait for the next command (RFC 5321 4.5.3.2.7); then 421 4.4.2 and close.",
+         [](Config& c, const Value& v) { c.command_timeout = v.duration; }, 1, 86400},
+        {"limits", "data_timeout", Kind::kDuration, R"("3m")",
+         "Time to wait for the next block of message data; then 421 4.4.2 and close.",
+         [](Config& c, const Value& v) { c.data_timeout = v.duration; }, 1, 86400},
+        // [local]
+        {"local", "domains", Kind::kStringList, R"(["localhost"])",
+         "Domains whose mail is delivered to local mailboxes.",
+         [](Config& c, const Value& v) { c.local_domains = v.list; }},
+        {"local", "users", Kind::kStringList, "[]",
+         "Names with a local mailbox (besides postmaster, which always exists).",
+         [](Config& c, const Value& v) { c.local_users = v.list; }},
+        {"local", "aliases", Kind::kString, R"("")",
+         "Aliases file, lines of `name: target, target`; empty means none.",
+         [](Config& c, const Value& v) { c.aliases_file = v.text; }},
+        {"local", "recipient_delimiter", Kind::kString, R"("+")",
+         "user+tag@domain is delivered to user; empty turns this off.",
+         [](Config& c, const Value& v) { c.recipient_delimiter = v.text; }, 0, 1},
+        // [queue]
+        {"queue", "retry_schedule", Kind::kDurationList, R"(["1m", "5m", "15m", "30m", "1h"])",
+         "Delay before each retry after a temporary failure; the last one repeats until max_lifetime.",
+         [](Config& c, const Value& v) { c.retry_schedule = v.durations; }},
+        {"queue", "max_lifetime", Kind::kDuration, R"("5d")",
+         "A message not delivered after this long is returned to its sender with a failure notice.",
+         [](Config& c, const Value& v) { c.max_lifetime = v.duration; }, 1, 365 * 86400},
+        {"queue", "delay_warning", Kind::kDuration, R"("4h")",
+         "Send a delay notice once a message has waited this long; \"0\" turns delay notices off.",
+         [](Config& c, const Value& v) { c.delay_warning = v.duration; }, 0, 365 * 86400},
+        {"queue", "bounce_size_limit", Kind::kSize, "51200",
+         "Notices include the original message in full (RET=FULL) up to this size, else its headers only.",
+         [](Config& c, const Value& v) { c.bounce_size_limit = v.number; }, 0, 1ull << 30},
+        {"queue", "max_deliveries", Kind::kCount, "500",
+         "Deliveries in progress at once, all transports together.",
+         [](Config& c, const Value& v) { c.max_deliveries = v.number; }, 1, 100000},
+        {"queue", "local_max_deliveries", Kind::kCount, "64",
+         "Local Maildir deliveries in progress at once.",
+         [](Config& c, const Value& v) { c.local_max_deliveries = v.number; }, 1, 100000},
+        // [spool]
+        {"spool", "group_commit_max", Kind::kCount, "512",
+         "Most messages made durable by one group sync.",
+         [](Config& c, const Value& v) { c.group_commit_max = v.number; }, 1, 100000},
+        {"spool", "min_free", Kind::kSize, R"("16M")",
+         "Free space the spool's filesystem must keep; below it MAIL is answered 452 4.3.1.",
+         [](Config& c, const Value& v) { c.spool_min_free = v.number; }, 0, 1ull << 50},
+    };
+    return keys;
+}
+
+std::string_view kind_name(Kind kind) {
+    switch (kind) {
+        case Kind::kString: return "string";
+        case Kind::kStringList: return "list of strings";
+        case Kind::kBool: return "boolean";
+        case Kind::kCount: return "integer";
+        case Kind::kSize: return "size";
+        case Kind::kDuration: return "duration";
+        case Kind::kDurationList: return "list of durations";
+        case Kind::kEnum: return "string";
+        case Kind::kListenList: return "list of host:port";
+    }
+    return "";
+}
+
+// "30s", "5m", "1h", "2d", "0", or an integer number of seconds.
+std::optional<Seconds> parse_duration(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    std::uint64_t n = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || ptr == s.data()) return std::nullopt;
+    std::string_view unit(ptr, s.data() + s.size() - ptr);
+    std::uint64_t scale = 0;
+    if (unit.empty() || unit == "s") scale = 1;
+    if (unit == "m") scale = 60;
+    if (unit == "h") scale = 3600;
+    if (unit == "d") scale = 86400;
+    if (scale == 0 || n > UINT64_MAX / scale / 1000) return std::nullopt;
+    return Seconds(static_cast<Seconds::rep>(n * scale));
+}
+
+// An integer, or "10K", "50M", "1G" (powers of 1024).
+std::optional<std::uint64_t> parse_size(std::string_view s) {
+    std::uint64_t n = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || ptr == s.data()) return std::nullopt;
+    std::string_view unit(ptr, s.data() + s.size() - ptr);
+    std::uint64_t scale = 0;
+    if (unit.empty()) scale = 1;
+    if (unit == "K" || unit == "k") scale = 1024;
+    if (unit == "M" || unit == "m") scale = 1024 * 1024;
+    if (unit == "G" || unit == "g") scale = 1024ull * 1024 * 1024;
+    if (scale == 0 || n > UINT64_MAX / scale) return std::nullopt;
+    return n * scale;
+}
+
+bool valid_listen(std::string_view s) {
+    std::string_view host, port;
+    if (!s.empty() && s.front() == '[') {
+        auto close = s.find("]:");
+        if (close == std::string_view::npos) return false;
+        host = s.substr(1, close - 1);
+        port = s.substr(close + 2);
+    } else {
+        auto colon = s.rfind(':');
+        if (colon == std::string_view::npos || s.find(':') != colon) return false;
+        host = s.substr(0, colon);
+        port = s.substr(colon + 1);
+    }
+    unsigned p = 0;
+    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+    return !host.empty() && ec == std::errc() && ptr == port.data() + port.size() && p > 0 && p < 65536;
+}
+
+std::string where(const std::string& name, const toml::source_region& src) {
+    return fmt::format("{}:{}:{}", name, src.begin.line, src.begin.column);
+}
+
+// Converts a TOML node to the key's kind, or returns the message saying what is wrong.
+std::expected<Value, std::string> convert(const Key& key, const toml::node& node) {
+    Value v;
+    auto want = [&](std::string_view what) {
+        return std::unexpected(fmt::format("{}.{}: expected {}", key.section, key.name, what));
+    };
+    auto as_duration = [&](const toml::node& n) -> std::optional<Seconds> {
+        if (auto i = n.value<std::int64_t>(); i && n.is_integer()) {
+            if (*i < 0) return std::nullopt;
+            return Seconds(*i);
+        }
+        if (auto s = n.value<std::string>(); s && n.is_string()) return parse_duration(*s);
+        return std::nullopt;
+    };
+    switch (key.kind) {
+        case Kind::kString:
+        case Kind::kEnum: {
+            if (!node.is_string()) return want("a string");
+            v.text = *node.value<std::string>();
+            if (key.kind == Kind::kEnum) {
+                bool ok = false;
+                std::string options;
+                for (auto c : key.choices) {
+                    ok = ok || c == v.text;
+                    options += options.empty() ? "" : ", ";
+                    options += c;
+                }
+                if (!ok) return want("one of " + options);
+            } else if (key.max != UINT64_MAX && v.text.size() > key.max) {
+                return want(fmt::format("at most {} characters", key.max));
+            }
+            return v;
+        }
+        case Kind::kBool:
+            if (!node.is_boolean()) return want("true or false");
+            v.flag = *node.value<bool>();
+            return v;
+        case Kind::kCount:
+        case Kind::kSize: {
+            std::optional<std::uint64_t> n;
+            if (node.is_integer()) {
+                auto i = *node.value<std::int64_t>();
+                if (i >= 0) n = static_cast<std::uint64_t>(i);
+            } else if (node.is_string() && key.kind == Kind::kSize) {
+                n = parse_size(*node.value<std::string>());
+            }
+            if (!n) return want(key.kind == Kind::kSize ? "a size such as 1048576 or \"50M\"" : "a non-negative integer");
+            if (*n < key.min || *n > key.max)
+                return want(fmt::format("a value from {} to {}", key.min, key.max));
+            v.number = *n;
+            return v;
+        }
+        case Kind::kDuration: {
+            auto d = as_duration(node);
+            if (!d) return want("a duration such as 30, \"30s\", \"5m\", \"1h\" or \"2d\"");
+            auto secs = static_cast<std::uint64_t>(d->count());
+            if (secs < key.min || secs > key.max)
+                return want(fmt::format("a duration from {}s to {}s", key.min, key.max));
+            v.duration = *d;
+            return v;
+        }
+        case Kind::kStringList:
+        case Kind::kListenList:
+        case Kind::kDurationList: {
+            const auto* arr = node.as_array();
+            if (!arr) return want("a list");
+            for (const auto& item : *arr) {
+                if (key.kind == Kind::kDurationList) {
+                    auto d = as_duration(item);
+                    if (!d || d->count() == 0) return want("a list of durations such as [\"1m\", \"1h\"]");
+                    v.durations.push_back(*d);
+                    continue;
+                }
+                if (!item.is_string()) return want("a list of strings");
+                std::string s = *item.value<std::string>();
+                if (key.kind == Kind::kListenList && !valid_listen(s))
+                    return want("host:port addresses such as \"127.0.0.1:25\" or \"[::1]:25\", not \"" + s + "\"");
+                if (s.empty()) return want("non-empty strings");
+                v.list.push_back(std::move(s));
+            }
+            if (key.kind == Kind::kDurationList && v.durations.empty()) return want("at least one duration");
+            return v;
+        }
+    }
+    return want("a value");
+}
+
+std::string system_hostname() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+    return buf;
+}
+
+// Applies every key in `table` onto `config`; `name` locates errors.
+Result<void> apply_table(Config& config, const toml::table& root, const std::string& name) {
+    for (const auto& [section_key, section_node] : root) {
+        std::string section(section_key.str());
+        const auto* table = section_node.as_table();
+        bool known_section = false;
+        for (const auto& k : schema()) known_section = known_section || k.section == section;
+        if (!known_section)
+            return fail(ErrorCode::kInvalid,
+                        fmt::format("{}: unknown section [{}]", where(name, section_node.source()), section));
+        if (!table)
+            return fail(ErrorCode::kInvalid,
+                        fmt::format("{}: [{}] must be a table", where(name, section_node.source()), section));
+        for (const auto& [key_name, node] : *table) {
+            const Key* key = nullptr;
+            for (const auto& k : schema())
+                if (k.section == section && k.name == key_name.str()) key = &k;
+            if (!key)
+                return fail(ErrorCode::kInvalid, fmt::format("{}: unknown key {}.{}",
+                                                             where(name, node.source()), section,
+                                                             key_name.str()));
+            auto value = convert(*key, node);
+            if (!value)
+                return fail(ErrorCode::kInvalid,
+                            fmt::format("{}: {}", where(name, node.source()), value.error()));
+            key->apply(config, *value);
+        }
+    }
+    return {};
+}
+
+Result<Config> finish(Config config) {
+    if (config.hostname.empty()) config.hostname = system_hostname();
+    if (config.smtp_listen.empty()) return fail(ErrorCode::kInvalid, "smtp.listen: at least one address is needed");
+    return config;
+}
+
+}  // namespace
+
+Config defaults() {
+    Config config;
+    for (const auto& key : schema()) {
+        auto doc = toml::parse(fmt::format("v = {}", key.default_toml));
+        auto value = convert(key, *doc.get("v"));
+        key.apply(config, *value);  // defaults are checked by a unit test
+    }
+    return *finish(std::move(config));
+}
+
+Result<Config> load_string(std::string_view text, const std::string& name) {
+    Config config = defaults();
+    config.hostname.clear();  // finish() fills it unless the file names one
+    toml::table root;
+    try {
+        root = toml::parse(text, name);
+    } catch (const toml::parse_error& e) {
+        return fail(ErrorCode::kInvalid,
+                    fmt::format("{}: {}", where(name, e.source()), e.description()));
+    }
+    if (auto applied = apply_table(config, root, name); !applied) return std::unexpected(applied.error());
+    return finish(std::move(config));
+}
+
+Result<Config> load_file(const std::string& path) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return std::unexpected(Error::from_errno(errno, path));
+    std::string text;
+    char buf[8192];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    bool failed = std::ferror(f);
+    std::fclose(f);
+    if (failed) return fail(ErrorCode::kIo, path + ": read error");
+    return load_string(text, path);
+}
+
+std::string reference_markdown() {
+    std::string out;
+    std::string_view section;
+    for (const auto& key : schema()) {
+        if (key.section != section) {
+            section = key.section;
+            out += fmt::format("\n## [{}]\n\n| key | type | default | meaning |\n|---|---|---|---|\n", section);
+        }
+        std::string range;
+        if ((key.kind == Kind::kCount || key.kind == Kind::kSize || key.kind == Kind::kDuration) &&
+            (key.min != 0 || key.max != UINT64_MAX))
+            range = fmt::format(" Range {}..{}{}.", key.min, key.max, key.kind == Kind::kDuration ? "s" : "");
+        out += fmt::format("| `{}` | {} | `{}` | {}{} |\n", key.name, kind_name(key.kind), key.default_toml,
+                           key.doc, range);
+    }
+    return out;
+}
+
+}  // namespace tern::config

@@ -1,0 +1,118 @@
+// LocalTransport: Maildir delivery in two group-synced steps (file data, then the new/ entry),
+// so many deliveries share each sync. Errors map to 4xx (retry) or 5xx (return to sender).
+#include "delivery/local_transport.h"
+
+#include <fcntl.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <map>
+
+#include "spool/async_sync.h"
+
+namespace tern::delivery {
+namespace asio = boost::asio;
+
+std::string mailbox_of(std::string_view address) {
+    auto at = address.rfind('@');
+    std::string local(address.substr(0, at));
+    if (local.size() >= 2 && local.front() == '"' && local.back() == '"') {
+        std::string unquoted;
+        for (std::size_t i = 1; i + 1 < local.size(); ++i) {
+            if (local[i] == '\\' && i + 2 < local.size()) ++i;
+            unquoted += local[i];
+        }
+        local = std::move(unquoted);
+    }
+    for (auto& c : local)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return local;
+}
+
+namespace {
+
+queue::RecipientResult failure_for(std::size_t index, const Error& e) {
+    queue::RecipientResult r{index, queue::Outcome::kDeferred, "", "local", ""};
+    if (e.code == ErrorCode::kNoSpace) {
+        r.reply = "452 4.2.2 Mailbox full or disk full: " + e.message;
+    } else if (e.code == ErrorCode::kInvalid) {
+        r.outcome = queue::Outcome::kFailed;
+        r.reply = "550 5.1.1 Bad mailbox name: " + e.message;
+    } else {
+        r.reply = "451 4.3.0 Local delivery failed: " + e.message;
+    }
+    return r;
+}
+
+}  // namespace
+
+asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(queue::DeliveryJob job) {
+    const spool::Message& m = *job.message;
+    std::vector<queue::RecipientResult> results;
+    auto source = spool_.open_message(m.id);
+    if (!source) {
+        for (auto i : job.recipients) results.push_back(failure_for(i, source.error()));
+        co_return results;
+    }
+    std::string return_path = "Return-Path: <" + m.sender + ">\r\n";
+    struct Written {
+        std::size_t index;
+        MaildirFile file;
+    };
+    std::vector<Written> written;
+    std::vector<spool::SyncItem> data_items;
+    for (auto i : job.recipients) {
+        const auto& rcpt = m.recipients[i];
+        std::string prefix = return_path + "Delivered-To: " + rcpt.address + "\r\n";
+        auto file = maildir_.write(mailbox_of(rcpt.address), prefix, source->get(), m.body_offset, m.body_length);
+        if (!file) {
+            results.push_back(failure_for(i, file.error()));
+            continue;
+        }
+        data_items.push_back(spool::SyncItem{file->fd, -1});
+        written.push_back(Written{i, std::move(*file)});
+    }
+    if (written.empty()) co_return results;
+
+    auto [ec] = co_await spool::async_group_sync(spool_.group_sync(), std::move(data_items),
+                                                 asio::as_tuple(asio::use_awaitable));
+    std::map<std::string, UniqueFd> dirs;
+    std::vector<Written*> published;
+    for (auto& w : written) {
+        if (ec) {
+            maildir_.discard(w.file);
+            results.push_back(failure_for(w.index, Error::from_errno(ec.value(), "sync mailbox")));
+            continue;
+        }
+        if (auto p = maildir_.publish(w.file); !p) {
+            maildir_.discard(w.file);
+            results.push_back(failure_for(w.index, p.error()));
+            continue;
+        }
+        if (!dirs.count(w.file.new_dir)) {
+            int fd = ::open(w.file.new_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            dirs.emplace(w.file.new_dir, UniqueFd(fd));
+        }
+        published.push_back(&w);
+    }
+    if (published.empty()) co_return results;
+
+    std::vector<spool::SyncItem> dir_items;
+    for (auto& [path, fd] : dirs)
+        if (fd.valid()) dir_items.push_back(spool::SyncItem{-1, fd.get()});
+    auto [dir_ec] = co_await spool::async_group_sync(spool_.group_sync(), std::move(dir_items),
+                                                     asio::as_tuple(asio::use_awaitable));
+    for (auto* w : published) {
+        if (dir_ec) {
+            // The file may or may not have reached new/: retrying risks a duplicate, never a loss.
+            results.push_back(failure_for(w->index, Error::from_errno(dir_ec.value(), "sync mailbox directory")));
+            continue;
+        }
+        results.push_back(queue::RecipientResult{
+            w->index, queue::Outcome::kDelivered, "250 2.0.0 Delivered to maildir", "local",
+            w->file.new_path});
+    }
+    co_return results;
+}
+
+}  // namespace tern::delivery

@@ -1,0 +1,237 @@
+// Maildir delivery (https://cr.yp.to/proto/maildir.html): a unique file in tmp/, moved to new/.
+// User names are checked again here so that none can lead outside the root directory.
+#include "delivery/maildir.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <ctime>
+#include <vector>
+
+namespace tern::delivery {
+namespace {
+
+// A file name is unique only if no two deliveries of this process share a counter value, across
+// every Maildir object; hence one counter per process rather than one per object.
+std::atomic<std::uint64_t> delivery_counter{0};
+
+// Attempts at a fresh name when one already exists in tmp/ (a clock step back, a reused pid).
+constexpr int kMaxNameAttempts = 8;
+
+// Size of one read in the copy loop used when the kernel cannot copy between the files.
+constexpr std::size_t kCopyBufferSize = 64 * 1024;
+
+bool valid_user(std::string_view user) {
+    if (user.empty() || user == "." || user == "..") return false;
+    for (unsigned char c : user) {
+        if (c == '/' || c < 0x20 || c == 0x7f) return false;
+    }
+    return true;
+}
+
+// The Maildir specification asks for '/' and ':' in the host name to be written as octal
+// escapes, since '/' separates paths and ':' starts the info part of a file name.
+std::string escape_hostname(std::string_view hostname) {
+    std::string out;
+    for (char c : hostname) {
+        if (c == '/') {
+            out += "\\057";
+        } else if (c == ':') {
+            out += "\\072";
+        } else {
+            out += c;
+        }
+    }
+    return out.empty() ? "localhost" : out;
+}
+
+std::string parent_of(const std::string& path) {
+    std::size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+Result<void> fsync_dir(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(Error::from_errno(errno, "open " + path));
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return std::unexpected(Error::from_errno(err, "fsync " + path));
+    return {};
+}
+
+// mkdir -p with mode 0700. Each directory created is recorded in `created` so that its parent
+// can be synced.
+Result<void> make_dirs(const std::string& path, std::vector<std::string>& created) {
+    if (::mkdir(path.c_str(), 0700) == 0) {
+        created.push_back(path);
+        return {};
+    }
+    int err = errno;
+    if (err == EEXIST) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) {
+            return std::unexpected(Error::from_errno(errno, "stat " + path));
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            return std::unexpected(Error::from_errno(ENOTDIR, "mkdir " + path));
+        }
+        return {};
+    }
+    if (err != ENOENT || path.find('/') == std::string::npos) {
+        return std::unexpected(Error::from_errno(err, "mkdir " + path));
+    }
+    Result<void> parent = make_dirs(parent_of(path), created);
+    if (!parent) return parent;
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+        return std::unexpected(Error::from_errno(errno, "mkdir " + path));
+    }
+    created.push_back(path);
+    return {};
+}
+
+// Creates tmp/, new/ and cur/ where missing, then syncs the directory above each directory it
+// created, so that a Maildir made for this delivery survives a crash.
+Result<void> make_maildir(const std::string& maildir) {
+    std::vector<std::string> created;
+    for (const char* sub : {"/tmp", "/new", "/cur"}) {
+        Result<void> made = make_dirs(maildir + sub, created);
+        if (!made) return made;
+    }
+    std::vector<std::string> synced;
+    for (const std::string& dir : created) {
+        std::string parent = parent_of(dir);
+        if (std::find(synced.begin(), synced.end(), parent) != synced.end()) continue;
+        Result<void> done = fsync_dir(parent);
+        if (!done) return done;
+        synced.push_back(parent);
+    }
+    return {};
+}
+
+// Writes all of `data`, retrying short writes. Returns 0 or an errno value.
+int write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
+// Copies `length` octets of `in` from `offset` to the position of `out` with pread and write,
+// leaving the file position of `in` alone. Returns 0 or an errno value.
+int copy_with_pread(int in, int out, std::uint64_t offset, std::uint64_t length) {
+    std::vector<char> buffer(std::min<std::uint64_t>(length, kCopyBufferSize));
+    while (length > 0) {
+        std::size_t want = std::min<std::uint64_t>(length, buffer.size());
+        ssize_t n = ::pread(in, buffer.data(), want, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) return ENODATA;  // the source is shorter than the range given
+        int err = write_all(out, std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        if (err != 0) return err;
+        offset += static_cast<std::uint64_t>(n);
+        length -= static_cast<std::uint64_t>(n);
+    }
+    return 0;
+}
+
+// Copies in the kernel where the file systems allow it, else falls back to pread and write.
+// Returns 0 or an errno value.
+int copy_range(int in, int out, std::uint64_t offset, std::uint64_t length) {
+    auto in_offset = static_cast<off64_t>(offset);
+    while (length > 0) {
+        ssize_t n = ::copy_file_range(in, &in_offset, out, nullptr, length, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 &&
+            (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+            return copy_with_pread(in, out, static_cast<std::uint64_t>(in_offset), length);
+        }
+        if (n < 0) return errno;
+        if (n == 0) return ENODATA;
+        length -= static_cast<std::uint64_t>(n);
+    }
+    return 0;
+}
+
+}  // namespace
+
+Maildir::Maildir(std::string root, std::string hostname)
+    : root_(std::move(root)), hostname_(escape_hostname(hostname)) {
+    while (root_.size() > 1 && root_.back() == '/')
+        root_.pop_back();
+}
+
+std::string Maildir::path_of(std::string_view user) const {
+    std::string path = root_;
+    path += '/';
+    path += user;
+    path += "/Maildir";
+    return path;
+}
+
+Result<MaildirFile> Maildir::write(std::string_view user, std::string_view prefix, int source_fd,
+                                   std::uint64_t offset, std::uint64_t length) {
+    if (!valid_user(user)) return fail(ErrorCode::kInvalid, "invalid Maildir user name");
+    std::string maildir = path_of(user);
+    Result<void> made = make_maildir(maildir);
+    if (!made) return std::unexpected(std::move(made.error()));
+
+    MaildirFile file;
+    std::string unique;
+    for (int attempt = 0; attempt < kMaxNameAttempts && file.fd < 0; ++attempt) {
+        timespec now{};
+        ::clock_gettime(CLOCK_REALTIME, &now);
+        unique = std::to_string(now.tv_sec) + ".M" + std::to_string(now.tv_nsec / 1000) + "P" +
+                 std::to_string(::getpid()) + "Q" + std::to_string(++delivery_counter) + "." +
+                 hostname_;
+        file.tmp_path = maildir + "/tmp/" + unique;
+        file.fd = ::open(file.tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (file.fd < 0 && errno != EEXIST) break;
+    }
+    if (file.fd < 0) return std::unexpected(Error::from_errno(errno, "open " + file.tmp_path));
+
+    int err = write_all(file.fd, prefix);
+    if (err == 0) err = copy_range(source_fd, file.fd, offset, length);
+    if (err != 0) {
+        ::close(file.fd);
+        ::unlink(file.tmp_path.c_str());
+        if (err == ENODATA) {
+            return fail(ErrorCode::kIo, "write " + file.tmp_path + ": source ends before " +
+                                            std::to_string(offset + length));
+        }
+        return std::unexpected(Error::from_errno(err, "write " + file.tmp_path));
+    }
+    file.size = prefix.size() + length;
+    file.new_dir = maildir + "/new";
+    file.new_path = file.new_dir + "/" + unique + ",S=" + std::to_string(file.size);
+    return file;
+}
+
+Result<void> Maildir::publish(MaildirFile& file) {
+    if (file.fd < 0) return fail(ErrorCode::kInvalid, "publish of a closed file " + file.tmp_path);
+    int rc = ::close(file.fd);
+    file.fd = -1;  // closed even when close() reports an error
+    if (rc != 0) return std::unexpected(Error::from_errno(errno, "close " + file.tmp_path));
+    if (::rename(file.tmp_path.c_str(), file.new_path.c_str()) != 0) {
+        return std::unexpected(Error::from_errno(errno, "rename " + file.tmp_path));
+    }
+    return {};
+}
+
+void Maildir::discard(MaildirFile& file) {
+    if (file.fd >= 0) ::close(file.fd);
+    file.fd = -1;
+    if (!file.tmp_path.empty()) ::unlink(file.tmp_path.c_str());
+}
+
+}  // namespace tern::delivery

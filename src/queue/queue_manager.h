@@ -1,0 +1,128 @@
+// QueueManager: schedules the delivery of every spooled message. Keeps per-destination ready
+// queues with concurrency limits, retries with backoff, expires old messages, sends notices
+// (RFC 3464), records every state change durably, and answers the operator's queue commands.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <functional>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "log/logger.h"
+#include "net/event_loops.h"
+#include "queue/notices.h"
+#include "queue/retry_policy.h"
+#include "queue/transport.h"
+#include "spool/spool.h"
+
+namespace tern::queue {
+
+struct QueueOptions {
+    std::string hostname;             // Reporting-MTA and MAILER-DAEMON domain of notices
+    RetryPolicy retry;
+    std::size_t bounce_size_limit = 51200;
+    std::size_t max_deliveries = 500;  // jobs in progress, all destinations together
+};
+
+// Where one recipient goes: a destination key (jobs to one key share its concurrency
+// limit and may share connections), the transport, and the key's concurrency limit.
+struct Route {
+    std::string destination;
+    Transport* transport = nullptr;
+    std::size_t concurrency = 1;
+};
+using Router = std::function<Route(const spool::Recipient&)>;
+
+class QueueManager {
+public:
+    // Runs on `home`; deliveries run on the loops of `loops`.
+    QueueManager(boost::asio::io_context& home, net::EventLoops& loops, spool::Spool& spool,
+                 log::Logger& log, QueueOptions options, Router router);
+    ~QueueManager();
+
+    // Takes the recovered messages and starts scheduling. Call once.
+    void start(std::vector<spool::Message> recovered);
+
+    // Hands over a freshly committed message; safe from any thread.
+    void submit(spool::Message message);
+
+    // Stops starting deliveries; `done` runs on home once running deliveries have reported.
+    void stop(std::function<void()> done);
+
+    // An operator command: {"cmd": "list"|"show"|"retry"|"hold"|"release"|"delete"|"bounce",
+    // "id": "...", "all": bool}. Returns {"ok": bool, "error"?: text, ...}. Runs on home.
+    boost::asio::awaitable<nlohmann::json> command(nlohmann::json request);
+
+    boost::asio::io_context& home() { return home_; }
+
+private:
+    struct Entry {
+        spool::Message message;
+        std::vector<bool> busy;      // per recipient: part of a running job
+        std::size_t jobs = 0;        // running jobs
+        bool deleted = false;        // deleted by the operator while jobs ran
+        std::int64_t wake_at = 0;    // unix time of its live timeline entry; 0 = none
+    };
+    struct Destination {
+        std::deque<DeliveryJob> waiting;
+        std::size_t active = 0;
+        std::size_t limit = 1;
+        Transport* transport = nullptr;
+    };
+    struct Completion {
+        std::string id;
+        std::vector<RecipientResult> results;
+        bool counts_as_attempt = true;  // false for operator bounces
+    };
+
+    void add(spool::Message message);
+    void pump();
+    void examine(const std::string& id);
+    void dispatch();
+    void start_job(Destination& dest, DeliveryJob job);
+    void arm_timer();
+    void wake_results();
+    boost::asio::awaitable<void> timer_loop();
+    boost::asio::awaitable<void> results_loop();
+    boost::asio::awaitable<void> process(std::vector<Completion> batch);
+    boost::asio::awaitable<void> send_notices(std::vector<std::string> ids);
+    boost::asio::awaitable<void> persist(std::map<std::string, std::string> lines);
+    void apply(Entry& entry, const RecipientResult& result, bool counts_as_attempt, std::int64_t now);
+    std::string read_original(const spool::Message& message, bool& whole) const;
+    void forget(const std::string& id);
+    void finish_stop_if_idle();
+    nlohmann::json describe(const Entry& entry, bool full) const;
+
+    boost::asio::io_context& home_;
+    net::EventLoops& loops_;
+    spool::Spool& spool_;
+    log::Logger& log_;
+    QueueOptions options_;
+    Router router_;
+
+    std::unordered_map<std::string, Entry> entries_;
+    std::deque<std::string> ready_;  // ids to examine now
+    using Wake = std::pair<std::int64_t, std::string>;
+    std::priority_queue<Wake, std::vector<Wake>, std::greater<>> timeline_;  // (unix time, id)
+    std::map<std::string, Destination> destinations_;
+    std::size_t active_ = 0;
+    std::deque<Completion> completed_;
+    std::vector<std::string> delay_due_;  // messages whose delay notice time has come
+
+    boost::asio::steady_timer wake_timer_;     // fires at the earliest timeline entry
+    boost::asio::steady_timer results_event_;  // cancelled to wake results_loop
+    std::int64_t armed_for_ = 0;               // unix time wake_timer_ is set for; 0 = idle
+    bool processing_ = false;
+    bool stopping_ = false;
+    std::function<void()> stopped_;
+    std::uint64_t notice_counter_ = 0;
+};
+
+}  // namespace tern::queue

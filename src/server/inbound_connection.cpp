@@ -1,0 +1,292 @@
+// InboundConnection: the read / process / write loop of one SMTP session, its deadline
+// watchdog, and the durable commit of each message (group sync before the 250 reply).
+#include "server/inbound_connection.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+
+#include "message/received.h"
+#include "spool/async_sync.h"
+
+namespace tern::server {
+namespace asio = boost::asio;
+using smtp::ActionKind;
+using smtp::ReplyName;
+
+namespace {
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string client_address(const asio::ip::tcp::socket& socket) {
+    boost::system::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (ec) return "unknown";
+    auto addr = ep.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
+    return addr.to_string();
+}
+
+}  // namespace
+
+InboundConnection::InboundConnection(ServerContext& context, asio::ip::tcp::socket socket,
+                                     net::ConnectionLimits::Slot slot)
+    : ctx_(context),
+      socket_(std::move(socket)),
+      slot_(std::move(slot)),
+      timer_(socket_.get_executor()),
+      deadline_(std::chrono::steady_clock::now() + context.config.command_timeout),
+      client_ip_(client_address(socket_)),
+      session_(session_options()) {}
+
+InboundConnection::~InboundConnection() {
+    if (writer_) ctx_.spool.discard(*writer_);
+}
+
+smtp::SessionOptions InboundConnection::session_options() const {
+    smtp::SessionOptions o;
+    o.hostname = ctx_.config.hostname;
+    o.limits = ctx_.config.limits;
+    return o;
+}
+
+void InboundConnection::set_deadline(std::chrono::seconds timeout) {
+    deadline_ = std::chrono::steady_clock::now() + timeout;
+}
+
+void InboundConnection::request_stop() {
+    stop_requested_ = true;
+    boost::system::error_code ec;
+    socket_.cancel(ec);
+}
+
+asio::awaitable<void> InboundConnection::watchdog() {
+    auto self = shared_from_this();
+    while (!closed_) {
+        timer_.expires_at(deadline_);
+        co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (closed_) break;
+        if (deadline_ <= std::chrono::steady_clock::now()) {
+            timed_out_ = true;
+            boost::system::error_code ec;
+            socket_.cancel(ec);
+            // The session now writes its 421; give that write one more period, then give up.
+            set_deadline(ctx_.config.command_timeout);
+            timer_.expires_at(deadline_);
+            co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+            if (!closed_ && deadline_ <= std::chrono::steady_clock::now()) socket_.close(ec);
+        }
+    }
+}
+
+asio::awaitable<void> InboundConnection::run() {
+    auto self = shared_from_this();
+    auto executor = socket_.get_executor();
+    registry_key_ = ctx_.sessions.add([weak = weak_from_this(), executor] {
+        asio::post(executor, [weak] {
+            if (auto conn = weak.lock()) conn->request_stop();
+        });
+    });
+    boost::system::error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    asio::co_spawn(executor, watchdog(), asio::detached);
+    ctx_.log.info("connect", {{"client", client_ip_}});
+
+    session_.start();
+    co_await perform();
+    std::array<char, 16384> buffer;
+    while (!session_.closed() && !closed_) {
+        if (stop_requested_) {
+            session_.shutdown();
+            co_await perform();
+            break;
+        }
+        set_deadline(session_.reading_message() ? ctx_.config.data_timeout : ctx_.config.command_timeout);
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            if (timed_out_) {
+                timed_out_ = false;
+                session_.timeout();
+            } else if (stop_requested_) {
+                session_.shutdown();
+            } else {
+                break;  // the client closed or reset the connection
+            }
+            co_await perform();
+            break;
+        }
+        session_.receive(std::string_view(buffer.data(), n));
+        co_await perform();
+    }
+    closed_ = true;
+    timer_.cancel();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    if (writer_) {
+        ctx_.spool.discard(*writer_);
+        writer_.reset();
+    }
+    ctx_.sessions.remove(registry_key_);
+    ctx_.log.info("disconnect", {{"client", client_ip_}, {"messages", messages_}});
+}
+
+asio::awaitable<bool> InboundConnection::flush() {
+    if (out_.empty() || closed_) co_return !closed_;
+    set_deadline(ctx_.config.command_timeout);
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), asio::as_tuple(asio::use_awaitable));
+    out_.clear();
+    if (ec) closed_ = true;
+    co_return !ec;
+}
+
+asio::awaitable<void> InboundConnection::perform() {
+    while (!closed_) {
+        auto actions = session_.take_actions();
+        if (actions.empty()) break;
+        for (auto& a : actions) {
+            switch (a.kind) {
+                case ActionKind::kSend:
+                    out_ += a.data;
+                    break;
+                case ActionKind::kCheckSender: {
+                    // Refuse early when the spool's disk is nearly full, before any data flows.
+                    if (ctx_.spool.free_space() < ctx_.config.spool_min_free) {
+                        ctx_.log.warn("spool_full", {{"client", client_ip_}, {"free", ctx_.spool.free_space()}});
+                        session_.sender_checked(smtp::reply(ReplyName::kNoSpace));
+                    } else {
+                        session_.sender_checked(smtp::reply(ReplyName::kSenderOk));
+                    }
+                    break;
+                }
+                case ActionKind::kCheckRecipient: {
+                    ClientFacts facts{client_ip_, false};
+                    auto reply = ctx_.policy.check(session_.pending_recipient().recipient, facts);
+                    if (!reply.positive())
+                        ctx_.log.info("reject", {{"client", client_ip_},
+                                                 {"to", session_.pending_recipient().recipient.str()},
+                                                 {"reply", reply.render().substr(0, reply.render().size() - 2)}});
+                    session_.recipient_checked(std::move(reply));
+                    break;
+                }
+                case ActionKind::kBeginMessage:
+                    begin_message();
+                    break;
+                case ActionKind::kBodyData:
+                    if (writer_) writer_->append(a.data);
+                    break;
+                case ActionKind::kCommitMessage: {
+                    if (!co_await flush()) co_return;
+                    auto reply = co_await commit_message();
+                    session_.message_committed(std::move(reply));
+                    break;
+                }
+                case ActionKind::kAbortMessage:
+                    if (writer_) {
+                        ctx_.log.info("message_refused", {{"id", writer_->id()}, {"client", client_ip_}});
+                        ctx_.spool.discard(*writer_);
+                        writer_.reset();
+                    }
+                    writer_error_.reset();
+                    break;
+                case ActionKind::kStartTls:
+                    session_.tls_started(false);
+                    break;
+                case ActionKind::kAuthStep:
+                    session_.auth_failed(smtp::reply(ReplyName::kAuthTemporary));
+                    break;
+                case ActionKind::kClose:
+                    co_await flush();
+                    closed_ = true;
+                    break;
+            }
+        }
+    }
+    if (!closed_) co_await flush();
+}
+
+void InboundConnection::begin_message() {
+    const auto& env = session_.envelope();
+    spool::Message m;
+    m.arrival = unix_now();
+    m.sender = env.sender.mailbox ? env.sender.mailbox->str() : "";
+    m.body = env.mail.body;
+    m.smtputf8 = env.mail.smtputf8;
+    m.ret = env.mail.ret;
+    m.envid = env.mail.envid;
+    m.client_ip = client_ip_;
+    m.helo = session_.helo_name();
+    m.auth_user = session_.authenticated_user();
+    m.protocol = session_.protocol();
+    for (const auto& rcpt : env.recipients) ctx_.policy.expand(rcpt, m.recipients);
+    if (m.recipients.empty()) {
+        writer_error_ = Error{ErrorCode::kPermanent, "no deliverable recipients"};
+        return;
+    }
+    auto writer = ctx_.spool.create(std::move(m));
+    if (!writer) {
+        ctx_.log.error("spool_create", {{"client", client_ip_}, {"error", writer.error().message}});
+        writer_error_ = writer.error();
+        return;
+    }
+    writer_ = std::move(*writer);
+    message::ReceivedInfo info;
+    info.helo = session_.helo_name();
+    info.client_ip = client_ip_;
+    info.by_host = ctx_.config.hostname;
+    info.protocol = session_.protocol();
+    info.queue_id = writer_->id();
+    if (env.recipients.size() == 1) info.for_recipient = env.recipients.front().path.str();
+    info.when = std::chrono::system_clock::now();
+    writer_->append(message::received_header(info));
+}
+
+asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
+    const auto& env = session_.envelope();
+    if (!writer_) {
+        Error e = writer_error_.value_or(Error{ErrorCode::kIo, "no spool file"});
+        writer_error_.reset();
+        co_return smtp::reply_for(e);
+    }
+    auto message = ctx_.spool.finish(*writer_);
+    if (!message) {
+        ctx_.log.error("spool_write", {{"id", writer_->id()}, {"client", client_ip_}, {"error", message.error().message}});
+        writer_.reset();
+        co_return smtp::reply_for(message.error());
+    }
+    // (A braced list inside co_await trips g++ 12, hence the named vector.)
+    std::vector<spool::SyncItem> items{spool::SyncItem{writer_->fd(), ctx_.spool.msg_dir_fd()}};
+    auto [ec] = co_await spool::async_group_sync(ctx_.spool.group_sync(), std::move(items),
+                                                 asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+        Error e = Error::from_errno(ec.value(), "sync spool file");
+        ctx_.log.error("spool_sync", {{"id", writer_->id()}, {"error", e.message}});
+        ctx_.spool.discard(*writer_);
+        writer_.reset();
+        co_return smtp::reply_for(e);
+    }
+    std::string id = writer_->id();
+    writer_.reset();
+    ++messages_;
+    std::string to;
+    for (const auto& r : env.recipients) to += (to.empty() ? "" : ",") + r.path.mailbox.str();
+    ctx_.log.info("message", {{"id", id},
+                              {"client", client_ip_},
+                              {"helo", session_.helo_name()},
+                              {"from", env.sender.str()},
+                              {"to", to},
+                              {"size", message->body_length},
+                              {"result", "queued"}});
+    ctx_.queue.submit(std::move(*message));
+    co_return smtp::reply(ReplyName::kQueued, "Ok: queued as " + id);
+}
+
+}  // namespace tern::server

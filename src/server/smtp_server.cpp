@@ -1,0 +1,113 @@
+// SmtpServer: listener set-up, the accept loop, and the 421 refusal of connections over a
+// limit (RFC 5321 section 3.8: a server may refuse with 421 at the greeting).
+#include "server/smtp_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "net/endpoint.h"
+#include "server/inbound_connection.h"
+
+namespace tern::server {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+std::string client_of(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (ec) return "unknown";
+    auto addr = ep.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
+    return addr.to_string();
+}
+
+asio::awaitable<void> refuse(tcp::socket socket, std::string text) {
+    asio::steady_timer timer(socket.get_executor());
+    timer.expires_after(std::chrono::seconds(10));
+    timer.async_wait([&socket](boost::system::error_code ec) {
+        if (!ec) socket.close(ec);
+    });
+    co_await asio::async_write(socket, asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+    timer.cancel();
+    boost::system::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+}
+
+}  // namespace
+
+SmtpServer::SmtpServer(ServerContext& context, net::EventLoops& loops) : ctx_(context), loops_(loops) {}
+
+Result<void> SmtpServer::listen(const std::vector<std::string>& addresses) {
+    for (const auto& text : addresses) {
+        auto endpoint = net::parse_endpoint(text);
+        if (!endpoint) return std::unexpected(endpoint.error());
+        auto acceptor = std::make_unique<tcp::acceptor>(loops_.loop(0));
+        boost::system::error_code ec;
+        acceptor->open(endpoint->protocol(), ec);
+        if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec && endpoint->address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+        if (!ec) acceptor->bind(*endpoint, ec);
+        if (!ec) acceptor->listen(4096, ec);
+        if (ec) return fail(ErrorCode::kIo, "cannot listen on " + text + ": " + ec.message());
+        acceptors_.push_back(std::move(acceptor));
+    }
+    return {};
+}
+
+void SmtpServer::start() {
+    for (auto& a : acceptors_) asio::co_spawn(loops_.loop(0), accept_loop(*a), asio::detached);
+}
+
+void SmtpServer::stop_accepting() {
+    ctx_.accepting = false;
+    asio::post(loops_.loop(0), [this] {
+        for (auto& a : acceptors_) {
+            boost::system::error_code ec;
+            a->close(ec);
+        }
+    });
+}
+
+asio::awaitable<void> SmtpServer::accept_loop(tcp::acceptor& acceptor) {
+    while (acceptor.is_open()) {
+        auto& loop = loops_.next();
+        auto [ec, accepted] = co_await acceptor.async_accept(loop, asio::as_tuple(asio::use_awaitable));
+        tcp::socket socket(std::move(accepted));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+            // Out of descriptors or similar: back off briefly instead of spinning.
+            ctx_.log.warn("accept", {{"error", ec.message()}});
+            asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            continue;
+        }
+        std::string client = client_of(socket);
+        net::ConnectionLimits::Slot slot;
+        auto verdict = ctx_.limits.acquire(client, slot);
+        if (verdict != net::ConnectionLimits::Verdict::kAccepted) {
+            auto name = verdict == net::ConnectionLimits::Verdict::kTooManyTotal ? smtp::ReplyName::kTooManyConnections
+                                                                                  : smtp::ReplyName::kTooManyFromClient;
+            ctx_.log.warn("connection_refused", {{"client", client},
+                                                 {"reason", verdict == net::ConnectionLimits::Verdict::kTooManyTotal
+                                                                ? "limits.connections"
+                                                                : "limits.connections_per_client"}});
+            asio::co_spawn(loop, refuse(std::move(socket), smtp::reply(name).render()), asio::detached);
+            continue;
+        }
+        auto connection = std::make_shared<InboundConnection>(ctx_, std::move(socket), std::move(slot));
+        asio::co_spawn(loop, [connection]() -> asio::awaitable<void> { co_await connection->run(); },
+                       asio::detached);
+    }
+}
+
+}  // namespace tern::server

@@ -1,0 +1,102 @@
+// GroupSync: batches fdatasync/fsync requests. A batch on one filesystem larger than a few
+// files is served by one syncfs(2), which costs about as much as one fdatasync of one file.
+#include "spool/group_sync.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+
+namespace tern::spool {
+namespace {
+
+// Below this many requests on one filesystem, per-file fdatasync is cheaper than syncfs.
+constexpr std::size_t kSyncfsThreshold = 3;
+
+}  // namespace
+
+GroupSync::GroupSync(std::size_t max_batch)
+    : max_batch_(std::max<std::size_t>(1, max_batch)), thread_([this] { run(); }) {}
+
+GroupSync::~GroupSync() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+}
+
+void GroupSync::submit(int fd, int dir_fd, std::move_only_function<void(int)> done) {
+    {
+        std::lock_guard lock(mutex_);
+        pending_.push_back(Request{fd, dir_fd, std::move(done)});
+    }
+    wake_.notify_one();
+}
+
+std::size_t GroupSync::rounds() const {
+    std::lock_guard lock(mutex_);
+    return rounds_;
+}
+
+std::size_t GroupSync::served() const {
+    std::lock_guard lock(mutex_);
+    return served_;
+}
+
+void GroupSync::run() {
+    std::vector<Request> batch;
+    while (true) {
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+            if (pending_.empty() && stopping_) return;
+            std::size_t n = std::min(max_batch_, pending_.size());
+            batch.clear();
+            std::move(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n),
+                      std::back_inserter(batch));
+            pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+        }
+        sync_batch(batch);
+        std::size_t served = batch.size();
+        batch.clear();  // the callbacks may hold work guards of event loops: drop them now
+        {
+            std::lock_guard lock(mutex_);
+            ++rounds_;
+            served_ += served;
+        }
+    }
+}
+
+void GroupSync::sync_batch(std::vector<Request>& batch) {
+    // Group by filesystem: syncfs flushes one filesystem only.
+    std::map<dev_t, std::vector<Request*>> by_device;
+    std::vector<int> errors(batch.size(), 0);
+    for (auto& r : batch) {
+        struct stat st {};
+        int probe = r.fd >= 0 ? r.fd : r.dir_fd;
+        if (probe < 0 || fstat(probe, &st) != 0) st.st_dev = 0;
+        by_device[st.st_dev].push_back(&r);
+    }
+    for (auto& [dev, requests] : by_device) {
+        if (requests.size() >= kSyncfsThreshold) {
+            int probe = requests.front()->fd >= 0 ? requests.front()->fd : requests.front()->dir_fd;
+            int err = syncfs(probe) == 0 ? 0 : errno;
+            for (auto* r : requests) errors[static_cast<std::size_t>(r - batch.data())] = err;
+            continue;
+        }
+        for (auto* r : requests) {
+            int err = 0;
+            if (r->fd >= 0 && fdatasync(r->fd) != 0) err = errno;
+            if (err == 0 && r->dir_fd >= 0 && fsync(r->dir_fd) != 0) err = errno;
+            errors[static_cast<std::size_t>(r - batch.data())] = err;
+        }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(errors[i]);
+}
+
+}  // namespace tern::spool

@@ -1,0 +1,49 @@
+// GroupSync: one thread that makes files durable for many callers at once (group commit).
+// Requests that arrive while a sync runs are served together by the next one.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tern::spool {
+
+class GroupSync {
+public:
+    // `max_batch` bounds the requests served by one round.
+    explicit GroupSync(std::size_t max_batch);
+    ~GroupSync();  // finishes queued requests, then joins the thread
+    GroupSync(const GroupSync&) = delete;
+    GroupSync& operator=(const GroupSync&) = delete;
+
+    // Makes the data of `fd` and the entries of directory `dir_fd` durable (either may be -1),
+    // then calls `done(errno or 0)` on the sync thread. Both descriptors must stay open until then.
+    void submit(int fd, int dir_fd, std::move_only_function<void(int)> done);
+
+    // Rounds run and requests served, for metrics and benchmarks.
+    std::size_t rounds() const;
+    std::size_t served() const;
+
+private:
+    struct Request {
+        int fd;
+        int dir_fd;
+        std::move_only_function<void(int)> done;
+    };
+    void run();
+    static void sync_batch(std::vector<Request>& batch);
+
+    std::size_t max_batch_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::vector<Request> pending_;
+    bool stopping_ = false;
+    std::size_t rounds_ = 0;
+    std::size_t served_ = 0;
+    std::thread thread_;
+};
+
+}  // namespace tern::spool

@@ -1,0 +1,96 @@
+// Spool: the durable message store on local disk. Writes a message file while the body streams
+// in, commits it with a group sync, keeps a per-message state log, and recovers after a crash.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/queue_id.h"
+#include "base/unique_fd.h"
+#include "spool/group_sync.h"
+#include "spool/message.h"
+
+namespace tern::spool {
+
+// A message being written. Owned by the session that receives it; the first failed write
+// is remembered and reported by Spool::finish().
+class MessageWriter {
+public:
+    const std::string& id() const { return message_.id; }
+    int fd() const { return fd_.get(); }
+    // Appends message text. Errors are latched: later appends do nothing.
+    void append(std::string_view bytes);
+    const Message& message() const { return message_; }
+    std::uint64_t body_length() const { return body_length_; }
+
+private:
+    friend class Spool;
+    Message message_;
+    UniqueFd fd_;
+    std::uint64_t envelope_length_ = 0;
+    std::uint64_t body_length_ = 0;
+    std::uint32_t crc_ = 0;
+    std::optional<Error> error_;
+};
+
+struct RecoveryReport {
+    std::size_t resumed = 0;   // committed messages with work left
+    std::size_t removed = 0;   // half-written files (never acknowledged) removed
+    std::size_t finished = 0;  // complete messages whose files were still there
+};
+
+class Spool {
+public:
+    // Opens (creating when missing) <dir>/msg and <dir>/state.
+    static Result<std::unique_ptr<Spool>> open(const std::string& dir, std::size_t group_commit_max);
+
+    // Starts a message: assigns the queue id, creates its file and writes the envelope.
+    Result<std::unique_ptr<MessageWriter>> create(Message message);
+
+    // Writes the commit trailer. The caller then makes the file durable with
+    // group_sync().submit(writer.fd(), msg_dir_fd()) before acknowledging the message.
+    // On error the file is removed.
+    Result<Message> finish(MessageWriter& writer);
+
+    // Removes a message that was not (or not successfully) committed.
+    void discard(MessageWriter& writer);
+
+    // Appends state-log lines for message `id`; returns the open log for the caller to sync
+    // with group_sync().submit(fd, state_dir_fd()) and then close.
+    Result<UniqueFd> append_state(const std::string& id, std::string_view lines);
+
+    // Opens the message file for reading (delivery reads body_offset..+body_length).
+    Result<UniqueFd> open_message(const std::string& id) const;
+
+    // Removes a message's files (delivered and reported, or deleted by an operator).
+    void remove(const std::string& id);
+
+    // Reads every message file: committed ones with work left are returned with their state
+    // applied; half-written ones are removed; finished ones are cleaned up.
+    Result<RecoveryReport> recover(std::vector<Message>& out);
+
+    // Free octets on the spool's filesystem for unprivileged writers.
+    std::uint64_t free_space() const;
+
+    GroupSync& group_sync() { return *sync_; }
+    int msg_dir_fd() const { return msg_dir_.get(); }
+    int state_dir_fd() const { return state_dir_.get(); }
+    const std::string& dir() const { return dir_; }
+    std::string message_path(const std::string& id) const;
+
+private:
+    Spool() = default;
+    std::string state_path(const std::string& id) const;
+    std::optional<Message> load(const std::string& id);
+
+    std::string dir_;
+    UniqueFd msg_dir_;
+    UniqueFd state_dir_;
+    QueueIdGenerator ids_;
+    std::unique_ptr<GroupSync> sync_;
+};
+
+}  // namespace tern::spool

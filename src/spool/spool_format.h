@@ -1,0 +1,47 @@
+// The spool's on-disk formats (docs/spool.md): the envelope block at the head of a message
+// file, the commit trailer at its end, and the lines of the per-message state log.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "spool/message.h"
+
+namespace tern::spool {
+
+inline constexpr std::string_view kEnvelopeMagic = "TERN-SPOOL 1\n";
+inline constexpr std::string_view kTrailerMagic = "TERNEND1";
+inline constexpr std::size_t kTrailerSize = 32;  // magic(8) env_len(8) body_len(8) crc(4) crc(4)
+
+// The envelope block: "TERN-SPOOL 1", then one "key value" line per field, values in xtext,
+// then "end". Recipient lines: "rcpt <address> <original> <orcpt|-> <notify|->".
+std::string encode_envelope(const Message& message);
+
+// Parses an envelope block; nullopt when it is malformed. Sets everything but the body fields.
+std::optional<Message> decode_envelope(std::string_view block);
+
+// The trailer proving the file complete: lengths and a CRC-32 of everything before it.
+std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_length, std::uint32_t crc);
+
+struct Trailer {
+    std::uint64_t envelope_length;
+    std::uint64_t body_length;
+    std::uint32_t crc;
+};
+std::optional<Trailer> decode_trailer(std::string_view bytes);
+
+// One state-log line (with its own CRC and the newline) for recipient `index`.
+std::string encode_recipient_state(std::size_t index, const Recipient& r);
+// A message-level flag: "hold", "release", "warned".
+std::string encode_flag(std::string_view flag);
+
+// Applies one state-log line (without the newline) to `message`; false when the line is
+// torn, corrupt or names an unknown recipient (such a line is ignored).
+bool apply_state_line(std::string_view line, Message& message);
+
+// CRC-32 (zlib polynomial) over `data`, continuing from `crc`.
+std::uint32_t crc32_update(std::uint32_t crc, std::string_view data);
+
+}  // namespace tern::spool
