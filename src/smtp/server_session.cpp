@@ -88,7 +88,8 @@ void ServerSession::reset_transaction() {
     message_begun_ = false;
     in_transaction_ = false;
     rcpt_attempts_ = 0;
-    envelope_ = Envelope{};
+    // envelope_ is kept until the next MAIL is accepted: the driver may not yet have read it
+    // for a kBeginMessage that this same pass of pipelined input has already aborted.
     bdat_used_ = false;
     message_size_ = 0;
     body_.clear();
@@ -297,8 +298,7 @@ void ServerSession::sender_checked(Reply r) {
     wait_ = Wait::kNone;
     if (r.positive()) {
         in_transaction_ = true;
-        envelope_.sender = std::move(pending_mail_.sender);
-        envelope_.mail = std::move(pending_mail_.params);
+        envelope_ = Envelope{std::move(pending_mail_.sender), std::move(pending_mail_.params), {}};
     }
     send(r);
     process();

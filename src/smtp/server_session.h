@@ -93,6 +93,8 @@ public:
     // Bytes received but not yet processed.
     std::size_t buffered() const { return in_.size() - in_pos_; }
 
+    // The envelope of the transaction under way, or of the last one until the next MAIL is
+    // accepted, so that it is still whole when the driver reaches that message's kBeginMessage.
     const Envelope& envelope() const { return envelope_; }
     const MailCommand& pending_mail() const { return pending_mail_; }
     const RcptCommand& pending_recipient() const { return pending_rcpt_; }

@@ -89,7 +89,7 @@ struct Observed {
 };
 
 class Driver {
-public:
+  public:
     explicit Driver(SessionOptions options) : session_(std::move(options)) {
         session_.start();
         pump();
@@ -109,12 +109,13 @@ public:
 
     const Observed& observed() const { return seen_; }
 
-private:
+  private:
     void pump() {
         while (true) {
             auto actions = session_.take_actions();
             if (actions.empty()) return;
-            for (auto& a : actions) handle(a);
+            for (auto& a : actions)
+                handle(a);
         }
     }
 
@@ -180,7 +181,8 @@ private:
             auto end = data.find("\r\n");
             check(end != std::string_view::npos && end >= 4);
             std::string_view line = data.substr(0, end);
-            for (int i = 0; i < 3; ++i) check(line[i] >= '0' && line[i] <= '9');
+            for (int i = 0; i < 3; ++i)
+                check(line[i] >= '0' && line[i] <= '9');
             check(line[0] >= '2' && line[0] <= '5');
             check(line[3] == ' ' || line[3] == '-');
             check(line.find_first_of("\r\n") == std::string_view::npos);

@@ -90,10 +90,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 3) return 0;
     DataDecoder::Limits limits;
     switch (data[0] % 4) {
-        case 0: break;
-        case 1: limits = {0, 8}; break;
-        case 2: limits = {16, 0}; break;
-        default: limits = {64, 1000}; break;
+        case 0:
+            break;
+        case 1:
+            limits = {0, 8};
+            break;
+        case 2:
+            limits = {16, 0};
+            break;
+        default:
+            limits = {64, 1000};
+            break;
     }
     std::string_view in(reinterpret_cast<const char*>(data) + 3, size - 3);
     std::size_t cut = ((static_cast<std::size_t>(data[1]) << 8) | data[2]) % (in.size() + 1);

@@ -1,8 +1,8 @@
 // Unit tests of the SMTP command grammar: split_command, parse_mail, parse_rcpt, parse_bdat and
 // parse_helo, each case a line a client could send and the command or refusal it must give.
-#include <gtest/gtest.h>
-
 #include "smtp/command.h"
+
+#include <gtest/gtest.h>
 
 namespace tern::smtp {
 namespace {

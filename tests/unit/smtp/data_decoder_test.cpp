@@ -1,8 +1,8 @@
 // Unit tests of DataDecoder (RFC 5321 4.1.1.4, 4.5.2): dot-unstuffing, the CRLF.CRLF end, the
 // smuggling variants, limits, and an exhaustive check against a plain reference model.
-#include <gtest/gtest.h>
-
 #include "smtp/data_decoder.h"
+
+#include <gtest/gtest.h>
 
 namespace tern::smtp {
 namespace {
@@ -208,7 +208,8 @@ std::vector<std::string> all_strings(std::string_view alphabet, std::size_t max_
     for (std::size_t len = 1; len <= max_len; ++len) {
         std::size_t to = out.size();
         for (std::size_t i = from; i < to; ++i)
-            for (char c : alphabet) out.push_back(out[i] + c);
+            for (char c : alphabet)
+                out.push_back(out[i] + c);
         from = to;
     }
     return out;
@@ -246,9 +247,13 @@ void check_against_reference(DataDecoder::Limits limits) {
     }
 }
 
-TEST(DataDecoderModel, NoLimits) { check_against_reference({}); }
+TEST(DataDecoderModel, NoLimits) {
+    check_against_reference({});
+}
 
-TEST(DataDecoderModel, SmallLimits) { check_against_reference({4, 4}); }
+TEST(DataDecoderModel, SmallLimits) {
+    check_against_reference({4, 4});
+}
 
 }  // namespace
 }  // namespace tern::smtp

@@ -1,8 +1,8 @@
 // Unit tests of envelope helpers: xtext coding of RFC 3461 section 4 (ENVID, ORCPT, AUTH=) and
 // the NOTIFY set with its defaults.
-#include <gtest/gtest.h>
-
 #include "smtp/envelope.h"
+
+#include <gtest/gtest.h>
 
 namespace tern::smtp {
 namespace {
@@ -18,8 +18,8 @@ TEST(Xtext, Decode) {
 }
 
 TEST(Xtext, DecodeRefusesMalformed) {
-    for (std::string_view bad : {"a+", "a+2", "+2b", "+G0", "a=b", "a b", "tab\t", "\x7F",
-                                 "\xC3\xA9", "+ 2B"})
+    for (std::string_view bad :
+         {"a+", "a+2", "+2b", "+G0", "a=b", "a b", "tab\t", "\x7F", "\xC3\xA9", "+ 2B"})
         EXPECT_FALSE(decode_xtext(bad)) << bad;
 }
 
@@ -32,7 +32,8 @@ TEST(Xtext, EncodeEscapesWhatXtextCannotCarry) {
 
 TEST(Xtext, RoundTripOfEveryOctet) {
     std::string all;
-    for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+    for (int c = 0; c < 256; ++c)
+        all += static_cast<char>(c);
     EXPECT_EQ(decode_xtext(encode_xtext(all)), all);
 }
 

@@ -1,8 +1,8 @@
 // Unit tests of the reply table: wire rendering, the code/enhanced-status pairing of every named
 // reply (RFC 3463: the status class matches the code), and the Error to reply mapping.
-#include <gtest/gtest.h>
-
 #include "smtp/replies.h"
+
+#include <gtest/gtest.h>
 
 namespace tern::smtp {
 namespace {

@@ -61,7 +61,8 @@ TEST(ServerSessionData, BodyBytesDeliveredExactly) {
 
 TEST(ServerSessionData, LargeBodyIsStreamedInPieces) {
     std::string body;
-    for (int i = 0; body.size() < 300 * 1024; ++i) body += "line " + std::to_string(i) + "\r\n";
+    for (int i = 0; body.size() < 300 * 1024; ++i)
+        body += "line " + std::to_string(i) + "\r\n";
     auto d = in_data();
     EXPECT_EQ(codes(d.feed_in_pieces(body + ".\r\n", 4096)), "250 2.0.0");
     EXPECT_GT(d.count(ActionKind::kBodyData), 2u);
@@ -103,6 +104,31 @@ TEST(ServerSessionData, BareCarriageReturnInDataIsRefused) {
     EXPECT_EQ(d.count(ActionKind::kCommitMessage), 0u);
 }
 
+// The session reads on past kBeginMessage without waiting; the envelope the driver reads for that
+// action must still be the message's, even when the same read already refused the message.
+TEST(ServerSessionData, EnvelopeStaysWholeForARefusedPipelinedMessage) {
+    auto d = after_ehlo();
+    d.feed("MAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nDATA\r\nbare\nLF\r\n.\r\n");
+    ASSERT_EQ(d.envelopes.size(), 1u);
+    EXPECT_EQ(d.envelopes[0].sender.str(), "<a@a.example>");
+    ASSERT_EQ(d.envelopes[0].recipients.size(), 1u);
+    EXPECT_EQ(d.count(ActionKind::kAbortMessage), 1u);
+    // The next transaction starts with a clean envelope all the same.
+    d.feed("MAIL FROM:<c@a.example>\r\nRCPT TO:<d@b.example>\r\nDATA\r\n");
+    ASSERT_EQ(d.envelopes.size(), 2u);
+    EXPECT_EQ(d.envelopes[1].sender.str(), "<c@a.example>");
+    ASSERT_EQ(d.envelopes[1].recipients.size(), 1u);
+    EXPECT_EQ(d.envelopes[1].recipients[0].path.str(), "<d@b.example>");
+}
+
+TEST(ServerSessionBdat, EnvelopeStaysWholeWhenPipelinedRsetAborts) {
+    auto d = after_ehlo();
+    d.feed("MAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nBDAT 3\r\nabcRSET\r\n");
+    ASSERT_EQ(d.envelopes.size(), 1u);
+    ASSERT_EQ(d.envelopes[0].recipients.size(), 1u);
+    EXPECT_EQ(d.count(ActionKind::kAbortMessage), 1u);
+}
+
 // --- SMTP smuggling ------------------------------------------------------------------------------
 
 struct FakeEnding {
@@ -111,10 +137,10 @@ struct FakeEnding {
 };
 
 constexpr FakeEnding kFakeEndings[] = {
-    {"<LF>.<LF>", "\n.\n"},           {"<CR><LF>.<LF>", "\r\n.\n"},
-    {"<LF>.<CR><LF>", "\n.\r\n"},     {"<CR>.<CR>", "\r.\r"},
-    {"<CR><LF>.<CR>", "\r\n.\r"},     {"<CR>.<CR><LF>", "\r.\r\n"},
-    {"<LF>.<CR>", "\n.\r"},           {"<CR><LF>.<CR><CR><LF>", "\r\n.\r\r\n"},
+    {"<LF>.<LF>", "\n.\n"},       {"<CR><LF>.<LF>", "\r\n.\n"},
+    {"<LF>.<CR><LF>", "\n.\r\n"}, {"<CR>.<CR>", "\r.\r"},
+    {"<CR><LF>.<CR>", "\r\n.\r"}, {"<CR>.<CR><LF>", "\r.\r\n"},
+    {"<LF>.<CR>", "\n.\r"},       {"<CR><LF>.<CR><CR><LF>", "\r\n.\r\r\n"},
 };
 
 const std::string kSmuggled =
@@ -368,10 +394,11 @@ TEST(ServerSessionPipelining, ManyCommandsInOneRead) {
             return std::optional<Reply>(reply(ReplyName::kUnknownUser));
         return std::optional<Reply>(reply(ReplyName::kRecipientOk));
     };
-    EXPECT_EQ(codes(d.feed("EHLO client.example\r\nMAIL FROM:<a@a.example>\r\n"
-                           "RCPT TO:<b@b.example>\r\nRCPT TO:<bad>\r\nRCPT TO:<nobody@b.example>\r\n"
-                           "RCPT TO:<c@b.example>\r\nNOOP\r\nDATA\r\n")),
-              "250, 250 2.1.0, 250 2.1.5, 553 5.1.3, 550 5.1.1, 250 2.1.5, 250 2.0.0, 354");
+    EXPECT_EQ(
+        codes(d.feed("EHLO client.example\r\nMAIL FROM:<a@a.example>\r\n"
+                     "RCPT TO:<b@b.example>\r\nRCPT TO:<bad>\r\nRCPT TO:<nobody@b.example>\r\n"
+                     "RCPT TO:<c@b.example>\r\nNOOP\r\nDATA\r\n")),
+        "250, 250 2.1.0, 250 2.1.5, 553 5.1.3, 550 5.1.1, 250 2.1.5, 250 2.0.0, 354");
     EXPECT_EQ(d.checked_recipients,
               (std::vector<std::string>{"<b@b.example>", "<nobody@b.example>", "<c@b.example>"}));
 }
@@ -497,7 +524,8 @@ TEST(ServerSessionPipelining, FullDialogInThreePieces) {
             d.feed(std::string_view(kFullDialog).substr(0, a));
             d.feed(std::string_view(kFullDialog).substr(a, b - a));
             d.feed(std::string_view(kFullDialog).substr(b));
-            expect_same(outcome(d), expected, "cuts " + std::to_string(a) + "," + std::to_string(b));
+            expect_same(outcome(d), expected,
+                        "cuts " + std::to_string(a) + "," + std::to_string(b));
             if (::testing::Test::HasFailure()) return;
         }
     }

@@ -277,7 +277,8 @@ TEST(ServerSessionLimits, ZeroMaxErrorsMeansNoLimit) {
     auto o = default_options();
     o.limits.max_errors = 0;
     SessionDriver d(o);
-    for (int i = 0; i < 50; ++i) EXPECT_EQ(codes(d.cmd("FOO")), "500 5.5.2");
+    for (int i = 0; i < 50; ++i)
+        EXPECT_EQ(codes(d.cmd("FOO")), "500 5.5.2");
     EXPECT_FALSE(d.session.closed());
 }
 

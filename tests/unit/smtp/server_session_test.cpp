@@ -356,8 +356,9 @@ TEST(ServerSessionEhlo, NameWithCommentIsAccepted) {
 
 TEST(ServerSessionAddress, BadSenderSyntax) {
     auto d = after_ehlo();
-    for (std::string_view bad : {"MAIL FROM:<a>", "MAIL FROM:a@a.example", "MAIL FROM:<a@a.example",
-                                 "MAIL FROM:<a@@a.example>", "MAIL FROM:", "MAIL FROM:<a b@c.example>"})
+    for (std::string_view bad :
+         {"MAIL FROM:<a>", "MAIL FROM:a@a.example", "MAIL FROM:<a@a.example",
+          "MAIL FROM:<a@@a.example>", "MAIL FROM:", "MAIL FROM:<a b@c.example>"})
         EXPECT_EQ(codes(d.cmd(bad)), "501 5.1.7") << bad;
     EXPECT_TRUE(d.checked_senders.empty());
 }
@@ -467,8 +468,9 @@ TEST(ServerSessionParams, DuplicateParameter) {
     EXPECT_EQ(codes(d.cmd("MAIL FROM:<a@a.example> ENVID=a ENVID=b")), "501 5.5.4");
     d.cmd("MAIL FROM:<a@a.example>");
     EXPECT_EQ(codes(d.cmd("RCPT TO:<b@b.example> NOTIFY=NEVER NOTIFY=NEVER")), "501 5.5.4");
-    EXPECT_EQ(codes(d.cmd("RCPT TO:<b@b.example> ORCPT=rfc822;b@b.example ORCPT=rfc822;c@b.example")),
-              "501 5.5.4");
+    EXPECT_EQ(
+        codes(d.cmd("RCPT TO:<b@b.example> ORCPT=rfc822;b@b.example ORCPT=rfc822;c@b.example")),
+        "501 5.5.4");
 }
 
 TEST(ServerSessionParams, MalformedParameters) {

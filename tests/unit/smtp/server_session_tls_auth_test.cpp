@@ -116,7 +116,8 @@ TEST(ServerSessionStartTls, TlsRequired) {
     auto o = starttls_options();
     o.tls_required = true;
     auto d = after_ehlo(o);
-    EXPECT_EQ(d.cmd("MAIL FROM:<a@a.example>"), "530 5.7.0 Must issue a STARTTLS command first\r\n");
+    EXPECT_EQ(d.cmd("MAIL FROM:<a@a.example>"),
+              "530 5.7.0 Must issue a STARTTLS command first\r\n");
     EXPECT_EQ(codes(d.cmd("VRFY bob")), "530 5.7.0");
     EXPECT_EQ(codes(d.cmd("NOOP")), "250 2.0.0");
     d.cmd("STARTTLS");
@@ -290,7 +291,8 @@ TEST(ServerSessionEnd, Timeout) {
     auto d = after_ehlo();
     d.session.timeout();
     d.pump();
-    EXPECT_EQ(d.sent.substr(d.sent.rfind("421")), "421 4.4.2 Timeout exceeded, closing connection\r\n");
+    EXPECT_EQ(d.sent.substr(d.sent.rfind("421")),
+              "421 4.4.2 Timeout exceeded, closing connection\r\n");
     EXPECT_EQ(d.actions.back(), ActionKind::kClose);
     EXPECT_TRUE(d.session.closed());
     EXPECT_EQ(d.cmd("NOOP"), "");

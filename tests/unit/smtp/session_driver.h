@@ -18,14 +18,17 @@ inline SessionOptions default_options() {
     return o;
 }
 
-inline std::string crlf(std::string_view line) { return std::string(line) + "\r\n"; }
+inline std::string crlf(std::string_view line) {
+    return std::string(line) + "\r\n";
+}
 
 // "503 5.5.1" for each complete reply in `sent` (its last line), joined with ", ".
 // The enhanced status is included when the reply carries one.
 inline std::string codes(std::string_view sent) {
     auto is_status = [](std::string_view w) {
         int dots = 0;
-        if (w.size() < 5 || (w[0] != '2' && w[0] != '4' && w[0] != '5') || w[1] != '.') return false;
+        if (w.size() < 5 || (w[0] != '2' && w[0] != '4' && w[0] != '5') || w[1] != '.')
+            return false;
         for (char c : w) {
             if (c == '.') {
                 ++dots;
@@ -54,7 +57,7 @@ inline std::string codes(std::string_view sent) {
 }
 
 class SessionDriver {
-public:
+  public:
     explicit SessionDriver(SessionOptions options = default_options(), bool greet = true)
         : session(std::move(options)) {
         if (greet) {
@@ -89,7 +92,8 @@ public:
         while (true) {
             auto batch = session.take_actions();
             if (batch.empty()) return;
-            for (auto& a : batch) handle(a);
+            for (auto& a : batch)
+                handle(a);
         }
     }
 
@@ -114,18 +118,18 @@ public:
     std::function<void(ServerSession&, const std::string&)> auth_policy;
 
     ServerSession session;
-    std::string sent;                           // every reply byte, in order
-    std::string body;                           // body bytes of the message under way
-    std::vector<std::string> messages;          // bodies handed over with kCommitMessage
-    std::vector<Envelope> envelopes;            // envelope() at each kBeginMessage
-    std::vector<std::string> protocols;         // protocol() at each kBeginMessage
-    std::vector<ActionKind> actions;            // kinds of every action, in order
-    std::vector<std::string> checked_senders;   // sender of each kCheckSender, as "<a@b>"
-    std::vector<MailParams> checked_params;     // parameters of each kCheckSender
+    std::string sent;                          // every reply byte, in order
+    std::string body;                          // body bytes of the message under way
+    std::vector<std::string> messages;         // bodies handed over with kCommitMessage
+    std::vector<Envelope> envelopes;           // envelope() at each kBeginMessage
+    std::vector<std::string> protocols;        // protocol() at each kBeginMessage
+    std::vector<ActionKind> actions;           // kinds of every action, in order
+    std::vector<std::string> checked_senders;  // sender of each kCheckSender, as "<a@b>"
+    std::vector<MailParams> checked_params;    // parameters of each kCheckSender
     std::vector<std::string> checked_recipients;
-    std::vector<std::string> auth_steps;        // data of each kAuthStep
+    std::vector<std::string> auth_steps;  // data of each kAuthStep
 
-private:
+  private:
     void handle(Action& a) {
         actions.push_back(a.kind);
         switch (a.kind) {

@@ -1,0 +1,137 @@
+// Unit tests of the spool file formats: envelope round trip, trailer checks, and the
+// state-log lines that must reject torn or corrupt records.
+#include <gtest/gtest.h>
+
+#include "spool/spool_format.h"
+
+namespace tern::spool {
+namespace {
+
+Message sample() {
+    Message m;
+    m.id = "0ABCDEFGHJKMNPQR";
+    m.arrival = 1795588117;
+    m.sender = "alice@example.com";
+    m.body = smtp::BodyType::k8BitMime;
+    m.smtputf8 = true;
+    m.ret = smtp::DsnRet::kHeaders;
+    m.envid = "env id+=1";
+    m.client_ip = "192.0.2.1";
+    m.helo = "client.example";
+    m.protocol = "UTF8SMTPS";
+    Recipient r;
+    r.address = "bob@localhost";
+    r.original = "Bob+tag@LocalHost";
+    r.orcpt = "rfc822;bob@example.org";
+    r.notify.success = true;
+    r.notify.failure = true;
+    m.recipients.push_back(r);
+    Recipient s;
+    s.address = "j\xC3\xB8rn@example.net";
+    m.recipients.push_back(s);
+    return m;
+}
+
+TEST(SpoolFormat, EnvelopeRoundTrip) {
+    Message m = sample();
+    auto back = decode_envelope(encode_envelope(m));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->id, m.id);
+    EXPECT_EQ(back->arrival, m.arrival);
+    EXPECT_EQ(back->sender, m.sender);
+    EXPECT_EQ(back->body, m.body);
+    EXPECT_TRUE(back->smtputf8);
+    EXPECT_EQ(back->ret, m.ret);
+    EXPECT_EQ(back->envid, m.envid);
+    EXPECT_EQ(back->protocol, m.protocol);
+    ASSERT_EQ(back->recipients.size(), 2u);
+    EXPECT_EQ(back->recipients[0].original, "Bob+tag@LocalHost");
+    EXPECT_EQ(back->recipients[0].orcpt, "rfc822;bob@example.org");
+    EXPECT_EQ(back->recipients[0].notify, m.recipients[0].notify);
+    EXPECT_EQ(back->recipients[1].address, m.recipients[1].address);
+}
+
+TEST(SpoolFormat, NullSenderRoundTrip) {
+    Message m = sample();
+    m.sender.clear();
+    EXPECT_EQ(decode_envelope(encode_envelope(m))->sender, "");
+}
+
+TEST(SpoolFormat, TruncatedEnvelopeIsRejected) {
+    std::string block = encode_envelope(sample());
+    for (std::size_t cut = 0; cut < block.size(); cut += 7)
+        EXPECT_FALSE(decode_envelope(block.substr(0, cut))) << cut;
+}
+
+TEST(SpoolFormat, TrailerDetectsDamage) {
+    std::string t = encode_trailer(100, 2000, 0xdeadbeef);
+    ASSERT_EQ(t.size(), kTrailerSize);
+    auto ok = decode_trailer(t);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->envelope_length, 100u);
+    EXPECT_EQ(ok->body_length, 2000u);
+    EXPECT_EQ(ok->crc, 0xdeadbeefu);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        std::string bad = t;
+        bad[i] = static_cast<char>(bad[i] ^ 0x40);
+        EXPECT_FALSE(decode_trailer(bad)) << i;
+    }
+    EXPECT_FALSE(decode_trailer(t.substr(1)));
+}
+
+TEST(SpoolFormat, StateLinesApplyLastWins) {
+    Message m = sample();
+    Recipient r = m.recipients[0];
+    r.status = RecipientStatus::kDeferred;
+    r.attempts = 2;
+    r.next_attempt = 1795588999;
+    r.reply = "451 4.3.0 try later";
+    r.remote_host = "mx.example.org[192.0.2.9]";
+    std::string line = encode_recipient_state(0, r);
+    ASSERT_EQ(line.back(), '\n');
+    ASSERT_TRUE(apply_state_line(std::string_view(line).substr(0, line.size() - 1), m));
+    EXPECT_EQ(m.recipients[0].status, RecipientStatus::kDeferred);
+    EXPECT_EQ(m.recipients[0].attempts, 2u);
+    EXPECT_EQ(m.recipients[0].reply, "451 4.3.0 try later");
+    EXPECT_EQ(m.recipients[0].remote_host, "mx.example.org[192.0.2.9]");
+    r.status = RecipientStatus::kDelivered;
+    r.reported = true;
+    line = encode_recipient_state(0, r);
+    ASSERT_TRUE(apply_state_line(std::string_view(line).substr(0, line.size() - 1), m));
+    EXPECT_TRUE(m.recipients[0].final());
+    EXPECT_FALSE(m.complete());  // recipient 1 is still pending
+}
+
+TEST(SpoolFormat, TornAndCorruptStateLinesAreIgnored) {
+    Message m = sample();
+    Recipient r = m.recipients[0];
+    r.status = RecipientStatus::kDelivered;
+    std::string line = encode_recipient_state(0, r);
+    line.pop_back();
+    for (std::size_t cut = 0; cut < line.size(); ++cut) EXPECT_FALSE(apply_state_line(line.substr(0, cut), m));
+    std::string corrupt = line;
+    corrupt[2] = '1';  // another recipient index, CRC no longer matches
+    EXPECT_FALSE(apply_state_line(corrupt, m));
+    EXPECT_EQ(m.recipients[0].status, RecipientStatus::kPending);
+    std::string unknown = encode_recipient_state(7, r);
+    unknown.pop_back();
+    EXPECT_FALSE(apply_state_line(unknown, m));
+}
+
+TEST(SpoolFormat, Flags) {
+    Message m = sample();
+    for (auto flag : {"hold", "warned"}) {
+        std::string line = encode_flag(flag);
+        line.pop_back();
+        ASSERT_TRUE(apply_state_line(line, m));
+    }
+    EXPECT_TRUE(m.held);
+    EXPECT_TRUE(m.delay_warned);
+    std::string line = encode_flag("release");
+    line.pop_back();
+    ASSERT_TRUE(apply_state_line(line, m));
+    EXPECT_FALSE(m.held);
+}
+
+}  // namespace
+}  // namespace tern::spool
