@@ -161,11 +161,14 @@ int serve(const config::Config& config) {
     for (const auto& l : config.smtp_listen) listen_list += (listen_list.empty() ? "" : ", ") + l;
     std::string domains;
     for (const auto& d : config.local_domains) domains += (domains.empty() ? "" : ", ") + d;
-    std::cerr << fmt::format(
-        "tern: serving SMTP on {} as {}\n"
-        "tern: mail for {} is delivered to {}/mail/<user>/Maildir (postmaster always exists)\n"
-        "tern: spool in {}/spool; queue commands via {}/control.sock\n",
-        listen_list, config.hostname, domains, config.data_dir, config.data_dir, config.data_dir);
+    // JSON log lines on standard error must not be mixed with plain text.
+    if (config.log_format != log::Format::kJson || !config.log_file.empty())
+        std::cerr << fmt::format(
+            "tern: serving SMTP on {} as {}\n"
+            "tern: mail for {} is delivered to {}/mail/<user>/Maildir (postmaster always exists)\n"
+            "tern: spool in {}/spool; queue commands via {}/control.sock\n",
+            listen_list, config.hostname, domains, config.data_dir, config.data_dir,
+            config.data_dir);
     log.info("started", {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});
     loops.run();
     return 0;

@@ -61,6 +61,9 @@ smtp::SessionOptions InboundConnection::session_options() const {
 
 void InboundConnection::set_deadline(std::chrono::seconds timeout) {
     deadline_ = std::chrono::steady_clock::now() + timeout;
+    // The watchdog sleeps until the deadline it last saw; a sooner one (data_timeout shorter
+    // than command_timeout) must wake it to re-arm, or the shorter timeout never applies.
+    if (deadline_ < timer_.expiry()) timer_.cancel();
 }
 
 void InboundConnection::request_stop() {

@@ -1,0 +1,449 @@
+# Fixtures for Tern's end-to-end tests: start a real `tern serve` on a free loopback port with a
+# generated TOML config, talk SMTP to it, and fail the test if it stops badly or a sanitizer spoke.
+import json
+import os
+import re
+import signal
+import smtplib
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TERN_BIN = os.environ.get("TERN_BIN") or str(ROOT / "build" / "tern")
+TERN_ASAN_BIN = os.environ.get("TERN_ASAN_BIN", "")
+
+HOSTNAME = "mx.tern.test"    # [server] hostname of every daemon started here
+SOCKET_TIMEOUT = 10.0        # seconds any single socket operation may take
+START_TIMEOUT = 10.0         # seconds until the SMTP port must accept
+STOP_TIMEOUT = 15.0          # seconds after SIGTERM before SIGKILL
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        # A JSON string is a valid TOML basic string (same escapes, \uXXXX included).
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def toml_text(config):
+    out = []
+    for section, keys in config.items():
+        out.append(f"[{section}]")
+        for key, value in keys.items():
+            out.append(f"{key} = {toml_value(value)}")
+        out.append("")
+    return "\n".join(out)
+
+
+def merge_config(base, overrides):
+    """Section-wise merge; a value of None removes the key."""
+    merged = {section: dict(keys) for section, keys in base.items()}
+    for section, keys in (overrides or {}).items():
+        target = merged.setdefault(section, {})
+        for key, value in keys.items():
+            if value is None:
+                target.pop(key, None)
+            else:
+                target[key] = value
+    return merged
+
+
+class Reply:
+    """One SMTP reply, possibly multi-line."""
+
+    def __init__(self, lines):
+        self.lines = lines
+        self.code = int(lines[-1][:3])
+        m = re.match(r"\d{3}[ -](\d\.\d{1,3}\.\d{1,3})(?: |$)", lines[-1])
+        self.status = m.group(1) if m else None
+
+    @property
+    def text(self):
+        return "\n".join(self.lines)
+
+    def __repr__(self):
+        return f"Reply({self.text!r})"
+
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class Dialog:
+    """A raw SMTP client socket: sends exact bytes and reads whole replies."""
+
+    def __init__(self, port, source=None, timeout=SOCKET_TIMEOUT):
+        self.timeout = timeout
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout, source_address=(source, 0) if source else None)
+        self.buf = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def _recv(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no complete reply; have {self.buf!r}")
+        self.sock.settimeout(left)
+        try:
+            chunk = self.sock.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
+        finally:
+            self.sock.settimeout(self.timeout)
+        if not chunk:
+            raise ConnectionClosed(f"connection closed; unread {self.buf!r}")
+        self.buf += chunk
+
+    def read_reply(self, timeout=None):
+        """Reads lines until one of the form "NNN text" ends the reply."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        lines = []
+        while True:
+            nl = self.buf.find(b"\r\n")
+            if nl < 0:
+                self._recv(deadline)
+                continue
+            line = self.buf[:nl].decode("utf-8", "replace")
+            self.buf = self.buf[nl + 2:]
+            assert re.match(r"\d{3}([ -]|$)", line), f"malformed reply line {line!r}"
+            lines.append(line)
+            if len(line) == 3 or line[3] == " ":
+                return Reply(lines)
+
+    def read_replies(self, n, timeout=None):
+        return [self.read_reply(timeout) for _ in range(n)]
+
+    def cmd(self, line):
+        """Sends one command line (CRLF added) and returns its reply."""
+        self.send(line.encode() + b"\r\n" if isinstance(line, str) else line + b"\r\n")
+        return self.read_reply()
+
+    def ehlo(self, name="client.test"):
+        r = self.cmd(f"EHLO {name}")
+        assert r.code == 250, r
+        return r
+
+    def expect_closed(self, timeout=5.0):
+        """Asserts the server closes the connection without sending anything more."""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                self._recv(deadline)
+        except ConnectionClosed:
+            pass
+        assert self.buf == b"", f"unexpected bytes before close: {self.buf!r}"
+
+
+def queue_id(reply):
+    """The queue id named by a "250 2.0.0 Ok: queued as ID" reply (Reply or text)."""
+    text = reply.text if isinstance(reply, Reply) else reply
+    m = re.search(r"queued as (\S+)", text)
+    assert m, f"no queue id in {text!r}"
+    return m.group(1)
+
+
+def split_trace(data):
+    """Splits a delivered file into its trace fields (Return-Path, Delivered-To, Received, as
+    prepended by Tern) and the message as the client sent it."""
+    fields = {}
+    pos = 0
+    for name in ("Return-Path", "Delivered-To", "Received"):
+        end = data.index(b"\r\n", pos)
+        line = data[pos:end]
+        assert line.startswith(name.encode() + b": "), f"expected {name} at {data[pos:pos + 80]!r}"
+        value = line[len(name) + 2:]
+        pos = end + 2
+        while data[pos:pos + 1] in (b" ", b"\t"):
+            end = data.index(b"\r\n", pos)
+            value += b"\r\n" + data[pos:end]
+            pos = end + 2
+        fields[name] = value.decode("utf-8", "replace")
+    return fields, data[pos:]
+
+
+class Tern:
+    """One daemon: its directory, config, process and the helpers to talk to it."""
+
+    def __init__(self, workdir, binary, overrides=None, aliases=None):
+        self.dir = Path(workdir)
+        self.binary = binary
+        self.port = free_port()
+        self.data_dir = self.dir / "data"
+        self.config_path = self.dir / "tern.toml"
+        self.stderr_path = self.dir / "stderr.log"
+        base = {
+            "server": {"hostname": HOSTNAME, "data_dir": str(self.data_dir), "shutdown_grace": "1s"},
+            "smtp": {"listen": [f"127.0.0.1:{self.port}"]},
+            "local": {"users": ["alice", "bob"]},
+        }
+        if aliases is not None:
+            aliases_path = self.dir / "aliases"
+            aliases_path.write_text(aliases, encoding="utf-8")
+            base["local"]["aliases"] = str(aliases_path)
+        self.config = merge_config(base, overrides)
+        self.proc = None
+        self.returncode = None
+        self.killed = False
+        self._stderr = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    @property
+    def log_file(self):
+        f = self.config.get("log", {}).get("file")
+        return Path(f) if f else None
+
+    def start(self):
+        self.config_path.write_text(toml_text(self.config), encoding="utf-8")
+        env = dict(os.environ)
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        self._stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--config", str(self.config_path)],
+            stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr, cwd=self.dir, env=env)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"tern exited with {self.proc.returncode} at start:\n{self.log_text()}")
+            try:
+                with Dialog(self.port, timeout=2.0) as d:
+                    assert d.read_reply().code == 220
+                    d.cmd("QUIT")
+                    d.expect_closed()
+                break
+            except (OSError, ConnectionClosed):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"port {self.port} not accepting after {START_TIMEOUT}s:\n"
+                                         + self.log_text())
+                time.sleep(0.05)
+        # Let the probe's connection slot go before a test counts connections.
+        self.wait_for_log(r"disconnect", timeout=2.0, required=False)
+        time.sleep(0.05)
+
+    def signal(self, sig):
+        os.kill(self.proc.pid, sig)  # this daemon's own pid, never a name
+
+    def wait(self, timeout):
+        """Waits for the process to exit; returns its exit code or None if it is still running."""
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        return self.returncode
+
+    def stop(self):
+        if self.proc is None or self.returncode is not None:
+            self._close_stderr()
+            return self.returncode
+        if self.proc.poll() is None:
+            self.signal(signal.SIGTERM)
+        if self.wait(STOP_TIMEOUT) is None:
+            self.killed = True
+            self.proc.kill()
+            self.returncode = self.proc.wait(timeout=STOP_TIMEOUT)
+        self._close_stderr()
+        return self.returncode
+
+    def _close_stderr(self):
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def problems(self):
+        """What went wrong with this daemon's life, for the fixture's teardown."""
+        out = []
+        if self.proc is None:
+            return out
+        if self.killed:
+            out.append(f"tern (pid {self.pid}) still running {STOP_TIMEOUT}s after SIGTERM; killed")
+        elif self.returncode != 0:
+            out.append(f"tern (pid {self.pid}) exited with {self.returncode}")
+        text = self.log_text()
+        for mark in SANITIZER_MARKS:
+            if mark in text:
+                out.append(f"tern log holds {mark!r}")
+        if out:
+            out.append("log tail:\n" + "\n".join(text.splitlines()[-40:]))
+        return out
+
+    # --- talking to it ---
+
+    def smtp(self):
+        return smtplib.SMTP("127.0.0.1", self.port, local_hostname="client.test", timeout=SOCKET_TIMEOUT)
+
+    def dialog(self, source=None, greeting=True, timeout=SOCKET_TIMEOUT):
+        """A raw client; with greeting=True the 220 is read and checked."""
+        d = Dialog(self.port, source=source, timeout=timeout)
+        if greeting:
+            r = d.read_reply()
+            assert r.code == 220, r
+        return d
+
+    def send_message(self, body, sender="sender@example.org", recipients=("postmaster@localhost",),
+                     mail_params=""):
+        """One whole transaction over a raw socket; returns the final reply."""
+        with self.dialog() as d:
+            d.ehlo()
+            r = d.cmd(f"MAIL FROM:<{sender}>{mail_params}".encode())
+            assert r.code == 250, r
+            for rcpt in recipients:
+                r = d.cmd(f"RCPT TO:<{rcpt}>".encode())
+                assert r.code == 250, r
+            r = d.cmd("DATA")
+            assert r.code == 354, r
+            d.send(body + b".\r\n")
+            final = d.read_reply()
+            assert d.cmd("QUIT").code == 221
+            return final
+
+    # --- what it delivered ---
+
+    def maildir(self, user):
+        return self.data_dir / "mail" / user / "Maildir"
+
+    def messages(self, user):
+        """Files in the user's Maildir/new, oldest name first."""
+        new = self.maildir(user) / "new"
+        return sorted(new.iterdir()) if new.is_dir() else []
+
+    def all_messages(self):
+        root = self.data_dir / "mail"
+        return sorted(root.glob("*/Maildir/*/*")) if root.is_dir() else []
+
+    def wait_for_messages(self, user, count=1, timeout=5.0):
+        """Waits until the user's Maildir/new holds at least `count` files; returns them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            files = self.messages(user)
+            if len(files) >= count:
+                return files
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(files)} of {count} messages for {user} after {timeout}s:\n"
+                                     + self.log_text())
+            time.sleep(0.02)
+
+    def wait_for_message(self, user, timeout=5.0):
+        files = self.wait_for_messages(user, 1, timeout)
+        assert len(files) == 1, files
+        return files[0].read_bytes()
+
+    # --- what it logged ---
+
+    def log_text(self):
+        parts = []
+        for path in (self.stderr_path, self.log_file):
+            if path is not None and path.exists():
+                parts.append(path.read_bytes().decode("utf-8", "replace"))
+        return "".join(parts)
+
+    def log_lines(self):
+        return self.log_text().splitlines()
+
+    def wait_for_log(self, pattern, timeout=5.0, required=True):
+        """The first log line matching the regex `pattern`, waiting for it up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.log_lines():
+                if re.search(pattern, line):
+                    return line
+            if time.monotonic() > deadline:
+                if required:
+                    raise AssertionError(f"no log line matches {pattern!r}:\n{self.log_text()}")
+                return None
+            time.sleep(0.02)
+
+    def threads(self):
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        return int(re.search(r"^Threads:\s*(\d+)", status, re.M).group(1))
+
+
+def _binaries():
+    asan_reason = "TERN_ASAN_BIN is not set"
+    return [
+        pytest.param(TERN_BIN, id="release"),
+        pytest.param(TERN_ASAN_BIN, id="asan",
+                     marks=pytest.mark.skipif(not TERN_ASAN_BIN, reason=asan_reason)),
+    ]
+
+
+@pytest.fixture(params=_binaries())
+def tern_binary(request):
+    """Each daemon binary under test: the release build, and the sanitizer build if given."""
+    binary = request.param
+    assert os.access(binary, os.X_OK), f"{binary} is not an executable (build it first)"
+    return binary
+
+
+@pytest.fixture
+def tern_factory(tmp_path):
+    """make(config=None, aliases=None, binary=None, start=True) -> a started Tern; every daemon
+    made is stopped at teardown, and the test fails if one ended badly."""
+    made = []
+
+    def make(config=None, aliases=None, binary=None, start=True):
+        binary = binary or TERN_BIN
+        assert os.access(binary, os.X_OK), f"{binary} is not an executable (build it first)"
+        workdir = tmp_path / f"tern{len(made)}"
+        workdir.mkdir()
+        t = Tern(workdir, binary, config, aliases)
+        made.append(t)
+        if start:
+            t.start()
+        return t
+
+    yield make
+    problems = []
+    for t in made:
+        t.stop()
+        problems += t.problems()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def tern(tern_factory):
+    """A daemon on the base config: local domain localhost, users alice and bob."""
+    return tern_factory()
+
+
+@pytest.fixture
+def any_tern(tern_factory, tern_binary):
+    """A daemon on the base config, once per binary under test (release, and ASan if given)."""
+    return tern_factory(binary=tern_binary)

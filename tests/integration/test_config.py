@@ -1,0 +1,77 @@
+# Configuration errors as an operator meets them: `tern serve` and `tern check-config` refuse a bad
+# file with "file:line:column: what", exit non-zero, and check-config says "ok" to a good one.
+import re
+import subprocess
+
+import pytest
+
+from conftest import ROOT, TERN_BIN, free_port
+
+RUN_TIMEOUT = 10
+
+GOOD = """\
+[server]
+data_dir = "{data}"
+hostname = "mx.tern.test"
+
+[smtp]
+listen = ["127.0.0.1:{port}"]
+
+[limits]
+message_size = "10M"
+command_timeout = "30s"
+"""
+
+BAD = {
+    "unknown key": ("[server]\nhostname = \"x\"\nbogus_key = 1\n", 3, "bogus_key"),
+    "unknown section": ("[nonsense]\nkey = 1\n", 1, "nonsense"),
+    "wrong type": ("[limits]\nerrors = \"many\"\n", 2, "limits.errors"),
+    "out of range": ("[limits]\ncommand_line = 10\n", 2, "limits.command_line"),
+    "bad duration": ("[limits]\n\ncommand_timeout = \"5 fortnights\"\n", 3, "limits.command_timeout"),
+    "bad listen": ("[smtp]\nlisten = [\"no-port-here\"]\n", 2, "smtp.listen"),
+    "toml syntax": ("[server\nhostname = 1\n", 1, ""),
+}
+
+
+def run(*args, cwd=None):
+    """Runs tern in `cwd`, so that a serve that wrongly starts keeps its ./var there."""
+    return subprocess.run([TERN_BIN, *args], capture_output=True, text=True, timeout=RUN_TIMEOUT, cwd=cwd)
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_config_is_refused_with_position(tmp_path, case):
+    text, line, what = BAD[case]
+    path = tmp_path / "tern.toml"
+    path.write_text(text)
+    for args in (["check-config", str(path)], ["serve", "--config", str(path)]):
+        try:
+            proc = run(*args, cwd=tmp_path)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"`tern {args[0]}` started on a bad config ({case})")
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0, out
+        assert re.search(rf"{re.escape(str(path))}:{line}:\d+: ", out), out
+        assert what in out, out
+        assert not (tmp_path / "var").exists()
+
+
+def test_good_config_checks_ok(tmp_path):
+    path = tmp_path / "tern.toml"
+    path.write_text(GOOD.format(data=tmp_path / "data", port=free_port()))
+    proc = run("check-config", str(path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == f"{path}: ok"
+    assert not (tmp_path / "data").exists()  # checking does not create anything
+
+
+def test_missing_config_file(tmp_path):
+    proc = run("check-config", str(tmp_path / "absent.toml"))
+    assert proc.returncode != 0
+    assert "absent.toml" in proc.stdout + proc.stderr
+
+
+def test_config_reference_matches_docs():
+    proc = run("config-reference")
+    assert proc.returncode == 0
+    docs = (ROOT / "docs" / "configuration.md").read_text()
+    assert proc.stdout.strip() in docs
