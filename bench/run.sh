@@ -1,0 +1,389 @@
+#!/usr/bin/env bash
+# bench/run.sh (`make bench`): Tern vs a private, throw-away Postfix instance on this machine,
+# same smtp-source workload, alternating servers; prints msg/s, ratios and a Markdown snippet.
+#
+# Environment (defaults in brackets):
+#   BENCH_MESSAGES [5000]  messages per timed run      BENCH_SESSIONS [20]  concurrent sessions
+#   BENCH_SIZE     [2048]  payload octets (-l)         BENCH_WARMUP   [300] untimed messages first
+#   BENCH_ROUNDS   [3]     timed rounds (median kept)  BENCH_TIMEOUT  [300] seconds per wait
+#   BENCH_MODES    ["conn reuse"]                      BENCH_KEEP     [0]   1 keeps the temp dir
+#   TERN_BIN [build/tern]  SMTP_SOURCE [/usr/sbin/smtp-source]  TMPDIR [/tmp]
+# Needs root (Postfix's master starts as root), the postfix package, and python3.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+
+MESSAGES=${BENCH_MESSAGES:-5000}
+SESSIONS=${BENCH_SESSIONS:-20}
+SIZE=${BENCH_SIZE:-2048}
+WARMUP=${BENCH_WARMUP:-300}
+ROUNDS=${BENCH_ROUNDS:-3}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+MODES=${BENCH_MODES:-conn reuse}
+KEEP=${BENCH_KEEP:-0}
+TERN_BIN=${TERN_BIN:-$ROOT/build/tern}
+SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
+POSTFIX=/usr/sbin/postfix
+PYTHON=/usr/bin/python3
+
+DOMAIN=bench.test
+USER_NAME=bench
+RCPT=$USER_NAME@$DOMAIN
+SENDER=sender@$DOMAIN
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: FAILED: %s\n' "$*" >&2; exit 1; }
+
+# ---- preflight ---------------------------------------------------------------------------------
+for v in MESSAGES SESSIONS SIZE WARMUP ROUNDS TIMEOUT; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_$v must be a whole number, not '${!v}'"
+done
+((MESSAGES > 0 && SESSIONS > 0 && ROUNDS > 0 && TIMEOUT > 0)) || die "counts must be positive"
+for m in $MODES; do [[ $m == conn || $m == reuse ]] || die "unknown mode '$m' (conn, reuse)"; done
+((EUID == 0)) || die "run as root: Postfix's master must start as root"
+[[ -x $TERN_BIN ]] || die "no Tern binary at $TERN_BIN (make build)"
+[[ -x $SMTP_SOURCE ]] || die "no smtp-source at $SMTP_SOURCE (apt-get install postfix)"
+[[ -x $POSTFIX ]] || die "no $POSTFIX (apt-get install postfix)"
+[[ -x $PYTHON ]] || die "no $PYTHON"
+getent passwd postfix >/dev/null || die "no 'postfix' user (the postfix package creates it)"
+getent group postdrop >/dev/null || die "no 'postdrop' group (the postfix package creates it)"
+VUID=$(id -u nobody) || die "no 'nobody' user (owner of the Postfix test mailbox)"
+VGID=$(id -g nobody)
+
+# ---- temp dir and clean-up ---------------------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-bench.XXXXXX")
+chmod 755 "$WORK" # the Postfix virtual agent runs as nobody and must reach its mailbox
+PF=$WORK/postfix
+TN=$WORK/tern
+mkdir -p "$TN"
+# A private copy, so a rebuild during the run cannot swap the binary between rounds.
+TERN_BUILT=$(date -u -r "$TERN_BIN" '+%Y-%m-%d %H:%M UTC')
+cp "$TERN_BIN" "$TN/tern"
+TERN=$TN/tern
+TERN_PID=
+PF_STARTED=0
+PF_MASTER_PID=
+CHILD_PID=
+
+pid_alive() { [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; }
+
+# Wait up to $2 tenths of a second for pid $1 to go away.
+wait_gone() {
+    local i
+    for ((i = 0; i < $2; i++)); do pid_alive "$1" || return 0; sleep 0.1; done
+    ! pid_alive "$1"
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    if pid_alive "$CHILD_PID"; then
+        kill -TERM "$CHILD_PID" 2>/dev/null
+        wait_gone "$CHILD_PID" 50 || kill -KILL "$CHILD_PID" 2>/dev/null
+    fi
+    if ((PF_STARTED)); then
+        timeout 20 "$POSTFIX" -c "$PF/etc" stop </dev/null >/dev/null 2>&1
+        # If stop failed, end this instance's master (checked to still be a Postfix master) and
+        # the process group it leads (master calls setsid, so the group is this instance only).
+        if pid_alive "$PF_MASTER_PID" && [[ $(cat "/proc/$PF_MASTER_PID/comm" 2>/dev/null) == master ]]; then
+            kill -TERM "$PF_MASTER_PID" 2>/dev/null
+            wait_gone "$PF_MASTER_PID" 50 || kill -KILL -- "-$PF_MASTER_PID" 2>/dev/null
+        fi
+    fi
+    if pid_alive "$TERN_PID"; then
+        kill -TERM "$TERN_PID" 2>/dev/null
+        wait_gone "$TERN_PID" 100 || kill -KILL "$TERN_PID" 2>/dev/null
+        wait "$TERN_PID" 2>/dev/null
+    fi
+    if ((rc != 0 && rc != 130 && rc != 143)) && [[ -d $WORK ]]; then
+        log "last Tern log lines:"; tail -n 5 "$TN/tern.log" >&2 2>/dev/null
+        log "last Postfix log lines:"; tail -n 5 "$PF/maillog" >&2 2>/dev/null
+    fi
+    if [[ $KEEP == 1 ]]; then
+        log "kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Run a command in the background and wait for it, so that a signal's trap runs at once and the
+# clean-up can stop the command by its pid.
+run_child() {
+    "$@" &
+    CHILD_PID=$!
+    local rc=0
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=
+    return "$rc"
+}
+
+free_port() {
+    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Wait until something accepts TCP connections on 127.0.0.1:$1 and greets with 220.
+wait_listening() {
+    "$PYTHON" - "$1" "$TIMEOUT" <<'EOF'
+import signal, socket, sys, time
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+port, deadline = int(sys.argv[1]), time.monotonic() + min(float(sys.argv[2]), 30)
+while time.monotonic() < deadline:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.settimeout(5)
+            if s.recv(512).startswith(b"220"):
+                s.sendall(b"QUIT\r\n")
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.1)
+sys.exit(1)
+EOF
+}
+
+TERN_PORT=$(free_port)
+PF_PORT=$(free_port)
+while [[ $PF_PORT == "$TERN_PORT" ]]; do PF_PORT=$(free_port); done
+
+# ---- Tern --------------------------------------------------------------------------------------
+cat >"$TN/tern.toml" <<EOF
+# Tern configuration for bench/run.sh; everything not set here is at its default.
+[server]
+hostname = "tern.$DOMAIN"
+data_dir = "$TN/data"
+shutdown_grace = "2s"
+
+[log]
+file = "$TN/tern.log"
+
+[smtp]
+listen = ["127.0.0.1:$TERN_PORT"]
+
+[limits]
+connections_per_client = 100000
+
+[local]
+domains = ["$DOMAIN"]
+users = ["$USER_NAME"]
+EOF
+TERN_NEW=$TN/data/mail/$USER_NAME/Maildir/new
+
+start_tern() {
+    "$TERN" check-config "$TN/tern.toml" >/dev/null || die "tern check-config failed"
+    # In a session of its own, so that Ctrl-C reaches this script, which then stops Tern itself.
+    setsid "$TERN" serve --config "$TN/tern.toml" </dev/null >"$TN/tern.out" 2>&1 &
+    TERN_PID=$!
+    wait_listening "$TERN_PORT" || { cat "$TN/tern.out" >&2; die "Tern did not start on port $TERN_PORT"; }
+}
+
+tern_alive() { pid_alive "$TERN_PID"; }
+
+tern_queue_size() {
+    "$TERN" queue --config "$TN/tern.toml" --json list 2>/dev/null | "$PYTHON" -c '
+import json, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+try:
+    print(len(json.load(sys.stdin)["messages"]))
+except (ValueError, KeyError, TypeError):
+    print("?")'
+}
+
+# ---- Postfix -----------------------------------------------------------------------------------
+mkdir -p "$PF/etc" "$PF/queue" "$PF/data" "$PF/mail"
+chown postfix "$PF/data"
+chown "$VUID:$VGID" "$PF/mail"
+cat >"$PF/etc/main.cf" <<EOF
+# Private Postfix instance for bench/run.sh (config_directory $PF/etc); removed after the run.
+# Defaults are kept (fsync included) except for what a private loopback instance needs.
+compatibility_level = 3.6
+config_directory = $PF/etc
+queue_directory = $PF/queue
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = postfix.$DOMAIN
+mydomain = $DOMAIN
+myorigin = \$myhostname
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+biff = no
+maillog_file = $PF/maillog
+maillog_file_prefixes = $PF
+virtual_mailbox_domains = $DOMAIN
+virtual_mailbox_base = $PF/mail
+virtual_mailbox_maps = texthash:$PF/etc/vmailbox
+virtual_uid_maps = static:$VUID
+virtual_gid_maps = static:$VGID
+default_process_limit = 100
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_client_message_rate_limit = 0
+smtpd_client_recipient_rate_limit = 0
+smtpd_client_new_tls_session_rate_limit = 0
+EOF
+# The trailing slash makes the virtual agent deliver in Maildir format.
+echo "$RCPT $USER_NAME/Maildir/" >"$PF/etc/vmailbox"
+cat >"$PF/etc/master.cf" <<EOF
+# Private Postfix instance for bench/run.sh: one loopback smtpd, no chroot, no other listener.
+127.0.0.1:$PF_PORT inet n - n - - smtpd
+pickup     unix  n - n 60 1 pickup
+cleanup    unix  n - n -  0 cleanup
+qmgr       unix  n - n 300 1 qmgr
+rewrite    unix  - - n -  - trivial-rewrite
+bounce     unix  - - n -  0 bounce
+defer      unix  - - n -  0 bounce
+trace      unix  - - n -  0 bounce
+verify     unix  - - n -  1 verify
+flush      unix  n - n 1000? 0 flush
+proxymap   unix  - - n -  - proxymap
+proxywrite unix  - - n -  1 proxymap
+smtp       unix  - - n -  - smtp
+relay      unix  - - n -  - smtp
+showq      unix  n - n -  - showq
+error      unix  - - n -  - error
+retry      unix  - - n -  - error
+discard    unix  - - n -  - discard
+local      unix  - n n -  - local
+virtual    unix  - n n -  - virtual
+anvil      unix  - - n -  1 anvil
+scache     unix  - - n -  1 scache
+postlog    unix-dgram n - n - 1 postlogd
+EOF
+PF_NEW=$PF/mail/$USER_NAME/Maildir/new
+
+# The postfix command reports errors only to a terminal or to its log; show the log on failure.
+start_postfix() {
+    "$POSTFIX" -c "$PF/etc" check </dev/null >/dev/null 2>&1 ||
+        { tail -n 20 "$PF/maillog" >&2 2>/dev/null; die "postfix -c $PF/etc check failed"; }
+    PF_STARTED=1
+    timeout 60 "$POSTFIX" -c "$PF/etc" start </dev/null >/dev/null 2>&1 ||
+        { tail -n 20 "$PF/maillog" >&2 2>/dev/null; die "postfix -c $PF/etc start failed"; }
+    PF_MASTER_PID=$(sed -n '1s/[^0-9]//gp' "$PF/queue/pid/master.pid" 2>/dev/null || true)
+    [[ -n $PF_MASTER_PID ]] || die "no master pid in $PF/queue/pid/master.pid"
+    wait_listening "$PF_PORT" || { tail -n 20 "$PF/maillog" >&2; die "Postfix did not listen on $PF_PORT"; }
+}
+
+postfix_alive() { pid_alive "$PF_MASTER_PID"; }
+
+postfix_queue_size() {
+    find "$PF/queue/maildrop" "$PF/queue/incoming" "$PF/queue/active" "$PF/queue/deferred" \
+        "$PF/queue/hold" -type f 2>/dev/null | wc -l
+}
+
+# ---- measuring ---------------------------------------------------------------------------------
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+
+# Wait until server $1's queue is empty, so the next run starts from the same idle state.
+wait_queue_empty() {
+    local fn=${1}_queue_size n i
+    for ((i = 0; i < TIMEOUT * 10; i++)); do
+        ${1}_alive || die "$1 is no longer running"
+        n=$($fn) || n=?
+        [[ $n == 0 ]] && return 0
+        sleep 0.1
+    done
+    die "$1 still has $n messages queued after ${TIMEOUT}s"
+}
+
+# Empty a Maildir new/ (the server is idle: its queue is empty).
+clear_new() {
+    [[ -d $1 ]] && find "$1" -mindepth 1 -maxdepth 1 -type f -delete
+    return 0
+}
+
+# measure SERVER MODE MESSAGES [ROUND]: one run; with ROUND, appends the timings to RESULTS.
+measure() {
+    local server=$1 mode=$2 n=$3 round=${4:-} port new out
+    if [[ $server == tern ]]; then port=$TERN_PORT new=$TERN_NEW; else port=$PF_PORT new=$PF_NEW; fi
+    wait_queue_empty "$server"
+    clear_new "$new"
+    sync
+    local args=(--smtp-source "$SMTP_SOURCE" --server "127.0.0.1:$port" --maildir-new "$new"
+        --messages "$n" --sessions "$SESSIONS" --size "$SIZE" --sender "$SENDER"
+        --recipient "$RCPT" --timeout "$TIMEOUT")
+    [[ $mode == reuse ]] && args+=(--reuse)
+    run_child "$PYTHON" "$HERE/measure.py" "${args[@]}" >"$WORK/measure.out" ||
+        die "$server, mode $mode: run of $n messages failed (see above)"
+    out=$(cat "$WORK/measure.out")
+    read -r acc dlv <<<"$out"
+    if [[ -n $round ]]; then
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$mode" "$round" "$n" "$acc" "$dlv" >>"$RESULTS"
+        log "$(printf '%-7s %-5s round %s: %d msgs accepted in %.2fs, delivered in %.2fs' \
+            "$server" "$mode" "$round" "$n" "$acc" "$dlv")"
+    fi
+    wait_queue_empty "$server"
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load average before the run: $LOAD_BEFORE"
+log "work dir $WORK; Tern on 127.0.0.1:$TERN_PORT, Postfix on 127.0.0.1:$PF_PORT"
+start_tern
+start_postfix
+log "both servers up; $MESSAGES messages x $SESSIONS sessions x $SIZE bytes, modes: $MODES, rounds: $ROUNDS"
+
+if ((WARMUP > 0)); then
+    for server in tern postfix; do
+        for mode in $MODES; do measure "$server" "$mode" "$WARMUP"; done
+    done
+    log "warm-up done ($WARMUP messages per server and mode)"
+fi
+
+for ((r = 1; r <= ROUNDS; r++)); do
+    # Alternate which server goes first in each round, so neither always runs on a warmer disk.
+    if ((r % 2)); then order="tern postfix"; else order="postfix tern"; fi
+    for mode in $MODES; do
+        for server in $order; do measure "$server" "$mode" "$MESSAGES" "$r"; done
+    done
+done
+
+# ---- report ------------------------------------------------------------------------------------
+# Anything either server complained about during the run is worth a look before trusting figures.
+report_log_problems() {
+    local name=$1 file=$2 pattern=$3 n
+    n=$(grep -cE "$pattern" "$file" 2>/dev/null) || n=0
+    if ((n > 0)); then
+        log "$name logged $n warning/error lines during the run; the first ones:"
+        grep -E "$pattern" "$file" | head -n 5 >&2
+    else
+        log "$name logged no warnings or errors"
+    fi
+}
+report_log_problems Tern "$TN/tern.log" '^[^ ]+ (warn|error) '
+report_log_problems Postfix "$PF/maillog" 'postfix/[a-z-]+\[[0-9]+\]: (warning|error|fatal|panic):'
+
+FACTS=$WORK/facts.tsv
+cmd=
+for v in BENCH_MESSAGES BENCH_SESSIONS BENCH_SIZE BENCH_WARMUP BENCH_ROUNDS BENCH_MODES; do
+    if [[ -n ${!v:-} ]]; then
+        if [[ ${!v} == *" "* ]]; then cmd+="$v='${!v}' "; else cmd+="$v=${!v} "; fi
+    fi
+done
+cmd+="make bench"
+{
+    printf 'command\t%s\n' "${BENCH_COMMAND:-$cmd}"
+    printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    printf 'nproc\t%s\n' "$(nproc)"
+    printf 'cpu\t%s\n' "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+    printf 'kernel\t%s\n' "$(uname -r)"
+    printf 'load\t%s\n' "$LOAD_BEFORE"
+    printf 'fs\t%s\n' "$(df -PT "$WORK" | awk 'NR == 2 { print $2 " (" $1 ")" }')"
+    # The binary may be older than the tree, so both are recorded.
+    printf 'tern_version\t%s (tree), binary built %s\n' \
+        "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
+        "$TERN_BUILT"
+    printf 'postfix_version\t%s\n' "$(postconf -c "$PF/etc" -h mail_version 2>/dev/null || echo unknown)"
+    printf 'sessions\t%s\nsize\t%s\nmessages\t%s\nwarmup\t%s\n' "$SESSIONS" "$SIZE" "$MESSAGES" "$WARMUP"
+} >"$FACTS"
+"$PYTHON" "$HERE/report.py" "$RESULTS" "$FACTS"

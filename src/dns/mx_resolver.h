@@ -1,0 +1,52 @@
+// MX resolution for delivery (RFC 5321 section 5.1, RFC 7505 null MX): the ordered list of
+// hosts and addresses to try for a domain, or the permanent or temporary reason there is none.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dns/records.h"
+#include "dns/resolver.h"
+
+namespace tern::dns {
+
+struct MxHost {
+    std::string name;                    // the exchange's host name (or an address literal)
+    std::uint16_t preference = 0;
+    std::vector<std::string> addresses;  // IPv6 first, then IPv4
+    bool secure = false;                 // MX and address records were DNSSEC-validated
+};
+
+struct MxError {
+    bool permanent = false;
+    std::string status;  // enhanced status: 5.1.2, 5.1.10, 5.4.4, 4.4.3
+    std::string text;
+};
+
+struct MxResult {
+    std::vector<MxHost> hosts;  // in the order to try
+    bool implicit = false;      // no MX records: the domain itself (RFC 5321 5.1)
+    bool mx_secure = false;     // the MX RRset (or its absence) was validated
+};
+
+// Orders MX records by preference and shuffles those of equal preference (RFC 5321 5.1).
+// A lone null MX ("." with any preference) yields an empty list; other null entries are dropped.
+std::vector<MxRecord> order_mx(std::vector<MxRecord> records, std::mt19937& rng);
+
+class MxResolver {
+public:
+    explicit MxResolver(Resolver& resolver) : resolver_(resolver) {}
+
+    // Resolves `domain` (an ASCII or A-label name) to the hosts to try.
+    boost::asio::awaitable<std::expected<MxResult, MxError>> resolve(std::string domain);
+
+    // Resolves one host name to its addresses (for routes and smarthosts).
+    boost::asio::awaitable<std::expected<MxHost, MxError>> resolve_host(std::string host);
+
+private:
+    Resolver& resolver_;
+};
+
+}  // namespace tern::dns

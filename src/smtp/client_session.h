@@ -1,0 +1,143 @@
+// ClientSession: the client side of SMTP (RFC 5321) as a sans-I/O state machine for relaying:
+// greeting, EHLO (HELO fallback), STARTTLS, and transactions with PIPELINING, CHUNKING, SIZE,
+// 8BITMIME, SMTPUTF8 and DSN as the server offers them. Server replies are untrusted input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smtp/envelope.h"
+#include "smtp/replies.h"
+#include "smtp/reply_parser.h"
+
+namespace tern::smtp {
+
+// What the server offered in its EHLO reply.
+struct Capabilities {
+    bool esmtp = false;
+    bool pipelining = false;
+    bool size = false;
+    std::uint64_t size_limit = 0;  // 0 = no limit given
+    bool eight_bit_mime = false;
+    bool smtputf8 = false;
+    bool dsn = false;
+    bool chunking = false;
+    bool starttls = false;
+    bool enhanced_status = false;
+    std::vector<std::string> auth;
+};
+
+Capabilities parse_ehlo(const Reply& reply);
+
+struct ClientOptions {
+    std::string helo_name;        // our host name for EHLO/HELO
+    bool use_pipelining = true;
+    bool use_chunking = true;
+    bool starttls = false;        // issue STARTTLS when the server offers it
+    bool require_tls = false;     // without TLS the session fails (4.7.4 / 4.7.5)
+};
+
+struct OutboundRecipient {
+    std::string address;  // without brackets
+    DsnNotify notify;
+    std::string orcpt;    // "type;address" decoded, or empty
+};
+
+struct OutboundMessage {
+    std::string sender;   // without brackets; empty for <>
+    std::uint64_t size = 0;
+    BodyType body = BodyType::kUnspecified;
+    bool eight_bit = false;  // the text really holds octets above 127
+    bool smtputf8 = false;
+    DsnRet ret = DsnRet::kUnspecified;
+    std::string envid;
+    std::vector<OutboundRecipient> recipients;
+};
+
+enum class ClientActionKind {
+    kSend,      // write `data` to the server
+    kStartTls,  // do the TLS handshake now, then call tls_started()
+    kSendBody,  // stream the message text: as DATA text through a DataEncoder when `data` is
+                // empty, else `data` is the BDAT command to write before the raw text
+    kReady,     // the session is established: send_message() may be called
+    kDone,      // the transaction is over: result() has one reply per recipient
+    kFailed,    // the session cannot be used: failure() says why; close the connection
+};
+
+struct ClientAction {
+    ClientActionKind kind;
+    std::string data;
+};
+
+class ClientSession {
+public:
+    explicit ClientSession(ClientOptions options);
+
+    // Bytes from the server.
+    void receive(std::string_view bytes);
+
+    // In the ready state: starts a transaction for `message`.
+    void send_message(const OutboundMessage& message);
+    // In the ready state: RSET before reusing a connection; kReady follows its 250.
+    void reset();
+    // Sends QUIT; the driver closes after writing it.
+    void quit();
+    // The TLS handshake asked for with kStartTls finished.
+    void tls_started(bool ok);
+
+    std::vector<ClientAction> take_actions();
+
+    // What the session waits for, so the driver can pick the RFC 5321 4.5.3.2 timeout.
+    enum class Waiting { kNothing, kGreeting, kCommand, kDataReady, kDataEnd };
+    Waiting waiting() const;
+
+    bool ready() const { return state_ == State::kReady; }
+    bool failed() const { return state_ == State::kFailed; }
+    const Capabilities& capabilities() const { return caps_; }
+    bool tls_active() const { return tls_active_; }
+    // Per recipient of the last transaction: the reply that decides its fate.
+    const std::vector<Reply>& result() const { return results_; }
+    // Why the session failed (a 4xx/5xx reply, or a synthesised 4xx for protocol errors).
+    const Reply& failure() const { return failure_; }
+    // Which step the failure or reply belongs to: "greeting", "EHLO", "MAIL FROM", ...
+    const std::string& failure_stage() const { return failure_stage_; }
+
+private:
+    enum class State { kGreeting, kEhlo, kHelo, kStartTls, kHandshake, kReady, kTransaction, kRset, kQuit, kFailed };
+    enum class Expect { kMail, kRcpt, kData, kDataEnd, kRset };
+
+    void on_reply(const Reply& reply);
+    void on_transaction_reply(const Reply& reply);
+    void after_recipients();
+    void finish_transaction();
+    void fail(Reply reply, std::string stage);
+    void send(std::string text) { emit(ClientActionKind::kSend, std::move(text)); }
+    void emit(ClientActionKind kind, std::string data = {});
+    std::string mail_command() const;
+    std::string rcpt_command(const OutboundRecipient& r) const;
+
+    ClientOptions options_;
+    ReplyParser parser_;
+    std::vector<ClientAction> actions_;
+    State state_ = State::kGreeting;
+    Capabilities caps_;
+    bool tls_active_ = false;
+    Reply failure_;
+    std::string failure_stage_;
+
+    // Transaction.
+    OutboundMessage message_;
+    std::vector<Expect> expected_;  // replies still to come, in order
+    std::size_t next_rcpt_reply_ = 0;
+    std::size_t next_rcpt_send_ = 0;  // without pipelining: next RCPT to send
+    bool pipelined_ = false;
+    bool chunked_ = false;
+    bool mail_ok_ = false;
+    bool data_sent_ = false;          // DATA was sent (pipelined with the RCPTs)
+    bool needs_rset_ = false;         // a transaction is open on the server without a message
+    std::vector<Reply> results_;
+};
+
+}  // namespace tern::smtp
