@@ -45,7 +45,7 @@ integration: build build-asan
 	TERN_BIN=$(CURDIR)/$(BUILD)/tern TERN_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/tern \
 		$(PYTEST) -q -p no:cacheprovider tests/integration
 
-test: unit unit-asan integration
+test: format unit unit-asan integration
 
 $(FUZZ_BUILD)/build.ninja:
 	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_FUZZ=ON \

@@ -29,11 +29,15 @@ Result<void> ControlServer::listen(const std::string& path) {
     if (!ec) acceptor_->bind(stream::endpoint(path), ec);
     if (!ec) ::chmod(path.c_str(), 0600);
     if (!ec) acceptor_->listen(64, ec);
-    if (ec) return fail(ErrorCode::kIo, "cannot listen on control socket " + path + ": " + ec.message());
+    if (ec)
+        return fail(ErrorCode::kIo,
+                    "cannot listen on control socket " + path + ": " + ec.message());
     return {};
 }
 
-void ControlServer::start() { asio::co_spawn(queue_.home(), accept_loop(), asio::detached); }
+void ControlServer::start() {
+    asio::co_spawn(queue_.home(), accept_loop(), asio::detached);
+}
 
 void ControlServer::stop() {
     asio::post(queue_.home(), [this] {
@@ -71,7 +75,8 @@ asio::awaitable<void> ControlServer::serve(stream::socket socket) {
 Result<std::string> control_request(const std::string& path, const std::string& request) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) return fail(ErrorCode::kInvalid, "control socket path too long: " + path);
+    if (path.size() >= sizeof addr.sun_path)
+        return fail(ErrorCode::kInvalid, "control socket path too long: " + path);
     std::copy(path.begin(), path.end(), addr.sun_path);
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return std::unexpected(Error::from_errno(errno, "socket"));
@@ -80,7 +85,8 @@ Result<std::string> control_request(const std::string& path, const std::string& 
         ~Closer() { ::close(fd); }
     } closer{fd};
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        return std::unexpected(Error::from_errno(errno, "connect to " + path + " (is tern serve running?)"));
+        return std::unexpected(
+            Error::from_errno(errno, "connect to " + path + " (is tern serve running?)"));
     std::string text = request + "\n";
     for (std::size_t off = 0; off < text.size();) {
         ssize_t n = ::write(fd, text.data() + off, text.size() - off);
@@ -90,7 +96,8 @@ Result<std::string> control_request(const std::string& path, const std::string& 
     std::string reply;
     char buf[65536];
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<std::size_t>(n));
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+        reply.append(buf, static_cast<std::size_t>(n));
     if (n < 0) return std::unexpected(Error::from_errno(errno, "read " + path));
     return reply;
 }

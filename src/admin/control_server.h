@@ -14,7 +14,7 @@
 namespace tern::admin {
 
 class ControlServer {
-public:
+  public:
     ControlServer(queue::QueueManager& queue, log::Logger& log) : queue_(queue), log_(log) {}
 
     // Binds the socket on the queue manager's loop, replacing a stale socket file.
@@ -22,7 +22,7 @@ public:
     void start();
     void stop();  // closes the socket; safe from any thread
 
-private:
+  private:
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> serve(boost::asio::local::stream_protocol::socket socket);
 

@@ -9,15 +9,15 @@
 namespace tern {
 
 enum class ErrorCode {
-    kIo,          // an I/O call failed; see message
-    kNoSpace,     // the disk or a quota is full (ENOSPC, EDQUOT)
-    kNotFound,    // the named thing does not exist
-    kExists,      // the named thing already exists
-    kInvalid,     // malformed input or a bad argument
-    kTimeout,     // a deadline passed
-    kTemporary,   // a peer or resource failed in a way that may pass
-    kPermanent,   // a peer or resource failed in a way that will not pass
-    kShutdown,    // the daemon is stopping
+    kIo,         // an I/O call failed; see message
+    kNoSpace,    // the disk or a quota is full (ENOSPC, EDQUOT)
+    kNotFound,   // the named thing does not exist
+    kExists,     // the named thing already exists
+    kInvalid,    // malformed input or a bad argument
+    kTimeout,    // a deadline passed
+    kTemporary,  // a peer or resource failed in a way that may pass
+    kPermanent,  // a peer or resource failed in a way that will not pass
+    kShutdown,   // the daemon is stopping
 };
 
 struct Error {

@@ -64,11 +64,13 @@ bool QueueIdGenerator::valid(std::string_view id) {
     return true;
 }
 
-std::optional<std::chrono::system_clock::time_point> QueueIdGenerator::time_of(std::string_view id) {
+std::optional<std::chrono::system_clock::time_point> QueueIdGenerator::time_of(
+    std::string_view id) {
     if (!valid(id)) return std::nullopt;
     // The first 52 bits: 10 full digits (50 bits) and the top 2 bits of the 11th.
     std::uint64_t micros = 0;
-    for (std::size_t i = 0; i < 10; ++i) micros = (micros << 5) | digit_value(id[i]);
+    for (std::size_t i = 0; i < 10; ++i)
+        micros = (micros << 5) | digit_value(id[i]);
     micros = (micros << 2) | (digit_value(id[10]) >> 3);
     return std::chrono::system_clock::time_point(std::chrono::microseconds(micros));
 }

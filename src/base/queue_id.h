@@ -1,5 +1,6 @@
 // QueueId: the name of one accepted message, unique across restarts and sortable by time.
-// 16 characters of Crockford base32: 52 bits of microseconds since the epoch, then 28 bits of sequence.
+// 16 characters of Crockford base32: 52 bits of microseconds since the epoch, then 28 bits of
+// sequence.
 #pragma once
 
 #include <chrono>
@@ -12,7 +13,7 @@
 namespace tern {
 
 class QueueIdGenerator {
-public:
+  public:
     // Seeds the low bits from a random source so two processes started in the same
     // microsecond still differ.
     QueueIdGenerator();
@@ -26,7 +27,7 @@ public:
     // True when `id` has the shape of a queue id (safe to use as a file name).
     static bool valid(std::string_view id);
 
-private:
+  private:
     std::mutex mutex_;
     std::uint64_t last_micros_ = 0;  // microseconds of the last id issued
     std::uint32_t sequence_ = 0;     // 28-bit counter within one microsecond

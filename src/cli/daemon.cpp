@@ -2,6 +2,7 @@
 // signal handling, and the shutdown sequence with its grace period.
 #include "cli/daemon.h"
 
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -13,7 +14,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <filesystem>
-#include <fmt/format.h>
 #include <iostream>
 
 #include "admin/control_server.h"
@@ -34,12 +34,13 @@ namespace {
 
 // Until a relay transport exists, mail for other domains cannot leave this host.
 class NoRouteTransport : public queue::Transport {
-public:
+  public:
     asio::awaitable<std::vector<queue::RecipientResult>> deliver(queue::DeliveryJob job) override {
         std::vector<queue::RecipientResult> out;
         for (auto i : job.recipients)
-            out.push_back({i, queue::Outcome::kFailed, "554 5.4.4 No route to this domain (relaying is not configured)",
-                           "", ""});
+            out.push_back({i, queue::Outcome::kFailed,
+                           "554 5.4.4 No route to this domain (relaying is not configured)", "",
+                           ""});
         co_return out;
     }
 };
@@ -54,7 +55,8 @@ void raise_file_limit() {
 }
 
 std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
 }
 
@@ -66,7 +68,8 @@ int serve(const config::Config& config) {
     std::error_code fs_error;
     std::filesystem::create_directories(config.data_dir, fs_error);
     if (fs_error) {
-        std::cerr << "tern: cannot create data directory " << config.data_dir << ": " << fs_error.message() << "\n";
+        std::cerr << "tern: cannot create data directory " << config.data_dir << ": "
+                  << fs_error.message() << "\n";
         return 1;
     }
     log::Logger log(config.log_format, config.log_level, config.log_file);
@@ -93,7 +96,9 @@ int serve(const config::Config& config) {
         std::cerr << "tern: spool recovery failed: " << report.error().message << "\n";
         return 1;
     }
-    log.info("recovery", {{"resumed", report->resumed}, {"removed", report->removed}, {"finished", report->finished}});
+    log.info("recovery", {{"resumed", report->resumed},
+                          {"removed", report->removed},
+                          {"finished", report->finished}});
 
     net::EventLoops loops(config.workers);
     delivery::Maildir maildir(config.data_dir + "/mail", config.hostname);
@@ -102,12 +107,14 @@ int serve(const config::Config& config) {
     auto router = [&](const spool::Recipient& r) {
         auto at = r.address.rfind('@');
         std::string domain = lower(at == std::string::npos ? "" : r.address.substr(at + 1));
-        if (directory->is_local_domain(domain)) return queue::Route{"local", &local, config.local_max_deliveries};
+        if (directory->is_local_domain(domain))
+            return queue::Route{"local", &local, config.local_max_deliveries};
         return queue::Route{"smtp:" + domain, &no_route, 1};
     };
     queue::QueueOptions qopts;
     qopts.hostname = config.hostname;
-    qopts.retry = queue::RetryPolicy{config.retry_schedule, config.max_lifetime, config.delay_warning};
+    qopts.retry =
+        queue::RetryPolicy{config.retry_schedule, config.max_lifetime, config.delay_warning};
     qopts.bounce_size_limit = config.bounce_size_limit;
     qopts.max_deliveries = config.max_deliveries;
     queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
@@ -141,7 +148,8 @@ int serve(const config::Config& config) {
                 co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
             }
         };
-        co_await wait_for_sessions(std::chrono::duration_cast<std::chrono::milliseconds>(config.shutdown_grace));
+        co_await wait_for_sessions(
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.shutdown_grace));
         if (context.sessions.size() > 0) {
             log.info("shutdown_sessions", {{"closing", context.sessions.size()}});
             context.sessions.stop_all();
@@ -158,9 +166,11 @@ int serve(const config::Config& config) {
     smtp.start();
     control.start();
     std::string listen_list;
-    for (const auto& l : config.smtp_listen) listen_list += (listen_list.empty() ? "" : ", ") + l;
+    for (const auto& l : config.smtp_listen)
+        listen_list += (listen_list.empty() ? "" : ", ") + l;
     std::string domains;
-    for (const auto& d : config.local_domains) domains += (domains.empty() ? "" : ", ") + d;
+    for (const auto& d : config.local_domains)
+        domains += (domains.empty() ? "" : ", ") + d;
     // JSON log lines on standard error must not be mixed with plain text.
     if (config.log_format != log::Format::kJson || !config.log_file.empty())
         std::cerr << fmt::format(
@@ -169,7 +179,8 @@ int serve(const config::Config& config) {
             "tern: spool in {}/spool; queue commands via {}/control.sock\n",
             listen_list, config.hostname, domains, config.data_dir, config.data_dir,
             config.data_dir);
-    log.info("started", {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});
+    log.info("started",
+             {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});
     loops.run();
     return 0;
 }

@@ -22,10 +22,12 @@ int main(int argc, char** argv) {
 
     std::string config_path;
     auto* serve = app.add_subcommand("serve", "Run the mail server");
-    serve->add_option("-c,--config", config_path, "Configuration file (TOML); embedded defaults without it");
+    serve->add_option("-c,--config", config_path,
+                      "Configuration file (TOML); embedded defaults without it");
 
     std::string check_path;
-    auto* check = app.add_subcommand("check-config", "Validate a configuration file without starting");
+    auto* check =
+        app.add_subcommand("check-config", "Validate a configuration file without starting");
     check->add_option("file", check_path, "Configuration file")->required();
 
     app.add_subcommand("config-reference", "Print every configuration key as Markdown");
@@ -36,13 +38,14 @@ int main(int argc, char** argv) {
     queue->add_option("-c,--config", config_path, "Configuration file, to find the data directory");
     queue->add_flag("--json", queue_cmd.json, "Print the reply as JSON");
     queue->fallthrough();
-    for (auto [name, help] : {std::pair{"list", "List queued messages"},
-                              std::pair{"show", "Show one message and its recipients"},
-                              std::pair{"retry", "Retry deferred recipients now"},
-                              std::pair{"hold", "Hold a message (no delivery until released)"},
-                              std::pair{"release", "Release a held message"},
-                              std::pair{"delete", "Delete a message without notice"},
-                              std::pair{"bounce", "Return a message to its sender with a failure notice"}}) {
+    for (auto [name, help] :
+         {std::pair{"list", "List queued messages"},
+          std::pair{"show", "Show one message and its recipients"},
+          std::pair{"retry", "Retry deferred recipients now"},
+          std::pair{"hold", "Hold a message (no delivery until released)"},
+          std::pair{"release", "Release a held message"},
+          std::pair{"delete", "Delete a message without notice"},
+          std::pair{"bounce", "Return a message to its sender with a failure notice"}}) {
         auto* sub = queue->add_subcommand(name, help);
         sub->fallthrough();
         std::string action = name;
@@ -79,7 +82,8 @@ int main(int argc, char** argv) {
     }
     if (app.got_subcommand("serve")) return tern::cli::serve(*config);
     if (app.got_subcommand("queue")) {
-        if ((queue_cmd.action == "retry" || queue_cmd.action == "release") && queue_cmd.id.empty() && !queue_cmd.all) {
+        if ((queue_cmd.action == "retry" || queue_cmd.action == "release") &&
+            queue_cmd.id.empty() && !queue_cmd.all) {
             std::cerr << "tern queue " << queue_cmd.action << ": give a queue id or --all\n";
             return 1;
         }

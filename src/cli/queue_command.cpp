@@ -29,16 +29,17 @@ void print_list(const nlohmann::json& reply) {
         std::cout << "The queue is empty.\n";
         return;
     }
-    std::cout << fmt::format("{:<16}  {:<20}  {:>9}  {:>5}  {:>7}  {:<20}  {}\n", "QUEUE ID", "ARRIVAL", "SIZE",
-                             "RCPTS", "PENDING", "NEXT ATTEMPT", "SENDER");
+    std::cout << fmt::format("{:<16}  {:<20}  {:>9}  {:>5}  {:>7}  {:<20}  {}\n", "QUEUE ID",
+                             "ARRIVAL", "SIZE", "RCPTS", "PENDING", "NEXT ATTEMPT", "SENDER");
     for (const auto& m : list) {
         std::string sender = "<" + m.value("sender", "") + ">";
         if (m.value("held", false)) sender += "  [held]";
         std::int64_t next = m.value("next_attempt", std::int64_t{0});
-        std::cout << fmt::format("{:<16}  {:<20}  {:>9}  {:>5}  {:>7}  {:<20}  {}\n", m.value("id", ""),
-                                 when(m.value("arrival", std::int64_t{0})), m.value("size", std::uint64_t{0}),
-                                 m.value("recipients", 0), m.value("pending", 0),
-                                 m.value("pending", 0) == 0 ? "-" : (next == 0 ? "now" : when(next)), sender);
+        std::cout << fmt::format(
+            "{:<16}  {:<20}  {:>9}  {:>5}  {:>7}  {:<20}  {}\n", m.value("id", ""),
+            when(m.value("arrival", std::int64_t{0})), m.value("size", std::uint64_t{0}),
+            m.value("recipients", 0), m.value("pending", 0),
+            m.value("pending", 0) == 0 ? "-" : (next == 0 ? "now" : when(next)), sender);
     }
     std::cout << list.size() << (list.size() == 1 ? " message\n" : " messages\n");
 }
@@ -63,10 +64,12 @@ void print_message(const nlohmann::json& m) {
         std::cout << fmt::format("  {}  {}\n", r.value("address", ""), status);
         if (r.value("original", "") != r.value("address", ""))
             std::cout << fmt::format("      original recipient: {}\n", r.value("original", ""));
-        std::cout << fmt::format("      attempts: {}  last: {}  next: {}\n", r.value("attempts", 0),
-                                 when(r.value("last_attempt", std::int64_t{0})),
-                                 status == "deferred" ? when(r.value("next_attempt", std::int64_t{0})) : "-");
-        if (!r.value("last_host", "").empty()) std::cout << fmt::format("      host: {}\n", r.value("last_host", ""));
+        std::cout << fmt::format(
+            "      attempts: {}  last: {}  next: {}\n", r.value("attempts", 0),
+            when(r.value("last_attempt", std::int64_t{0})),
+            status == "deferred" ? when(r.value("next_attempt", std::int64_t{0})) : "-");
+        if (!r.value("last_host", "").empty())
+            std::cout << fmt::format("      host: {}\n", r.value("last_host", ""));
         if (!r.value("last_reply", "").empty())
             std::cout << fmt::format("      reply: {}\n", r.value("last_reply", ""));
     }
@@ -103,7 +106,8 @@ int run_queue_command(const QueueCommand& c) {
     } else if (c.action == "retry" || c.action == "hold" || c.action == "release") {
         std::cout << fmt::format("{}: {} message(s)\n", c.action, reply.value("count", 0));
     } else if (c.action == "bounce") {
-        std::cout << fmt::format("bounce: {} recipient(s) returned to the sender\n", reply.value("count", 0));
+        std::cout << fmt::format("bounce: {} recipient(s) returned to the sender\n",
+                                 reply.value("count", 0));
     } else {
         std::cout << c.action << ": done\n";
     }

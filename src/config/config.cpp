@@ -3,17 +3,27 @@
 #include "config/config.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <functional>
 #include <optional>
-#include <toml++/toml.h>
 
 namespace tern::config {
 namespace {
 
-enum class Kind { kString, kStringList, kBool, kCount, kSize, kDuration, kDurationList, kEnum, kListenList };
+enum class Kind {
+    kString,
+    kStringList,
+    kBool,
+    kCount,
+    kSize,
+    kDuration,
+    kDurationList,
+    kEnum,
+    kListenList
+};
 
 // A value read from TOML, in the field its kind uses.
 struct Value {
@@ -41,7 +51,8 @@ const std::vector<Key>& schema() {
     static const std::vector<Key> keys = {
         // [server]
         {"server", "hostname", Kind::kString, R"("")",
-         "Name used in the greeting, EHLO reply and Received headers; empty means the system host name.",
+         "Name used in the greeting, EHLO reply and Received headers; empty means the system host "
+         "name.",
          [](Config& c, const Value& v) { c.hostname = v.text; }},
         {"server", "data_dir", Kind::kString, R"("./var")",
          "Directory holding the spool, the mailboxes and the control socket.",
@@ -53,32 +64,51 @@ const std::vector<Key>& schema() {
          "After SIGTERM, how long open sessions may go on before they are answered 421 4.3.2.",
          [](Config& c, const Value& v) { c.shutdown_grace = v.duration; }, 0, 3600},
         // [log]
-        {"log", "format", Kind::kEnum, R"("text")", "Log line format: text or json (one JSON object per line).",
-         [](Config& c, const Value& v) { c.log_format = v.text == "json" ? log::Format::kJson : log::Format::kText; },
-         0, 0, {"text", "json"}},
-        {"log", "level", Kind::kEnum, R"("info")", "Lowest level logged: debug, info, warn or error.",
+        {"log",
+         "format",
+         Kind::kEnum,
+         R"("text")",
+         "Log line format: text or json (one JSON object per line).",
          [](Config& c, const Value& v) {
-             c.log_level = v.text == "debug"  ? log::Level::kDebug
-                           : v.text == "warn" ? log::Level::kWarn
+             c.log_format = v.text == "json" ? log::Format::kJson : log::Format::kText;
+         },
+         0,
+         0,
+         {"text", "json"}},
+        {"log",
+         "level",
+         Kind::kEnum,
+         R"("info")",
+         "Lowest level logged: debug, info, warn or error.",
+         [](Config& c, const Value& v) {
+             c.log_level = v.text == "debug"   ? log::Level::kDebug
+                           : v.text == "warn"  ? log::Level::kWarn
                            : v.text == "error" ? log::Level::kError
                                                : log::Level::kInfo;
          },
-         0, 0, {"debug", "info", "warn", "error"}},
-        {"log", "file", Kind::kString, R"("")", "Append log lines to this file; empty means standard error.",
+         0,
+         0,
+         {"debug", "info", "warn", "error"}},
+        {"log", "file", Kind::kString, R"("")",
+         "Append log lines to this file; empty means standard error.",
          [](Config& c, const Value& v) { c.log_file = v.text; }},
         // [smtp]
         {"smtp", "listen", Kind::kListenList, R"(["127.0.0.1:2525"])",
-         "Addresses of the SMTP (MX) listener, as host:port or [ipv6]:port. Production: 0.0.0.0:25.",
+         "Addresses of the SMTP (MX) listener, as host:port or [ipv6]:port. Production: "
+         "0.0.0.0:25.",
          [](Config& c, const Value& v) { c.smtp_listen = v.list; }},
         // [limits]
         {"limits", "command_line", Kind::kCount, "512",
-         "Longest command line in octets, CRLF included (RFC 5321 4.5.3.1.4); longer gets 500 5.5.6.",
+         "Longest command line in octets, CRLF included (RFC 5321 4.5.3.1.4); longer gets 500 "
+         "5.5.6.",
          [](Config& c, const Value& v) { c.limits.max_command_line = v.number; }, 512, 1048576},
         {"limits", "text_line", Kind::kCount, "1000",
-         "Longest message line in octets, CRLF included (RFC 5321 4.5.3.1.6); longer gets 500 5.5.6 at end of data.",
+         "Longest message line in octets, CRLF included (RFC 5321 4.5.3.1.6); longer gets 500 "
+         "5.5.6 at end of data.",
          [](Config& c, const Value& v) { c.limits.max_text_line = v.number; }, 80, 1ull << 30},
         {"limits", "message_size", Kind::kSize, "52428800",
-         "Largest message in octets, advertised with SIZE; larger gets 552 5.3.4 at MAIL or at end of data.",
+         "Largest message in octets, advertised with SIZE; larger gets 552 5.3.4 at MAIL or at end "
+         "of data.",
          [](Config& c, const Value& v) { c.limits.max_message_size = v.number; }, 1024, 1ull << 40},
         {"limits", "recipients", Kind::kCount, "1000",
          "Recipients accepted per message; the next RCPT gets 452 4.5.3.",
@@ -90,7 +120,8 @@ const std::vector<Key>& schema() {
          "Longest AUTH command or SASL response line in octets (RFC 4954 section 4).",
          [](Config& c, const Value& v) { c.limits.max_auth_line = v.number; }, 512, 1048576},
         {"limits", "connections", Kind::kCount, "5000",
-         "Open SMTP connections on all listeners together; the next is answered 421 4.7.0 and closed.",
+         "Open SMTP connections on all listeners together; the next is answered 421 4.7.0 and "
+         "closed.",
          [](Config& c, const Value& v) { c.max_connections = v.number; }, 1, 1000000},
         {"limits", "connections_per_client", Kind::kCount, "50",
          "Open connections from one client IP address; the next is answered 421 4.7.0 and closed.",
@@ -116,7 +147,8 @@ const std::vector<Key>& schema() {
          [](Config& c, const Value& v) { c.recipient_delimiter = v.text; }, 0, 1},
         // [queue]
         {"queue", "retry_schedule", Kind::kDurationList, R"(["1m", "5m", "15m", "30m", "1h"])",
-         "Delay before each retry after a temporary failure; the last one repeats until max_lifetime.",
+         "Delay before each retry after a temporary failure; the last one repeats until "
+         "max_lifetime.",
          [](Config& c, const Value& v) { c.retry_schedule = v.durations; }},
         {"queue", "max_lifetime", Kind::kDuration, R"("5d")",
          "A message not delivered after this long is returned to its sender with a failure notice.",
@@ -125,7 +157,8 @@ const std::vector<Key>& schema() {
          "Send a delay notice once a message has waited this long; \"0\" turns delay notices off.",
          [](Config& c, const Value& v) { c.delay_warning = v.duration; }, 0, 365 * 86400},
         {"queue", "bounce_size_limit", Kind::kSize, "51200",
-         "Notices include the original message in full (RET=FULL) up to this size, else its headers only.",
+         "Notices include the original message in full (RET=FULL) up to this size, else its "
+         "headers only.",
          [](Config& c, const Value& v) { c.bounce_size_limit = v.number; }, 0, 1ull << 30},
         {"queue", "max_deliveries", Kind::kCount, "500",
          "Deliveries in progress at once, all transports together.",
@@ -146,15 +179,24 @@ const std::vector<Key>& schema() {
 
 std::string_view kind_name(Kind kind) {
     switch (kind) {
-        case Kind::kString: return "string";
-        case Kind::kStringList: return "list of strings";
-        case Kind::kBool: return "boolean";
-        case Kind::kCount: return "integer";
-        case Kind::kSize: return "size";
-        case Kind::kDuration: return "duration";
-        case Kind::kDurationList: return "list of durations";
-        case Kind::kEnum: return "string";
-        case Kind::kListenList: return "list of host:port";
+        case Kind::kString:
+            return "string";
+        case Kind::kStringList:
+            return "list of strings";
+        case Kind::kBool:
+            return "boolean";
+        case Kind::kCount:
+            return "integer";
+        case Kind::kSize:
+            return "size";
+        case Kind::kDuration:
+            return "duration";
+        case Kind::kDurationList:
+            return "list of durations";
+        case Kind::kEnum:
+            return "string";
+        case Kind::kListenList:
+            return "list of host:port";
     }
     return "";
 }
@@ -205,7 +247,8 @@ bool valid_listen(std::string_view s) {
     }
     unsigned p = 0;
     auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-    return !host.empty() && ec == std::errc() && ptr == port.data() + port.size() && p > 0 && p < 65536;
+    return !host.empty() && ec == std::errc() && ptr == port.data() + port.size() && p > 0 &&
+           p < 65536;
 }
 
 std::string where(const std::string& name, const toml::source_region& src) {
@@ -258,7 +301,9 @@ std::expected<Value, std::string> convert(const Key& key, const toml::node& node
             } else if (node.is_string() && key.kind == Kind::kSize) {
                 n = parse_size(*node.value<std::string>());
             }
-            if (!n) return want(key.kind == Kind::kSize ? "a size such as 1048576 or \"50M\"" : "a non-negative integer");
+            if (!n)
+                return want(key.kind == Kind::kSize ? "a size such as 1048576 or \"50M\""
+                                                    : "a non-negative integer");
             if (*n < key.min || *n > key.max)
                 return want(fmt::format("a value from {} to {}", key.min, key.max));
             v.number = *n;
@@ -281,18 +326,22 @@ std::expected<Value, std::string> convert(const Key& key, const toml::node& node
             for (const auto& item : *arr) {
                 if (key.kind == Kind::kDurationList) {
                     auto d = as_duration(item);
-                    if (!d || d->count() == 0) return want("a list of durations such as [\"1m\", \"1h\"]");
+                    if (!d || d->count() == 0)
+                        return want("a list of durations such as [\"1m\", \"1h\"]");
                     v.durations.push_back(*d);
                     continue;
                 }
                 if (!item.is_string()) return want("a list of strings");
                 std::string s = *item.value<std::string>();
                 if (key.kind == Kind::kListenList && !valid_listen(s))
-                    return want("host:port addresses such as \"127.0.0.1:25\" or \"[::1]:25\", not \"" + s + "\"");
+                    return want(
+                        "host:port addresses such as \"127.0.0.1:25\" or \"[::1]:25\", not \"" + s +
+                        "\"");
                 if (s.empty()) return want("non-empty strings");
                 v.list.push_back(std::move(s));
             }
-            if (key.kind == Kind::kDurationList && v.durations.empty()) return want("at least one duration");
+            if (key.kind == Kind::kDurationList && v.durations.empty())
+                return want("at least one duration");
             return v;
         }
     }
@@ -311,21 +360,24 @@ Result<void> apply_table(Config& config, const toml::table& root, const std::str
         std::string section(section_key.str());
         const auto* table = section_node.as_table();
         bool known_section = false;
-        for (const auto& k : schema()) known_section = known_section || k.section == section;
+        for (const auto& k : schema())
+            known_section = known_section || k.section == section;
         if (!known_section)
             return fail(ErrorCode::kInvalid,
-                        fmt::format("{}: unknown section [{}]", where(name, section_node.source()), section));
+                        fmt::format("{}: unknown section [{}]", where(name, section_node.source()),
+                                    section));
         if (!table)
             return fail(ErrorCode::kInvalid,
-                        fmt::format("{}: [{}] must be a table", where(name, section_node.source()), section));
+                        fmt::format("{}: [{}] must be a table", where(name, section_node.source()),
+                                    section));
         for (const auto& [key_name, node] : *table) {
             const Key* key = nullptr;
             for (const auto& k : schema())
                 if (k.section == section && k.name == key_name.str()) key = &k;
             if (!key)
-                return fail(ErrorCode::kInvalid, fmt::format("{}: unknown key {}.{}",
-                                                             where(name, node.source()), section,
-                                                             key_name.str()));
+                return fail(ErrorCode::kInvalid,
+                            fmt::format("{}: unknown key {}.{}", where(name, node.source()),
+                                        section, key_name.str()));
             auto value = convert(*key, node);
             if (!value)
                 return fail(ErrorCode::kInvalid,
@@ -338,7 +390,8 @@ Result<void> apply_table(Config& config, const toml::table& root, const std::str
 
 Result<Config> finish(Config config) {
     if (config.hostname.empty()) config.hostname = system_hostname();
-    if (config.smtp_listen.empty()) return fail(ErrorCode::kInvalid, "smtp.listen: at least one address is needed");
+    if (config.smtp_listen.empty())
+        return fail(ErrorCode::kInvalid, "smtp.listen: at least one address is needed");
     return config;
 }
 
@@ -364,7 +417,8 @@ Result<Config> load_string(std::string_view text, const std::string& name) {
         return fail(ErrorCode::kInvalid,
                     fmt::format("{}: {}", where(name, e.source()), e.description()));
     }
-    if (auto applied = apply_table(config, root, name); !applied) return std::unexpected(applied.error());
+    if (auto applied = apply_table(config, root, name); !applied)
+        return std::unexpected(applied.error());
     return finish(std::move(config));
 }
 
@@ -374,7 +428,8 @@ Result<Config> load_file(const std::string& path) {
     std::string text;
     char buf[8192];
     std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+        text.append(buf, n);
     bool failed = std::ferror(f);
     std::fclose(f);
     if (failed) return fail(ErrorCode::kIo, path + ": read error");
@@ -387,14 +442,16 @@ std::string reference_markdown() {
     for (const auto& key : schema()) {
         if (key.section != section) {
             section = key.section;
-            out += fmt::format("\n## [{}]\n\n| key | type | default | meaning |\n|---|---|---|---|\n", section);
+            out += fmt::format(
+                "\n## [{}]\n\n| key | type | default | meaning |\n|---|---|---|---|\n", section);
         }
         std::string range;
         if ((key.kind == Kind::kCount || key.kind == Kind::kSize || key.kind == Kind::kDuration) &&
             (key.min != 0 || key.max != UINT64_MAX))
-            range = fmt::format(" Range {}..{}{}.", key.min, key.max, key.kind == Kind::kDuration ? "s" : "");
-        out += fmt::format("| `{}` | {} | `{}` | {}{} |\n", key.name, kind_name(key.kind), key.default_toml,
-                           key.doc, range);
+            range = fmt::format(" Range {}..{}{}.", key.min, key.max,
+                                key.kind == Kind::kDuration ? "s" : "");
+        out += fmt::format("| `{}` | {} | `{}` | {}{} |\n", key.name, kind_name(key.kind),
+                           key.default_toml, key.doc, range);
     }
     return out;
 }

@@ -17,15 +17,15 @@ using Seconds = std::chrono::seconds;
 
 struct Config {
     // [server]
-    std::string hostname;            // our name; empty in the file = the system host name
-    std::string data_dir;            // spool, mailboxes, control socket live under it
-    unsigned workers = 0;            // event loops; 0 = one per CPU core
-    Seconds shutdown_grace{10};      // SIGTERM: time open sessions get before 421 4.3.2
+    std::string hostname;        // our name; empty in the file = the system host name
+    std::string data_dir;        // spool, mailboxes, control socket live under it
+    unsigned workers = 0;        // event loops; 0 = one per CPU core
+    Seconds shutdown_grace{10};  // SIGTERM: time open sessions get before 421 4.3.2
 
     // [log]
     log::Format log_format = log::Format::kText;
     log::Level log_level = log::Level::kInfo;
-    std::string log_file;            // empty = standard error
+    std::string log_file;  // empty = standard error
 
     // [smtp]: the MX listener
     std::vector<std::string> smtp_listen;  // "host:port" ("[::1]:25" for IPv6)
@@ -34,8 +34,8 @@ struct Config {
     smtp::SessionLimits limits;
     std::size_t max_connections = 0;             // all listeners together
     std::size_t max_connections_per_client = 0;  // per client IP address
-    Seconds command_timeout{300};    // waiting for a command (RFC 5321 4.5.3.2.7)
-    Seconds data_timeout{180};       // waiting for the next block of message data
+    Seconds command_timeout{300};                // waiting for a command (RFC 5321 4.5.3.2.7)
+    Seconds data_timeout{180};                   // waiting for the next block of message data
 
     // [local]
     std::vector<std::string> local_domains;
@@ -44,16 +44,16 @@ struct Config {
     std::string recipient_delimiter;
 
     // [queue]
-    std::vector<Seconds> retry_schedule;  // delays after each temporary failure; the last repeats
-    Seconds max_lifetime{5 * 86400};      // a message older than this is returned to its sender
-    Seconds delay_warning{4 * 3600};      // delay notice after this long; 0 = never
-    std::size_t bounce_size_limit = 0;    // octets of original returned in full in a notice
-    std::size_t max_deliveries = 0;       // deliveries in progress at once
-    std::size_t local_max_deliveries = 0; // local (Maildir) deliveries in progress at once
+    std::vector<Seconds> retry_schedule;   // delays after each temporary failure; the last repeats
+    Seconds max_lifetime{5 * 86400};       // a message older than this is returned to its sender
+    Seconds delay_warning{4 * 3600};       // delay notice after this long; 0 = never
+    std::size_t bounce_size_limit = 0;     // octets of original returned in full in a notice
+    std::size_t max_deliveries = 0;        // deliveries in progress at once
+    std::size_t local_max_deliveries = 0;  // local (Maildir) deliveries in progress at once
 
     // [spool]
-    std::size_t group_commit_max = 0;     // messages made durable together at most
-    std::uint64_t spool_min_free = 0;     // octets that must stay free; below it MAIL gets 452 4.3.1
+    std::size_t group_commit_max = 0;  // messages made durable together at most
+    std::uint64_t spool_min_free = 0;  // octets that must stay free; below it MAIL gets 452 4.3.1
 };
 
 // The defaults, as `tern serve` runs without a config file.

@@ -14,9 +14,9 @@
 namespace tern::delivery {
 
 struct LocalDirectoryOptions {
-    std::vector<std::string> domains;   // local domains, any case
-    std::vector<std::string> users;     // mailbox names, any case
-    std::string aliases_file;           // "name: target, target" per line; empty = none
+    std::vector<std::string> domains;       // local domains, any case
+    std::vector<std::string> users;         // mailbox names, any case
+    std::string aliases_file;               // "name: target, target" per line; empty = none
     std::string recipient_delimiter = "+";  // "user+tag" delivers to "user"; empty = off
     // Extra mailbox owners (the account store of AUTH); may be empty.
     std::function<bool(std::string_view user)> account_exists;
@@ -33,7 +33,7 @@ enum class ResolveError {
 };
 
 class LocalDirectory {
-public:
+  public:
     // Reads the aliases file. A malformed line stops loading with "file:line: what is wrong".
     static Result<LocalDirectory> load(LocalDirectoryOptions options);
 
@@ -48,7 +48,7 @@ public:
     // recursively; targets may be local names, local addresses or remote addresses.
     std::expected<Resolution, ResolveError> resolve(std::string_view local) const;
 
-private:
+  private:
     LocalDirectoryOptions options_;
     std::map<std::string, std::vector<std::string>> aliases_;  // lower-case name -> targets
 };

@@ -46,12 +46,14 @@ queue::RecipientResult failure_for(std::size_t index, const Error& e) {
 
 }  // namespace
 
-asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(queue::DeliveryJob job) {
+asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
+    queue::DeliveryJob job) {
     const spool::Message& m = *job.message;
     std::vector<queue::RecipientResult> results;
     auto source = spool_.open_message(m.id);
     if (!source) {
-        for (auto i : job.recipients) results.push_back(failure_for(i, source.error()));
+        for (auto i : job.recipients)
+            results.push_back(failure_for(i, source.error()));
         co_return results;
     }
     std::string return_path = "Return-Path: <" + m.sender + ">\r\n";
@@ -64,7 +66,8 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(que
     for (auto i : job.recipients) {
         const auto& rcpt = m.recipients[i];
         std::string prefix = return_path + "Delivered-To: " + rcpt.address + "\r\n";
-        auto file = maildir_.write(mailbox_of(rcpt.address), prefix, source->get(), m.body_offset, m.body_length);
+        auto file = maildir_.write(mailbox_of(rcpt.address), prefix, source->get(), m.body_offset,
+                                   m.body_length);
         if (!file) {
             results.push_back(failure_for(i, file.error()));
             continue;
@@ -105,12 +108,13 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(que
     for (auto* w : published) {
         if (dir_ec) {
             // The file may or may not have reached new/: retrying risks a duplicate, never a loss.
-            results.push_back(failure_for(w->index, Error::from_errno(dir_ec.value(), "sync mailbox directory")));
+            results.push_back(
+                failure_for(w->index, Error::from_errno(dir_ec.value(), "sync mailbox directory")));
             continue;
         }
-        results.push_back(queue::RecipientResult{
-            w->index, queue::Outcome::kDelivered, "250 2.0.0 Delivered to maildir", "local",
-            w->file.new_path});
+        results.push_back(queue::RecipientResult{w->index, queue::Outcome::kDelivered,
+                                                 "250 2.0.0 Delivered to maildir", "local",
+                                                 w->file.new_path});
     }
     co_return results;
 }

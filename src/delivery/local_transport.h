@@ -10,12 +10,13 @@
 namespace tern::delivery {
 
 class LocalTransport : public queue::Transport {
-public:
+  public:
     LocalTransport(spool::Spool& spool, Maildir& maildir) : spool_(spool), maildir_(maildir) {}
 
-    boost::asio::awaitable<std::vector<queue::RecipientResult>> deliver(queue::DeliveryJob job) override;
+    boost::asio::awaitable<std::vector<queue::RecipientResult>> deliver(
+        queue::DeliveryJob job) override;
 
-private:
+  private:
     spool::Spool& spool_;
     Maildir& maildir_;
 };

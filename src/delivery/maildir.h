@@ -12,15 +12,15 @@ namespace tern::delivery {
 
 // A message written into tmp/ and not yet visible to mail readers.
 struct MaildirFile {
-    int fd = -1;               // open for writing; closed by publish() or discard()
-    std::string tmp_path;      // <root>/<user>/Maildir/tmp/<unique>
-    std::string new_path;      // <root>/<user>/Maildir/new/<unique>
-    std::string new_dir;       // <root>/<user>/Maildir/new, to fsync after the rename
-    std::uint64_t size = 0;    // octets written
+    int fd = -1;             // open for writing; closed by publish() or discard()
+    std::string tmp_path;    // <root>/<user>/Maildir/tmp/<unique>
+    std::string new_path;    // <root>/<user>/Maildir/new/<unique>
+    std::string new_dir;     // <root>/<user>/Maildir/new, to fsync after the rename
+    std::uint64_t size = 0;  // octets written
 };
 
 class Maildir {
-public:
+  public:
     // Mailboxes live in <root>/<user>/Maildir.
     explicit Maildir(std::string root, std::string hostname);
 
@@ -39,7 +39,7 @@ public:
     // The user's Maildir directory path.
     std::string path_of(std::string_view user) const;
 
-private:
+  private:
     std::string root_;
     std::string hostname_;  // for unique names: <sec>.M<usec>P<pid>Q<counter>.<hostname>
 };

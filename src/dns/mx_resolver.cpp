@@ -10,13 +10,15 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
 std::vector<MxRecord> order_mx(std::vector<MxRecord> records, std::mt19937& rng) {
-    bool only_null = !records.empty() &&
-                     std::all_of(records.begin(), records.end(), [](const MxRecord& r) { return r.exchange.empty(); });
+    bool only_null =
+        !records.empty() && std::all_of(records.begin(), records.end(),
+                                        [](const MxRecord& r) { return r.exchange.empty(); });
     if (only_null) return {};
     std::erase_if(records, [](const MxRecord& r) { return r.exchange.empty(); });
     std::shuffle(records.begin(), records.end(), rng);
-    std::stable_sort(records.begin(), records.end(),
-                     [](const MxRecord& a, const MxRecord& b) { return a.preference < b.preference; });
+    std::stable_sort(records.begin(), records.end(), [](const MxRecord& a, const MxRecord& b) {
+        return a.preference < b.preference;
+    });
     return records;
 }
 
@@ -28,7 +30,8 @@ asio::awaitable<std::expected<MxHost, MxError>> MxResolver::resolve_host(std::st
         if (out.addresses.back().rfind("IPv6:", 0) == 0) out.addresses.back().erase(0, 5);
         co_return out;
     }
-    auto [v6, v4] = co_await (resolver_.query(host, RecordType::kAaaa) && resolver_.query(host, RecordType::kA));
+    auto [v6, v4] = co_await (resolver_.query(host, RecordType::kAaaa) &&
+                              resolver_.query(host, RecordType::kA));
     for (const auto& rd : v6.rdata)
         if (auto a = parse_aaaa(rd)) out.addresses.push_back(*a);
     for (const auto& rd : v4.rdata)
@@ -38,25 +41,30 @@ asio::awaitable<std::expected<MxHost, MxError>> MxResolver::resolve_host(std::st
     if (!out.addresses.empty()) co_return out;
     if (v6.status == Answer::Status::kTempFail || v4.status == Answer::Status::kTempFail) {
         const std::string& why = v4.status == Answer::Status::kTempFail ? v4.why : v6.why;
-        co_return std::unexpected(MxError{false, "4.4.3", "address lookup of " + host + " failed: " + why});
+        co_return std::unexpected(
+            MxError{false, "4.4.3", "address lookup of " + host + " failed: " + why});
     }
-    co_return std::unexpected(MxError{true, "5.4.4", "host " + host + " has no address (A/AAAA) records"});
+    co_return std::unexpected(
+        MxError{true, "5.4.4", "host " + host + " has no address (A/AAAA) records"});
 }
 
 asio::awaitable<std::expected<MxResult, MxError>> MxResolver::resolve(std::string domain) {
     domain = normalize_name(domain);
     auto mx = co_await resolver_.query(domain, RecordType::kMx);
     if (mx.status == Answer::Status::kTempFail)
-        co_return std::unexpected(MxError{false, "4.4.3", "MX lookup of " + domain + " failed: " + mx.why});
+        co_return std::unexpected(
+            MxError{false, "4.4.3", "MX lookup of " + domain + " failed: " + mx.why});
     if (mx.status == Answer::Status::kNxDomain)
-        co_return std::unexpected(MxError{true, "5.1.2", "domain " + domain + " does not exist (NXDOMAIN)"});
+        co_return std::unexpected(
+            MxError{true, "5.1.2", "domain " + domain + " does not exist (NXDOMAIN)"});
     MxResult result;
     result.mx_secure = mx.secure;
     std::vector<MxRecord> records;
     for (const auto& rd : mx.rdata)
         if (auto r = parse_mx(rd)) records.push_back(std::move(*r));
     if (mx.status == Answer::Status::kOk && records.empty())
-        co_return std::unexpected(MxError{false, "4.4.3", "MX records of " + domain + " are malformed"});
+        co_return std::unexpected(
+            MxError{false, "4.4.3", "MX records of " + domain + " are malformed"});
     if (records.empty()) {
         // No MX: the domain itself is the implicit MX (RFC 5321 section 5.1).
         result.implicit = true;
@@ -65,7 +73,8 @@ asio::awaitable<std::expected<MxResult, MxError>> MxResolver::resolve(std::strin
         thread_local std::mt19937 rng{std::random_device{}()};
         records = order_mx(std::move(records), rng);
         if (records.empty())
-            co_return std::unexpected(MxError{true, "5.1.10", "domain " + domain + " does not accept mail (null MX, RFC 7505)"});
+            co_return std::unexpected(MxError{
+                true, "5.1.10", "domain " + domain + " does not accept mail (null MX, RFC 7505)"});
     }
     std::optional<MxError> temporary;
     std::optional<MxError> last;
@@ -83,8 +92,10 @@ asio::awaitable<std::expected<MxResult, MxError>> MxResolver::resolve(std::strin
     if (!result.hosts.empty()) co_return result;
     if (temporary) co_return std::unexpected(*temporary);
     if (result.implicit)
-        co_return std::unexpected(MxError{true, "5.1.2", "domain " + domain + " has no MX or address records"});
-    co_return std::unexpected(last.value_or(MxError{true, "5.4.4", "no mail exchanger of " + domain + " has an address"}));
+        co_return std::unexpected(
+            MxError{true, "5.1.2", "domain " + domain + " has no MX or address records"});
+    co_return std::unexpected(last.value_or(
+        MxError{true, "5.4.4", "no mail exchanger of " + domain + " has an address"}));
 }
 
 }  // namespace tern::dns

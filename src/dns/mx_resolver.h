@@ -13,7 +13,7 @@
 namespace tern::dns {
 
 struct MxHost {
-    std::string name;                    // the exchange's host name (or an address literal)
+    std::string name;  // the exchange's host name (or an address literal)
     std::uint16_t preference = 0;
     std::vector<std::string> addresses;  // IPv6 first, then IPv4
     bool secure = false;                 // MX and address records were DNSSEC-validated
@@ -36,7 +36,7 @@ struct MxResult {
 std::vector<MxRecord> order_mx(std::vector<MxRecord> records, std::mt19937& rng);
 
 class MxResolver {
-public:
+  public:
     explicit MxResolver(Resolver& resolver) : resolver_(resolver) {}
 
     // Resolves `domain` (an ASCII or A-label name) to the hosts to try.
@@ -45,7 +45,7 @@ public:
     // Resolves one host name to its addresses (for routes and smarthosts).
     boost::asio::awaitable<std::expected<MxHost, MxError>> resolve_host(std::string host);
 
-private:
+  private:
     Resolver& resolver_;
 };
 

@@ -22,7 +22,8 @@ std::optional<std::string> read_name(std::string_view& rdata) {
         auto len = static_cast<unsigned char>(rdata[0]);
         rdata.remove_prefix(1);
         if (len == 0) break;
-        if (len > 63 || rdata.size() < len) return std::nullopt;  // compression pointers are not expected
+        if (len > 63 || rdata.size() < len)
+            return std::nullopt;  // compression pointers are not expected
         total += len + 1;
         if (total > 255) return std::nullopt;
         if (!name.empty()) name += '.';

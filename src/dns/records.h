@@ -10,7 +10,15 @@
 
 namespace tern::dns {
 
-enum class RecordType : std::uint16_t { kA = 1, kCname = 5, kPtr = 12, kMx = 15, kTxt = 16, kAaaa = 28, kTlsa = 52 };
+enum class RecordType : std::uint16_t {
+    kA = 1,
+    kCname = 5,
+    kPtr = 12,
+    kMx = 15,
+    kTxt = 16,
+    kAaaa = 28,
+    kTlsa = 52
+};
 
 struct MxRecord {
     std::uint16_t preference = 0;

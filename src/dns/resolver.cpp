@@ -25,13 +25,14 @@ struct Resolver::Pending {
     bool done = false;
     std::unique_ptr<asio::steady_timer> timer;
     std::move_only_function<void(Answer)> complete;  // posts to the caller's executor
-    std::shared_ptr<Pending> self;                    // keeps this alive while libunbound holds it
+    std::shared_ptr<Pending> self;                   // keeps this alive while libunbound holds it
 };
 
 Resolver::Resolver(asio::io_context& home, ub_ctx* ctx, ResolverOptions options)
     : home_(home), ctx_(ctx), options_(std::move(options)), watch_(home) {}
 
-Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& home, ResolverOptions options) {
+Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& home,
+                                                   ResolverOptions options) {
     ub_ctx* ctx = ub_ctx_create();
     if (!ctx) return fail(ErrorCode::kIo, "cannot create the DNS resolver");
     auto check = [&](int rc, std::string what) -> Result<void> {
@@ -40,7 +41,8 @@ Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& home, Resol
         return fail(ErrorCode::kInvalid, what + ": " + ub_strerror(rc));
     };
     // Threads, not a forked process: the daemon is multi-threaded.
-    if (auto r = check(ub_ctx_async(ctx, 1), "dns async mode"); !r) return std::unexpected(r.error());
+    if (auto r = check(ub_ctx_async(ctx, 1), "dns async mode"); !r)
+        return std::unexpected(r.error());
     if (options.upstream.empty()) {
         if (auto r = check(ub_ctx_resolvconf(ctx, nullptr), "reading /etc/resolv.conf"); !r)
             return std::unexpected(r.error());
@@ -82,11 +84,12 @@ void Resolver::stop() {
 }
 
 void Resolver::start_watch() {
-    watch_.async_wait(asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
-        if (ec || stopped_) return;
-        ub_process(ctx_);
-        start_watch();
-    });
+    watch_.async_wait(asio::posix::stream_descriptor::wait_read,
+                      [this](boost::system::error_code ec) {
+                          if (ec || stopped_) return;
+                          ub_process(ctx_);
+                          start_watch();
+                      });
 }
 
 void Resolver::on_result(void* data, int err, ub_result* result) {
@@ -96,7 +99,8 @@ void Resolver::on_result(void* data, int err, ub_result* result) {
     if (err != 0 || !result) {
         answer.why = std::string("resolver error: ") + ub_strerror(err);
     } else if (result->bogus) {
-        answer.why = std::string("DNSSEC validation failed: ") + (result->why_bogus ? result->why_bogus : "bogus");
+        answer.why = std::string("DNSSEC validation failed: ") +
+                     (result->why_bogus ? result->why_bogus : "bogus");
     } else if (result->rcode == 3 /* NXDOMAIN */) {
         answer.status = Answer::Status::kNxDomain;
         answer.secure = result->secure != 0;
@@ -108,7 +112,8 @@ void Resolver::on_result(void* data, int err, ub_result* result) {
         if (result->havedata) {
             answer.status = Answer::Status::kOk;
             for (int i = 0; result->data[i]; ++i)
-                answer.rdata.emplace_back(result->data[i], static_cast<std::size_t>(result->len[i]));
+                answer.rdata.emplace_back(result->data[i],
+                                          static_cast<std::size_t>(result->len[i]));
         } else {
             answer.status = Answer::Status::kNoData;
         }
@@ -127,23 +132,25 @@ void Resolver::submit(std::shared_ptr<Pending> pending) {
         return;
     }
     pending->self = pending;
-    int rc = ub_resolve_async(ctx_, pending->name.c_str(), static_cast<int>(pending->type), 1 /* IN */,
-                              pending.get(), &Resolver::on_result, &pending->async_id);
+    int rc = ub_resolve_async(ctx_, pending->name.c_str(), static_cast<int>(pending->type),
+                              1 /* IN */, pending.get(), &Resolver::on_result, &pending->async_id);
     if (rc != 0) {
         pending->self.reset();
         pending->done = true;
-        pending->complete(Answer{Answer::Status::kTempFail, false, {}, {}, std::string("resolver: ") + ub_strerror(rc)});
+        pending->complete(Answer{
+            Answer::Status::kTempFail, false, {}, {}, std::string("resolver: ") + ub_strerror(rc)});
         return;
     }
     pending->timer = std::make_unique<asio::steady_timer>(home_, options_.timeout);
-    pending->timer->async_wait([this, weak = std::weak_ptr<Pending>(pending)](boost::system::error_code ec) {
-        auto p = weak.lock();
-        if (ec || !p || p->done) return;
-        p->done = true;
-        ub_cancel(ctx_, p->async_id);  // libunbound will not call back for it any more
-        auto keep = std::move(p->self);
-        p->complete(Answer{Answer::Status::kTempFail, false, {}, {}, "DNS query timed out"});
-    });
+    pending->timer->async_wait(
+        [this, weak = std::weak_ptr<Pending>(pending)](boost::system::error_code ec) {
+            auto p = weak.lock();
+            if (ec || !p || p->done) return;
+            p->done = true;
+            ub_cancel(ctx_, p->async_id);  // libunbound will not call back for it any more
+            auto keep = std::move(p->self);
+            p->complete(Answer{Answer::Status::kTempFail, false, {}, {}, "DNS query timed out"});
+        });
 }
 
 asio::awaitable<Answer> Resolver::query(std::string name, RecordType type) {
@@ -155,7 +162,9 @@ asio::awaitable<Answer> Resolver::query(std::string name, RecordType type) {
             auto work = asio::make_work_guard(asio::get_associated_executor(handler));
             pending->complete = [h = std::move(handler), w = std::move(work)](Answer a) mutable {
                 auto ex = w.get_executor();
-                asio::post(ex, [h = std::move(h), a = std::move(a)]() mutable { std::move(h)(std::move(a)); });
+                asio::post(ex, [h = std::move(h), a = std::move(a)]() mutable {
+                    std::move(h)(std::move(a));
+                });
                 w.reset();
             };
             asio::post(home_, [this, pending] { submit(pending); });

@@ -27,10 +27,10 @@ struct Answer {
         kTempFail,  // SERVFAIL, timeout, bogus DNSSEC, or a local failure (temporary)
     };
     Status status = Status::kTempFail;
-    bool secure = false;              // validated by DNSSEC
-    std::string canonical;            // the name after following CNAMEs
-    std::vector<std::string> rdata;   // one entry per record
-    std::string why;                  // for kTempFail: what went wrong
+    bool secure = false;             // validated by DNSSEC
+    std::string canonical;           // the name after following CNAMEs
+    std::vector<std::string> rdata;  // one entry per record
+    std::string why;                 // for kTempFail: what went wrong
 };
 
 struct ResolverOptions {
@@ -40,9 +40,10 @@ struct ResolverOptions {
 };
 
 class Resolver {
-public:
+  public:
     // Creates the libunbound context; its answers are processed on `home`.
-    static Result<std::unique_ptr<Resolver>> create(boost::asio::io_context& home, ResolverOptions options);
+    static Result<std::unique_ptr<Resolver>> create(boost::asio::io_context& home,
+                                                    ResolverOptions options);
     ~Resolver();
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
@@ -53,7 +54,7 @@ public:
     // Stops watching the resolver's descriptor so the loop can end; pending queries fail.
     void stop();
 
-private:
+  private:
     struct Pending;
     Resolver(boost::asio::io_context& home, ub_ctx* ctx, ResolverOptions options);
     void start_watch();

@@ -13,10 +13,14 @@ namespace {
 
 std::string_view level_name(Level level) {
     switch (level) {
-        case Level::kDebug: return "debug";
-        case Level::kInfo: return "info";
-        case Level::kWarn: return "warn";
-        case Level::kError: return "error";
+        case Level::kDebug:
+            return "debug";
+        case Level::kInfo:
+            return "info";
+        case Level::kWarn:
+            return "warn";
+        case Level::kError:
+            return "error";
     }
     return "info";
 }
@@ -25,11 +29,21 @@ void append_json_string(std::string& out, std::string_view s) {
     out += '"';
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20 || c == 0x7f) {
                     out += fmt::format("\\u{:04x}", c);
@@ -62,8 +76,8 @@ void append_text_value(std::string& out, std::string_view s) {
 Logger::Logger(Format format, Level min_level, const std::string& path)
     : format_(format), min_level_(min_level) {
     if (path.empty()) {
-        sink_ = std::make_shared<spdlog::logger>(
-            "tern", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+        sink_ = std::make_shared<spdlog::logger>("tern",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
     } else {
         sink_ = std::make_shared<spdlog::logger>(
             "tern", std::make_shared<spdlog::sinks::basic_file_sink_mt>(path));

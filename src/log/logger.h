@@ -29,12 +29,12 @@ struct Field {
     Field(std::string_view k, const char* v) : key(k), value(v ? v : "") {}
     Field(std::string_view k, bool v) : key(k), value(v ? "true" : "false"), quoted(false) {}
     template <class T>
-        requires std::is_arithmetic_v<T>
-    Field(std::string_view k, T v) : key(k), value(fmt::format("{}", v)), quoted(false) {}
+    requires std::is_arithmetic_v<T> Field(std::string_view k, T v)
+        : key(k), value(fmt::format("{}", v)), quoted(false) {}
 };
 
 class Logger {
-public:
+  public:
     // Writes to standard error, or appends to `path` when it is not empty.
     Logger(Format format, Level min_level, const std::string& path = {});
     ~Logger();
@@ -61,7 +61,7 @@ public:
     std::string render(Level level, std::string_view event,
                        std::initializer_list<Field> fields) const;
 
-private:
+  private:
     Format format_;
     Level min_level_;
     std::shared_ptr<spdlog::logger> sink_;

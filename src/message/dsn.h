@@ -16,26 +16,27 @@ struct DsnRecipient {
     std::string final_recipient;     // the address tried, without type: "user@example.com"
     std::string original_recipient;  // ORCPT as "addr-type;address"; empty when not given
     DsnAction action = DsnAction::kFailed;
-    std::string status;              // enhanced status "5.1.1"
-    std::string remote_mta;          // host name of the MTA that answered; empty if none
-    std::string diagnostic;          // the SMTP reply text that caused the result, e.g. "550 5.1.1 No such user"
+    std::string status;      // enhanced status "5.1.1"
+    std::string remote_mta;  // host name of the MTA that answered; empty if none
+    std::string
+        diagnostic;  // the SMTP reply text that caused the result, e.g. "550 5.1.1 No such user"
     std::optional<std::chrono::system_clock::time_point> last_attempt;
     std::optional<std::chrono::system_clock::time_point> will_retry_until;  // for delayed
 };
 
 struct DsnRequest {
-    std::string reporting_mta;    // our host name
-    std::string from;             // From: of the notice, e.g. "MAILER-DAEMON@mx.example.com"
-    std::string to;               // the original envelope sender, who receives the notice
-    std::string envelope_id;      // ENVID of the original message; empty when not given
+    std::string reporting_mta;  // our host name
+    std::string from;           // From: of the notice, e.g. "MAILER-DAEMON@mx.example.com"
+    std::string to;             // the original envelope sender, who receives the notice
+    std::string envelope_id;    // ENVID of the original message; empty when not given
     std::string original_queue_id;
     std::chrono::system_clock::time_point arrival_date;
     std::vector<DsnRecipient> recipients;
-    bool return_full = false;     // RET=FULL: include the whole message, else its headers only
-    std::size_t max_returned = 0; // octets of original to include in full; beyond it headers only
-    bool smtputf8 = false;        // the original used SMTPUTF8: use message/global-* types
-    std::string_view original;    // the original message, headers and body, CRLF line ends
-    std::string message_id;       // Message-ID for the notice, with angle brackets
+    bool return_full = false;      // RET=FULL: include the whole message, else its headers only
+    std::size_t max_returned = 0;  // octets of original to include in full; beyond it headers only
+    bool smtputf8 = false;         // the original used SMTPUTF8: use message/global-* types
+    std::string_view original;     // the original message, headers and body, CRLF line ends
+    std::string message_id;        // Message-ID for the notice, with angle brackets
 };
 
 // The complete notice (headers and body) with CRLF line ends: a human-readable part,

@@ -8,12 +8,12 @@
 namespace tern::message {
 
 struct ReceivedInfo {
-    std::string helo;           // the client's EHLO/HELO argument
-    std::string client_host;    // the client's verified reverse DNS name; empty if none
-    std::string client_ip;      // the client's address as text, without brackets
-    std::string by_host;        // our host name
-    std::string protocol;       // SMTP, ESMTP, ESMTPS, ESMTPSA, UTF8SMTPS, ...
-    std::string tls;            // e.g. "version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384"; empty without TLS
+    std::string helo;         // the client's EHLO/HELO argument
+    std::string client_host;  // the client's verified reverse DNS name; empty if none
+    std::string client_ip;    // the client's address as text, without brackets
+    std::string by_host;      // our host name
+    std::string protocol;     // SMTP, ESMTP, ESMTPS, ESMTPSA, UTF8SMTPS, ...
+    std::string tls;  // e.g. "version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384"; empty without TLS
     std::string queue_id;
     std::string for_recipient;  // the recipient when there is exactly one, else empty
     std::chrono::system_clock::time_point when;

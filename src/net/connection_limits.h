@@ -10,16 +10,18 @@
 namespace tern::net {
 
 class ConnectionLimits {
-public:
+  public:
     ConnectionLimits(std::size_t max_total, std::size_t max_per_client)
         : max_total_(max_total), max_per_client_(max_per_client) {}
 
     enum class Verdict { kAccepted, kTooManyTotal, kTooManyFromClient };
 
     class Slot {
-    public:
+      public:
         Slot() = default;
-        Slot(Slot&& other) noexcept : owner_(other.owner_), client_(std::move(other.client_)) { other.owner_ = nullptr; }
+        Slot(Slot&& other) noexcept : owner_(other.owner_), client_(std::move(other.client_)) {
+            other.owner_ = nullptr;
+        }
         Slot& operator=(Slot&& other) noexcept {
             if (this != &other) {
                 if (owner_) owner_->release(client_);
@@ -34,9 +36,10 @@ public:
             if (owner_) owner_->release(client_);
         }
 
-    private:
+      private:
         friend class ConnectionLimits;
-        Slot(ConnectionLimits* owner, std::string client) : owner_(owner), client_(std::move(client)) {}
+        Slot(ConnectionLimits* owner, std::string client)
+            : owner_(owner), client_(std::move(client)) {}
         ConnectionLimits* owner_ = nullptr;
         std::string client_;
     };
@@ -46,7 +49,7 @@ public:
 
     std::size_t open() const;
 
-private:
+  private:
     void release(const std::string& client);
 
     std::size_t max_total_;

@@ -10,12 +10,14 @@ Result<boost::asio::ip::tcp::endpoint> parse_endpoint(const std::string& text) {
     std::string host, port;
     if (!text.empty() && text.front() == '[') {
         auto close = text.find("]:");
-        if (close == std::string::npos) return fail(ErrorCode::kInvalid, "bad listen address " + text);
+        if (close == std::string::npos)
+            return fail(ErrorCode::kInvalid, "bad listen address " + text);
         host = text.substr(1, close - 1);
         port = text.substr(close + 2);
     } else {
         auto colon = text.rfind(':');
-        if (colon == std::string::npos) return fail(ErrorCode::kInvalid, "bad listen address " + text);
+        if (colon == std::string::npos)
+            return fail(ErrorCode::kInvalid, "bad listen address " + text);
         host = text.substr(0, colon);
         port = text.substr(colon + 1);
     }

@@ -12,21 +12,27 @@ EventLoops::EventLoops(unsigned count) {
     }
 }
 
-EventLoops::~EventLoops() { stop(); }
+EventLoops::~EventLoops() {
+    stop();
+}
 
 void EventLoops::run() {
     std::vector<std::thread> threads;
-    for (std::size_t i = 1; i < loops_.size(); ++i) threads.emplace_back([this, i] { loops_[i]->run(); });
+    for (std::size_t i = 1; i < loops_.size(); ++i)
+        threads.emplace_back([this, i] { loops_[i]->run(); });
     loops_[0]->run();
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
 }
 
 void EventLoops::release_work() {
-    for (auto& w : work_) w.reset();
+    for (auto& w : work_)
+        w.reset();
 }
 
 void EventLoops::stop() {
-    for (auto& l : loops_) l->stop();
+    for (auto& l : loops_)
+        l->stop();
 }
 
 boost::asio::io_context& EventLoops::next() {

@@ -11,7 +11,7 @@
 namespace tern::net {
 
 class EventLoops {
-public:
+  public:
     // `count` loops; 0 means one per CPU core.
     explicit EventLoops(unsigned count);
     ~EventLoops();
@@ -30,7 +30,7 @@ public:
     // The next loop in round-robin order.
     boost::asio::io_context& next();
 
-private:
+  private:
     std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
     std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::atomic<std::size_t> next_{0};

@@ -7,17 +7,21 @@
 namespace tern::queue {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // "x.y.z" with x in 2, 4, 5 and y, z of 1-3 digits.
 bool looks_like_status(std::string_view s) {
     if (s.size() < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.') return false;
     std::size_t i = 2, digits = 0;
-    while (i < s.size() && is_digit(s[i])) ++i, ++digits;
+    while (i < s.size() && is_digit(s[i]))
+        ++i, ++digits;
     if (digits == 0 || digits > 3 || i >= s.size() || s[i] != '.') return false;
     ++i;
     digits = 0;
-    while (i < s.size() && is_digit(s[i])) ++i, ++digits;
+    while (i < s.size() && is_digit(s[i]))
+        ++i, ++digits;
     return digits > 0 && digits <= 3 && i == s.size();
 }
 
@@ -43,23 +47,27 @@ std::vector<std::size_t> recipients_owing(const spool::Message& m, NoticeKind ki
         const auto& r = m.recipients[i];
         switch (kind) {
             case NoticeKind::kFailure:
-                if (r.status == spool::RecipientStatus::kFailed && !r.reported && r.notify.wants_failure())
+                if (r.status == spool::RecipientStatus::kFailed && !r.reported &&
+                    r.notify.wants_failure())
                     out.push_back(i);
                 break;
             case NoticeKind::kSuccess:
-                if (r.status == spool::RecipientStatus::kDelivered && !r.reported && r.notify.wants_success())
+                if (r.status == spool::RecipientStatus::kDelivered && !r.reported &&
+                    r.notify.wants_success())
                     out.push_back(i);
                 break;
             case NoticeKind::kDelay:
-                if (r.status == spool::RecipientStatus::kDeferred && r.notify.wants_delay()) out.push_back(i);
+                if (r.status == spool::RecipientStatus::kDeferred && r.notify.wants_delay())
+                    out.push_back(i);
                 break;
         }
     }
     return out;
 }
 
-message::DsnRequest notice_request(const spool::Message& m, const std::vector<std::size_t>& recipients,
-                                   NoticeKind kind, std::string_view original, const NoticeContext& context,
+message::DsnRequest notice_request(const spool::Message& m,
+                                   const std::vector<std::size_t>& recipients, NoticeKind kind,
+                                   std::string_view original, const NoticeContext& context,
                                    std::string message_id) {
     using clock = std::chrono::system_clock;
     message::DsnRequest req;
@@ -79,11 +87,13 @@ message::DsnRequest notice_request(const spool::Message& m, const std::vector<st
         const auto& r = m.recipients[i];
         message::DsnRecipient d;
         d.final_recipient = r.address;
-        d.original_recipient = r.orcpt.empty() ? (r.original.empty() ? "" : "rfc822;" + r.original) : r.orcpt;
+        d.original_recipient =
+            r.orcpt.empty() ? (r.original.empty() ? "" : "rfc822;" + r.original) : r.orcpt;
         d.status = status_of_reply(r.reply);
         d.diagnostic = r.reply;
         if (!r.remote_host.empty() && r.remote_host != "local") d.remote_mta = r.remote_host;
-        if (r.last_attempt != 0) d.last_attempt = clock::time_point(std::chrono::seconds(r.last_attempt));
+        if (r.last_attempt != 0)
+            d.last_attempt = clock::time_point(std::chrono::seconds(r.last_attempt));
         switch (kind) {
             case NoticeKind::kFailure:
                 d.action = message::DsnAction::kFailed;
@@ -93,7 +103,8 @@ message::DsnRequest notice_request(const spool::Message& m, const std::vector<st
                 break;
             case NoticeKind::kDelay:
                 d.action = message::DsnAction::kDelayed;
-                d.will_retry_until = clock::time_point(std::chrono::seconds(m.arrival + context.max_lifetime_seconds));
+                d.will_retry_until = clock::time_point(
+                    std::chrono::seconds(m.arrival + context.max_lifetime_seconds));
                 break;
         }
         req.recipients.push_back(std::move(d));

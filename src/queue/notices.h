@@ -24,8 +24,9 @@ struct NoticeContext {
 
 // The DSN request for `recipients` of `message`, with `original` the message text (or its
 // head, at least the full header section) read from the spool.
-message::DsnRequest notice_request(const spool::Message& message, const std::vector<std::size_t>& recipients,
-                                   NoticeKind kind, std::string_view original, const NoticeContext& context,
+message::DsnRequest notice_request(const spool::Message& message,
+                                   const std::vector<std::size_t>& recipients, NoticeKind kind,
+                                   std::string_view original, const NoticeContext& context,
                                    std::string message_id);
 
 // The enhanced status code in a reply such as "550 5.1.1 User unknown"; a code derived from

@@ -30,7 +30,6 @@ std::int64_t unix_now() {
         .count();
 }
 
-
 }  // namespace
 
 QueueManager::QueueManager(asio::io_context& home, net::EventLoops& loops, spool::Spool& spool,
@@ -127,7 +126,9 @@ void QueueManager::examine(const std::string& id) {
     auto notice_at = options_.retry.delay_notice_at(e.message.arrival);
     if (notice_at != 0 && !e.message.delay_warned && !e.message.sender.empty()) {
         bool deferred = std::any_of(e.message.recipients.begin(), e.message.recipients.end(),
-                                    [](const spool::Recipient& r) { return r.status == spool::RecipientStatus::kDeferred; });
+                                    [](const spool::Recipient& r) {
+                                        return r.status == spool::RecipientStatus::kDeferred;
+                                    });
         if (deferred && notice_at <= now) {
             delay_due_.push_back(id);
             wake_results();
@@ -180,7 +181,8 @@ void QueueManager::start_job(Destination& dest, DeliveryJob job) {
                 }
                 results.clear();
                 for (auto i : indices)
-                    results.push_back(RecipientResult{i, Outcome::kDeferred, "451 4.3.0 " + what, "", ""});
+                    results.push_back(
+                        RecipientResult{i, Outcome::kDeferred, "451 4.3.0 " + what, "", ""});
             }
             asio::post(home_, [this, id, name, results = std::move(results)]() mutable {
                 auto& dest = destinations_[name];
@@ -224,7 +226,9 @@ asio::awaitable<void> QueueManager::timer_loop() {
     }
 }
 
-void QueueManager::wake_results() { results_event_.cancel(); }
+void QueueManager::wake_results() {
+    results_event_.cancel();
+}
 
 asio::awaitable<void> QueueManager::results_loop() {
     while (true) {
@@ -245,7 +249,8 @@ asio::awaitable<void> QueueManager::results_loop() {
     }
 }
 
-void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_attempt, std::int64_t now) {
+void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_attempt,
+                         std::int64_t now) {
     if (res.index >= e.message.recipients.size()) return;
     auto& r = e.message.recipients[res.index];
     e.busy[res.index] = false;
@@ -304,13 +309,15 @@ asio::awaitable<void> QueueManager::process(std::vector<Completion> batch) {
         }
         for (const auto& res : c.results) {
             apply(e, res, c.counts_as_attempt, now);
-            lines[c.id] += spool::encode_recipient_state(res.index, e.message.recipients[res.index]);
+            lines[c.id] +=
+                spool::encode_recipient_state(res.index, e.message.recipients[res.index]);
         }
         touched.push_back(c.id);
     }
     co_await persist(std::move(lines));
     // Expired and failed recipients owe failure notices; delays owe delay notices.
-    for (auto& id : delay_due_) touched.push_back(id);
+    for (auto& id : delay_due_)
+        touched.push_back(id);
     delay_due_.clear();
     std::sort(touched.begin(), touched.end());
     touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
@@ -361,11 +368,13 @@ std::string QueueManager::read_original(const spool::Message& m, bool& whole) co
     whole = false;
     if (!fd) return {};
     whole = options_.bounce_size_limit == 0 || m.body_length <= options_.bounce_size_limit;
-    std::uint64_t want = whole ? m.body_length : std::min<std::uint64_t>(m.body_length, kHeaderWindow);
+    std::uint64_t want =
+        whole ? m.body_length : std::min<std::uint64_t>(m.body_length, kHeaderWindow);
     std::string text(want, '\0');
     std::size_t got = 0;
     while (got < want) {
-        ssize_t n = ::pread(fd->get(), text.data() + got, want - got, static_cast<off_t>(m.body_offset + got));
+        ssize_t n = ::pread(fd->get(), text.data() + got, want - got,
+                            static_cast<off_t>(m.body_offset + got));
         if (n <= 0) break;
         got += static_cast<std::size_t>(n);
     }
@@ -377,13 +386,15 @@ std::string QueueManager::read_original(const spool::Message& m, bool& whole) co
 asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
     struct Pending {
         std::string id;
-        std::vector<std::size_t> reported;  // recipients to mark reported once the notice is durable
+        std::vector<std::size_t>
+            reported;  // recipients to mark reported once the notice is durable
         bool warned = false;
     };
     std::vector<Pending> pending;
     std::vector<std::unique_ptr<spool::MessageWriter>> writers;
     std::vector<spool::SyncItem> items;
-    NoticeContext ctx{options_.hostname, options_.bounce_size_limit, options_.retry.max_lifetime.count()};
+    NoticeContext ctx{options_.hostname, options_.bounce_size_limit,
+                      options_.retry.max_lifetime.count()};
     std::int64_t now = unix_now();
     for (const auto& id : ids) {
         auto it = entries_.find(id);
@@ -407,8 +418,8 @@ asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
             bool whole = false;
             std::string original = read_original(m, whole);
             auto request = notice_request(m, owing, kind, original, ctx,
-                                          "<" + m.id + "." + std::to_string(++notice_counter_) + "@" +
-                                              options_.hostname + ">");
+                                          "<" + m.id + "." + std::to_string(++notice_counter_) +
+                                              "@" + options_.hostname + ">");
             if (!whole) request.return_full = false;
             std::string text = message::build_dsn(request, std::chrono::system_clock::now());
             spool::Message notice;
@@ -434,7 +445,7 @@ asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
             if (kind != NoticeKind::kDelay)
                 p.reported.insert(p.reported.end(), owing.begin(), owing.end());
             log_.info("notice", {{"id", m.id},
-                                 {"kind", kind == NoticeKind::kFailure   ? "failure"
+                                 {"kind", kind == NoticeKind::kFailure ? "failure"
                                           : kind == NoticeKind::kDelay ? "delay"
                                                                        : "success"},
                                  {"to", m.sender},
@@ -464,7 +475,8 @@ asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
         }
     }
     writers.clear();
-    for (auto& m : finished) add(std::move(m));
+    for (auto& m : finished)
+        add(std::move(m));
     std::map<std::string, std::string> lines;
     for (auto& p : pending) {
         auto it = entries_.find(p.id);
@@ -560,16 +572,19 @@ asio::awaitable<json> QueueManager::command(json request) {
     auto error = [](std::string text) { return json{{"ok", false}, {"error", std::move(text)}}; };
     if (cmd == "list") {
         std::vector<const Entry*> sorted;
-        for (const auto& [k, e] : entries_) sorted.push_back(&e);
+        for (const auto& [k, e] : entries_)
+            sorted.push_back(&e);
         std::sort(sorted.begin(), sorted.end(),
                   [](const Entry* a, const Entry* b) { return a->message.id < b->message.id; });
         json list = json::array();
-        for (const auto* e : sorted) list.push_back(describe(*e, false));
+        for (const auto* e : sorted)
+            list.push_back(describe(*e, false));
         co_return json{{"ok", true}, {"messages", std::move(list)}};
     }
     std::vector<std::string> targets;
     if (all && (cmd == "retry" || cmd == "release")) {
-        for (const auto& [k, e] : entries_) targets.push_back(k);
+        for (const auto& [k, e] : entries_)
+            targets.push_back(k);
     } else {
         if (id.empty()) co_return error("a queue id is needed");
         if (!entries_.count(id)) co_return error("no message " + id + " in the queue");
@@ -617,8 +632,9 @@ asio::awaitable<json> QueueManager::command(json request) {
             const auto& r = e.message.recipients[i];
             if (r.final() || e.busy[i]) continue;
             e.busy[i] = true;
-            c.results.push_back(RecipientResult{i, Outcome::kFailed,
-                                                "554 5.0.0 Message returned to sender by the postmaster", "", ""});
+            c.results.push_back(
+                RecipientResult{i, Outcome::kFailed,
+                                "554 5.0.0 Message returned to sender by the postmaster", "", ""});
         }
         std::size_t n = c.results.size();
         completed_.push_back(std::move(c));

@@ -25,7 +25,7 @@
 namespace tern::queue {
 
 struct QueueOptions {
-    std::string hostname;             // Reporting-MTA and MAILER-DAEMON domain of notices
+    std::string hostname;  // Reporting-MTA and MAILER-DAEMON domain of notices
     RetryPolicy retry;
     std::size_t bounce_size_limit = 51200;
     std::size_t max_deliveries = 500;  // jobs in progress, all destinations together
@@ -41,7 +41,7 @@ struct Route {
 using Router = std::function<Route(const spool::Recipient&)>;
 
 class QueueManager {
-public:
+  public:
     // Runs on `home`; deliveries run on the loops of `loops`.
     QueueManager(boost::asio::io_context& home, net::EventLoops& loops, spool::Spool& spool,
                  log::Logger& log, QueueOptions options, Router router);
@@ -62,13 +62,13 @@ public:
 
     boost::asio::io_context& home() { return home_; }
 
-private:
+  private:
     struct Entry {
         spool::Message message;
-        std::vector<bool> busy;      // per recipient: part of a running job
-        std::size_t jobs = 0;        // running jobs
-        bool deleted = false;        // deleted by the operator while jobs ran
-        std::int64_t wake_at = 0;    // unix time of its live timeline entry; 0 = none
+        std::vector<bool> busy;    // per recipient: part of a running job
+        std::size_t jobs = 0;      // running jobs
+        bool deleted = false;      // deleted by the operator while jobs ran
+        std::int64_t wake_at = 0;  // unix time of its live timeline entry; 0 = none
     };
     struct Destination {
         std::deque<DeliveryJob> waiting;
@@ -94,7 +94,8 @@ private:
     boost::asio::awaitable<void> process(std::vector<Completion> batch);
     boost::asio::awaitable<void> send_notices(std::vector<std::string> ids);
     boost::asio::awaitable<void> persist(std::map<std::string, std::string> lines);
-    void apply(Entry& entry, const RecipientResult& result, bool counts_as_attempt, std::int64_t now);
+    void apply(Entry& entry, const RecipientResult& result, bool counts_as_attempt,
+               std::int64_t now);
     std::string read_original(const spool::Message& message, bool& whole) const;
     void forget(const std::string& id);
     void finish_stop_if_idle();

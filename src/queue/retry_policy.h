@@ -9,7 +9,8 @@
 namespace tern::queue {
 
 struct RetryPolicy {
-    std::vector<std::chrono::seconds> schedule;  // delay after the 1st, 2nd, ... failure; last repeats
+    std::vector<std::chrono::seconds>
+        schedule;  // delay after the 1st, 2nd, ... failure; last repeats
     std::chrono::seconds max_lifetime{5 * 86400};
     std::chrono::seconds delay_warning{4 * 3600};  // 0 = no delay notices
 

@@ -18,21 +18,22 @@ enum class Outcome {
 };
 
 struct RecipientResult {
-    std::size_t index = 0;     // into Message::recipients
+    std::size_t index = 0;  // into Message::recipients
     Outcome outcome = Outcome::kDeferred;
-    std::string reply;         // the SMTP-style reply that explains the outcome: "250 2.0.0 ..."
-    std::string remote_host;   // who answered: "local", or "mx.example.com[192.0.2.1]"
-    std::string detail;        // extra facts for the log and queue show (e.g. the TLS used)
+    std::string reply;        // the SMTP-style reply that explains the outcome: "250 2.0.0 ..."
+    std::string remote_host;  // who answered: "local", or "mx.example.com[192.0.2.1]"
+    std::string detail;       // extra facts for the log and queue show (e.g. the TLS used)
 };
 
 struct DeliveryJob {
-    std::shared_ptr<const spool::Message> message;  // a snapshot; the queue manager owns the original
-    std::vector<std::size_t> recipients;            // indices of the recipients to deliver
-    std::string destination;                        // routing key: "local" or a domain
+    std::shared_ptr<const spool::Message>
+        message;                          // a snapshot; the queue manager owns the original
+    std::vector<std::size_t> recipients;  // indices of the recipients to deliver
+    std::string destination;              // routing key: "local" or a domain
 };
 
 class Transport {
-public:
+  public:
     virtual ~Transport() = default;
     // Delivers the job's recipients; returns one result for each of them. Runs on the event
     // loop it is started on and never blocks it.

@@ -113,8 +113,10 @@ asio::awaitable<void> InboundConnection::run() {
             co_await perform();
             break;
         }
-        set_deadline(session_.reading_message() ? ctx_.config.data_timeout : ctx_.config.command_timeout);
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+        set_deadline(session_.reading_message() ? ctx_.config.data_timeout
+                                                : ctx_.config.command_timeout);
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer),
+                                                        asio::as_tuple(asio::use_awaitable));
         if (ec) {
             if (timed_out_) {
                 timed_out_ = false;
@@ -145,7 +147,8 @@ asio::awaitable<void> InboundConnection::run() {
 asio::awaitable<bool> InboundConnection::flush() {
     if (out_.empty() || closed_) co_return !closed_;
     set_deadline(ctx_.config.command_timeout);
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_),
+                                              asio::as_tuple(asio::use_awaitable));
     out_.clear();
     if (ec) closed_ = true;
     co_return !ec;
@@ -163,7 +166,8 @@ asio::awaitable<void> InboundConnection::perform() {
                 case ActionKind::kCheckSender: {
                     // Refuse early when the spool's disk is nearly full, before any data flows.
                     if (ctx_.spool.free_space() < ctx_.config.spool_min_free) {
-                        ctx_.log.warn("spool_full", {{"client", client_ip_}, {"free", ctx_.spool.free_space()}});
+                        ctx_.log.warn("spool_full",
+                                      {{"client", client_ip_}, {"free", ctx_.spool.free_space()}});
                         session_.sender_checked(smtp::reply(ReplyName::kNoSpace));
                     } else {
                         session_.sender_checked(smtp::reply(ReplyName::kSenderOk));
@@ -174,9 +178,11 @@ asio::awaitable<void> InboundConnection::perform() {
                     ClientFacts facts{client_ip_, false};
                     auto reply = ctx_.policy.check(session_.pending_recipient().recipient, facts);
                     if (!reply.positive())
-                        ctx_.log.info("reject", {{"client", client_ip_},
-                                                 {"to", session_.pending_recipient().recipient.str()},
-                                                 {"reply", reply.render().substr(0, reply.render().size() - 2)}});
+                        ctx_.log.info(
+                            "reject",
+                            {{"client", client_ip_},
+                             {"to", session_.pending_recipient().recipient.str()},
+                             {"reply", reply.render().substr(0, reply.render().size() - 2)}});
                     session_.recipient_checked(std::move(reply));
                     break;
                 }
@@ -194,7 +200,8 @@ asio::awaitable<void> InboundConnection::perform() {
                 }
                 case ActionKind::kAbortMessage:
                     if (writer_) {
-                        ctx_.log.info("message_refused", {{"id", writer_->id()}, {"client", client_ip_}});
+                        ctx_.log.info("message_refused",
+                                      {{"id", writer_->id()}, {"client", client_ip_}});
                         ctx_.spool.discard(*writer_);
                         writer_.reset();
                     }
@@ -229,7 +236,8 @@ void InboundConnection::begin_message() {
     m.helo = session_.helo_name();
     m.auth_user = session_.authenticated_user();
     m.protocol = session_.protocol();
-    for (const auto& rcpt : env.recipients) ctx_.policy.expand(rcpt, m.recipients);
+    for (const auto& rcpt : env.recipients)
+        ctx_.policy.expand(rcpt, m.recipients);
     if (m.recipients.empty()) {
         writer_error_ = Error{ErrorCode::kPermanent, "no deliverable recipients"};
         return;
@@ -261,7 +269,9 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
     }
     auto message = ctx_.spool.finish(*writer_);
     if (!message) {
-        ctx_.log.error("spool_write", {{"id", writer_->id()}, {"client", client_ip_}, {"error", message.error().message}});
+        ctx_.log.error(
+            "spool_write",
+            {{"id", writer_->id()}, {"client", client_ip_}, {"error", message.error().message}});
         writer_.reset();
         co_return smtp::reply_for(message.error());
     }
@@ -280,7 +290,8 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
     writer_.reset();
     ++messages_;
     std::string to;
-    for (const auto& r : env.recipients) to += (to.empty() ? "" : ",") + r.path.mailbox.str();
+    for (const auto& r : env.recipients)
+        to += (to.empty() ? "" : ",") + r.path.mailbox.str();
     ctx_.log.info("message", {{"id", id},
                               {"client", client_ip_},
                               {"helo", session_.helo_name()},

@@ -14,7 +14,7 @@
 namespace tern::server {
 
 class InboundConnection : public std::enable_shared_from_this<InboundConnection> {
-public:
+  public:
     InboundConnection(ServerContext& context, boost::asio::ip::tcp::socket socket,
                       net::ConnectionLimits::Slot slot);
     ~InboundConnection();
@@ -22,7 +22,7 @@ public:
     // Serves the connection to its end. Spawn with a shared_ptr kept alive by the caller.
     boost::asio::awaitable<void> run();
 
-private:
+  private:
     boost::asio::awaitable<void> watchdog();
     boost::asio::awaitable<void> perform();
     boost::asio::awaitable<bool> flush();
@@ -37,16 +37,16 @@ private:
     net::ConnectionLimits::Slot slot_;
     boost::asio::steady_timer timer_;
     std::chrono::steady_clock::time_point deadline_;
-    bool timed_out_ = false;        // the watchdog cancelled a read or write
-    bool stop_requested_ = false;   // shutdown reached this session
+    bool timed_out_ = false;       // the watchdog cancelled a read or write
+    bool stop_requested_ = false;  // shutdown reached this session
     bool closed_ = false;
     std::uint64_t registry_key_ = 0;
 
     std::string client_ip_;
     smtp::ServerSession session_;
-    std::string out_;                                // replies not yet written
-    std::unique_ptr<spool::MessageWriter> writer_;   // the message being received
-    std::optional<Error> writer_error_;              // why writer_ could not be created
+    std::string out_;                               // replies not yet written
+    std::unique_ptr<spool::MessageWriter> writer_;  // the message being received
+    std::optional<Error> writer_error_;             // why writer_ could not be created
     std::size_t messages_ = 0;
 };
 

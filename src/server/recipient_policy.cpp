@@ -9,9 +9,10 @@ namespace {
 
 bool same_address(const spool::Recipient& a, const std::string& address) {
     if (a.address.size() != address.size()) return false;
-    return std::equal(a.address.begin(), a.address.end(), address.begin(),
-                      [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) ==
-                                                  std::tolower(static_cast<unsigned char>(y)); });
+    return std::equal(a.address.begin(), a.address.end(), address.begin(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) ==
+               std::tolower(static_cast<unsigned char>(y));
+    });
 }
 
 }  // namespace
@@ -27,14 +28,16 @@ smtp::Reply RecipientPolicy::check(const smtp::ForwardPath& path, const ClientFa
     if (directory_.is_local_domain(box.domain)) {
         auto resolved = directory_.resolve(box.unquoted_local());
         if (resolved) return smtp::reply(ReplyName::kRecipientOk);
-        if (resolved.error() == delivery::ResolveError::kAliasLoop) return smtp::reply(ReplyName::kAliasLoop);
+        if (resolved.error() == delivery::ResolveError::kAliasLoop)
+            return smtp::reply(ReplyName::kAliasLoop);
         return smtp::reply(ReplyName::kUnknownUser, "User unknown in local recipient table");
     }
     if (client.relay_allowed) return smtp::reply(ReplyName::kRecipientOk);
     return smtp::reply(ReplyName::kRelayDenied);
 }
 
-void RecipientPolicy::expand(const smtp::Recipient& rcpt, std::vector<spool::Recipient>& out) const {
+void RecipientPolicy::expand(const smtp::Recipient& rcpt,
+                             std::vector<spool::Recipient>& out) const {
     const auto& box = rcpt.path.mailbox;
     std::string domain = rcpt.path.bare_postmaster ? default_domain() : box.domain_lower();
     auto add = [&](std::string address) {
@@ -48,10 +51,13 @@ void RecipientPolicy::expand(const smtp::Recipient& rcpt, std::vector<spool::Rec
         out.push_back(std::move(r));
     };
     if (rcpt.path.bare_postmaster || directory_.is_local_domain(box.domain)) {
-        auto resolved = directory_.resolve(rcpt.path.bare_postmaster ? "postmaster" : box.unquoted_local());
+        auto resolved =
+            directory_.resolve(rcpt.path.bare_postmaster ? "postmaster" : box.unquoted_local());
         if (!resolved) return;  // refused at RCPT; cannot happen for accepted recipients
-        for (const auto& mailbox : resolved->mailboxes) add(mailbox + "@" + domain);
-        for (const auto& remote : resolved->remote) add(remote);
+        for (const auto& mailbox : resolved->mailboxes)
+            add(mailbox + "@" + domain);
+        for (const auto& remote : resolved->remote)
+            add(remote);
         return;
     }
     add(box.str());

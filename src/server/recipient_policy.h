@@ -19,7 +19,7 @@ struct ClientFacts {
 };
 
 class RecipientPolicy {
-public:
+  public:
     explicit RecipientPolicy(const delivery::LocalDirectory& directory) : directory_(directory) {}
 
     // 250 2.1.5 for a deliverable recipient; 550 5.1.1 unknown user, 550 5.4.6 alias loop,
@@ -32,7 +32,7 @@ public:
     // The domain used for a bare "<postmaster>" recipient.
     std::string default_domain() const;
 
-private:
+  private:
     const delivery::LocalDirectory& directory_;
 };
 

@@ -18,7 +18,8 @@ void SessionRegistry::remove(std::uint64_t key) {
 
 void SessionRegistry::stop_all() {
     std::lock_guard lock(mutex_);
-    for (auto& [key, stop] : sessions_) stop();
+    for (auto& [key, stop] : sessions_)
+        stop();
 }
 
 std::size_t SessionRegistry::size() const {

@@ -19,14 +19,14 @@ namespace tern::server {
 
 // Open sessions, so that shutdown can reach each on its own event loop.
 class SessionRegistry {
-public:
+  public:
     using Stop = std::function<void()>;  // posts a stop request to the session's loop
     std::uint64_t add(Stop stop);
     void remove(std::uint64_t key);
     void stop_all();
     std::size_t size() const;
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::uint64_t next_ = 0;
     std::unordered_map<std::uint64_t, Stop> sessions_;

@@ -45,7 +45,8 @@ asio::awaitable<void> refuse(tcp::socket socket, std::string text) {
 
 }  // namespace
 
-SmtpServer::SmtpServer(ServerContext& context, net::EventLoops& loops) : ctx_(context), loops_(loops) {}
+SmtpServer::SmtpServer(ServerContext& context, net::EventLoops& loops)
+    : ctx_(context), loops_(loops) {}
 
 Result<void> SmtpServer::listen(const std::vector<std::string>& addresses) {
     for (const auto& text : addresses) {
@@ -65,7 +66,8 @@ Result<void> SmtpServer::listen(const std::vector<std::string>& addresses) {
 }
 
 void SmtpServer::start() {
-    for (auto& a : acceptors_) asio::co_spawn(loops_.loop(0), accept_loop(*a), asio::detached);
+    for (auto& a : acceptors_)
+        asio::co_spawn(loops_.loop(0), accept_loop(*a), asio::detached);
 }
 
 void SmtpServer::stop_accepting() {
@@ -81,7 +83,8 @@ void SmtpServer::stop_accepting() {
 asio::awaitable<void> SmtpServer::accept_loop(tcp::acceptor& acceptor) {
     while (acceptor.is_open()) {
         auto& loop = loops_.next();
-        auto [ec, accepted] = co_await acceptor.async_accept(loop, asio::as_tuple(asio::use_awaitable));
+        auto [ec, accepted] =
+            co_await acceptor.async_accept(loop, asio::as_tuple(asio::use_awaitable));
         tcp::socket socket(std::move(accepted));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
@@ -95,18 +98,23 @@ asio::awaitable<void> SmtpServer::accept_loop(tcp::acceptor& acceptor) {
         net::ConnectionLimits::Slot slot;
         auto verdict = ctx_.limits.acquire(client, slot);
         if (verdict != net::ConnectionLimits::Verdict::kAccepted) {
-            auto name = verdict == net::ConnectionLimits::Verdict::kTooManyTotal ? smtp::ReplyName::kTooManyConnections
-                                                                                  : smtp::ReplyName::kTooManyFromClient;
-            ctx_.log.warn("connection_refused", {{"client", client},
-                                                 {"reason", verdict == net::ConnectionLimits::Verdict::kTooManyTotal
-                                                                ? "limits.connections"
-                                                                : "limits.connections_per_client"}});
-            asio::co_spawn(loop, refuse(std::move(socket), smtp::reply(name).render()), asio::detached);
+            auto name = verdict == net::ConnectionLimits::Verdict::kTooManyTotal
+                            ? smtp::ReplyName::kTooManyConnections
+                            : smtp::ReplyName::kTooManyFromClient;
+            ctx_.log.warn("connection_refused",
+                          {{"client", client},
+                           {"reason", verdict == net::ConnectionLimits::Verdict::kTooManyTotal
+                                          ? "limits.connections"
+                                          : "limits.connections_per_client"}});
+            asio::co_spawn(loop, refuse(std::move(socket), smtp::reply(name).render()),
+                           asio::detached);
             continue;
         }
-        auto connection = std::make_shared<InboundConnection>(ctx_, std::move(socket), std::move(slot));
-        asio::co_spawn(loop, [connection]() -> asio::awaitable<void> { co_await connection->run(); },
-                       asio::detached);
+        auto connection =
+            std::make_shared<InboundConnection>(ctx_, std::move(socket), std::move(slot));
+        asio::co_spawn(
+            loop, [connection]() -> asio::awaitable<void> { co_await connection->run(); },
+            asio::detached);
     }
 }
 

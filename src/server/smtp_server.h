@@ -13,7 +13,7 @@
 namespace tern::server {
 
 class SmtpServer {
-public:
+  public:
     SmtpServer(ServerContext& context, net::EventLoops& loops);
 
     // Binds every address (errors name the address); call before start().
@@ -23,7 +23,7 @@ public:
     // Closes the listeners; open sessions go on. Safe from any thread.
     void stop_accepting();
 
-private:
+  private:
     boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
 
     ServerContext& ctx_;

@@ -10,17 +10,39 @@
 namespace tern::smtp {
 namespace {
 
-bool is_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool is_let_dig(unsigned char c) { return is_alpha(c) || is_digit(c); }
+bool is_alpha(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(unsigned char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_let_dig(unsigned char c) {
+    return is_alpha(c) || is_digit(c);
+}
 
 // atext of RFC 5322 section 3.2.3.
 bool is_atext(unsigned char c) {
     if (is_let_dig(c)) return true;
     switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-        case '-': case '/': case '=': case '?': case '^': case '_': case '`': case '{':
-        case '|': case '}': case '~':
+        case '!':
+        case '#':
+        case '$':
+        case '%':
+        case '&':
+        case '\'':
+        case '*':
+        case '+':
+        case '-':
+        case '/':
+        case '=':
+        case '?':
+        case '^':
+        case '_':
+        case '`':
+        case '{':
+        case '|':
+        case '}':
+        case '~':
             return true;
         default:
             return false;
@@ -55,7 +77,8 @@ bool valid_ipv4(std::string_view s) {
     while (true) {
         std::size_t start = i;
         int value = 0;
-        while (i < s.size() && is_digit(s[i]) && i - start < 3) value = value * 10 + (s[i++] - '0');
+        while (i < s.size() && is_digit(s[i]) && i - start < 3)
+            value = value * 10 + (s[i++] - '0');
         if (i == start || value > 255) return false;
         ++parts;
         if (i == s.size()) return parts == 4;
@@ -111,7 +134,8 @@ bool valid_domain(std::string_view domain, bool allow_utf8) {
     std::size_t start = 0;
     while (true) {
         auto dot = domain.find('.', start);
-        std::string_view label = domain.substr(start, dot == std::string_view::npos ? dot : dot - start);
+        std::string_view label =
+            domain.substr(start, dot == std::string_view::npos ? dot : dot - start);
         if (!valid_sub_domain(label, allow_utf8)) return false;
         if (dot == std::string_view::npos) return true;
         start = dot + 1;
@@ -172,7 +196,8 @@ std::size_t match_local_part(std::string_view s, bool allow_utf8, bool& utf8) {
 }
 
 bool has_non_ascii(std::string_view s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
 // Parses "<" [A-d-l ":"] Mailbox ">" or, when allow_null, "<>".
@@ -225,8 +250,10 @@ std::expected<std::optional<Mailbox>, PathError> parse_path(std::string_view& te
         std::size_t start = 0;
         while (start < adl.size()) {
             auto comma = adl.find(',', start);
-            std::string_view hop = adl.substr(start, comma == std::string_view::npos ? comma : comma - start);
-            if (hop.size() < 2 || hop[0] != '@' || !valid_domain_or_literal(hop.substr(1), allow_utf8))
+            std::string_view hop =
+                adl.substr(start, comma == std::string_view::npos ? comma : comma - start);
+            if (hop.size() < 2 || hop[0] != '@' ||
+                !valid_domain_or_literal(hop.substr(1), allow_utf8))
                 return std::unexpected(PathError::kSyntax);
             if (comma == std::string_view::npos) break;
             start = comma + 1;
@@ -274,9 +301,13 @@ std::string Mailbox::domain_lower() const {
     return out;
 }
 
-std::string ReversePath::str() const { return mailbox ? "<" + mailbox->str() + ">" : "<>"; }
+std::string ReversePath::str() const {
+    return mailbox ? "<" + mailbox->str() + ">" : "<>";
+}
 
-std::string ForwardPath::str() const { return "<" + mailbox.str() + ">"; }
+std::string ForwardPath::str() const {
+    return "<" + mailbox.str() + ">";
+}
 
 std::expected<Mailbox, PathError> parse_mailbox(std::string_view text, bool allow_utf8) {
     bool utf8 = false;
@@ -331,6 +362,8 @@ bool valid_utf8(std::string_view s) {
     return true;
 }
 
-bool is_ascii(std::string_view s) { return !has_non_ascii(s); }
+bool is_ascii(std::string_view s) {
+    return !has_non_ascii(s);
+}
 
 }  // namespace tern::smtp

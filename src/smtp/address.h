@@ -37,7 +37,7 @@ struct ReversePath {
 };
 
 struct ForwardPath {
-    Mailbox mailbox;           // for "<Postmaster>" the domain is empty
+    Mailbox mailbox;               // for "<Postmaster>" the domain is empty
     bool bare_postmaster = false;  // "<Postmaster>" without a domain (RFC 5321 section 4.1.1.3)
     std::string str() const;
 };

@@ -11,11 +11,14 @@ namespace {
 
 std::string upper(std::string_view s) {
     std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto& c : out)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
 }
 
-Reply synthetic(int code, std::string status, std::string text) { return Reply{code, std::move(status), std::move(text)}; }
+Reply synthetic(int code, std::string status, std::string text) {
+    return Reply{code, std::move(status), std::move(text)};
+}
 
 }  // namespace
 
@@ -34,14 +37,22 @@ Capabilities parse_ehlo(const Reply& reply) {
         }
         auto sp = line.find(' ');
         std::string keyword = upper(line.substr(0, sp));
-        std::string_view args = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
-        if (keyword == "PIPELINING") caps.pipelining = true;
-        else if (keyword == "8BITMIME") caps.eight_bit_mime = true;
-        else if (keyword == "SMTPUTF8") caps.smtputf8 = true;
-        else if (keyword == "DSN") caps.dsn = true;
-        else if (keyword == "CHUNKING") caps.chunking = true;
-        else if (keyword == "STARTTLS") caps.starttls = true;
-        else if (keyword == "ENHANCEDSTATUSCODES") caps.enhanced_status = true;
+        std::string_view args =
+            sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+        if (keyword == "PIPELINING")
+            caps.pipelining = true;
+        else if (keyword == "8BITMIME")
+            caps.eight_bit_mime = true;
+        else if (keyword == "SMTPUTF8")
+            caps.smtputf8 = true;
+        else if (keyword == "DSN")
+            caps.dsn = true;
+        else if (keyword == "CHUNKING")
+            caps.chunking = true;
+        else if (keyword == "STARTTLS")
+            caps.starttls = true;
+        else if (keyword == "ENHANCEDSTATUSCODES")
+            caps.enhanced_status = true;
         else if (keyword == "SIZE") {
             caps.size = true;
             std::uint64_t n = 0;
@@ -67,7 +78,8 @@ std::vector<ClientAction> ClientSession::take_actions() {
 }
 
 void ClientSession::emit(ClientActionKind kind, std::string data) {
-    if (kind == ClientActionKind::kSend && !actions_.empty() && actions_.back().kind == ClientActionKind::kSend) {
+    if (kind == ClientActionKind::kSend && !actions_.empty() &&
+        actions_.back().kind == ClientActionKind::kSend) {
         actions_.back().data += data;
         return;
     }
@@ -76,15 +88,21 @@ void ClientSession::emit(ClientActionKind kind, std::string data) {
 
 ClientSession::Waiting ClientSession::waiting() const {
     switch (state_) {
-        case State::kGreeting: return Waiting::kGreeting;
-        case State::kEhlo: case State::kHelo: case State::kStartTls: case State::kRset: case State::kQuit:
+        case State::kGreeting:
+            return Waiting::kGreeting;
+        case State::kEhlo:
+        case State::kHelo:
+        case State::kStartTls:
+        case State::kRset:
+        case State::kQuit:
             return Waiting::kCommand;
         case State::kTransaction:
             if (expected_.empty()) return Waiting::kNothing;
             if (expected_.front() == Expect::kDataEnd) return Waiting::kDataEnd;
             if (expected_.front() == Expect::kData) return Waiting::kDataReady;
             return Waiting::kCommand;
-        default: return Waiting::kNothing;
+        default:
+            return Waiting::kNothing;
     }
 }
 
@@ -113,8 +131,11 @@ void ClientSession::on_reply(const Reply& r) {
             if (r.code != 220) {
                 send("QUIT\r\n");
                 // A 5xx greeting is treated as temporary: another MX may take the mail.
-                return fail(r.code >= 500 ? synthetic(451, "4.3.0", "server refused the connection: " + reply_line(r)) : r,
-                            "greeting");
+                return fail(
+                    r.code >= 500
+                        ? synthetic(451, "4.3.0", "server refused the connection: " + reply_line(r))
+                        : r,
+                    "greeting");
             }
             state_ = State::kEhlo;
             return send("EHLO " + options_.helo_name + "\r\n");
@@ -127,7 +148,8 @@ void ClientSession::on_reply(const Reply& r) {
                 }
                 if (!tls_active_ && options_.require_tls) {
                     send("QUIT\r\n");
-                    return fail(synthetic(451, "4.7.4", "TLS is required but the server does not offer STARTTLS"),
+                    return fail(synthetic(451, "4.7.4",
+                                          "TLS is required but the server does not offer STARTTLS"),
                                 "EHLO");
                 }
                 state_ = State::kReady;
@@ -147,7 +169,9 @@ void ClientSession::on_reply(const Reply& r) {
             caps_ = Capabilities{};
             if (options_.require_tls) {
                 send("QUIT\r\n");
-                return fail(synthetic(451, "4.7.4", "TLS is required but the server does not speak ESMTP"), "HELO");
+                return fail(
+                    synthetic(451, "4.7.4", "TLS is required but the server does not speak ESMTP"),
+                    "HELO");
             }
             state_ = State::kReady;
             return emit(ClientActionKind::kReady);
@@ -158,7 +182,8 @@ void ClientSession::on_reply(const Reply& r) {
             }
             if (options_.require_tls) {
                 send("QUIT\r\n");
-                return fail(synthetic(451, "4.7.5", "STARTTLS refused: " + reply_line(r)), "STARTTLS");
+                return fail(synthetic(451, "4.7.5", "STARTTLS refused: " + reply_line(r)),
+                            "STARTTLS");
             }
             state_ = State::kReady;
             return emit(ClientActionKind::kReady);
@@ -206,7 +231,8 @@ std::string ClientSession::rcpt_command(const OutboundRecipient& r) const {
         if (r.notify.given()) cmd += " NOTIFY=" + r.notify.str();
         if (!r.orcpt.empty()) {
             auto semi = r.orcpt.find(';');
-            cmd += " ORCPT=" + r.orcpt.substr(0, semi) + ";" + encode_xtext(r.orcpt.substr(semi + 1));
+            cmd +=
+                " ORCPT=" + r.orcpt.substr(0, semi) + ";" + encode_xtext(r.orcpt.substr(semi + 1));
         }
     }
     return cmd + "\r\n";
@@ -222,11 +248,13 @@ void ClientSession::send_message(const OutboundMessage& message) {
     };
     if (message_.recipients.empty()) return refuse_all(synthetic(554, "5.5.1", "no recipients"));
     if (message_.smtputf8 && !caps_.smtputf8)
-        return refuse_all(synthetic(553, "5.6.7", "the receiving server does not support SMTPUTF8 (RFC 6531)"));
+        return refuse_all(
+            synthetic(553, "5.6.7", "the receiving server does not support SMTPUTF8 (RFC 6531)"));
     if (message_.eight_bit && !caps_.eight_bit_mime)
-        return refuse_all(synthetic(554, "5.6.3",
-                                    "8-bit message and the receiving server does not support 8BITMIME; conversion "
-                                    "to 7-bit is not supported"));
+        return refuse_all(synthetic(
+            554, "5.6.3",
+            "8-bit message and the receiving server does not support 8BITMIME; conversion "
+            "to 7-bit is not supported"));
     if (caps_.size_limit != 0 && message_.size > caps_.size_limit)
         return refuse_all(synthetic(552, "5.3.4",
                                     "message of " + std::to_string(message_.size) +
@@ -258,7 +286,8 @@ void ClientSession::send_message(const OutboundMessage& message) {
 }
 
 void ClientSession::on_transaction_reply(const Reply& r) {
-    if (expected_.empty()) return fail(synthetic(451, "4.5.0", "unexpected reply: " + reply_line(r)), "reply");
+    if (expected_.empty())
+        return fail(synthetic(451, "4.5.0", "unexpected reply: " + reply_line(r)), "reply");
     Expect what = expected_.front();
     expected_.erase(expected_.begin());
     switch (what) {
@@ -288,7 +317,8 @@ void ClientSession::on_transaction_reply(const Reply& r) {
             break;
         }
         case Expect::kData: {
-            bool any = mail_ok_ && std::any_of(results_.begin(), results_.end(), [](const Reply& x) { return x.positive(); });
+            bool any = mail_ok_ && std::any_of(results_.begin(), results_.end(),
+                                               [](const Reply& x) { return x.positive(); });
             if (r.code == 354) {
                 if (any) {
                     expected_.push_back(Expect::kDataEnd);
@@ -341,7 +371,8 @@ void ClientSession::after_recipients() {
         if (!data_sent_) finish_transaction();
         return;  // else wait for the DATA reply
     }
-    bool any = std::any_of(results_.begin(), results_.end(), [](const Reply& x) { return x.positive(); });
+    bool any =
+        std::any_of(results_.begin(), results_.end(), [](const Reply& x) { return x.positive(); });
     if (data_sent_) return;  // pipelined DATA: its reply decides
     if (!any) {
         needs_rset_ = true;
@@ -349,7 +380,8 @@ void ClientSession::after_recipients() {
     }
     if (chunked_) {
         expected_.push_back(Expect::kDataEnd);
-        return emit(ClientActionKind::kSendBody, "BDAT " + std::to_string(message_.size) + " LAST\r\n");
+        return emit(ClientActionKind::kSendBody,
+                    "BDAT " + std::to_string(message_.size) + " LAST\r\n");
     }
     data_sent_ = true;
     expected_.push_back(Expect::kData);

@@ -32,21 +32,21 @@ struct Capabilities {
 Capabilities parse_ehlo(const Reply& reply);
 
 struct ClientOptions {
-    std::string helo_name;        // our host name for EHLO/HELO
+    std::string helo_name;  // our host name for EHLO/HELO
     bool use_pipelining = true;
     bool use_chunking = true;
-    bool starttls = false;        // issue STARTTLS when the server offers it
-    bool require_tls = false;     // without TLS the session fails (4.7.4 / 4.7.5)
+    bool starttls = false;     // issue STARTTLS when the server offers it
+    bool require_tls = false;  // without TLS the session fails (4.7.4 / 4.7.5)
 };
 
 struct OutboundRecipient {
     std::string address;  // without brackets
     DsnNotify notify;
-    std::string orcpt;    // "type;address" decoded, or empty
+    std::string orcpt;  // "type;address" decoded, or empty
 };
 
 struct OutboundMessage {
-    std::string sender;   // without brackets; empty for <>
+    std::string sender;  // without brackets; empty for <>
     std::uint64_t size = 0;
     BodyType body = BodyType::kUnspecified;
     bool eight_bit = false;  // the text really holds octets above 127
@@ -72,7 +72,7 @@ struct ClientAction {
 };
 
 class ClientSession {
-public:
+  public:
     explicit ClientSession(ClientOptions options);
 
     // Bytes from the server.
@@ -104,8 +104,19 @@ public:
     // Which step the failure or reply belongs to: "greeting", "EHLO", "MAIL FROM", ...
     const std::string& failure_stage() const { return failure_stage_; }
 
-private:
-    enum class State { kGreeting, kEhlo, kHelo, kStartTls, kHandshake, kReady, kTransaction, kRset, kQuit, kFailed };
+  private:
+    enum class State {
+        kGreeting,
+        kEhlo,
+        kHelo,
+        kStartTls,
+        kHandshake,
+        kReady,
+        kTransaction,
+        kRset,
+        kQuit,
+        kFailed
+    };
     enum class Expect { kMail, kRcpt, kData, kDataEnd, kRset };
 
     void on_reply(const Reply& reply);
@@ -135,8 +146,8 @@ private:
     bool pipelined_ = false;
     bool chunked_ = false;
     bool mail_ok_ = false;
-    bool data_sent_ = false;          // DATA was sent (pipelined with the RCPTs)
-    bool needs_rset_ = false;         // a transaction is open on the server without a message
+    bool data_sent_ = false;   // DATA was sent (pipelined with the RCPTs)
+    bool needs_rset_ = false;  // a transaction is open on the server without a message
     std::vector<Reply> results_;
 };
 

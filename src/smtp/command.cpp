@@ -28,12 +28,12 @@ struct VerbName {
 };
 
 constexpr std::array kVerbs{
-    VerbName{"HELO", Verb::kHelo}, VerbName{"EHLO", Verb::kEhlo},
-    VerbName{"MAIL", Verb::kMail}, VerbName{"RCPT", Verb::kRcpt},
-    VerbName{"DATA", Verb::kData}, VerbName{"BDAT", Verb::kBdat},
-    VerbName{"RSET", Verb::kRset}, VerbName{"NOOP", Verb::kNoop},
-    VerbName{"QUIT", Verb::kQuit}, VerbName{"VRFY", Verb::kVrfy},
-    VerbName{"EXPN", Verb::kExpn}, VerbName{"HELP", Verb::kHelp},
+    VerbName{"HELO", Verb::kHelo},         VerbName{"EHLO", Verb::kEhlo},
+    VerbName{"MAIL", Verb::kMail},         VerbName{"RCPT", Verb::kRcpt},
+    VerbName{"DATA", Verb::kData},         VerbName{"BDAT", Verb::kBdat},
+    VerbName{"RSET", Verb::kRset},         VerbName{"NOOP", Verb::kNoop},
+    VerbName{"QUIT", Verb::kQuit},         VerbName{"VRFY", Verb::kVrfy},
+    VerbName{"EXPN", Verb::kExpn},         VerbName{"HELP", Verb::kHelp},
     VerbName{"STARTTLS", Verb::kStartTls}, VerbName{"AUTH", Verb::kAuth},
 };
 
@@ -77,7 +77,8 @@ template <class F>
 std::optional<Reply> for_each_param(std::string_view text, bool utf8, F&& handle) {
     while (!text.empty()) {
         if (text[0] != ' ') return reply(ReplyName::kSyntax);
-        while (!text.empty() && text[0] == ' ') text.remove_prefix(1);
+        while (!text.empty() && text[0] == ' ')
+            text.remove_prefix(1);
         if (text.empty()) break;
         auto end = text.find(' ');
         std::string_view word = text.substr(0, end);
@@ -98,8 +99,7 @@ std::optional<Reply> for_each_param(std::string_view text, bool utf8, F&& handle
 }
 
 Reply unsupported(std::string_view keyword) {
-    return reply(ReplyName::kUnsupportedParam,
-                 "Unsupported parameter " + std::string(keyword));
+    return reply(ReplyName::kUnsupportedParam, "Unsupported parameter " + std::string(keyword));
 }
 
 Reply duplicate(std::string_view keyword) {
@@ -135,7 +135,8 @@ std::expected<MailCommand, Reply> parse_mail(std::string_view args, const Offere
     bool utf8_offered = offered.esmtp && offered.smtputf8;
     auto path = parse_reverse_path(text, utf8_offered);
     if (!path) {
-        if (path.error() == PathError::kNonAscii) return std::unexpected(reply(ReplyName::kNonAsciiAddress));
+        if (path.error() == PathError::kNonAscii)
+            return std::unexpected(reply(ReplyName::kNonAsciiAddress));
         return std::unexpected(reply(ReplyName::kBadSenderSyntax));
     }
     MailCommand cmd{std::move(*path), {}};
@@ -223,7 +224,8 @@ std::expected<RcptCommand, Reply> parse_rcpt(std::string_view args, const Offere
     std::string_view text = *rest;
     auto path = parse_forward_path(text, smtputf8);
     if (!path) {
-        if (path.error() == PathError::kNonAscii) return std::unexpected(reply(ReplyName::kNonAsciiAddress));
+        if (path.error() == PathError::kNonAscii)
+            return std::unexpected(reply(ReplyName::kNonAsciiAddress));
         return std::unexpected(reply(ReplyName::kBadRecipientSyntax));
     }
     RcptCommand cmd{std::move(*path), {}};
@@ -266,10 +268,12 @@ std::expected<RcptCommand, Reply> parse_rcpt(std::string_view args, const Offere
                 return reply(ReplyName::kSyntax, "Bad ORCPT value");
             std::string_view type = p.value.substr(0, semi);
             for (unsigned char c : type)
-                if (!std::isalnum(c) && c != '-') return reply(ReplyName::kSyntax, "Bad ORCPT type");
+                if (!std::isalnum(c) && c != '-')
+                    return reply(ReplyName::kSyntax, "Bad ORCPT type");
             std::string_view addr = p.value.substr(semi + 1);
             auto decoded = decode_xtext(addr);
-            if (!decoded && smtputf8 && iequals(type, "utf-8") && valid_utf8(addr)) decoded = std::string(addr);
+            if (!decoded && smtputf8 && iequals(type, "utf-8") && valid_utf8(addr))
+                decoded = std::string(addr);
             if (!decoded || decoded->empty()) return reply(ReplyName::kSyntax, "Bad ORCPT address");
             cmd.params.orcpt = std::string(type) + ";" + *decoded;
             return std::nullopt;
@@ -296,8 +300,10 @@ std::expected<BdatCommand, Reply> parse_bdat(std::string_view args) {
 }
 
 std::optional<std::string_view> parse_helo(std::string_view args) {
-    while (!args.empty() && args.front() == ' ') args.remove_prefix(1);
-    while (!args.empty() && args.back() == ' ') args.remove_suffix(1);
+    while (!args.empty() && args.front() == ' ')
+        args.remove_prefix(1);
+    while (!args.empty() && args.back() == ' ')
+        args.remove_suffix(1);
     if (args.empty() || args.size() > kMaxDomain) return std::nullopt;
     // Take the first word; some clients add a comment after the name.
     auto sp = args.find(' ');

@@ -12,8 +12,21 @@
 namespace tern::smtp {
 
 enum class Verb {
-    kHelo, kEhlo, kMail, kRcpt, kData, kBdat, kRset, kNoop, kQuit,
-    kVrfy, kExpn, kHelp, kStartTls, kAuth, kUnknown,
+    kHelo,
+    kEhlo,
+    kMail,
+    kRcpt,
+    kData,
+    kBdat,
+    kRset,
+    kNoop,
+    kQuit,
+    kVrfy,
+    kExpn,
+    kHelp,
+    kStartTls,
+    kAuth,
+    kUnknown,
 };
 
 // A command line (CRLF removed) split into its verb and the text after the verb's space.

@@ -63,7 +63,8 @@ std::size_t DataDecoder::decode(std::string_view in, std::string& out) {
                 const char* start = in.data() + i;
                 std::size_t left = in.size() - i;
                 std::size_t n = 0;
-                while (n < left && start[n] != '\r' && start[n] != '\n') ++n;
+                while (n < left && start[n] != '\r' && start[n] != '\n')
+                    ++n;
                 if (n > 0) {
                     count_line_octets(n);
                     emit(out, std::string_view(start, n));

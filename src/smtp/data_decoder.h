@@ -14,7 +14,7 @@
 namespace tern::smtp {
 
 class DataDecoder {
-public:
+  public:
     struct Limits {
         std::uint64_t max_message_size = 0;  // octets of decoded message; 0 = no limit
         std::size_t max_line_length = 0;     // octets per line including CRLF; 0 = no limit
@@ -36,7 +36,7 @@ public:
     // The number of lines decoded, for the trace header count.
     std::uint64_t lines() const { return lines_; }
 
-private:
+  private:
     enum class State {
         kLineStart,  // after CRLF or at the very start
         kDot,        // a "." at the start of a line

@@ -28,7 +28,8 @@ void DataEncoder::encode(std::string_view text, std::string& out) {
         at_line_start_ = false;
         // Copy the rest of the line in one go.
         std::size_t end = i + 1;
-        while (end < text.size() && text[end] != '\r' && text[end] != '\n') ++end;
+        while (end < text.size() && text[end] != '\r' && text[end] != '\n')
+            ++end;
         out += c;
         out.append(text.substr(i + 1, end - i - 1));
         i = end - 1;

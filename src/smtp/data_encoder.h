@@ -8,7 +8,7 @@
 namespace tern::smtp {
 
 class DataEncoder {
-public:
+  public:
     // Appends the encoded form of `text` to `out`. A bare CR or LF in the text becomes CRLF,
     // so what we send can never carry a fake end-of-data to the next server.
     void encode(std::string_view text, std::string& out);
@@ -16,7 +16,7 @@ public:
     // Appends the end of data: a CRLF if the text did not end with one, then ".\r\n".
     void finish(std::string& out);
 
-private:
+  private:
     bool at_line_start_ = true;
     bool pending_cr_ = false;  // the last octet was a CR not yet known to start CRLF
 };

@@ -1,5 +1,6 @@
 // The envelope of one SMTP transaction: sender, recipients and the ESMTP parameters that
-// travel with them (SIZE, BODY, SMTPUTF8 of RFC 1870/6152/6531; RET, ENVID, NOTIFY, ORCPT of RFC 3461).
+// travel with them (SIZE, BODY, SMTPUTF8 of RFC 1870/6152/6531; RET, ENVID, NOTIFY, ORCPT of RFC
+// 3461).
 #pragma once
 
 #include <cstdint>

@@ -44,7 +44,8 @@ constexpr std::array kTable{
     ReplyEntry{ReplyName::kLocalError, 451, "4.3.0", "Local error in processing, try again later"},
     ReplyEntry{ReplyName::kNoSpace, 452, "4.3.1", "Insufficient system storage, try again later"},
     ReplyEntry{ReplyName::kTooManyRecipients, 452, "4.5.3", "Too many recipients"},
-    ReplyEntry{ReplyName::kTlsUnavailable, 454, "4.7.0", "TLS not available due to temporary reason"},
+    ReplyEntry{ReplyName::kTlsUnavailable, 454, "4.7.0",
+               "TLS not available due to temporary reason"},
     ReplyEntry{ReplyName::kAuthTemporary, 454, "4.7.0", "Temporary authentication failure"},
     ReplyEntry{ReplyName::kNotRecognized, 500, "5.5.2", "Command not recognized"},
     ReplyEntry{ReplyName::kLineTooLong, 500, "5.5.6", "Line too long"},
@@ -95,7 +96,9 @@ constexpr bool table_in_order() {
 }
 static_assert(table_in_order(), "kTable rows must follow the order of ReplyName");
 
-const ReplyEntry& entry(ReplyName name) { return kTable[static_cast<std::size_t>(name)]; }
+const ReplyEntry& entry(ReplyName name) {
+    return kTable[static_cast<std::size_t>(name)];
+}
 
 }  // namespace
 

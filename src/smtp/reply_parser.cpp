@@ -5,18 +5,23 @@
 namespace tern::smtp {
 namespace {
 
-bool digit(char c) { return c >= '0' && c <= '9'; }
+bool digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // "x.y.z " at the start of `text` with x matching the reply class.
 std::size_t status_length(std::string_view text, int code) {
-    if (text.size() < 5 || !digit(text[0]) || text[0] != static_cast<char>('0' + code / 100) || text[1] != '.')
+    if (text.size() < 5 || !digit(text[0]) || text[0] != static_cast<char>('0' + code / 100) ||
+        text[1] != '.')
         return 0;
     std::size_t i = 2, n = 0;
-    while (i < text.size() && digit(text[i]) && n < 3) ++i, ++n;
+    while (i < text.size() && digit(text[i]) && n < 3)
+        ++i, ++n;
     if (n == 0 || i >= text.size() || text[i] != '.') return 0;
     ++i;
     n = 0;
-    while (i < text.size() && digit(text[i]) && n < 3) ++i, ++n;
+    while (i < text.size() && digit(text[i]) && n < 3)
+        ++i, ++n;
     if (n == 0) return 0;
     if (i < text.size() && text[i] != ' ') return 0;
     return i;
@@ -46,8 +51,9 @@ std::optional<Reply> ReplyParser::next() {
         std::string_view line = rest.substr(0, lf);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         pos_ += lf + 1;
-        if (line.size() > kMaxLine || line.size() < 3 || !digit(line[0]) || !digit(line[1]) || !digit(line[2]) ||
-            line[0] < '2' || line[0] > '5' || (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
+        if (line.size() > kMaxLine || line.size() < 3 || !digit(line[0]) || !digit(line[1]) ||
+            !digit(line[2]) || line[0] < '2' || line[0] > '5' ||
+            (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
             broken_ = true;
             error_ = "malformed reply line: " + std::string(line.substr(0, 80));
             return std::nullopt;
@@ -97,7 +103,8 @@ std::string reply_line(const Reply& reply) {
     if (!reply.status.empty()) out += " " + reply.status;
     if (!reply.text.empty()) {
         out += ' ';
-        for (char c : reply.text) out += c == '\n' ? ' ' : c;
+        for (char c : reply.text)
+            out += c == '\n' ? ' ' : c;
     }
     return out;
 }

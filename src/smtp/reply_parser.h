@@ -12,9 +12,9 @@
 namespace tern::smtp {
 
 class ReplyParser {
-public:
-    static constexpr std::size_t kMaxLine = 4096;   // octets of one reply line
-    static constexpr std::size_t kMaxLines = 200;   // lines of one reply
+  public:
+    static constexpr std::size_t kMaxLine = 4096;  // octets of one reply line
+    static constexpr std::size_t kMaxLines = 200;  // lines of one reply
 
     // Appends bytes from the server.
     void feed(std::string_view bytes);
@@ -27,7 +27,7 @@ public:
     bool broken() const { return broken_; }
     const std::string& error() const { return error_; }
 
-private:
+  private:
     std::string buffer_;
     std::size_t pos_ = 0;
     std::vector<std::string> lines_;  // lines of the reply being read

@@ -18,7 +18,8 @@ constexpr std::size_t kCompactThreshold = 64 * 1024;
 bool same_recipient(const ForwardPath& a, const ForwardPath& b) {
     // "<Postmaster>" is a literal of the grammar and so matches in any case (RFC 5321 4.1.1.3).
     if (a.bare_postmaster || b.bare_postmaster) return a.bare_postmaster == b.bare_postmaster;
-    return a.mailbox.local == b.mailbox.local && a.mailbox.domain_lower() == b.mailbox.domain_lower();
+    return a.mailbox.local == b.mailbox.local &&
+           a.mailbox.domain_lower() == b.mailbox.domain_lower();
 }
 
 std::string upper(std::string_view s) {
@@ -51,7 +52,8 @@ std::vector<Action> ServerSession::take_actions() {
 
 void ServerSession::emit(ActionKind kind, std::string data) {
     // Consecutive replies go out as one write (RFC 2920 section 3.2 lets them be grouped).
-    if (kind == ActionKind::kSend && !actions_.empty() && actions_.back().kind == ActionKind::kSend) {
+    if (kind == ActionKind::kSend && !actions_.empty() &&
+        actions_.back().kind == ActionKind::kSend) {
         actions_.back().data += data;
         return;
     }
@@ -123,7 +125,8 @@ std::string ServerSession::ehlo_text() const {
     if (options_.starttls && !tls_active_) t += "\nSTARTTLS";
     if (auth_offered_now()) {
         t += "\nAUTH";
-        for (const auto& m : options_.auth_mechanisms) t += " " + m;
+        for (const auto& m : options_.auth_mechanisms)
+            t += " " + m;
     }
     return t;
 }
@@ -143,8 +146,9 @@ void ServerSession::process() {
             case State::kSkipLine:
             case State::kAuthResponse: {
                 std::string_view rest(in_.data() + in_pos_, in_.size() - in_pos_);
-                std::size_t limit = state_ == State::kAuthResponse ? options_.limits.max_auth_line
-                                                                    : options_.limits.max_command_line;
+                std::size_t limit = state_ == State::kAuthResponse
+                                        ? options_.limits.max_auth_line
+                                        : options_.limits.max_command_line;
                 auto crlf = rest.find("\r\n");
                 if (crlf == std::string_view::npos) {
                     // Keep a trailing CR: it may be the first half of the CRLF.
@@ -214,8 +218,14 @@ void ServerSession::handle_command(std::string_view line) {
     CommandLine cmd = split_command(line);
     if (options_.tls_required && !tls_active_) {
         switch (cmd.verb) {
-            case Verb::kEhlo: case Verb::kHelo: case Verb::kStartTls: case Verb::kQuit:
-            case Verb::kNoop: case Verb::kRset: case Verb::kHelp: case Verb::kUnknown:
+            case Verb::kEhlo:
+            case Verb::kHelo:
+            case Verb::kStartTls:
+            case Verb::kQuit:
+            case Verb::kNoop:
+            case Verb::kRset:
+            case Verb::kHelp:
+            case Verb::kUnknown:
                 break;
             default:
                 send(reply(ReplyName::kTlsRequired));
@@ -223,14 +233,30 @@ void ServerSession::handle_command(std::string_view line) {
         }
     }
     switch (cmd.verb) {
-        case Verb::kEhlo: on_helo(cmd, true); return;
-        case Verb::kHelo: on_helo(cmd, false); return;
-        case Verb::kMail: on_mail(cmd); return;
-        case Verb::kRcpt: on_rcpt(cmd); return;
-        case Verb::kData: on_data(cmd); return;
-        case Verb::kBdat: on_bdat(cmd); return;
-        case Verb::kStartTls: on_starttls(cmd); return;
-        case Verb::kAuth: on_auth(cmd); return;
+        case Verb::kEhlo:
+            on_helo(cmd, true);
+            return;
+        case Verb::kHelo:
+            on_helo(cmd, false);
+            return;
+        case Verb::kMail:
+            on_mail(cmd);
+            return;
+        case Verb::kRcpt:
+            on_rcpt(cmd);
+            return;
+        case Verb::kData:
+            on_data(cmd);
+            return;
+        case Verb::kBdat:
+            on_bdat(cmd);
+            return;
+        case Verb::kStartTls:
+            on_starttls(cmd);
+            return;
+        case Verb::kAuth:
+            on_auth(cmd);
+            return;
         case Verb::kRset:
             if (!cmd.args.empty()) {
                 send(reply(ReplyName::kSyntax, "Syntax: RSET"));
@@ -323,8 +349,9 @@ void ServerSession::recipient_checked(Reply r) {
     if (wait_ != Wait::kRecipient) return;
     wait_ = Wait::kNone;
     if (r.positive()) {
-        bool duplicate = std::any_of(envelope_.recipients.begin(), envelope_.recipients.end(),
-                                     [&](const Recipient& x) { return same_recipient(x.path, pending_rcpt_.recipient); });
+        bool duplicate = std::any_of(
+            envelope_.recipients.begin(), envelope_.recipients.end(),
+            [&](const Recipient& x) { return same_recipient(x.path, pending_rcpt_.recipient); });
         if (!duplicate)
             envelope_.recipients.push_back(
                 Recipient{std::move(pending_rcpt_.recipient), std::move(pending_rcpt_.params)});
@@ -446,8 +473,7 @@ void ServerSession::finish_bdat_chunk() {
         emit(ActionKind::kCommitMessage);
         return;
     }
-    send(reply(ReplyName::kChunkOk,
-               "Ok: " + std::to_string(message_size_) + " octets received"));
+    send(reply(ReplyName::kChunkOk, "Ok: " + std::to_string(message_size_) + " octets received"));
 }
 
 void ServerSession::on_starttls(const CommandLine& cmd) {
@@ -492,7 +518,8 @@ void ServerSession::on_auth(const CommandLine& cmd) {
     if (options_.auth_needs_tls && !tls_active_) return send(reply(ReplyName::kEncryptionRequired));
     auto sp = cmd.args.find(' ');
     std::string mechanism = upper(cmd.args.substr(0, sp));
-    std::string initial = sp == std::string_view::npos ? std::string() : std::string(cmd.args.substr(sp + 1));
+    std::string initial =
+        sp == std::string_view::npos ? std::string() : std::string(cmd.args.substr(sp + 1));
     if (mechanism.empty()) return send(reply(ReplyName::kSyntax, "Syntax: AUTH mechanism"));
     if (std::find(options_.auth_mechanisms.begin(), options_.auth_mechanisms.end(), mechanism) ==
         options_.auth_mechanisms.end())

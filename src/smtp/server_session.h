@@ -16,27 +16,27 @@
 namespace tern::smtp {
 
 struct SessionLimits {
-    std::size_t max_command_line = 512;          // octets including CRLF (RFC 5321 4.5.3.1.4)
-    std::size_t max_text_line = 1000;            // octets including CRLF (RFC 5321 4.5.3.1.6)
-    std::uint64_t max_message_size = 52428800;   // octets; advertised with SIZE
-    std::size_t max_recipients = 1000;           // per transaction (RFC 5321 4.5.3.1.8)
-    std::size_t max_errors = 20;                 // error replies before the session is closed
-    std::size_t max_auth_line = 12288;           // octets of one AUTH line (RFC 4954 section 4)
+    std::size_t max_command_line = 512;         // octets including CRLF (RFC 5321 4.5.3.1.4)
+    std::size_t max_text_line = 1000;           // octets including CRLF (RFC 5321 4.5.3.1.6)
+    std::uint64_t max_message_size = 52428800;  // octets; advertised with SIZE
+    std::size_t max_recipients = 1000;          // per transaction (RFC 5321 4.5.3.1.8)
+    std::size_t max_errors = 20;                // error replies before the session is closed
+    std::size_t max_auth_line = 12288;          // octets of one AUTH line (RFC 4954 section 4)
 };
 
 struct SessionOptions {
-    std::string hostname;             // our name in the greeting and EHLO reply
+    std::string hostname;  // our name in the greeting and EHLO reply
     SessionLimits limits;
     bool eight_bit_mime = true;
     bool smtputf8 = true;
     bool dsn = true;
     bool chunking = true;
-    bool starttls = false;            // STARTTLS may be offered on this connection
-    bool tls_active = false;          // the connection is already TLS (implicit TLS, RFC 8314)
+    bool starttls = false;    // STARTTLS may be offered on this connection
+    bool tls_active = false;  // the connection is already TLS (implicit TLS, RFC 8314)
     std::vector<std::string> auth_mechanisms;  // SASL mechanisms; empty = no AUTH
-    bool auth_needs_tls = true;       // AUTH only once TLS is active (else 538 5.7.11)
-    bool auth_required = false;       // MAIL needs AUTH first (submission, RFC 6409)
-    bool tls_required = false;        // commands other than EHLO/STARTTLS/QUIT need TLS first
+    bool auth_needs_tls = true;                // AUTH only once TLS is active (else 538 5.7.11)
+    bool auth_required = false;                // MAIL needs AUTH first (submission, RFC 6409)
+    bool tls_required = false;  // commands other than EHLO/STARTTLS/QUIT need TLS first
 };
 
 enum class ActionKind {
@@ -58,7 +58,7 @@ struct Action {
 };
 
 class ServerSession {
-public:
+  public:
     explicit ServerSession(SessionOptions options);
 
     // Emits the 220 greeting.
@@ -73,9 +73,9 @@ public:
     void recipient_checked(Reply reply);
     void message_committed(Reply reply);
     void tls_started(bool ok);
-    void auth_challenge(std::string base64);                 // 334 and wait for a response
-    void auth_succeeded(std::string user);                   // 235
-    void auth_failed(Reply reply);                           // 535, 454, ...
+    void auth_challenge(std::string base64);  // 334 and wait for a response
+    void auth_succeeded(std::string user);    // 235
+    void auth_failed(Reply reply);            // 535, 454, ...
 
     // The peer went quiet too long: 421 4.4.2 and close.
     void timeout();
@@ -103,18 +103,19 @@ public:
     const std::string& authenticated_user() const { return auth_user_; }
     bool tls_active() const { return tls_active_; }
     bool esmtp() const { return esmtp_; }
-    // The WITH keyword of the Received header: SMTP, ESMTP[S][A] or UTF8SMTP[S][A] (RFC 3848, 6531).
+    // The WITH keyword of the Received header: SMTP, ESMTP[S][A] or UTF8SMTP[S][A] (RFC 3848,
+    // 6531).
     std::string protocol() const;
     // Octets of message received in the current transaction.
     std::uint64_t message_size() const { return message_size_; }
 
-private:
+  private:
     enum class State {
-        kCommand,      // reading command lines
-        kSkipLine,     // discarding the rest of an over-long command line
-        kData,         // reading DATA through the decoder
-        kBdatChunk,    // reading the octets of one BDAT chunk
-        kAuthResponse, // reading one SASL response line
+        kCommand,       // reading command lines
+        kSkipLine,      // discarding the rest of an over-long command line
+        kData,          // reading DATA through the decoder
+        kBdatChunk,     // reading the octets of one BDAT chunk
+        kAuthResponse,  // reading one SASL response line
         kClosed,
     };
     enum class Wait { kNone, kSender, kRecipient, kCommit, kTls, kAuth };
@@ -149,18 +150,18 @@ private:
     std::vector<Action> actions_;
 
     // Input.
-    std::string in_;             // bytes received and not yet discarded
-    std::size_t in_pos_ = 0;     // first unprocessed byte of in_
+    std::string in_;          // bytes received and not yet discarded
+    std::size_t in_pos_ = 0;  // first unprocessed byte of in_
     State state_ = State::kCommand;
     Wait wait_ = Wait::kNone;
-    std::size_t errors_ = 0;     // error replies sent in this session
+    std::size_t errors_ = 0;  // error replies sent in this session
 
     // Session state, reset by STARTTLS.
-    std::string helo_name_;      // argument of the last EHLO/HELO; empty = none yet
-    bool esmtp_ = false;         // the last greeting was EHLO
+    std::string helo_name_;  // argument of the last EHLO/HELO; empty = none yet
+    bool esmtp_ = false;     // the last greeting was EHLO
     bool tls_active_ = false;
-    std::string auth_user_;      // authenticated identity; empty = not authenticated
-    std::string auth_mechanism_; // mechanism of the SASL exchange under way
+    std::string auth_user_;       // authenticated identity; empty = not authenticated
+    std::string auth_mechanism_;  // mechanism of the SASL exchange under way
 
     // Transaction state, reset by RSET, EHLO/HELO, and the end of each message.
     bool in_transaction_ = false;    // MAIL accepted
@@ -168,18 +169,18 @@ private:
     Envelope envelope_;
     MailCommand pending_mail_;
     RcptCommand pending_rcpt_;
-    bool message_begun_ = false;     // kBeginMessage emitted, not yet committed or aborted
-    bool bdat_used_ = false;         // a BDAT chunk was sent in this transaction
+    bool message_begun_ = false;  // kBeginMessage emitted, not yet committed or aborted
+    bool bdat_used_ = false;      // a BDAT chunk was sent in this transaction
     std::uint64_t message_size_ = 0;
-    std::string body_;               // decoded message bytes not yet handed out
+    std::string body_;  // decoded message bytes not yet handed out
 
     // DATA state.
     DataDecoder decoder_{{}};
 
     // BDAT chunk state.
-    std::uint64_t chunk_left_ = 0;   // octets of the current chunk still to read
+    std::uint64_t chunk_left_ = 0;  // octets of the current chunk still to read
     bool chunk_last_ = false;
-    bool chunk_discard_ = false;     // the chunk is read and dropped; chunk_error_ follows
+    bool chunk_discard_ = false;  // the chunk is read and dropped; chunk_error_ follows
     Reply chunk_error_;
 };
 

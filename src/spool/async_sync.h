@@ -35,13 +35,15 @@ auto async_group_sync(GroupSync& sync, std::vector<SyncItem> items, Token&& toke
                 Handler handler;
                 decltype(work) guard;
             };
-            auto state = std::make_shared<State>(items.size(), 0, std::move(handler), std::move(work));
+            auto state =
+                std::make_shared<State>(items.size(), 0, std::move(handler), std::move(work));
             auto complete = [](const std::shared_ptr<State>& s) {
                 auto ex = s->guard.get_executor();
                 boost::asio::post(ex, [s]() mutable {
                     int err = s->error.load();
                     s->guard.reset();
-                    std::move(s->handler)(boost::system::error_code(err, boost::system::system_category()));
+                    std::move(s->handler)(
+                        boost::system::error_code(err, boost::system::system_category()));
                 });
             };
             if (items.empty()) {

@@ -86,7 +86,8 @@ void GroupSync::sync_batch(std::vector<Request>& batch) {
         if (requests.size() >= kSyncfsThreshold) {
             int probe = requests.front()->fd >= 0 ? requests.front()->fd : requests.front()->dir_fd;
             int err = syncfs(probe) == 0 ? 0 : errno;
-            for (auto* r : requests) errors[static_cast<std::size_t>(r - batch.data())] = err;
+            for (auto* r : requests)
+                errors[static_cast<std::size_t>(r - batch.data())] = err;
             continue;
         }
         for (auto* r : requests) {
@@ -96,7 +97,8 @@ void GroupSync::sync_batch(std::vector<Request>& batch) {
             errors[static_cast<std::size_t>(r - batch.data())] = err;
         }
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(errors[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        batch[i].done(errors[i]);
 }
 
 }  // namespace tern::spool

@@ -12,7 +12,7 @@
 namespace tern::spool {
 
 class GroupSync {
-public:
+  public:
     // `max_batch` bounds the requests served by one round.
     explicit GroupSync(std::size_t max_batch);
     ~GroupSync();  // finishes queued requests, then joins the thread
@@ -27,7 +27,7 @@ public:
     std::size_t rounds() const;
     std::size_t served() const;
 
-private:
+  private:
     struct Request {
         int fd;
         int dir_fd;

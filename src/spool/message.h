@@ -18,26 +18,28 @@ enum class RecipientStatus : std::uint8_t {
 };
 
 struct Recipient {
-    std::string address;    // where to deliver: a local "mailbox@domain" or a remote address
-    std::string original;   // the RCPT TO address as the client sent it
-    std::string orcpt;      // ORCPT parameter as "type;address"; empty when not given
+    std::string address;   // where to deliver: a local "mailbox@domain" or a remote address
+    std::string original;  // the RCPT TO address as the client sent it
+    std::string orcpt;     // ORCPT parameter as "type;address"; empty when not given
     smtp::DsnNotify notify;
 
     RecipientStatus status = RecipientStatus::kPending;
     std::uint32_t attempts = 0;
-    std::int64_t next_attempt = 0;   // unix seconds; 0 = as soon as possible
-    std::int64_t last_attempt = 0;   // unix seconds; 0 = never
-    std::string remote_host;         // who answered the last attempt ("local" for Maildir)
-    std::string reply;               // the last reply, e.g. "550 5.1.1 User unknown"
-    bool reported = false;           // the notice owed for a final status has been queued
+    std::int64_t next_attempt = 0;  // unix seconds; 0 = as soon as possible
+    std::int64_t last_attempt = 0;  // unix seconds; 0 = never
+    std::string remote_host;        // who answered the last attempt ("local" for Maildir)
+    std::string reply;              // the last reply, e.g. "550 5.1.1 User unknown"
+    bool reported = false;          // the notice owed for a final status has been queued
 
-    bool final() const { return status == RecipientStatus::kDelivered || status == RecipientStatus::kFailed; }
+    bool final() const {
+        return status == RecipientStatus::kDelivered || status == RecipientStatus::kFailed;
+    }
 };
 
 struct Message {
     std::string id;
-    std::int64_t arrival = 0;        // unix seconds
-    std::string sender;              // envelope sender without brackets; empty for <>
+    std::int64_t arrival = 0;  // unix seconds
+    std::string sender;        // envelope sender without brackets; empty for <>
     smtp::BodyType body = smtp::BodyType::kUnspecified;
     bool smtputf8 = false;
     smtp::DsnRet ret = smtp::DsnRet::kUnspecified;
@@ -49,10 +51,10 @@ struct Message {
     std::string protocol;
     std::vector<Recipient> recipients;
 
-    bool held = false;               // an operator put the message on hold
-    bool delay_warned = false;       // the delay notice was sent
-    std::uint64_t body_offset = 0;   // where the message text starts in the spool file
-    std::uint64_t body_length = 0;   // octets of message text
+    bool held = false;              // an operator put the message on hold
+    bool delay_warned = false;      // the delay notice was sent
+    std::uint64_t body_offset = 0;  // where the message text starts in the spool file
+    std::uint64_t body_length = 0;  // octets of message text
 
     // True when every recipient is final and reported: the files can go.
     bool complete() const;

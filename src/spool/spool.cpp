@@ -108,13 +108,18 @@ Result<std::unique_ptr<Spool>> Spool::open(const std::string& dir, std::size_t g
     return spool;
 }
 
-std::string Spool::message_path(const std::string& id) const { return dir_ + "/msg/" + id; }
-std::string Spool::state_path(const std::string& id) const { return dir_ + "/state/" + id; }
+std::string Spool::message_path(const std::string& id) const {
+    return dir_ + "/msg/" + id;
+}
+std::string Spool::state_path(const std::string& id) const {
+    return dir_ + "/state/" + id;
+}
 
 Result<std::unique_ptr<MessageWriter>> Spool::create(Message message) {
     auto writer = std::make_unique<MessageWriter>();
     message.id = ids_.next();
-    int fd = ::openat(msg_dir_.get(), message.id.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd =
+        ::openat(msg_dir_.get(), message.id.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return std::unexpected(Error::from_errno(errno, "create spool file " + message.id));
     writer->fd_.reset(fd);
     writer->message_ = std::move(message);
@@ -130,8 +135,10 @@ Result<std::unique_ptr<MessageWriter>> Spool::create(Message message) {
 
 Result<Message> Spool::finish(MessageWriter& writer) {
     if (!writer.error_) {
-        std::string trailer = encode_trailer(writer.envelope_length_, writer.body_length_, writer.crc_);
-        if (auto r = write_all(writer.fd(), trailer, "spool file " + writer.id()); !r) writer.error_ = r.error();
+        std::string trailer =
+            encode_trailer(writer.envelope_length_, writer.body_length_, writer.crc_);
+        if (auto r = write_all(writer.fd(), trailer, "spool file " + writer.id()); !r)
+            writer.error_ = r.error();
     }
     if (writer.error_) {
         Error e = *writer.error_;
@@ -150,7 +157,8 @@ void Spool::discard(MessageWriter& writer) {
 }
 
 Result<UniqueFd> Spool::append_state(const std::string& id, std::string_view lines) {
-    int fd = ::openat(state_dir_.get(), id.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    int fd =
+        ::openat(state_dir_.get(), id.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return std::unexpected(Error::from_errno(errno, "open state log " + id));
     UniqueFd owned(fd);
     if (auto r = write_all(fd, lines, "state log " + id); !r) return std::unexpected(r.error());
@@ -182,9 +190,11 @@ std::optional<Message> Spool::load(const std::string& id) {
         return std::nullopt;
     auto size = static_cast<std::uint64_t>(st.st_size);
     std::string trailer_bytes(kTrailerSize, '\0');
-    if (!pread_all(fd->get(), trailer_bytes.data(), kTrailerSize, size - kTrailerSize)) return std::nullopt;
+    if (!pread_all(fd->get(), trailer_bytes.data(), kTrailerSize, size - kTrailerSize))
+        return std::nullopt;
     auto trailer = decode_trailer(trailer_bytes);
-    if (!trailer || trailer->envelope_length + trailer->body_length + kTrailerSize != size) return std::nullopt;
+    if (!trailer || trailer->envelope_length + trailer->body_length + kTrailerSize != size)
+        return std::nullopt;
     // The CRC over envelope and body proves that every block reached the disk.
     std::uint32_t crc = 0;
     std::string envelope;
@@ -195,8 +205,8 @@ std::optional<Message> Spool::load(const std::string& id) {
         std::string_view chunk(buf.data(), n);
         crc = crc32_update(crc, chunk);
         if (off < trailer->envelope_length)
-            envelope.append(chunk.substr(0, static_cast<std::size_t>(
-                                                std::min<std::uint64_t>(n, trailer->envelope_length - off))));
+            envelope.append(chunk.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(
+                                                n, trailer->envelope_length - off))));
         off += n;
         left -= n;
     }
@@ -211,7 +221,8 @@ std::optional<Message> Spool::load(const std::string& id) {
         UniqueFd state(sfd);
         std::string log;
         ssize_t n;
-        while ((n = ::read(sfd, buf.data(), buf.size())) > 0) log.append(buf.data(), static_cast<std::size_t>(n));
+        while ((n = ::read(sfd, buf.data(), buf.size())) > 0)
+            log.append(buf.data(), static_cast<std::size_t>(n));
         std::string_view rest = log;
         while (!rest.empty()) {
             auto nl = rest.find('\n');
@@ -243,7 +254,8 @@ Result<RecoveryReport> Spool::recover(std::vector<Message>& out) {
     }
     // A state log whose message file is gone belongs to a message already removed.
     for (const auto& name : list_dir(dir_ + "/state")) {
-        if (::faccessat(msg_dir_.get(), name.c_str(), F_OK, 0) != 0) ::unlinkat(state_dir_.get(), name.c_str(), 0);
+        if (::faccessat(msg_dir_.get(), name.c_str(), F_OK, 0) != 0)
+            ::unlinkat(state_dir_.get(), name.c_str(), 0);
     }
     return report;
 }

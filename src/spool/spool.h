@@ -18,7 +18,7 @@ namespace tern::spool {
 // A message being written. Owned by the session that receives it; the first failed write
 // is remembered and reported by Spool::finish().
 class MessageWriter {
-public:
+  public:
     const std::string& id() const { return message_.id; }
     int fd() const { return fd_.get(); }
     // Appends message text. Errors are latched: later appends do nothing.
@@ -26,7 +26,7 @@ public:
     const Message& message() const { return message_; }
     std::uint64_t body_length() const { return body_length_; }
 
-private:
+  private:
     friend class Spool;
     Message message_;
     UniqueFd fd_;
@@ -43,9 +43,10 @@ struct RecoveryReport {
 };
 
 class Spool {
-public:
+  public:
     // Opens (creating when missing) <dir>/msg and <dir>/state.
-    static Result<std::unique_ptr<Spool>> open(const std::string& dir, std::size_t group_commit_max);
+    static Result<std::unique_ptr<Spool>> open(const std::string& dir,
+                                               std::size_t group_commit_max);
 
     // Starts a message: assigns the queue id, creates its file and writes the envelope.
     Result<std::unique_ptr<MessageWriter>> create(Message message);
@@ -81,7 +82,7 @@ public:
     const std::string& dir() const { return dir_; }
     std::string message_path(const std::string& id) const;
 
-private:
+  private:
     Spool() = default;
     std::string state_path(const std::string& id) const;
     std::optional<Message> load(const std::string& id);

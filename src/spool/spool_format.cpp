@@ -14,23 +14,32 @@ namespace {
 
 std::string_view body_name(smtp::BodyType b) {
     switch (b) {
-        case smtp::BodyType::k7Bit: return "7bit";
-        case smtp::BodyType::k8BitMime: return "8bitmime";
-        case smtp::BodyType::kBinaryMime: return "binarymime";
-        default: return "-";
+        case smtp::BodyType::k7Bit:
+            return "7bit";
+        case smtp::BodyType::k8BitMime:
+            return "8bitmime";
+        case smtp::BodyType::kBinaryMime:
+            return "binarymime";
+        default:
+            return "-";
     }
 }
 
 std::string_view ret_name(smtp::DsnRet r) {
     switch (r) {
-        case smtp::DsnRet::kFull: return "full";
-        case smtp::DsnRet::kHeaders: return "hdrs";
-        default: return "-";
+        case smtp::DsnRet::kFull:
+            return "full";
+        case smtp::DsnRet::kHeaders:
+            return "hdrs";
+        default:
+            return "-";
     }
 }
 
 // xtext, with "-" standing for the empty string.
-std::string field(std::string_view value) { return value.empty() ? "-" : smtp::encode_xtext(value); }
+std::string field(std::string_view value) {
+    return value.empty() ? "-" : smtp::encode_xtext(value);
+}
 
 std::optional<std::string> unfield(std::string_view value) {
     if (value == "-") return std::string();
@@ -55,19 +64,23 @@ bool to_number(std::string_view s, T& out) {
 }
 
 void put_u64(std::string& out, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+        out += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 void put_u32(std::string& out, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+    for (int i = 0; i < 4; ++i)
+        out += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 std::uint64_t get_u64(const char* p) {
     std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    for (int i = 7; i >= 0; --i)
+        v = (v << 8) | static_cast<unsigned char>(p[i]);
     return v;
 }
 std::uint32_t get_u32(const char* p) {
     std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    for (int i = 3; i >= 0; --i)
+        v = (v << 8) | static_cast<unsigned char>(p[i]);
     return v;
 }
 
@@ -78,11 +91,16 @@ smtp::DsnNotify parse_notify(std::string_view s, bool& ok) {
     while (!s.empty()) {
         auto comma = s.find(',');
         std::string_view w = s.substr(0, comma);
-        if (w == "NEVER") n.never = true;
-        else if (w == "SUCCESS") n.success = true;
-        else if (w == "FAILURE") n.failure = true;
-        else if (w == "DELAY") n.delay = true;
-        else ok = false;
+        if (w == "NEVER")
+            n.never = true;
+        else if (w == "SUCCESS")
+            n.success = true;
+        else if (w == "FAILURE")
+            n.failure = true;
+        else if (w == "DELAY")
+            n.delay = true;
+        else
+            ok = false;
         if (comma == std::string_view::npos) break;
         s.remove_prefix(comma + 1);
     }
@@ -105,10 +123,14 @@ bool Message::complete() const {
 
 std::string_view status_name(RecipientStatus status) {
     switch (status) {
-        case RecipientStatus::kPending: return "pending";
-        case RecipientStatus::kDeferred: return "deferred";
-        case RecipientStatus::kDelivered: return "delivered";
-        case RecipientStatus::kFailed: return "failed";
+        case RecipientStatus::kPending:
+            return "pending";
+        case RecipientStatus::kDeferred:
+            return "deferred";
+        case RecipientStatus::kDelivered:
+            return "delivered";
+        case RecipientStatus::kFailed:
+            return "failed";
     }
     return "pending";
 }
@@ -192,7 +214,7 @@ std::optional<Message> decode_envelope(std::string_view block) {
         } else if (key == "smtputf8") {
             m.smtputf8 = value == "1";
         } else if (key == "ret") {
-            m.ret = value == "full" ? smtp::DsnRet::kFull
+            m.ret = value == "full"   ? smtp::DsnRet::kFull
                     : value == "hdrs" ? smtp::DsnRet::kHeaders
                                       : smtp::DsnRet::kUnspecified;
         } else if (key == "envid") {
@@ -226,7 +248,8 @@ std::optional<Message> decode_envelope(std::string_view block) {
     return m;
 }
 
-std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_length, std::uint32_t crc) {
+std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_length,
+                           std::uint32_t crc) {
     std::string out(kTrailerMagic);
     put_u64(out, envelope_length);
     put_u64(out, body_length);
@@ -243,12 +266,14 @@ std::optional<Trailer> decode_trailer(std::string_view bytes) {
 }
 
 std::string encode_recipient_state(std::size_t index, const Recipient& r) {
-    return with_crc(fmt::format("R {} {} {} {} {} {} {} {}", index, status_name(r.status), r.attempts,
-                                r.next_attempt, r.last_attempt, r.reported ? 1 : 0,
+    return with_crc(fmt::format("R {} {} {} {} {} {} {} {}", index, status_name(r.status),
+                                r.attempts, r.next_attempt, r.last_attempt, r.reported ? 1 : 0,
                                 field(r.remote_host), field(r.reply)));
 }
 
-std::string encode_flag(std::string_view flag) { return with_crc(fmt::format("F {}", flag)); }
+std::string encode_flag(std::string_view flag) {
+    return with_crc(fmt::format("F {}", flag));
+}
 
 bool apply_state_line(std::string_view line, Message& m) {
     // "<record> <crc>": the CRC covers everything before the last space.
@@ -262,21 +287,30 @@ bool apply_state_line(std::string_view line, Message& m) {
     if (crc32_update(0, record) != crc) return false;
     auto parts = split_spaces(record);
     if (parts.size() == 2 && parts[0] == "F") {
-        if (parts[1] == "hold") m.held = true;
-        else if (parts[1] == "release") m.held = false;
-        else if (parts[1] == "warned") m.delay_warned = true;
-        else return false;
+        if (parts[1] == "hold")
+            m.held = true;
+        else if (parts[1] == "release")
+            m.held = false;
+        else if (parts[1] == "warned")
+            m.delay_warned = true;
+        else
+            return false;
         return true;
     }
     if (parts.size() != 9 || parts[0] != "R") return false;
     std::size_t index = 0;
     if (!to_number(parts[1], index) || index >= m.recipients.size()) return false;
     Recipient r = m.recipients[index];
-    if (parts[2] == "pending") r.status = RecipientStatus::kPending;
-    else if (parts[2] == "deferred") r.status = RecipientStatus::kDeferred;
-    else if (parts[2] == "delivered") r.status = RecipientStatus::kDelivered;
-    else if (parts[2] == "failed") r.status = RecipientStatus::kFailed;
-    else return false;
+    if (parts[2] == "pending")
+        r.status = RecipientStatus::kPending;
+    else if (parts[2] == "deferred")
+        r.status = RecipientStatus::kDeferred;
+    else if (parts[2] == "delivered")
+        r.status = RecipientStatus::kDelivered;
+    else if (parts[2] == "failed")
+        r.status = RecipientStatus::kFailed;
+    else
+        return false;
     int reported = 0;
     auto host = unfield(parts[7]);
     auto reply = unfield(parts[8]);

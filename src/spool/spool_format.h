@@ -23,7 +23,8 @@ std::string encode_envelope(const Message& message);
 std::optional<Message> decode_envelope(std::string_view block);
 
 // The trailer proving the file complete: lengths and a CRC-32 of everything before it.
-std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_length, std::uint32_t crc);
+std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_length,
+                           std::uint32_t crc);
 
 struct Trailer {
     std::uint64_t envelope_length;

@@ -1,11 +1,11 @@
 // Unit tests of the configuration loader: defaults, every value kind, and the line-numbered
 // errors an operator sees; also keeps docs/configuration.md in step with the schema.
+#include "config/config.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
-
-#include "config/config.h"
 
 namespace tern::config {
 namespace {
@@ -50,8 +50,9 @@ delay_warning = 0
     EXPECT_EQ(c->smtp_listen.size(), 2u);
     EXPECT_EQ(c->limits.max_message_size, 10u * 1024 * 1024);
     EXPECT_EQ(c->command_timeout, std::chrono::seconds(30));
-    EXPECT_EQ(c->retry_schedule, (std::vector<std::chrono::seconds>{std::chrono::seconds(1), std::chrono::seconds(2),
-                                                                    std::chrono::seconds(60)}));
+    EXPECT_EQ(c->retry_schedule,
+              (std::vector<std::chrono::seconds>{std::chrono::seconds(1), std::chrono::seconds(2),
+                                                 std::chrono::seconds(60)}));
     EXPECT_EQ(c->max_lifetime, std::chrono::seconds(2 * 86400));
     EXPECT_EQ(c->delay_warning, std::chrono::seconds(0));
 }
@@ -67,7 +68,8 @@ TEST(Config, ErrorsNameFileLineAndProblem) {
     expect_error("[smtp]\nlisten = [\"127.0.0.1:2525\"]\nbogus = 1\n", "unknown key smtp.bogus");
     expect_error("[nosuch]\nx = 1\n", "bad.toml:1:1: unknown section [nosuch]");
     expect_error("[limits]\n\nrecipients = \"many\"\n", "bad.toml:3:");
-    expect_error("[limits]\nrecipients = 0\n", "limits.recipients: expected a value from 1 to 1000000");
+    expect_error("[limits]\nrecipients = 0\n",
+                 "limits.recipients: expected a value from 1 to 1000000");
     expect_error("[limits]\ncommand_timeout = \"5 minutes\"\n", "expected a duration");
     expect_error("[smtp]\nlisten = [\"localhost\"]\n", "host:port");
     expect_error("[log]\nformat = \"xml\"\n", "one of text, json");

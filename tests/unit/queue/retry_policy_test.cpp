@@ -1,9 +1,10 @@
 // Unit tests of the retry schedule, expiry and delay-notice timing, and of the NOTIFY rules
 // that decide which notices a message owes.
+#include "queue/retry_policy.h"
+
 #include <gtest/gtest.h>
 
 #include "queue/notices.h"
-#include "queue/retry_policy.h"
 
 namespace tern::queue {
 namespace {
@@ -27,7 +28,8 @@ TEST(RetryPolicy, ExpiryAndDelayNotice) {
     EXPECT_EQ(p.delay_notice_at(1000), 0);
 }
 
-spool::Message message_with(std::vector<spool::RecipientStatus> states, std::string sender = "a@example.com") {
+spool::Message message_with(std::vector<spool::RecipientStatus> states,
+                            std::string sender = "a@example.com") {
     spool::Message m;
     m.id = "0ABCDEFGHJKMNPQR";
     m.sender = std::move(sender);
@@ -84,7 +86,8 @@ TEST(Notices, RequestCarriesDsnFields) {
     m.recipients[0].orcpt = "rfc822;orig@example.org";
     m.recipients[0].remote_host = "mx.example.org[192.0.2.1]";
     NoticeContext ctx{"mx.test", 1000, 86400};
-    auto req = notice_request(m, {0}, NoticeKind::kFailure, "Subject: x\r\n\r\nbody\r\n", ctx, "<n@mx.test>");
+    auto req = notice_request(m, {0}, NoticeKind::kFailure, "Subject: x\r\n\r\nbody\r\n", ctx,
+                              "<n@mx.test>");
     EXPECT_EQ(req.to, "a@example.com");
     EXPECT_EQ(req.envelope_id, "ENV1");
     ASSERT_EQ(req.recipients.size(), 1u);

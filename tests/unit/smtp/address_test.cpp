@@ -1,8 +1,8 @@
 // Unit tests of the envelope address grammar (RFC 5321 4.1.2, RFC 6531).
 // Each case is an address a client could send and what the parser must make of it.
-#include <gtest/gtest.h>
-
 #include "smtp/address.h"
+
+#include <gtest/gtest.h>
 
 namespace tern::smtp {
 namespace {
@@ -56,11 +56,11 @@ TEST(Address, AddressLiterals) {
 }
 
 TEST(Address, SyntaxErrors) {
-    for (std::string_view bad : {"alice@example.com", "<alice>", "<alice@>", "<@example.com>",
-                                 "<.alice@example.com>", "<alice.@example.com>",
-                                 "<a..b@example.com>", "<alice@-example.com>",
-                                 "<alice@example-.com>", "<alice@exa mple.com>", "<alice@example.com",
-                                 "<a b@example.com>", "<alice@@example.com>", "<a@b@c>"}) {
+    for (std::string_view bad :
+         {"alice@example.com", "<alice>", "<alice@>", "<@example.com>", "<.alice@example.com>",
+          "<alice.@example.com>", "<a..b@example.com>", "<alice@-example.com>",
+          "<alice@example-.com>", "<alice@exa mple.com>", "<alice@example.com", "<a b@example.com>",
+          "<alice@@example.com>", "<a@b@c>"}) {
         EXPECT_FALSE(forward(bad)) << bad;
     }
 }
@@ -90,7 +90,7 @@ TEST(Address, MalformedUtf8IsSyntaxError) {
     auto p = forward("<jos\xC3@example.com>", true);
     ASSERT_FALSE(p);
     EXPECT_EQ(p.error(), PathError::kSyntax);
-    EXPECT_FALSE(forward("<a\xC0\xAF@example.com>", true));  // overlong '/'
+    EXPECT_FALSE(forward("<a\xC0\xAF@example.com>", true));      // overlong '/'
     EXPECT_FALSE(forward("<a\xED\xA0\x80@example.com>", true));  // surrogate
 }
 

@@ -1,8 +1,8 @@
 // Unit tests of the spool file formats: envelope round trip, trailer checks, and the
 // state-log lines that must reject torn or corrupt records.
-#include <gtest/gtest.h>
-
 #include "spool/spool_format.h"
+
+#include <gtest/gtest.h>
 
 namespace tern::spool {
 namespace {
@@ -108,7 +108,8 @@ TEST(SpoolFormat, TornAndCorruptStateLinesAreIgnored) {
     r.status = RecipientStatus::kDelivered;
     std::string line = encode_recipient_state(0, r);
     line.pop_back();
-    for (std::size_t cut = 0; cut < line.size(); ++cut) EXPECT_FALSE(apply_state_line(line.substr(0, cut), m));
+    for (std::size_t cut = 0; cut < line.size(); ++cut)
+        EXPECT_FALSE(apply_state_line(line.substr(0, cut), m));
     std::string corrupt = line;
     corrupt[2] = '1';  // another recipient index, CRC no longer matches
     EXPECT_FALSE(apply_state_line(corrupt, m));

@@ -1,5 +1,7 @@
 // Unit tests of the Spool on a real filesystem: commit, recovery after simulated crashes at
 // every stage (half-written files, torn trailers, torn state logs), and group sync batching.
+#include "spool/spool.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,14 +12,13 @@
 #include <fstream>
 #include <future>
 
-#include "spool/spool.h"
 #include "spool/spool_format.h"
 
 namespace tern::spool {
 namespace {
 
 class SpoolTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         char tmpl[] = "/tmp/tern-spool-XXXXXX";
         ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -53,7 +54,8 @@ protected:
         auto m = spool_->finish(**w);
         EXPECT_TRUE(m);
         std::promise<int> done;
-        spool_->group_sync().submit((*w)->fd(), spool_->msg_dir_fd(), [&](int err) { done.set_value(err); });
+        spool_->group_sync().submit((*w)->fd(), spool_->msg_dir_fd(),
+                                    [&](int err) { done.set_value(err); });
         EXPECT_EQ(done.get_future().get(), 0);
         return *m;
     }
@@ -108,7 +110,8 @@ TEST_F(SpoolTest, DamagedBodyFailsTheCrcAndIsRemoved) {
     int fd = ::open((dir_ + "/spool/msg/" + m.id).c_str(), O_WRONLY);
     ASSERT_GE(fd, 0);
     std::string zeros(512, '\0');
-    ASSERT_EQ(pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(m.body_offset + 4096)), 512);
+    ASSERT_EQ(pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(m.body_offset + 4096)),
+              512);
     ::close(fd);
     reopen();
     RecoveryReport report;
@@ -147,7 +150,8 @@ TEST_F(SpoolTest, StateLogIsReplayedAndTornTailIgnored) {
     auto out = recover();
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].recipients[0].status, RecipientStatus::kDelivered);
-    EXPECT_EQ(out[0].recipients[1].status, RecipientStatus::kPending);  // the torn record never happened
+    EXPECT_EQ(out[0].recipients[1].status,
+              RecipientStatus::kPending);  // the torn record never happened
 }
 
 TEST_F(SpoolTest, CompleteMessagesAreCleanedUp) {
