@@ -20,8 +20,13 @@
 #include "delivery/local_directory.h"
 #include "delivery/local_transport.h"
 #include "delivery/maildir.h"
+#include "delivery/smtp_transport.h"
+#include "dns/mx_resolver.h"
+#include "dns/resolver.h"
 #include "net/connection_limits.h"
+#include "net/endpoint.h"
 #include "net/event_loops.h"
+#include "net/network_list.h"
 #include "queue/queue_manager.h"
 #include "server/recipient_policy.h"
 #include "server/smtp_server.h"
@@ -31,19 +36,6 @@ namespace tern::cli {
 namespace asio = boost::asio;
 
 namespace {
-
-// Until a relay transport exists, mail for other domains cannot leave this host.
-class NoRouteTransport : public queue::Transport {
-  public:
-    asio::awaitable<std::vector<queue::RecipientResult>> deliver(queue::DeliveryJob job) override {
-        std::vector<queue::RecipientResult> out;
-        for (auto i : job.recipients)
-            out.push_back({i, queue::Outcome::kFailed,
-                           "554 5.4.4 No route to this domain (relaying is not configured)", "",
-                           ""});
-        co_return out;
-    }
-};
 
 // Each open connection needs a descriptor; raise the soft limit as far as allowed.
 void raise_file_limit() {
@@ -58,6 +50,42 @@ std::string lower(std::string s) {
     for (auto& c : s)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
+}
+
+// The relay transport's settings from the configuration; routes are checked by the schema.
+Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Config& config) {
+    delivery::SmtpTransportOptions o;
+    o.helo_name = config.hostname;
+    o.port = static_cast<std::uint16_t>(config.relay_port);
+    for (const auto& route : config.relay_routes) {
+        auto eq = route.find('=');
+        auto trim = [](std::string v) {
+            auto first = v.find_first_not_of(" \t");
+            auto last = v.find_last_not_of(" \t");
+            return first == std::string::npos ? std::string() : v.substr(first, last - first + 1);
+        };
+        auto hop = net::NextHop::parse(trim(route.substr(eq + 1)), o.port);
+        if (eq == std::string::npos || !hop)
+            return fail(ErrorCode::kInvalid, "relay.routes: bad route " + route);
+        o.routes[lower(trim(route.substr(0, eq)))] = *hop;
+    }
+    if (!config.smarthost.empty()) {
+        o.smarthost = net::NextHop::parse(config.smarthost, o.port);
+        if (!o.smarthost) return fail(ErrorCode::kInvalid, "relay.smarthost: bad next hop");
+    }
+    o.connect_timeout = config.connect_timeout;
+    o.greeting_timeout = config.greeting_timeout;
+    o.command_timeout = config.relay_command_timeout;
+    o.data_init_timeout = config.data_init_timeout;
+    o.data_block_timeout = config.data_block_timeout;
+    o.data_end_timeout = config.data_end_timeout;
+    o.max_messages_per_connection = config.messages_per_connection;
+    o.max_recipients_per_transaction = config.recipients_per_transaction;
+    o.idle_timeout = config.relay_idle_timeout;
+    o.max_hops = config.max_hops;
+    for (const auto& l : config.smtp_listen)
+        if (auto ep = net::parse_endpoint(l)) o.own_endpoints.push_back(*ep);
+    return o;
 }
 
 }  // namespace
@@ -100,16 +128,35 @@ int serve(const config::Config& config) {
                           {"removed", report->removed},
                           {"finished", report->finished}});
 
+    auto relay_clients = net::NetworkList::parse(config.trusted_networks);
+    if (!relay_clients) {
+        std::cerr << "tern: relay.trusted_networks: " << relay_clients.error().message << "\n";
+        return 1;
+    }
+    auto relay_options = relay_transport_options(config);
+    if (!relay_options) {
+        std::cerr << "tern: " << relay_options.error().message << "\n";
+        return 1;
+    }
+
     net::EventLoops loops(config.workers);
+    auto resolver = dns::Resolver::create(
+        loops.loop(0),
+        dns::ResolverOptions{config.dns_upstream, config.dns_trust_anchor, config.dns_timeout});
+    if (!resolver) {
+        std::cerr << "tern: " << resolver.error().message << "\n";
+        return 1;
+    }
+    dns::MxResolver mx(**resolver);
     delivery::Maildir maildir(config.data_dir + "/mail", config.hostname);
     delivery::LocalTransport local(**spool, maildir);
-    NoRouteTransport no_route;
+    delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto router = [&](const spool::Recipient& r) {
         auto at = r.address.rfind('@');
         std::string domain = lower(at == std::string::npos ? "" : r.address.substr(at + 1));
         if (directory->is_local_domain(domain))
             return queue::Route{"local", &local, config.local_max_deliveries};
-        return queue::Route{"smtp:" + domain, &no_route, 1};
+        return queue::Route{relay.destination_of(domain), &relay, config.destination_concurrency};
     };
     queue::QueueOptions qopts;
     qopts.hostname = config.hostname;
@@ -121,7 +168,8 @@ int serve(const config::Config& config) {
 
     server::RecipientPolicy policy(*directory);
     net::ConnectionLimits limits(config.max_connections, config.max_connections_per_client);
-    server::ServerContext context{config, log, **spool, queue, policy, limits, {}, {}};
+    server::ServerContext context{config,         log, **spool, queue, policy, limits,
+                                  *relay_clients, {},  {}};
     server::SmtpServer smtp(context, loops);
     if (auto r = smtp.listen(config.smtp_listen); !r) {
         std::cerr << "tern: " << r.error().message << "\n";
@@ -156,6 +204,8 @@ int serve(const config::Config& config) {
             co_await wait_for_sessions(std::chrono::seconds(10));
         }
         queue.stop([&] {
+            relay.close_idle();
+            (*resolver)->stop();
             log.info("stopped", {});
             loops.release_work();
         });

@@ -10,6 +10,9 @@
 #include <functional>
 #include <optional>
 
+#include "net/network_list.h"
+#include "net/next_hop.h"
+
 namespace tern::config {
 namespace {
 
@@ -45,7 +48,37 @@ struct Key {
     std::uint64_t min = 0;
     std::uint64_t max = UINT64_MAX;
     std::vector<std::string_view> choices = {};  // for kEnum
+    // Further checks of one string (each list element): "" when fine, else what is wrong.
+    std::function<std::string(std::string_view)> check = {};
 };
+
+std::string check_network(std::string_view s) {
+    return net::NetworkList::check(s);
+}
+
+std::string check_next_hop(std::string_view s) {
+    if (net::NextHop::parse(s, 25)) return "";
+    return "\"" + std::string(s) +
+           "\" is not a next hop such as \"[192.0.2.1]:25\", \"[mail.example.net]:587\" or "
+           "\"example.net\"";
+}
+
+std::string check_route(std::string_view s) {
+    auto eq = s.find('=');
+    if (eq == std::string_view::npos)
+        return "\"" + std::string(s) + "\" is not a route of the form \"domain = next-hop\"";
+    auto trim = [](std::string_view v) {
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+            v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+            v.remove_suffix(1);
+        return v;
+    };
+    auto domain = trim(s.substr(0, eq));
+    if (domain.empty() || domain.find_first_of(" \t@[]:") != std::string_view::npos)
+        return "\"" + std::string(s) + "\" has no valid domain before \"=\"";
+    return check_next_hop(trim(s.substr(eq + 1)));
+}
 
 const std::vector<Key>& schema() {
     static const std::vector<Key> keys = {
@@ -166,6 +199,108 @@ const std::vector<Key>& schema() {
         {"queue", "local_max_deliveries", Kind::kCount, "64",
          "Local Maildir deliveries in progress at once.",
          [](Config& c, const Value& v) { c.local_max_deliveries = v.number; }, 1, 100000},
+        // [relay]
+        {"relay",
+         "trusted_networks",
+         Kind::kStringList,
+         R"(["127.0.0.0/8", "::1/128"])",
+         "Clients (CIDR networks) that may send mail to other domains; anyone else gets 554 5.7.1 "
+         "at RCPT. Keep it to your own networks: anything wider is an open relay.",
+         [](Config& c, const Value& v) { c.trusted_networks = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         check_network},
+        {"relay",
+         "routes",
+         Kind::kStringList,
+         "[]",
+         "Per-domain next hops, \"domain = next-hop\": \"[host]:port\" or \"[ip]:port\" uses that "
+         "host's addresses, \"host\" or \"host:port\" its MX records.",
+         [](Config& c, const Value& v) { c.relay_routes = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         check_route},
+        {"relay",
+         "smarthost",
+         Kind::kString,
+         R"("")",
+         "Next hop for every other domain without a route (same syntax); empty means MX lookup.",
+         [](Config& c, const Value& v) { c.smarthost = v.text; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) { return s.empty() ? std::string() : check_next_hop(s); }},
+        {"relay", "port", Kind::kCount, "25", "TCP port of the mail exchangers found by MX lookup.",
+         [](Config& c, const Value& v) { c.relay_port = static_cast<unsigned>(v.number); }, 1,
+         65535},
+        {"relay", "destination_concurrency", Kind::kCount, "20",
+         "Deliveries (connections) to one destination at once.",
+         [](Config& c, const Value& v) { c.destination_concurrency = v.number; }, 1, 10000},
+        {"relay", "messages_per_connection", Kind::kCount, "100",
+         "Messages sent over one connection before it is closed.",
+         [](Config& c, const Value& v) { c.messages_per_connection = v.number; }, 1, 1000000},
+        {"relay", "recipients_per_transaction", Kind::kCount, "100",
+         "Recipients in one transaction; more are sent in further transactions.",
+         [](Config& c, const Value& v) { c.recipients_per_transaction = v.number; }, 1, 100000},
+        {"relay", "idle_timeout", Kind::kDuration, R"("5s")",
+         "An open connection with nothing to send is closed (QUIT) after this.",
+         [](Config& c, const Value& v) { c.relay_idle_timeout = v.duration; }, 1, 3600},
+        {"relay", "max_hops", Kind::kCount, "50",
+         "A message with more Received header fields than this is returned with 554 5.4.6 "
+         "(mail loop).",
+         [](Config& c, const Value& v) { c.max_hops = v.number; }, 1, 1000},
+        {"relay", "connect_timeout", Kind::kDuration, R"("30s")",
+         "Time to establish a TCP connection before the next address is tried.",
+         [](Config& c, const Value& v) { c.connect_timeout = v.duration; }, 1, 3600},
+        {"relay", "greeting_timeout", Kind::kDuration, R"("5m")",
+         "Time to wait for the 220 greeting (RFC 5321 4.5.3.2.1).",
+         [](Config& c, const Value& v) { c.greeting_timeout = v.duration; }, 1, 86400},
+        {"relay", "command_timeout", Kind::kDuration, R"("5m")",
+         "Time to wait for the reply to EHLO, MAIL, RCPT or RSET (RFC 5321 4.5.3.2.2-3).",
+         [](Config& c, const Value& v) { c.relay_command_timeout = v.duration; }, 1, 86400},
+        {"relay", "data_init_timeout", Kind::kDuration, R"("2m")",
+         "Time to wait for the 354 reply to DATA (RFC 5321 4.5.3.2.4).",
+         [](Config& c, const Value& v) { c.data_init_timeout = v.duration; }, 1, 86400},
+        {"relay", "data_block_timeout", Kind::kDuration, R"("3m")",
+         "Time one write of message data may take (RFC 5321 4.5.3.2.5).",
+         [](Config& c, const Value& v) { c.data_block_timeout = v.duration; }, 1, 86400},
+        {"relay", "data_end_timeout", Kind::kDuration, R"("10m")",
+         "Time to wait for the reply after the end of data (RFC 5321 4.5.3.2.6).",
+         [](Config& c, const Value& v) { c.data_end_timeout = v.duration; }, 1, 86400},
+        // [dns]
+        {"dns",
+         "upstream",
+         Kind::kStringList,
+         "[]",
+         "DNS servers to ask, \"ip\" or \"ip@port\"; empty means those of /etc/resolv.conf.",
+         [](Config& c, const Value& v) { c.dns_upstream = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) {
+             auto at = s.find('@');
+             std::string e = check_network(s.substr(0, at));
+             if (!e.empty() || s.substr(0, at).find('/') != std::string_view::npos)
+                 return "\"" + std::string(s) + "\" is not \"ip\" or \"ip@port\"";
+             if (at != std::string_view::npos) {
+                 unsigned port = 0;
+                 auto digits = s.substr(at + 1);
+                 auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+                 if (ec != std::errc() || p != digits.data() + digits.size() || port == 0 ||
+                     port > 65535)
+                     return "\"" + std::string(s) + "\" has a bad port";
+             }
+             return std::string();
+         }},
+        {"dns", "trust_anchor", Kind::kString, R"("")",
+         "File with the DNSSEC trust anchor (DS or DNSKEY records) the resolver validates with; "
+         "empty means answers are never marked secure.",
+         [](Config& c, const Value& v) { c.dns_trust_anchor = v.text; }},
+        {"dns", "timeout", Kind::kDuration, R"("10s")",
+         "Time a DNS query may take; then the lookup fails temporarily (4.4.3).",
+         [](Config& c, const Value& v) { c.dns_timeout = v.duration; }, 1, 300},
         // [spool]
         {"spool", "group_commit_max", Kind::kCount, "512",
          "Most messages made durable by one group sync.",
@@ -286,6 +421,10 @@ std::expected<Value, std::string> convert(const Key& key, const toml::node& node
             } else if (key.max != UINT64_MAX && v.text.size() > key.max) {
                 return want(fmt::format("at most {} characters", key.max));
             }
+            if (key.check) {
+                if (auto e = key.check(v.text); !e.empty())
+                    return std::unexpected(fmt::format("{}.{}: {}", key.section, key.name, e));
+            }
             return v;
         }
         case Kind::kBool:
@@ -338,6 +477,10 @@ std::expected<Value, std::string> convert(const Key& key, const toml::node& node
                         "host:port addresses such as \"127.0.0.1:25\" or \"[::1]:25\", not \"" + s +
                         "\"");
                 if (s.empty()) return want("non-empty strings");
+                if (key.check) {
+                    if (auto e = key.check(s); !e.empty())
+                        return std::unexpected(fmt::format("{}.{}: {}", key.section, key.name, e));
+                }
                 v.list.push_back(std::move(s));
             }
             if (key.kind == Kind::kDurationList && v.durations.empty())

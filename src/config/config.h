@@ -51,6 +51,28 @@ struct Config {
     std::size_t max_deliveries = 0;        // deliveries in progress at once
     std::size_t local_max_deliveries = 0;  // local (Maildir) deliveries in progress at once
 
+    // [relay]: mail for other domains
+    std::vector<std::string> trusted_networks;  // clients that may relay (CIDR)
+    std::vector<std::string> relay_routes;      // "domain = next-hop", next hop as smarthost
+    std::string smarthost;                      // "[host]:port" or "host"; empty = MX lookup
+    unsigned relay_port = 25;                   // port of exchangers found by MX lookup
+    std::size_t destination_concurrency = 20;   // deliveries to one destination at once
+    std::size_t messages_per_connection = 100;  // transactions before a connection is closed
+    std::size_t recipients_per_transaction = 100;
+    Seconds relay_idle_timeout{5};  // an idle open connection is closed after this
+    std::size_t max_hops = 50;      // Received fields beyond this: 554 5.4.6
+    Seconds connect_timeout{30};
+    Seconds greeting_timeout{300};       // RFC 5321 4.5.3.2.1
+    Seconds relay_command_timeout{300};  // 4.5.3.2.2-3: EHLO, MAIL, RCPT, RSET
+    Seconds data_init_timeout{120};      // 4.5.3.2.4
+    Seconds data_block_timeout{180};     // 4.5.3.2.5
+    Seconds data_end_timeout{600};       // 4.5.3.2.6
+
+    // [dns]
+    std::vector<std::string> dns_upstream;  // "ip" or "ip@port"; empty = /etc/resolv.conf
+    std::string dns_trust_anchor;           // file of DS/DNSKEY records; empty = no DNSSEC
+    Seconds dns_timeout{10};
+
     // [spool]
     std::size_t group_commit_max = 0;  // messages made durable together at most
     std::uint64_t spool_min_free = 0;  // octets that must stay free; below it MAIL gets 452 4.3.1

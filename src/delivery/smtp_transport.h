@@ -1,19 +1,21 @@
-// SmtpTransport: relays messages to other mail servers: routes or MX lookup, trying each
-// address in order, one SMTP transaction per message, idle connections kept for reuse.
+// SmtpTransport: relays messages to other mail servers (RFC 5321 section 5): the next hop from
+// a route, a smarthost or the MX records, each address tried in order, idle connections reused.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <expected>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "dns/mx_resolver.h"
 #include "log/logger.h"
+#include "net/next_hop.h"
 #include "queue/transport.h"
 #include "spool/spool.h"
 
@@ -21,19 +23,20 @@ namespace tern::delivery {
 
 struct SmtpTransportOptions {
     std::string helo_name;
-    std::uint16_t port = 25;                    // port of mail exchangers found by MX lookup
-    std::map<std::string, std::string> routes;  // lower-case domain -> "host:port" or "[ip]:port"
-    std::string smarthost;                      // every relayed domain without a route; empty = MX
+    std::uint16_t port = 25;                     // port of mail exchangers found by MX lookup
+    std::map<std::string, net::NextHop> routes;  // lower-case domain -> next hop
+    std::optional<net::NextHop> smarthost;       // every domain without a route; none = MX lookup
     std::chrono::seconds connect_timeout{30};
     std::chrono::seconds greeting_timeout{300};    // RFC 5321 4.5.3.2.1
-    std::chrono::seconds command_timeout{300};     // 4.5.3.2.2 / .3 (MAIL, RCPT, EHLO, RSET)
+    std::chrono::seconds command_timeout{300};     // 4.5.3.2.2 / .3 (EHLO, MAIL, RCPT, RSET)
     std::chrono::seconds data_init_timeout{120};   // 4.5.3.2.4
     std::chrono::seconds data_block_timeout{180};  // 4.5.3.2.5
     std::chrono::seconds data_end_timeout{600};    // 4.5.3.2.6
     std::size_t max_messages_per_connection = 100;
+    std::size_t max_recipients_per_transaction = 100;
     std::chrono::seconds idle_timeout{5};  // an unused open connection is closed after this
-    std::size_t max_hops = 50;             // Received headers beyond this: 5.4.6
-    // Addresses this daemon listens on (port included); an MX resolving to one is a loop.
+    std::size_t max_hops = 50;             // more Received headers than this: 554 5.4.6
+    // Addresses and ports this daemon listens on; an MX that is one of them is ourselves.
     std::vector<boost::asio::ip::tcp::endpoint> own_endpoints;
 };
 
@@ -43,46 +46,62 @@ class SmtpTransport : public queue::Transport {
                   log::Logger& log);
     ~SmtpTransport() override;
 
+    // The destination key of a remote domain: recipients with the same key share a next hop,
+    // a concurrency limit and connections.
+    std::string destination_of(std::string_view domain) const;
+
     boost::asio::awaitable<std::vector<queue::RecipientResult>> deliver(
         queue::DeliveryJob job) override;
 
-    // Closes idle connections (QUIT) so the event loops can finish; for shutdown.
-    void close_idle();
+    // The loop that holds an idle connection to the job's destination, so the job can use it.
+    boost::asio::io_context* preferred_loop(const queue::DeliveryJob& job) override;
 
-    // The domain part of an address, lower-cased.
-    static std::string domain_of(std::string_view address);
+    // Says QUIT on every idle connection and stops keeping new ones; for shutdown.
+    void close_idle();
 
   private:
     struct Connection;
     struct Target {
-        std::string host;  // name to show ("mx.example.org")
-        std::string address;
-        std::uint16_t port;
+        std::string host;     // the name to show ("mx.example.org")
+        std::string address;  // an IP address
+        std::uint16_t port = 25;
     };
-    struct Pool;
+    struct Idle {
+        std::unique_ptr<Connection> connection;
+        boost::asio::io_context* loop = nullptr;  // the loop its socket belongs to
+    };
 
     boost::asio::awaitable<std::expected<std::vector<Target>, queue::RecipientResult>> targets_for(
-        const std::string& domain);
+        const net::NextHop& hop);
     boost::asio::awaitable<std::unique_ptr<Connection>> connect(const Target& target,
-                                                                queue::RecipientResult& error);
-    boost::asio::awaitable<bool> run_until_settled(Connection& c, int body_fd,
-                                                   const spool::Message* message);
-    boost::asio::awaitable<bool> send_body(Connection& c, int fd, const spool::Message& m,
+                                                                std::string& error);
+    boost::asio::awaitable<void> transact(Connection& c, const spool::Message& m, int body_fd,
+                                          const std::vector<std::size_t>& batch,
+                                          std::vector<queue::RecipientResult>& results);
+    boost::asio::awaitable<bool> drive(Connection& c, const spool::Message* m, int body_fd);
+    boost::asio::awaitable<bool> send_body(Connection& c, const spool::Message& m, int body_fd,
                                            const std::string& bdat);
-    std::unique_ptr<Connection> take_idle(const std::string& destination);
+    std::unique_ptr<Connection> take_idle(const std::string& destination,
+                                          boost::asio::io_context* here);
     void keep_idle(const std::string& destination, std::unique_ptr<Connection> c);
-    bool is_own(const std::string& address, std::uint16_t port) const;
-    Pool& pool_here();
+    boost::asio::awaitable<void> close_when_idle(std::string destination, Connection* c);
+    boost::asio::awaitable<void> quit(std::unique_ptr<Connection> c);
+    bool is_own(const boost::asio::ip::address& address, std::uint16_t port) const;
+    net::NextHop next_hop_of(const std::string& destination) const;
 
     spool::Spool& spool_;
     dns::MxResolver& mx_;
     SmtpTransportOptions options_;
     log::Logger& log_;
-    std::mutex pools_mutex_;
-    std::unordered_map<void*, std::unique_ptr<Pool>> pools_;  // one per event loop
+    std::mutex idle_mutex_;
+    std::multimap<std::string, Idle> idle_;  // destination -> open connections not in use
+    bool closing_ = false;
 };
 
 // Counts the Received: header fields in the header section of `text`.
 std::size_t count_received(std::string_view text);
+
+// True when the message text holds an octet above 127.
+bool has_eight_bit(std::string_view text);
 
 }  // namespace tern::delivery

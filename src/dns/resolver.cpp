@@ -47,6 +47,11 @@ Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& home,
         if (auto r = check(ub_ctx_resolvconf(ctx, nullptr), "reading /etc/resolv.conf"); !r)
             return std::unexpected(r.error());
     } else {
+        // Test and split-horizon servers often live on loopback, which libunbound skips by default.
+        if (auto r = check(ub_ctx_set_option(ctx, "do-not-query-localhost:", "no"),
+                           "dns option do-not-query-localhost");
+            !r)
+            return std::unexpected(r.error());
         for (const auto& up : options.upstream)
             if (auto r = check(ub_ctx_set_fwd(ctx, up.c_str()), "dns upstream " + up); !r)
                 return std::unexpected(r.error());
@@ -157,19 +162,21 @@ asio::awaitable<Answer> Resolver::query(std::string name, RecordType type) {
     auto pending = std::make_shared<Pending>();
     pending->name = std::move(name);
     pending->type = type;
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Answer)>(
-        [this, pending](auto handler) mutable {
-            auto work = asio::make_work_guard(asio::get_associated_executor(handler));
-            pending->complete = [h = std::move(handler), w = std::move(work)](Answer a) mutable {
-                auto ex = w.get_executor();
-                asio::post(ex, [h = std::move(h), a = std::move(a)]() mutable {
-                    std::move(h)(std::move(a));
-                });
-                w.reset();
-            };
-            asio::post(home_, [this, pending] { submit(pending); });
-        },
-        asio::use_awaitable);
+    // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+    auto initiate = [this, pending](auto handler) {
+        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+        pending->complete = [h = std::move(handler), w = std::move(work)](Answer a) mutable {
+            auto ex = w.get_executor();
+            asio::post(
+                ex, [h = std::move(h), a = std::move(a)]() mutable { std::move(h)(std::move(a)); });
+            w.reset();
+        };
+        asio::post(home_, [this, pending] { submit(pending); });
+    };
+    pending.reset();
+    Answer answer = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Answer)>(
+        std::move(initiate), asio::use_awaitable);
+    co_return answer;
 }
 
 }  // namespace tern::dns

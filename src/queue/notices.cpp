@@ -91,7 +91,9 @@ message::DsnRequest notice_request(const spool::Message& m,
             r.orcpt.empty() ? (r.original.empty() ? "" : "rfc822;" + r.original) : r.orcpt;
         d.status = status_of_reply(r.reply);
         d.diagnostic = r.reply;
-        if (!r.remote_host.empty() && r.remote_host != "local") d.remote_mta = r.remote_host;
+        // RFC 3464 2.3.5: Remote-MTA names the host; "[address]:port" stays in the diagnostic.
+        if (!r.remote_host.empty() && r.remote_host != "local")
+            d.remote_mta = r.remote_host.substr(0, r.remote_host.find('['));
         if (r.last_attempt != 0)
             d.last_attempt = clock::time_point(std::chrono::seconds(r.last_attempt));
         switch (kind) {
@@ -99,7 +101,10 @@ message::DsnRequest notice_request(const spool::Message& m,
                 d.action = message::DsnAction::kFailed;
                 break;
             case NoticeKind::kSuccess:
-                d.action = message::DsnAction::kDelivered;
+                // Handed to a server that does not speak DSN: "relayed" (RFC 3461 section 6.2).
+                d.action = r.remote_host.empty() || r.remote_host == "local"
+                               ? message::DsnAction::kDelivered
+                               : message::DsnAction::kRelayed;
                 break;
             case NoticeKind::kDelay:
                 d.action = message::DsnAction::kDelayed;

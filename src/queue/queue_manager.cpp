@@ -167,7 +167,8 @@ void QueueManager::start_job(Destination& dest, DeliveryJob job) {
     std::string name = job.destination;
     std::vector<std::size_t> indices = job.recipients;
     Transport* transport = dest.transport;
-    auto& loop = loops_.next();
+    auto* preferred = transport->preferred_loop(job);
+    auto& loop = preferred ? *preferred : loops_.next();
     asio::co_spawn(
         loop, transport->deliver(std::move(job)),
         [this, id, name, indices](std::exception_ptr error, std::vector<RecipientResult> results) {
@@ -263,7 +264,9 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
     switch (res.outcome) {
         case Outcome::kDelivered:
             r.status = spool::RecipientStatus::kDelivered;
-            r.reported = e.message.sender.empty() || !r.notify.wants_success();
+            // A next hop that accepted NOTIFY owes the success notice now, not us.
+            r.reported =
+                e.message.sender.empty() || !r.notify.wants_success() || res.notify_passed_on;
             break;
         case Outcome::kFailed:
             r.status = spool::RecipientStatus::kFailed;

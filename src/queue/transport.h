@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct RecipientResult {
     std::string reply;        // the SMTP-style reply that explains the outcome: "250 2.0.0 ..."
     std::string remote_host;  // who answered: "local", or "mx.example.com[192.0.2.1]"
     std::string detail;       // extra facts for the log and queue show (e.g. the TLS used)
+    bool notify_passed_on = false;  // relayed to a server that took over DSN duty (RFC 3461)
 };
 
 struct DeliveryJob {
@@ -38,6 +40,10 @@ class Transport {
     // Delivers the job's recipients; returns one result for each of them. Runs on the event
     // loop it is started on and never blocks it.
     virtual boost::asio::awaitable<std::vector<RecipientResult>> deliver(DeliveryJob job) = 0;
+
+    // The event loop the job should run on (one holding a reusable connection for it), or
+    // nullptr to let the queue manager choose.
+    virtual boost::asio::io_context* preferred_loop(const DeliveryJob&) { return nullptr; }
 };
 
 }  // namespace tern::queue

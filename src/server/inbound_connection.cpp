@@ -175,7 +175,8 @@ asio::awaitable<void> InboundConnection::perform() {
                     break;
                 }
                 case ActionKind::kCheckRecipient: {
-                    ClientFacts facts{client_ip_, false};
+                    ClientFacts facts{client_ip_, ctx_.relay_clients.contains(client_ip_) ||
+                                                      !session_.authenticated_user().empty()};
                     auto reply = ctx_.policy.check(session_.pending_recipient().recipient, facts);
                     if (!reply.positive())
                         ctx_.log.info(

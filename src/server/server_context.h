@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "log/logger.h"
 #include "net/connection_limits.h"
+#include "net/network_list.h"
 #include "queue/queue_manager.h"
 #include "server/recipient_policy.h"
 #include "spool/spool.h"
@@ -39,6 +40,7 @@ struct ServerContext {
     queue::QueueManager& queue;
     const RecipientPolicy& policy;
     net::ConnectionLimits& limits;
+    const net::NetworkList& relay_clients;  // clients that may send to other domains
     SessionRegistry sessions;
     std::atomic<bool> accepting{true};
 };

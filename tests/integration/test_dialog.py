@@ -43,7 +43,9 @@ def test_order_rules(tern):
         d.expect_closed()
 
 
-def test_recipient_rules_and_other_commands(tern):
+def test_recipient_rules_and_other_commands(tern_factory):
+    # Loopback clients may relay by default; this client must not, to see the refusal.
+    tern = tern_factory({"relay": {"trusted_networks": ["192.0.2.0/24"]}})
     with tern.dialog() as d:
         d.ehlo()
         assert d.cmd("MAIL FROM:<a@example.org>").code == 250

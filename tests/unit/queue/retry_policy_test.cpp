@@ -93,7 +93,8 @@ TEST(Notices, RequestCarriesDsnFields) {
     ASSERT_EQ(req.recipients.size(), 1u);
     EXPECT_EQ(req.recipients[0].status, "5.1.1");
     EXPECT_EQ(req.recipients[0].original_recipient, "rfc822;orig@example.org");
-    EXPECT_EQ(req.recipients[0].remote_mta, "mx.example.org[192.0.2.1]");
+    // Remote-MTA names the host only (RFC 3464 2.3.5); the address stays in queue show.
+    EXPECT_EQ(req.recipients[0].remote_mta, "mx.example.org");
     EXPECT_EQ(req.recipients[0].action, message::DsnAction::kFailed);
 }
 

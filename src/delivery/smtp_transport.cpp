@@ -1,0 +1,599 @@
+// SmtpTransport: next-hop selection, connecting through the MX list, driving the ClientSession
+// over a socket with the RFC 5321 4.5.3.2 timeouts, streaming the body, and the idle pool.
+#include "delivery/smtp_transport.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+
+#include "dns/records.h"
+#include "smtp/client_session.h"
+#include "smtp/data_encoder.h"
+
+namespace tern::delivery {
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using asio::ip::tcp;
+using queue::Outcome;
+using queue::RecipientResult;
+
+namespace {
+
+constexpr std::size_t kBodyChunk = 64 * 1024;        // octets read from the spool at a time
+constexpr std::size_t kMaxHeaderScan = 1024 * 1024;  // octets searched for Received fields
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+asio::io_context& context_of(const asio::any_io_executor& ex) {
+    return static_cast<asio::io_context&>(asio::query(ex, asio::execution::context));
+}
+
+// Reads up to `n` octets at `offset`; fewer only at the end of the file or on an error.
+std::size_t pread_some(int fd, char* buf, std::size_t n, std::uint64_t offset) {
+    std::size_t got = 0;
+    while (got < n) {
+        ssize_t r = ::pread(fd, buf + got, n - got, static_cast<off_t>(offset + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += static_cast<std::size_t>(r);
+    }
+    return got;
+}
+
+std::string read_header_section(int fd, const spool::Message& m) {
+    std::string text;
+    std::uint64_t want = std::min<std::uint64_t>(m.body_length, kMaxHeaderScan);
+    text.resize(want);
+    text.resize(pread_some(fd, text.data(), want, m.body_offset));
+    auto end = text.find("\r\n\r\n");
+    if (end == std::string::npos) end = text.find("\n\n");
+    if (end != std::string::npos) text.resize(end + 2);
+    return text;
+}
+
+bool body_has_eight_bit(int fd, const spool::Message& m) {
+    std::string buf(kBodyChunk, '\0');
+    for (std::uint64_t done = 0; done < m.body_length;) {
+        auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunk, m.body_length - done));
+        auto got = pread_some(fd, buf.data(), want, m.body_offset + done);
+        if (got == 0) break;
+        if (has_eight_bit(std::string_view(buf.data(), got))) return true;
+        done += got;
+    }
+    return false;
+}
+
+RecipientResult result_for(std::size_t index, const smtp::Reply& reply, const std::string& host) {
+    RecipientResult r;
+    r.index = index;
+    r.reply = smtp::reply_line(reply);
+    r.remote_host = host;
+    r.outcome = reply.positive()            ? Outcome::kDelivered
+                : reply.permanent_failure() ? Outcome::kFailed
+                                            : Outcome::kDeferred;
+    return r;
+}
+
+RecipientResult deferred(std::size_t index, std::string reply, std::string host = {}) {
+    return RecipientResult{index, Outcome::kDeferred, std::move(reply), std::move(host), ""};
+}
+
+}  // namespace
+
+std::size_t count_received(std::string_view text) {
+    std::size_t count = 0;
+    bool line_start = true;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (line_start) {
+            if (text[i] == '\r' || text[i] == '\n') break;  // the end of the header section
+            if (text.size() - i >= 9 && lower(text.substr(i, 9)) == "received:") ++count;
+        }
+        line_start = text[i] == '\n';
+    }
+    return count;
+}
+
+bool has_eight_bit(std::string_view text) {
+    return std::any_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) > 127; });
+}
+
+struct SmtpTransport::Connection {
+    Connection(const asio::any_io_executor& ex, smtp::ClientOptions options)
+        : socket(ex), timer(ex), idle_timer(ex), session(std::move(options)) {}
+
+    tcp::socket socket;
+    asio::steady_timer timer;       // the deadline of the operation under way
+    asio::steady_timer idle_timer;  // while in the idle pool: when to close it
+    smtp::ClientSession session;
+    std::string label;         // "mx.example.org[192.0.2.1]:25", for logs and queue show
+    std::size_t messages = 0;  // transactions completed on this connection
+    bool broken = false;       // the socket failed or timed out: not usable any more
+    std::string error;         // why it broke, as an SMTP-style reply line
+    std::array<char, 8192> input{};
+};
+
+SmtpTransport::SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTransportOptions options,
+                             log::Logger& log)
+    : spool_(spool), mx_(mx), options_(std::move(options)), log_(log) {}
+
+SmtpTransport::~SmtpTransport() = default;
+
+std::string SmtpTransport::destination_of(std::string_view domain) const {
+    std::string d = lower(domain);
+    if (auto it = options_.routes.find(d); it != options_.routes.end())
+        return "route:" + it->second.str();
+    if (options_.smarthost) return "route:" + options_.smarthost->str();
+    return "mx:" + d;
+}
+
+net::NextHop SmtpTransport::next_hop_of(const std::string& destination) const {
+    if (destination.rfind("route:", 0) == 0) {
+        if (auto hop = net::NextHop::parse(destination.substr(6), options_.port)) return *hop;
+    }
+    net::NextHop hop;
+    hop.host = destination.substr(destination.find(':') + 1);
+    hop.port = options_.port;
+    hop.mx_lookup = true;
+    return hop;
+}
+
+bool SmtpTransport::is_own(const asio::ip::address& address, std::uint16_t port) const {
+    for (const auto& ep : options_.own_endpoints) {
+        if (ep.port() != port) continue;
+        if (ep.address() == address) return true;
+        // A listener on the wildcard address answers on every local address.
+        if (ep.address().is_unspecified() && (address.is_loopback() || address.is_unspecified()))
+            return true;
+    }
+    return false;
+}
+
+asio::awaitable<std::expected<std::vector<SmtpTransport::Target>, RecipientResult>>
+SmtpTransport::targets_for(const net::NextHop& hop) {
+    auto failure = [](const dns::MxError& e) {
+        RecipientResult r;
+        r.outcome = e.permanent ? Outcome::kFailed : Outcome::kDeferred;
+        // RFC 7505 section 4.2: 556 for a domain that publishes a null MX.
+        std::string code = e.status == "5.1.10" ? "556" : e.permanent ? "550" : "451";
+        r.reply = code + " " + e.status + " " + e.text;
+        return std::unexpected(std::move(r));
+    };
+    std::vector<dns::MxHost> hosts;
+    if (hop.mx_lookup) {
+        auto mx = co_await mx_.resolve(hop.host);
+        if (!mx) co_return failure(mx.error());
+        hosts = std::move(mx->hosts);
+    } else if (boost::system::error_code ec; asio::ip::make_address(hop.host, ec), !ec) {
+        dns::MxHost literal;
+        literal.name = hop.host;
+        literal.addresses.push_back(hop.host);
+        hosts.push_back(std::move(literal));
+    } else {
+        auto host = co_await mx_.resolve_host(hop.host);
+        if (!host) co_return failure(host.error());
+        hosts.push_back(std::move(*host));
+    }
+    // RFC 5321 section 5.1: when this host is one of the exchangers, only those more preferred
+    // than it may be tried; none left means the mail would loop back to us.
+    std::optional<std::uint16_t> own_preference;
+    for (const auto& h : hosts) {
+        bool own = lower(h.name) == lower(options_.helo_name) && hop.mx_lookup;
+        for (const auto& a : h.addresses) {
+            boost::system::error_code ec;
+            auto address = asio::ip::make_address(a, ec);
+            if (!ec && is_own(address, hop.port)) own = true;
+        }
+        if (own && (!own_preference || h.preference < *own_preference))
+            own_preference = h.preference;
+    }
+    std::vector<Target> targets;
+    for (const auto& h : hosts) {
+        if (own_preference && h.preference >= *own_preference) continue;
+        for (const auto& a : h.addresses)
+            targets.push_back(Target{h.name, a, hop.port});
+    }
+    if (targets.empty()) {
+        RecipientResult r;
+        r.outcome = Outcome::kFailed;
+        r.reply = "554 5.4.6 mail for " + hop.host + " loops back to myself";
+        co_return std::unexpected(std::move(r));
+    }
+    co_return targets;
+}
+
+asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::connect(
+    const Target& target, std::string& error) {
+    auto ex = co_await asio::this_coro::executor;
+    smtp::ClientOptions o;
+    o.helo_name = options_.helo_name;
+    auto c = std::make_unique<Connection>(ex, std::move(o));
+    c->label = target.host + "[" + target.address + "]:" + std::to_string(target.port);
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(target.address, ec);
+    if (ec) {
+        error = "451 4.4.1 bad address " + target.address;
+        co_return nullptr;
+    }
+    c->timer.expires_after(options_.connect_timeout);
+    auto r = co_await (c->socket.async_connect(tcp::endpoint(address, target.port),
+                                               asio::as_tuple(asio::use_awaitable)) ||
+                       c->timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (r.index() == 1) {
+        error = "451 4.4.1 connect to " + c->label + ": timed out";
+        co_return nullptr;
+    }
+    if (auto [cec] = std::get<0>(r); cec) {
+        error = "451 4.4.1 connect to " + c->label + ": " + cec.message();
+        co_return nullptr;
+    }
+    c->socket.set_option(tcp::no_delay(true), ec);
+    if (!co_await drive(*c, nullptr, -1) || !c->session.ready()) {
+        error = c->broken ? c->error : smtp::reply_line(c->session.failure());
+        if (error.empty()) error = "451 4.4.2 " + c->label + " closed the session";
+        if (!c->broken) co_await quit(std::move(c));
+        co_return nullptr;
+    }
+    co_return c;
+}
+
+asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* m, int body_fd) {
+    auto fail = [&](std::string why) {
+        c.broken = true;
+        c.error = std::move(why);
+        boost::system::error_code ignored;
+        c.socket.close(ignored);
+    };
+    while (!c.broken) {
+        bool settled = false;
+        bool ok = true;
+        for (auto& a : c.session.take_actions()) {
+            if (c.broken) break;
+            switch (a.kind) {
+                case smtp::ClientActionKind::kSend: {
+                    c.timer.expires_after(options_.command_timeout);
+                    auto r = co_await (asio::async_write(c.socket, asio::buffer(a.data),
+                                                         asio::as_tuple(asio::use_awaitable)) ||
+                                       c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+                    if (r.index() == 1 || std::get<0>(std::get<0>(r)))
+                        fail("451 4.4.2 lost connection with " + c.label + " while sending");
+                    break;
+                }
+                case smtp::ClientActionKind::kSendBody:
+                    if (!m || !co_await send_body(c, *m, body_fd, a.data)) {
+                        if (!c.broken)
+                            fail("451 4.4.2 lost connection with " + c.label +
+                                 " while sending the message");
+                    }
+                    break;
+                case smtp::ClientActionKind::kStartTls:
+                    c.session.tls_started(false);
+                    break;
+                case smtp::ClientActionKind::kReady:
+                case smtp::ClientActionKind::kDone:
+                    settled = true;
+                    break;
+                case smtp::ClientActionKind::kFailed:
+                    settled = true;
+                    ok = false;
+                    break;
+            }
+        }
+        if (c.broken) co_return false;
+        if (settled) co_return ok;
+        std::chrono::seconds limit = options_.command_timeout;
+        const char* what = "a reply";
+        switch (c.session.waiting()) {
+            case smtp::ClientSession::Waiting::kGreeting:
+                limit = options_.greeting_timeout;
+                what = "the greeting";
+                break;
+            case smtp::ClientSession::Waiting::kDataReady:
+                limit = options_.data_init_timeout;
+                what = "the reply to DATA";
+                break;
+            case smtp::ClientSession::Waiting::kDataEnd:
+                limit = options_.data_end_timeout;
+                what = "the reply to the end of data";
+                break;
+            case smtp::ClientSession::Waiting::kNothing:
+                // Nothing to send and nothing expected: the session is stuck; never wait forever.
+                fail("451 4.4.2 internal error: the session with " + c.label + " is stuck");
+                co_return false;
+            default:
+                break;
+        }
+        c.timer.expires_after(limit);
+        auto r = co_await (
+            c.socket.async_read_some(asio::buffer(c.input), asio::as_tuple(asio::use_awaitable)) ||
+            c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        if (r.index() == 1) {
+            fail(std::string("451 4.4.2 timeout waiting for ") + what + " from " + c.label);
+            co_return false;
+        }
+        auto [ec, n] = std::get<0>(r);
+        if (ec) {
+            fail(std::string("451 4.4.2 lost connection with ") + c.label + " while waiting for " +
+                 what);
+            co_return false;
+        }
+        c.session.receive(std::string_view(c.input.data(), n));
+    }
+    co_return false;
+}
+
+asio::awaitable<bool> SmtpTransport::send_body(Connection& c, const spool::Message& m, int body_fd,
+                                               const std::string& bdat) {
+    std::string chunk(kBodyChunk, '\0');
+    std::string out;
+    smtp::DataEncoder encoder;
+    bool raw = !bdat.empty();
+    if (raw) out = bdat;
+    for (std::uint64_t done = 0; done < m.body_length || out.size() > 0;) {
+        if (done < m.body_length && out.size() < kBodyChunk) {
+            auto want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunk, m.body_length - done));
+            auto got = pread_some(body_fd, chunk.data(), want, m.body_offset + done);
+            if (got == 0) {
+                c.error = "451 4.3.0 cannot read the spool file of " + m.id;
+                c.broken = true;
+                co_return false;
+            }
+            done += got;
+            std::string_view piece(chunk.data(), got);
+            if (raw)
+                out.append(piece);
+            else
+                encoder.encode(piece, out);
+            if (done == m.body_length && !raw) encoder.finish(out);
+            continue;
+        }
+        c.timer.expires_after(options_.data_block_timeout);
+        auto r = co_await (
+            asio::async_write(c.socket, asio::buffer(out), asio::as_tuple(asio::use_awaitable)) ||
+            c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        if (r.index() == 1 || std::get<0>(std::get<0>(r))) co_return false;
+        out.clear();
+    }
+    if (m.body_length == 0 && !raw) {
+        encoder.finish(out);
+        auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(out),
+                                                  asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return false;
+    }
+    co_return true;
+}
+
+asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Message& m, int body_fd,
+                                              const std::vector<std::size_t>& batch,
+                                              std::vector<RecipientResult>& results) {
+    smtp::OutboundMessage out;
+    out.sender = m.sender;
+    out.size = m.body_length;
+    out.body = m.body;
+    out.smtputf8 = m.smtputf8;
+    out.ret = m.ret;
+    out.envid = m.envid;
+    // Only a server without 8BITMIME makes the octets matter (RFC 6152 section 3).
+    if (m.body == smtp::BodyType::k8BitMime && !c.session.capabilities().eight_bit_mime)
+        out.eight_bit = body_has_eight_bit(body_fd, m);
+    for (auto i : batch) {
+        const auto& r = m.recipients[i];
+        out.recipients.push_back(smtp::OutboundRecipient{r.address, r.notify, r.orcpt});
+    }
+    c.session.send_message(out);
+    bool settled = co_await drive(c, &m, body_fd);
+    const auto& replies = c.session.result();
+    bool done = replies.size() == batch.size() &&
+                std::all_of(replies.begin(), replies.end(),
+                            [](const smtp::Reply& r) { return r.code != 0; });
+    if (!done || (!settled && c.broken)) {
+        std::string why = c.broken ? c.error : smtp::reply_line(c.session.failure());
+        for (auto i : batch)
+            results.push_back(deferred(i, why, c.label));
+        co_return;
+    }
+    bool dsn = c.session.capabilities().dsn;
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+        auto r = result_for(batch[k], replies[k], c.label);
+        r.notify_passed_on = dsn && r.outcome == Outcome::kDelivered;
+        results.push_back(std::move(r));
+    }
+    ++c.messages;
+}
+
+asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::DeliveryJob job) {
+    const spool::Message& m = *job.message;
+    std::vector<RecipientResult> results;
+    auto fail_all = [&](const std::vector<std::size_t>& which, const RecipientResult& why) {
+        for (auto i : which) {
+            RecipientResult r = why;
+            r.index = i;
+            results.push_back(std::move(r));
+        }
+    };
+    auto source = spool_.open_message(m.id);
+    if (!source) {
+        fail_all(job.recipients,
+                 deferred(0, "451 4.3.0 cannot open the spool file: " + source.error().message));
+        co_return results;
+    }
+    int fd = source->get();
+    // RFC 5321 section 6.3: a message that has passed this many relays is looping.
+    auto hops = count_received(read_header_section(fd, m));
+    if (hops > options_.max_hops) {
+        fail_all(job.recipients,
+                 RecipientResult{0, Outcome::kFailed,
+                                 "554 5.4.6 too many hops (" + std::to_string(hops) +
+                                     " Received header fields; the limit is " +
+                                     std::to_string(options_.max_hops) + "): mail loop?",
+                                 "", ""});
+        co_return results;
+    }
+    net::NextHop hop = next_hop_of(job.destination);
+    std::vector<std::size_t> pending = job.recipients;
+    auto here = &context_of(co_await asio::this_coro::executor);
+    std::unique_ptr<Connection> c = take_idle(job.destination, here);
+    if (c) {
+        // A cached connection may have been closed by the server meanwhile: RSET proves it.
+        c->session.reset();
+        if (!co_await drive(*c, nullptr, -1) || !c->session.ready()) c.reset();
+    }
+    std::optional<std::vector<Target>> targets;
+    std::size_t next_target = 0;
+    std::string last_error;
+    std::string last_host;  // the last server tried, for queue show and notices
+    while (!pending.empty()) {
+        if (!c) {
+            if (!targets) {
+                auto t = co_await targets_for(hop);
+                if (!t) {
+                    fail_all(pending, t.error());
+                    break;
+                }
+                targets = std::move(*t);
+            }
+            while (!c && next_target < targets->size()) {
+                const auto& t = (*targets)[next_target++];
+                last_host = t.host + "[" + t.address + "]:" + std::to_string(t.port);
+                c = co_await connect(t, last_error);
+            }
+            if (!c) {
+                fail_all(
+                    pending,
+                    deferred(0, last_error.empty() ? "451 4.4.1 no server answered" : last_error,
+                             last_host));
+                break;
+            }
+        }
+        std::vector<std::size_t> batch;
+        auto take = std::min(pending.size(), options_.max_recipients_per_transaction);
+        batch.assign(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
+        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
+        co_await transact(*c, m, fd, batch, results);
+        if (c->broken || c->session.failed() || !c->session.ready()) {
+            last_error = c->broken ? c->error : smtp::reply_line(c->session.failure());
+            c.reset();
+        }
+    }
+    if (c) {
+        if (c->messages < options_.max_messages_per_connection)
+            keep_idle(job.destination, std::move(c));
+        else
+            co_await quit(std::move(c));
+    }
+    co_return results;
+}
+
+asio::io_context* SmtpTransport::preferred_loop(const queue::DeliveryJob& job) {
+    std::lock_guard lock(idle_mutex_);
+    auto it = idle_.find(job.destination);
+    return it == idle_.end() ? nullptr : it->second.loop;
+}
+
+std::unique_ptr<SmtpTransport::Connection> SmtpTransport::take_idle(const std::string& destination,
+                                                                    asio::io_context* here) {
+    std::lock_guard lock(idle_mutex_);
+    auto [first, last] = idle_.equal_range(destination);
+    for (auto it = first; it != last; ++it) {
+        // A socket belongs to its loop: only the calling loop's connections may be used here.
+        if (it->second.loop != here) continue;
+        auto c = std::move(it->second.connection);
+        idle_.erase(it);
+        c->idle_timer.cancel();
+        return c;
+    }
+    return nullptr;
+}
+
+void SmtpTransport::keep_idle(const std::string& destination, std::unique_ptr<Connection> c) {
+    auto ex = c->socket.get_executor();
+    Connection* raw = c.get();
+    {
+        std::lock_guard lock(idle_mutex_);
+        if (!closing_) {
+            raw->idle_timer.expires_after(options_.idle_timeout);
+            idle_.emplace(destination, Idle{std::move(c), &context_of(ex)});
+        }
+    }
+    if (c) {
+        asio::co_spawn(ex, quit(std::move(c)), asio::detached);
+        return;
+    }
+    asio::co_spawn(ex, close_when_idle(destination, raw), asio::detached);
+}
+
+asio::awaitable<void> SmtpTransport::close_when_idle(std::string destination, Connection* c) {
+    // Cancelled when the connection is taken for a delivery or the pool is closed.
+    auto [ec] = co_await c->idle_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    std::unique_ptr<Connection> expired;
+    {
+        std::lock_guard lock(idle_mutex_);
+        auto [first, last] = idle_.equal_range(destination);
+        for (auto it = first; it != last; ++it) {
+            if (it->second.connection.get() != c) continue;
+            expired = std::move(it->second.connection);
+            idle_.erase(it);
+            break;
+        }
+    }
+    if (expired) co_await quit(std::move(expired));
+}
+
+asio::awaitable<void> SmtpTransport::quit(std::unique_ptr<Connection> c) {
+    if (!c || c->broken) co_return;
+    c->session.quit();
+    auto actions = c->session.take_actions();
+    for (auto& a : actions) {
+        if (a.kind != smtp::ClientActionKind::kSend) continue;
+        c->timer.expires_after(std::chrono::seconds(5));
+        co_await (asio::async_write(c->socket, asio::buffer(a.data),
+                                    asio::as_tuple(asio::use_awaitable)) ||
+                  c->timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    }
+    // Wait briefly for the 221 so the server does not log a lost connection.
+    c->timer.expires_after(std::chrono::seconds(2));
+    co_await (
+        c->socket.async_read_some(asio::buffer(c->input), asio::as_tuple(asio::use_awaitable)) ||
+        c->timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    boost::system::error_code ignored;
+    c->socket.shutdown(tcp::socket::shutdown_both, ignored);
+    c->socket.close(ignored);
+}
+
+void SmtpTransport::close_idle() {
+    std::multimap<std::string, Idle> all;
+    {
+        std::lock_guard lock(idle_mutex_);
+        closing_ = true;
+        all.swap(idle_);
+    }
+    for (auto& [destination, idle] : all) {
+        auto ex = idle.connection->socket.get_executor();
+        // The timer and socket may only be touched on their own loop.
+        auto holder = std::make_shared<std::unique_ptr<Connection>>(std::move(idle.connection));
+        asio::post(ex, [this, holder, ex] {
+            (*holder)->idle_timer.cancel();
+            asio::co_spawn(ex, quit(std::move(*holder)), asio::detached);
+        });
+    }
+}
+
+}  // namespace tern::delivery

@@ -1,0 +1,306 @@
+# Real peers for the relay tests, each started as its own process and stopped by its own pid:
+# a DNS server (dnslib), SMTP servers (aiosmtpd, Postfix's smtp-sink, a private Postfix instance).
+import email
+import email.policy
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+PYTHON = "/usr/bin/python3"
+HERE = Path(__file__).resolve().parent
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+
+
+def wait_until(predicate, timeout, what):
+    """Polls `predicate` until it returns something true; fails the test after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def tcp_greets(host, port):
+    """True when host:port accepts a connection and sends a 220 greeting."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.settimeout(2)
+            s.connect((host, port))
+            ok = s.recv(512).startswith(b"220")
+            s.sendall(b"QUIT\r\n")
+            return ok
+    except OSError:
+        return False
+
+
+class Process:
+    """A child process with its output in a file; stopped by SIGTERM to its own pid."""
+
+    def __init__(self, argv, log_path, cwd=None):
+        self.log_path = Path(log_path)
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, cwd=cwd)
+
+    def output(self):
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_ready(self, predicate, what):
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{what} exited with {self.proc.returncode}:\n{self.output()}")
+            return predicate()
+        wait_until(ready, START_TIMEOUT, what)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=STOP_TIMEOUT)
+        self._log.close()
+
+
+class DnsServer:
+    """dns_server.py serving `zone_text` on address:port (UDP and TCP)."""
+
+    def __init__(self, workdir, zone_text, address="127.0.0.1", port=None, drop=()):
+        self.address = address
+        self.port = port or free_udp_tcp_port(address)
+        self.zone = Path(workdir) / "zone.txt"
+        self.zone.write_text(zone_text, encoding="utf-8")
+        argv = [PYTHON, str(HERE / "dns_server.py"), "--address", address, "--port", str(self.port),
+                "--zone", str(self.zone)]
+        for name in drop:
+            argv += ["--drop", name]
+        self.process = Process(argv, Path(workdir) / "dns.log")
+        self.process.wait_ready(lambda: "ready" in self.process.output(), "the DNS server")
+
+    @property
+    def upstream(self):
+        return f"{self.address}@{self.port}"
+
+    def stop(self):
+        self.process.stop()
+
+
+def free_udp_tcp_port(address="127.0.0.1"):
+    """A port free for both TCP and UDP on `address` a moment ago."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind((address, 0))
+            port = t.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                    u.bind((address, port))
+                return port
+            except OSError:
+                continue
+    raise AssertionError("no free port")
+
+
+class SmtpPeer:
+    """smtp_peer.py (aiosmtpd): stores accepted messages as msgNNNNNN.{eml,json} in its dir."""
+
+    def __init__(self, workdir, host, port, rules=None, pipelining=False, without=(), size=None,
+                 ehlo_reply="", greeting=""):
+        self.host = host
+        self.port = port
+        self.dir = Path(workdir) / f"peer-{host}-{port}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        argv = [PYTHON, str(HERE / "smtp_peer.py"), "--host", host, "--port", str(port),
+                "--dir", str(self.dir)]
+        if rules:
+            argv += ["--rules", json.dumps(rules)]
+        if pipelining:
+            argv.append("--pipelining")
+        for keyword in without:
+            argv += ["--without", keyword]
+        if size is not None:
+            argv += ["--size", str(size)]
+        if ehlo_reply:
+            argv += ["--ehlo-reply", ehlo_reply]
+        if greeting:
+            argv += ["--greeting", greeting]
+        self.process = Process(argv, self.dir / "peer.log")
+        self.process.wait_ready(lambda: "ready" in self.process.output(), f"the SMTP peer {host}")
+
+    def messages(self):
+        """[(envelope dict, message bytes)] in arrival order."""
+        out = []
+        for meta in sorted(self.dir.glob("msg*.json")):
+            out.append((json.loads(meta.read_text()), meta.with_suffix(".eml").read_bytes()))
+        return out
+
+    def wait_for_messages(self, count, timeout=15.0):
+        return wait_until(lambda: (m := self.messages()) and len(m) >= count and m, timeout,
+                          f"{count} messages at {self.host}")
+
+    def reads(self):
+        """Every network read of the server: [{"connection": n, "data": text}]."""
+        path = self.dir / "reads.jsonl"
+        if not path.exists():
+            return []
+        entries = [json.loads(line) for line in path.read_text().splitlines()]
+        return [e for e in entries if e["event"] == "read"]
+
+    def stop(self):
+        self.process.stop()
+
+
+class SmtpSink:
+    """Postfix's smtp-sink on host:port, dumping each transaction into its dir (-d)."""
+
+    def __init__(self, workdir, host, port, extra=()):
+        self.host = host
+        self.port = port
+        self.dir = Path(workdir) / f"sink-{host}-{port}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        argv = ["/usr/sbin/smtp-sink", "-u", "root", "-d", str(self.dir) + "/%Y%m%d%H%M%S.",
+                *extra, f"{host}:{port}", "100"]
+        self.process = Process(argv, Path(workdir) / f"sink-{host}.log")
+        self.process.wait_ready(lambda: tcp_greets(host, port), "smtp-sink")
+
+    def messages(self):
+        return [p.read_bytes() for p in sorted(self.dir.iterdir()) if p.is_file()]
+
+    def wait_for_messages(self, count, timeout=15.0):
+        return wait_until(lambda: (m := self.messages()) and len(m) >= count and m, timeout,
+                          f"{count} messages at smtp-sink")
+
+    def stop(self):
+        self.process.stop()
+
+
+class PostfixPeer:
+    """A private Postfix instance on host:port that delivers mail for `domain` into Maildirs
+    (virtual delivery agent), in a directory of its own that is removed on stop. Its `postfix`
+    command is run with -c on its own config directory only."""
+
+    def __init__(self, host, port, domain, users, extra_main_cf=""):
+        self.host = host
+        self.port = port
+        self.domain = domain
+        # Under /tmp with mode 755: the virtual agent runs as nobody and must reach the mailboxes.
+        self.root = Path(tempfile.mkdtemp(prefix="tern-postfix-", dir="/tmp"))
+        self.root.chmod(0o755)
+        etc, queue, data, mail = (self.root / d for d in ("etc", "queue", "data", "mail"))
+        for d in (etc, queue, data, mail):
+            d.mkdir()
+        shutil.chown(data, "postfix")
+        uid, gid = int(subprocess.check_output(["id", "-u", "nobody"])), int(
+            subprocess.check_output(["id", "-g", "nobody"]))
+        os.chown(mail, uid, gid)
+        (etc / "main.cf").write_text(f"""\
+compatibility_level = 3.6
+config_directory = {etc}
+queue_directory = {queue}
+data_directory = {data}
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = postfix-peer.test
+mydomain = peer.test
+inet_interfaces = loopback-only
+inet_protocols = all
+mynetworks = 127.0.0.0/8
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+biff = no
+maillog_file = {self.root}/maillog
+maillog_file_prefixes = {self.root}
+virtual_mailbox_domains = {domain}
+virtual_mailbox_base = {mail}
+virtual_mailbox_maps = texthash:{etc}/vmailbox
+virtual_uid_maps = static:{uid}
+virtual_gid_maps = static:{gid}
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+{extra_main_cf}
+""")
+        (etc / "vmailbox").write_text("".join(f"{u}@{domain} {u}/Maildir/\n" for u in users))
+        services = ["pickup unix n - n 60 1 pickup", "cleanup unix n - n - 0 cleanup",
+                    "qmgr unix n - n 300 1 qmgr", "rewrite unix - - n - - trivial-rewrite",
+                    "bounce unix - - n - 0 bounce", "defer unix - - n - 0 bounce",
+                    "trace unix - - n - 0 bounce", "verify unix - - n - 1 verify",
+                    "flush unix n - n 1000? 0 flush", "proxymap unix - - n - - proxymap",
+                    "proxywrite unix - - n - 1 proxymap", "smtp unix - - n - - smtp",
+                    "relay unix - - n - - smtp", "showq unix n - n - - showq",
+                    "error unix - - n - - error", "retry unix - - n - - error",
+                    "discard unix - - n - - discard", "local unix - n n - - local",
+                    "virtual unix - n n - - virtual", "anvil unix - - n - 1 anvil",
+                    "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd"]
+        listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        (etc / "master.cf").write_text(f"{listen} inet n - n - - smtpd\n" + "\n".join(services) + "\n")
+        self.etc = etc
+        self.mail = mail
+        self.master_pid = None
+        try:
+            self._start(queue)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, queue):
+        # postfix reports its errors only to a terminal or its log: run it under `script`.
+        for action in ("check", "start"):
+            out = subprocess.run(["script", "-qec", f"/usr/sbin/postfix -c {self.etc} {action}",
+                                  "/dev/null"], stdin=subprocess.DEVNULL, capture_output=True,
+                                 text=True, timeout=60)
+            assert out.returncode == 0, f"postfix {action} failed: {out.stdout}{out.stderr}"
+        pid_file = queue / "pid" / "master.pid"
+        wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), START_TIMEOUT,
+                   "the Postfix master pid")
+        self.master_pid = int(pid_file.read_text().strip())
+        wait_until(lambda: tcp_greets(self.host, self.port), START_TIMEOUT, "Postfix to listen")
+
+    def log(self):
+        path = self.root / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def messages(self, user):
+        new = self.mail / user / "Maildir" / "new"
+        return [p.read_bytes() for p in sorted(new.iterdir())] if new.is_dir() else []
+
+    def wait_for_messages(self, user, count, timeout=20.0):
+        return wait_until(lambda: (m := self.messages(user)) and len(m) >= count and m, timeout,
+                          f"{count} messages for {user} at Postfix:\n{self.log()}")
+
+    def stop(self):
+        try:
+            subprocess.run(["/usr/sbin/postfix", "-c", str(self.etc), "stop"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+            if self.master_pid:
+                deadline = time.monotonic() + STOP_TIMEOUT
+                while time.monotonic() < deadline and pid_alive(self.master_pid):
+                    time.sleep(0.1)
+                if pid_alive(self.master_pid):
+                    os.kill(self.master_pid, signal.SIGKILL)
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def parse_mail(data):
+    return email.message_from_bytes(data, policy=email.policy.compat32)

@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+# A receiving SMTP server for the relay tests (python3-aiosmtpd): stores every message it accepts
+# with its envelope as JSON, logs what arrived in each network read, and refuses as told.
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import signal
+import socketserver
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+connections = itertools.count(1)
+messages = itertools.count(1)
+lock = threading.Lock()
+
+
+def write_json(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f)
+    os.rename(tmp, path)
+
+
+class RecordingSMTP(SMTP):
+    """SMTP that numbers its connections and logs the bytes of every read, so a test can see
+    whether a client pipelined its commands."""
+
+    def __init__(self, *args, outdir, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outdir = outdir
+        with lock:
+            self.connection_id = next(connections)
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self.session.connection_id = self.connection_id
+        self._log({"event": "connect"})
+
+    def data_received(self, data):
+        self._log({"event": "read", "data": data.decode("latin-1")})
+        super().data_received(data)
+
+    def _log(self, entry):
+        entry["connection"] = self.connection_id
+        with lock, open(os.path.join(self.outdir, "reads.jsonl"), "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+
+
+class Handler:
+    def __init__(self, args):
+        self.args = args
+        self.rules = json.loads(args.rules) if args.rules else {}
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.args.ehlo_reply:
+            return [self.args.ehlo_reply]
+        drop = set(self.args.without or [])
+        out = [r for r in responses if r[4:].split(" ")[0].upper() not in drop]
+        if self.args.pipelining:
+            out.insert(len(out) - 1, "250-PIPELINING")
+        return out
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        reply = self.rules.get("mail", {}).get(address.lower())
+        if reply:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.rules.get("rcpt", {}).get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = self.rules.get("data")
+        if reply:
+            return reply
+        with lock:
+            n = next(messages)
+        name = os.path.join(self.args.dir, f"msg{n:06d}")
+        with open(name + ".eml", "wb") as f:
+            f.write(envelope.original_content)
+        write_json(name + ".json", {
+            "connection": session.connection_id,
+            "helo": session.host_name,
+            "mail_from": envelope.mail_from,
+            "mail_options": envelope.mail_options,
+            "rcpt_tos": envelope.rcpt_tos,
+            "rcpt_options": envelope.rcpt_options,
+            "size": len(envelope.original_content),
+        })
+        return f"250 2.0.0 OK queued as msg{n:06d}"
+
+
+class PeerController(Controller):
+    def __init__(self, handler, outdir, **kwargs):
+        self.outdir = outdir
+        super().__init__(handler, **kwargs)
+
+    def factory(self):
+        return RecordingSMTP(self.handler, outdir=self.outdir, **self.SMTP_kwargs)
+
+
+class RefusingHandler(socketserver.BaseRequestHandler):
+    """A server that answers every connection with one greeting line and hangs up."""
+
+    def handle(self):
+        self.request.sendall(self.server.greeting.encode() + b"\r\n")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dir", required=True, help="where messages and reads.jsonl go")
+    parser.add_argument("--rules", default="", help='JSON: {"mail": {addr: reply}, '
+                        '"rcpt": {addr: reply}, "data": reply}')
+    parser.add_argument("--pipelining", action="store_true", help="offer PIPELINING")
+    parser.add_argument("--without", action="append", help="EHLO keyword not to offer")
+    parser.add_argument("--size", type=int, default=33554432, help="SIZE limit offered")
+    parser.add_argument("--ehlo-reply", default="", help="answer EHLO with this line")
+    parser.add_argument("--greeting", default="", help="greet with this line and hang up")
+    args = parser.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if args.greeting:
+        family = socketserver.TCPServer
+        server = family((args.host, args.port), RefusingHandler, bind_and_activate=False)
+        server.allow_reuse_address = True
+        server.server_bind()
+        server.server_activate()
+        server.greeting = args.greeting
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        print("ready", flush=True)
+        stop.wait()
+        server.shutdown()
+        return 0
+    controller = PeerController(Handler(args), args.dir, hostname=args.host, port=args.port,
+                                data_size_limit=args.size, enable_SMTPUTF8=True,
+                                decode_data=False, server_hostname=f"peer-{args.port}.test")
+    controller.start()
+    print("ready", flush=True)
+    stop.wait()
+    controller.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
