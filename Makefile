@@ -2,7 +2,7 @@
 #   make run    build and start `tern serve` on the embedded defaults (127.0.0.1:2525, ./var)
 #   make test   unit tests, the same under ASan+UBSan, then integration tests with real peers
 #   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
-#   make bench  benchmarks against Postfix on this machine (bench/)
+#   make bench  benchmarks against Postfix on this machine (bench/): local delivery, then relaying
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 CONFIG     ?=
 PYTEST     := /usr/bin/python3 -m pytest
 
-.PHONY: all deps build build-asan run test unit unit-asan integration fuzz bench format clean
+.PHONY: all deps build build-asan run test unit unit-asan integration fuzz bench bench-relay format clean
 
 all: build
 
@@ -61,6 +61,10 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 
 bench: build
 	./bench/run.sh
+	/usr/bin/python3 bench/relay.py
+
+bench-relay: build
+	/usr/bin/python3 bench/relay.py
 
 format:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')

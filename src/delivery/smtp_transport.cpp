@@ -409,10 +409,14 @@ asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Messag
             results.push_back(deferred(i, why, c.label));
         co_return;
     }
-    bool dsn = c.session.capabilities().dsn;
+    const auto& caps = c.session.capabilities();
+    // How the message went, for the log and queue show.
+    std::string detail = std::string(caps.esmtp ? "ESMTP" : "SMTP") +
+                         (caps.chunking ? " BDAT" : " DATA") + (caps.pipelining ? " PIPELINING" : "");
     for (std::size_t k = 0; k < batch.size(); ++k) {
         auto r = result_for(batch[k], replies[k], c.label);
-        r.notify_passed_on = dsn && r.outcome == Outcome::kDelivered;
+        r.notify_passed_on = caps.dsn && r.outcome == Outcome::kDelivered;
+        r.detail = detail;
         results.push_back(std::move(r));
     }
     ++c.messages;

@@ -39,8 +39,9 @@ BODY = b"From: alice@localhost\r\nTo: someone\r\nSubject: relay test\r\n\r\nHell
 @pytest.fixture(scope="module")
 def dns(tmp_path_factory):
     # Queries under slow.relay.example are never answered: a name whose server does not respond.
-    server = DnsServer(tmp_path_factory.mktemp("dns"), ZONE, drop=["mx.slow.relay.example",
-                                                                    "slow.relay.example"])
+    server = DnsServer(tmp_path_factory.mktemp("dns"), ZONE,
+                       drop=["mx.slow.relay.example", "slow.relay.example"],
+                       servfail=["broken.relay.example"])
     yield server
     server.stop()
 
@@ -280,6 +281,13 @@ def test_unanswered_dns_query_is_temporary(relay_tern):
     assert tern.messages("alice") == []
 
 
+def test_servfail_is_temporary(relay_tern):
+    tern = relay_tern()
+    qid = send(tern, ["hank@broken.relay.example"])
+    r = wait_recipient(tern, qid, "hank@broken.relay.example", "deferred", timeout=20)
+    assert r["last_reply"].startswith("451 4.4.3"), r
+
+
 def test_mx_pointing_back_at_us_is_a_loop(relay_tern, mx_port):
     # The MX resolves to an address this daemon listens on, at the relay port.
     tern = relay_tern(start=False)
@@ -344,6 +352,23 @@ def test_messages_per_connection_limit(relay_tern, peers, mx_port):
     for env, _ in got:
         per_connection[env["connection"]] = per_connection.get(env["connection"], 0) + 1
     assert max(per_connection.values()) <= 2, per_connection
+
+
+def test_destination_concurrency_limit(relay_tern, peers, mx_port):
+    peer = peers("127.0.0.13", mx_port, delay_data=0.5)
+    tern = relay_tern({"relay": {"destination_concurrency": 2}})
+    for i in range(8):
+        send(tern, [f"user{i}@a-only.relay.example"])
+    peer.wait_for_messages(8, timeout=30)
+    assert peer.max_concurrent_connections() == 2, peer.events()
+
+
+def test_end_of_data_timeout_defers(relay_tern, peers, mx_port):
+    peer = peers("127.0.0.13", mx_port, delay_data=4)
+    tern = relay_tern({"relay": {"data_end_timeout": "1s"}, "queue": {"retry_schedule": ["1h"]}})
+    qid = send(tern, ["slow@a-only.relay.example"])
+    r = wait_recipient(tern, qid, "slow@a-only.relay.example", "deferred")
+    assert r["last_reply"].startswith("451 4.4.2 timeout waiting for the reply to the end of data"), r
 
 
 def test_pipelining_used_when_offered(relay_tern, peers, mx_port):
@@ -472,6 +497,9 @@ def test_delivery_to_a_postfix_mx(relay_tern, mx_port):
         qid = send(tern, ["olga@postfix.relay.example"])
         data, = postfix.wait_for_messages("olga", 1)
         assert b"Hello over there." in data
+        # Postfix offers CHUNKING and PIPELINING: the message went with BDAT.
+        assert re.search(r"delivery id=%s .*status=delivered.*detail=\"ESMTP BDAT PIPELINING\""
+                         % qid, tern.wait_for_log(r"delivery id=%s " % qid)), tern.log_text()
         assert re.search(rb"Received: from mx\.tern\.test", data), data[:400]
         wait_gone(tern, qid)
         # A recipient Postfix does not know comes back as a notice.

@@ -77,7 +77,8 @@ class Process:
 class DnsServer:
     """dns_server.py serving `zone_text` on address:port (UDP and TCP)."""
 
-    def __init__(self, workdir, zone_text, address="127.0.0.1", port=None, drop=()):
+    def __init__(self, workdir, zone_text, address="127.0.0.1", port=None, drop=(),
+                 servfail=()):
         self.address = address
         self.port = port or free_udp_tcp_port(address)
         self.zone = Path(workdir) / "zone.txt"
@@ -86,6 +87,8 @@ class DnsServer:
                 "--zone", str(self.zone)]
         for name in drop:
             argv += ["--drop", name]
+        for name in servfail:
+            argv += ["--servfail", name]
         self.process = Process(argv, Path(workdir) / "dns.log")
         self.process.wait_ready(lambda: "ready" in self.process.output(), "the DNS server")
 
@@ -116,7 +119,7 @@ class SmtpPeer:
     """smtp_peer.py (aiosmtpd): stores accepted messages as msgNNNNNN.{eml,json} in its dir."""
 
     def __init__(self, workdir, host, port, rules=None, pipelining=False, without=(), size=None,
-                 ehlo_reply="", greeting=""):
+                 ehlo_reply="", greeting="", delay_data=0):
         self.host = host
         self.port = port
         self.dir = Path(workdir) / f"peer-{host}-{port}"
@@ -135,6 +138,8 @@ class SmtpPeer:
             argv += ["--ehlo-reply", ehlo_reply]
         if greeting:
             argv += ["--greeting", greeting]
+        if delay_data:
+            argv += ["--delay-data", str(delay_data)]
         self.process = Process(argv, self.dir / "peer.log")
         self.process.wait_ready(lambda: "ready" in self.process.output(), f"the SMTP peer {host}")
 
@@ -151,11 +156,25 @@ class SmtpPeer:
 
     def reads(self):
         """Every network read of the server: [{"connection": n, "data": text}]."""
+        return [e for e in self.events() if e["event"] == "read"]
+
+    def events(self):
+        """Every connect, read and close the server saw, in order."""
         path = self.dir / "reads.jsonl"
         if not path.exists():
             return []
-        entries = [json.loads(line) for line in path.read_text().splitlines()]
-        return [e for e in entries if e["event"] == "read"]
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    def max_concurrent_connections(self):
+        """The most connections open at once (the controller's own probe excluded)."""
+        open_now = peak = 0
+        for e in self.events():
+            if e["event"] == "connect":
+                open_now += 1
+                peak = max(peak, open_now)
+            elif e["event"] == "close":
+                open_now -= 1
+        return peak
 
     def stop(self):
         self.process.stop()

@@ -20,16 +20,20 @@ class ZoneResolver(BaseResolver):
     """Answers from the zone's records: CNAMEs are followed, unknown names are NXDOMAIN, and
     negative answers carry the zone's SOA so that resolvers can cache them correctly."""
 
-    def __init__(self, zone_text, drop):
+    def __init__(self, zone_text, drop, servfail):
         self.records = RR.fromZone(zone_text)
         self.soa = [rr for rr in self.records if rr.rtype == QTYPE.SOA]
         self.drop = [norm(d) for d in drop]
+        self.servfail = [norm(d) for d in servfail]
 
     def resolve(self, request, handler):
         qname = norm(request.q.qname)
         if any(qname == d or qname.endswith("." + d) for d in self.drop):
             raise DNSError(f"dropping the query for {qname}")  # the handler sends nothing
         reply = request.reply()
+        if any(qname == d or qname.endswith("." + d) for d in self.servfail):
+            reply.header.rcode = RCODE.SERVFAIL
+            return reply
         reply.header.aa = 1
         qtype = request.q.qtype
         name = qname
@@ -62,9 +66,10 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--zone", required=True, help="zone file in RFC 1035 text form")
     parser.add_argument("--drop", action="append", default=[], help="names never answered")
+    parser.add_argument("--servfail", action="append", default=[], help="names answered SERVFAIL")
     args = parser.parse_args()
     with open(args.zone, encoding="utf-8") as f:
-        resolver = ZoneResolver(f.read(), args.drop)
+        resolver = ZoneResolver(f.read(), args.drop, args.servfail)
     logger = DNSLogger(log=os.environ.get("DNS_LOG", "-recv,-send,-request,-reply,-truncated,-data"), prefix=False)
     servers = [DNSServer(resolver, address=args.address, port=args.port, tcp=tcp, logger=logger)
                for tcp in (False, True)]

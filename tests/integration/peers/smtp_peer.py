@@ -10,6 +10,7 @@ import signal
 import socketserver
 import sys
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
@@ -39,7 +40,11 @@ class RecordingSMTP(SMTP):
     def connection_made(self, transport):
         super().connection_made(transport)
         self.session.connection_id = self.connection_id
-        self._log({"event": "connect"})
+        self._log({"event": "connect", "time": time.monotonic()})
+
+    def connection_lost(self, error):
+        self._log({"event": "close", "time": time.monotonic()})
+        super().connection_lost(error)
 
     def data_received(self, data):
         self._log({"event": "read", "data": data.decode("latin-1")})
@@ -83,6 +88,8 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.args.delay_data:
+            await asyncio.sleep(self.args.delay_data)
         reply = self.rules.get("data")
         if reply:
             return reply
@@ -131,6 +138,8 @@ def main():
     parser.add_argument("--size", type=int, default=33554432, help="SIZE limit offered")
     parser.add_argument("--ehlo-reply", default="", help="answer EHLO with this line")
     parser.add_argument("--greeting", default="", help="greet with this line and hang up")
+    parser.add_argument("--delay-data", type=float, default=0,
+                        help="seconds to wait before answering the end of data")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     stop = threading.Event()
