@@ -25,7 +25,7 @@ std::optional<std::string> read_name(std::string_view& rdata) {
         if (len > 63 || rdata.size() < len)
             return std::nullopt;  // compression pointers are not expected
         total += len + 1;
-        if (total > 255) return std::nullopt;
+        if (total + 1 > 255) return std::nullopt;  // RFC 1035 3.1: 255 octets, root octet included
         if (!name.empty()) name += '.';
         name.append(rdata.substr(0, len));
         rdata.remove_prefix(len);

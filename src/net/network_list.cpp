@@ -59,6 +59,11 @@ Result<NetworkList> NetworkList::parse(const std::vector<std::string>& entries) 
         if (!p) return fail(ErrorCode::kInvalid, p.error());
         Network n;
         n.prefix = p->prefix;
+        // A mapped entry (::ffff:a.b.c.d/n) is stored as IPv4, as contains() maps addresses.
+        if (p->address.is_v6() && p->address.to_v6().is_v4_mapped() && p->prefix >= 96) {
+            p->address = asio::ip::make_address_v4(asio::ip::v4_mapped, p->address.to_v6());
+            n.prefix = p->prefix - 96;
+        }
         if (p->address.is_v4()) {
             auto b = p->address.to_v4().to_bytes();
             std::copy(b.begin(), b.end(), n.bytes.begin());

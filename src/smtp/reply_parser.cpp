@@ -42,7 +42,8 @@ std::optional<Reply> ReplyParser::next() {
         std::string_view rest(buffer_.data() + pos_, buffer_.size() - pos_);
         auto lf = rest.find('\n');
         if (lf == std::string_view::npos) {
-            if (rest.size() > kMaxLine) {
+            // A CR at the end may be the first half of the line's CRLF: it is not counted.
+            if (rest.size() > kMaxLine + (rest.ends_with('\r') ? 1 : 0)) {
                 broken_ = true;
                 error_ = "reply line too long";
             }
@@ -75,12 +76,18 @@ std::optional<Reply> ReplyParser::next() {
         if (!last) continue;
         Reply r;
         r.code = code_;
-        // The enhanced code is taken from the first line and removed from every line having it.
+        // The enhanced code counts only when every line starts with the same one; it is then
+        // removed from every line. Otherwise the text is kept as the server sent it.
         std::size_t sl = status_length(lines_.front(), code_);
         if (sl > 0) r.status = lines_.front().substr(0, sl);
+        for (const auto& l : lines_)
+            if (sl > 0 && (status_length(l, code_) != sl || l.compare(0, sl, r.status) != 0)) {
+                sl = 0;
+                r.status.clear();
+            }
         for (std::size_t i = 0; i < lines_.size(); ++i) {
             std::string_view text = lines_[i];
-            if (sl > 0 && text.substr(0, sl) == r.status) {
+            if (sl > 0) {
                 text.remove_prefix(sl);
                 if (!text.empty() && text[0] == ' ') text.remove_prefix(1);
             }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "all_strings.h"
+
 namespace tern::smtp {
 namespace {
 
@@ -201,19 +203,7 @@ Decoded reference(std::string_view in, DataDecoder::Limits limits) {
     return r;
 }
 
-// Every string of up to `max_len` octets over `alphabet`.
-std::vector<std::string> all_strings(std::string_view alphabet, std::size_t max_len) {
-    std::vector<std::string> out{""};
-    std::size_t from = 0;
-    for (std::size_t len = 1; len <= max_len; ++len) {
-        std::size_t to = out.size();
-        for (std::size_t i = from; i < to; ++i)
-            for (char c : alphabet)
-                out.push_back(out[i] + c);
-        from = to;
-    }
-    return out;
-}
+using test::all_strings;
 
 void check_against_reference(DataDecoder::Limits limits) {
     for (const std::string& in : all_strings("\r\n.a", 7)) {
