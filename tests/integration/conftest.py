@@ -1,5 +1,7 @@
 # Fixtures for Tern's end-to-end tests: start a real `tern serve` on a free loopback port with a
 # generated TOML config, talk SMTP to it, and fail the test if it stops badly or a sanitizer spoke.
+import email
+import email.policy
 import json
 import os
 import re
@@ -20,6 +22,7 @@ HOSTNAME = "mx.tern.test"    # [server] hostname of every daemon started here
 SOCKET_TIMEOUT = 10.0        # seconds any single socket operation may take
 START_TIMEOUT = 10.0         # seconds until the SMTP port must accept
 STOP_TIMEOUT = 15.0          # seconds after SIGTERM before SIGKILL
+CLI_TIMEOUT = 15.0           # seconds a `tern queue ...` command may take
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
@@ -192,6 +195,56 @@ def split_trace(data):
     return fields, data[pos:]
 
 
+class Notice:
+    """A delivery status notification (RFC 3464) as delivered to a mailbox, its structure checked:
+    multipart/report; report-type=delivery-status with a readable part, a message/delivery-status
+    part (one per-message block, then one block per recipient) and the returned original."""
+
+    STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
+
+    def __init__(self, data):
+        self.message = email.message_from_bytes(data, policy=email.policy.default)
+        m = self.message
+        assert m["Return-Path"] == "<>", f"a notice must come from the null sender: {m['Return-Path']}"
+        assert m["Auto-Submitted"] == "auto-replied", m["Auto-Submitted"]
+        assert m.get_content_type() == "multipart/report", m.get_content_type()
+        assert m.get_param("report-type") == "delivery-status", m["Content-Type"]
+        parts = m.get_payload()
+        assert len(parts) == 3, [p.get_content_type() for p in parts]
+        readable, status, self.returned = parts
+        assert readable.get_content_type() == "text/plain"
+        self.text = readable.get_content()
+        assert status.get_content_type() == "message/delivery-status", status.get_content_type()
+        blocks = status.get_payload()
+        assert len(blocks) >= 2, f"per-message block and at least one recipient block: {blocks}"
+        self.fields, self.recipients = blocks[0], blocks[1:]
+        assert self.fields["Reporting-MTA"] == f"dns; {HOSTNAME}", self.fields["Reporting-MTA"]
+        for r in self.recipients:
+            assert r["Final-Recipient"].startswith("rfc822; "), r["Final-Recipient"]
+            assert r["Action"] in ("failed", "delayed", "delivered", "relayed", "expanded"), r["Action"]
+            assert self.STATUS.fullmatch(r["Status"]), r["Status"]
+            if r["Action"] in ("failed", "delayed"):
+                assert r["Diagnostic-Code"], f"no Diagnostic-Code for {r['Final-Recipient']}"
+
+    def recipient(self, address):
+        """The per-recipient block of the notice for `address`."""
+        for r in self.recipients:
+            if r["Final-Recipient"] == f"rfc822; {address}":
+                return r
+        raise AssertionError(f"no block for {address} in {[str(r) for r in self.recipients]}")
+
+    def returned_message(self):
+        """The whole original, when the notice returns it (RET=FULL)."""
+        assert self.returned.get_content_type() == "message/rfc822", self.returned.get_content_type()
+        return self.returned.get_payload()[0]
+
+    def returned_headers(self):
+        """The original's header section, when the notice returns only that (RET=HDRS)."""
+        ctype = self.returned.get_content_type()
+        assert ctype == "text/rfc822-headers", ctype
+        return email.message_from_string(self.returned.get_payload(), policy=email.policy.default)
+
+
 class Tern:
     """One daemon: its directory, config, process and the helpers to talk to it."""
 
@@ -212,6 +265,7 @@ class Tern:
             aliases_path.write_text(aliases, encoding="utf-8")
             base["local"]["aliases"] = str(aliases_path)
         self.config = merge_config(base, overrides)
+        self.data_dir = Path(self.config["server"]["data_dir"])  # a test may place it elsewhere
         self.proc = None
         self.returncode = None
         self.killed = False
@@ -227,10 +281,13 @@ class Tern:
         return Path(f) if f else None
 
     def start(self):
+        """Starts the daemon; after crash() or restart() the same config, port, data directory and
+        log file (appended to) are used again."""
         self.config_path.write_text(toml_text(self.config), encoding="utf-8")
         env = dict(os.environ)
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
-        self._stderr = open(self.stderr_path, "wb")
+        self._stderr = open(self.stderr_path, "ab")
+        self.returncode = None
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--config", str(self.config_path)],
             stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr, cwd=self.dir, env=env)
@@ -281,6 +338,19 @@ class Tern:
         self._close_stderr()
         return self.returncode
 
+    def crash(self):
+        """Kills the daemon with SIGKILL, as a crash would, and reaps it. A crash is this test's
+        doing, not a problem of the daemon's; start() brings it back."""
+        self.signal(signal.SIGKILL)
+        self.proc.wait(timeout=STOP_TIMEOUT)
+        self._close_stderr()
+        self.proc = None
+
+    def restart(self):
+        """Stops the daemon with SIGTERM (it must exit cleanly) and starts it again."""
+        assert self.stop() == 0, "\n".join(self.problems())
+        return self.start()
+
     def _close_stderr(self):
         if self._stderr is not None:
             self._stderr.close()
@@ -317,14 +387,15 @@ class Tern:
         return d
 
     def send_message(self, body, sender="sender@example.org", recipients=("postmaster@localhost",),
-                     mail_params=""):
-        """One whole transaction over a raw socket; returns the final reply."""
+                     mail_params="", rcpt_params=""):
+        """One whole transaction over a raw socket; returns the final reply. The parameters are
+        appended to MAIL and to every RCPT (" RET=HDRS", " NOTIFY=NEVER")."""
         with self.dialog() as d:
             d.ehlo()
             r = d.cmd(f"MAIL FROM:<{sender}>{mail_params}".encode())
             assert r.code == 250, r
             for rcpt in recipients:
-                r = d.cmd(f"RCPT TO:<{rcpt}>".encode())
+                r = d.cmd(f"RCPT TO:<{rcpt}>{rcpt_params}".encode())
                 assert r.code == 250, r
             r = d.cmd("DATA")
             assert r.code == 354, r
@@ -333,7 +404,65 @@ class Tern:
             assert d.cmd("QUIT").code == 221
             return final
 
+    # --- its queue, through the `tern queue` command ---
+
+    def queue(self, *args):
+        """Runs `tern queue ARGS` against this daemon; returns the CompletedProcess (text)."""
+        return subprocess.run([self.binary, "queue", *args, "--config", str(self.config_path)],
+                              capture_output=True, text=True, timeout=CLI_TIMEOUT)
+
+    def queue_json(self, *args):
+        """The parsed reply of `tern queue ARGS --json`, which must succeed."""
+        proc = self.queue(*args, "--json")
+        assert proc.returncode == 0, f"tern queue {' '.join(args)}: {proc.returncode}\n{proc.stdout}{proc.stderr}"
+        reply = json.loads(proc.stdout)
+        assert reply["ok"] is True, reply
+        return reply
+
+    def queued(self):
+        """The messages `tern queue list --json` shows, by id."""
+        return {m["id"]: m for m in self.queue_json("list")["messages"]}
+
+    def recipient_states(self, qid):
+        """Per recipient address, what `tern queue show ID --json` says of it."""
+        message = self.queue_json("show", qid)["message"]
+        return {r["address"]: r for r in message["recipient_states"]}
+
+    def _poll(self, probe, done, what, timeout):
+        """Calls probe() until done(result); returns that result, or fails after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = probe()
+            if done(result):
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what} after {timeout}s: {result}\n" + self.log_text())
+            time.sleep(0.05)
+
+    def wait_for_queue(self, done, what, timeout=10.0):
+        """Polls `tern queue list --json` until done(messages by id) is true; returns them."""
+        return self._poll(self.queued, done, f"queue not {what}", timeout)
+
+    def wait_for_empty_queue(self, timeout=10.0):
+        self.wait_for_queue(lambda q: not q, "empty", timeout)
+
+    def wait_for_attempts(self, qid, address, attempts, timeout=10.0):
+        """Waits until the recipient has had `attempts` delivery attempts; returns its state."""
+        return self._poll(lambda: self.recipient_states(qid)[address],
+                          lambda r: r["attempts"] >= attempts and not r["in_progress"],
+                          f"{address} of {qid} not tried {attempts} times", timeout)
+
     # --- what it delivered ---
+
+    def block_mailbox(self, user):
+        """Makes local delivery to `user` fail temporarily: a regular file where the user's mail
+        directory should be makes creating the Maildir fail with ENOTDIR (451 4.3.0)."""
+        path = self.data_dir / "mail" / user
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("in the way of the Maildir\n")
+
+    def unblock_mailbox(self, user):
+        (self.data_dir / "mail" / user).unlink()
 
     def maildir(self, user):
         return self.data_dir / "mail" / user / "Maildir"
@@ -346,6 +475,14 @@ class Tern:
     def all_messages(self):
         root = self.data_dir / "mail"
         return sorted(root.glob("*/Maildir/*/*")) if root.is_dir() else []
+
+    def subjects(self, user):
+        """The Subject of each message in the user's Maildir/new, sorted."""
+        out = []
+        for f in self.messages(user):
+            m = re.search(rb"^Subject: (.*)\r$", split_trace(f.read_bytes())[1], re.M)
+            out.append(m.group(1).decode() if m else None)
+        return sorted(out, key=str)
 
     def wait_for_messages(self, user, count=1, timeout=5.0):
         """Waits until the user's Maildir/new holds at least `count` files; returns them."""
