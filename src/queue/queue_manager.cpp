@@ -160,6 +160,23 @@ void QueueManager::dispatch() {
     }
 }
 
+// Takes the message's jobs that still wait for a delivery slot off their queues, so that a hold
+// or a delete stops every delivery that has not begun, not only those not yet queued.
+void QueueManager::withdraw_waiting(Entry& e) {
+    for (auto& [name, dest] : destinations_) {
+        for (auto job = dest.waiting.begin(); job != dest.waiting.end();) {
+            if (job->message->id != e.message.id) {
+                ++job;
+                continue;
+            }
+            for (auto i : job->recipients)
+                e.busy[i] = false;
+            if (e.jobs > 0) --e.jobs;
+            job = dest.waiting.erase(job);
+        }
+    }
+}
+
 void QueueManager::start_job(Destination& dest, DeliveryJob job) {
     ++dest.active;
     ++active_;
@@ -611,6 +628,7 @@ asio::awaitable<json> QueueManager::command(json request) {
             auto& e = entries_.at(t);
             if (e.message.held == hold) continue;
             e.message.held = hold;
+            if (hold) withdraw_waiting(e);
             lines[t] = spool::encode_flag(hold ? "hold" : "release");
             if (!hold) ready_.push_back(t);
         }
@@ -620,6 +638,7 @@ asio::awaitable<json> QueueManager::command(json request) {
     }
     if (cmd == "delete") {
         auto& e = entries_.at(id);
+        withdraw_waiting(e);
         if (e.jobs > 0) {
             e.deleted = true;  // removed when its running deliveries report
         } else {

@@ -86,6 +86,7 @@ class QueueManager {
     void pump();
     void examine(const std::string& id);
     void dispatch();
+    void withdraw_waiting(Entry& entry);
     void start_job(Destination& dest, DeliveryJob job);
     void arm_timer();
     void wake_results();
