@@ -28,8 +28,13 @@ POSTFIX=/usr/sbin/postfix
 PYTHON=/usr/bin/python3
 
 DOMAIN=bench.test
-USER_NAME=bench
-RCPT=$USER_NAME@$DOMAIN
+# Each timed or warm-up run delivers to a mailbox of its own (bench1, bench2, ...), so no run
+# starts by deleting the previous run's files: on ext4 a burst of deletions makes the next file
+# creations scan past recently freed inodes, which would slow whichever server comes next.
+MAILBOXES=$(( (ROUNDS + 1) * 2 * 2 ))
+USER_LIST=
+for ((i = 1; i <= MAILBOXES; i++)); do USER_LIST+="${USER_LIST:+, }\"bench$i\""; done
+RUN_NUMBER=0
 SENDER=sender@$DOMAIN
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -170,9 +175,8 @@ connections_per_client = 100000
 
 [local]
 domains = ["$DOMAIN"]
-users = ["$USER_NAME"]
+users = [$USER_LIST]
 EOF
-TERN_NEW=$TN/data/mail/$USER_NAME/Maildir/new
 
 start_tern() {
     "$TERN" check-config "$TN/tern.toml" >/dev/null || die "tern check-config failed"
@@ -233,7 +237,7 @@ smtpd_client_recipient_rate_limit = 0
 smtpd_client_new_tls_session_rate_limit = 0
 EOF
 # The trailing slash makes the virtual agent deliver in Maildir format.
-echo "$RCPT $USER_NAME/Maildir/" >"$PF/etc/vmailbox"
+for ((i = 1; i <= MAILBOXES; i++)); do echo "bench$i@$DOMAIN bench$i/Maildir/"; done >"$PF/etc/vmailbox"
 cat >"$PF/etc/master.cf" <<EOF
 # Private Postfix instance for bench/run.sh: one loopback smtpd, no chroot, no other listener.
 127.0.0.1:$PF_PORT inet n - n - - smtpd
@@ -260,7 +264,6 @@ anvil      unix  - - n -  1 anvil
 scache     unix  - - n -  1 scache
 postlog    unix-dgram n - n - 1 postlogd
 EOF
-PF_NEW=$PF/mail/$USER_NAME/Maildir/new
 
 # The postfix command reports errors only to a terminal or to its log; show the log on failure.
 start_postfix() {
@@ -297,22 +300,21 @@ wait_queue_empty() {
     die "$1 still has $n messages queued after ${TIMEOUT}s"
 }
 
-# Empty a Maildir new/ (the server is idle: its queue is empty).
-clear_new() {
-    [[ -d $1 ]] && find "$1" -mindepth 1 -maxdepth 1 -type f -delete
-    return 0
-}
-
 # measure SERVER MODE MESSAGES [ROUND]: one run; with ROUND, appends the timings to RESULTS.
 measure() {
     local server=$1 mode=$2 n=$3 round=${4:-} port new out
-    if [[ $server == tern ]]; then port=$TERN_PORT new=$TERN_NEW; else port=$PF_PORT new=$PF_NEW; fi
+    RUN_NUMBER=$((RUN_NUMBER + 1))
+    local user=bench$RUN_NUMBER
+    if [[ $server == tern ]]; then
+        port=$TERN_PORT new=$TN/data/mail/$user/Maildir/new
+    else
+        port=$PF_PORT new=$PF/mail/$user/Maildir/new
+    fi
     wait_queue_empty "$server"
-    clear_new "$new"
     sync
     local args=(--smtp-source "$SMTP_SOURCE" --server "127.0.0.1:$port" --maildir-new "$new"
         --messages "$n" --sessions "$SESSIONS" --size "$SIZE" --sender "$SENDER"
-        --recipient "$RCPT" --timeout "$TIMEOUT")
+        --recipient "$user@$DOMAIN" --timeout "$TIMEOUT")
     [[ $mode == reuse ]] && args+=(--reuse)
     run_child "$PYTHON" "$HERE/measure.py" "${args[@]}" >"$WORK/measure.out" ||
         die "$server, mode $mode: run of $n messages failed (see above)"

@@ -183,8 +183,17 @@ Result<MaildirFile> Maildir::write(std::string_view user, std::string_view prefi
                                    std::uint64_t offset, std::uint64_t length) {
     if (!valid_user(user)) return fail(ErrorCode::kInvalid, "invalid Maildir user name");
     std::string maildir = path_of(user);
-    Result<void> made = make_maildir(maildir);
-    if (!made) return std::unexpected(std::move(made.error()));
+    bool known = false;
+    {
+        std::lock_guard lock(known_mutex_);
+        known = known_.count(maildir) > 0;
+    }
+    if (!known) {
+        Result<void> made = make_maildir(maildir);
+        if (!made) return std::unexpected(std::move(made.error()));
+        std::lock_guard lock(known_mutex_);
+        known_.insert(maildir);
+    }
 
     MaildirFile file;
     std::string unique;
@@ -196,6 +205,19 @@ Result<MaildirFile> Maildir::write(std::string_view user, std::string_view prefi
                  hostname_;
         file.tmp_path = maildir + "/tmp/" + unique;
         file.fd = ::open(file.tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (file.fd < 0 && (errno == ENOENT || errno == ENOTDIR) && known) {
+            // The Maildir went away since it was made: make it again, once.
+            known = false;
+            {
+                std::lock_guard lock(known_mutex_);
+                known_.erase(maildir);
+            }
+            Result<void> made = make_maildir(maildir);
+            if (!made) return std::unexpected(std::move(made.error()));
+            std::lock_guard lock(known_mutex_);
+            known_.insert(maildir);
+            continue;
+        }
         if (file.fd < 0 && errno != EEXIST) break;
     }
     if (file.fd < 0) return std::unexpected(Error::from_errno(errno, "open " + file.tmp_path));

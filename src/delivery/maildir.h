@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "base/error.h"
 
@@ -42,6 +44,10 @@ class Maildir {
   private:
     std::string root_;
     std::string hostname_;  // for unique names: <sec>.M<usec>P<pid>Q<counter>.<hostname>
+    // Maildirs known to exist, so a delivery costs no mkdir calls; an entry is dropped when a
+    // file cannot be created in its tmp/ (someone removed the Maildir).
+    std::mutex known_mutex_;
+    std::unordered_set<std::string> known_;
 };
 
 }  // namespace tern::delivery

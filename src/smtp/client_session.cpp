@@ -177,6 +177,14 @@ void ClientSession::on_reply(const Reply& r) {
             return emit(ClientActionKind::kReady);
         case State::kStartTls:
             if (r.code == 220) {
+                // RFC 3207 4.2: nothing the server sent before the handshake may count after
+                // it. An honest server sends nothing after this reply, so bytes already here
+                // are an injection attempt (the CVE-2011-0411 class): give up on this server.
+                if (parser_.has_pending())
+                    return fail(
+                        synthetic(451, "4.7.0", "the server sent data after its STARTTLS reply"),
+                        "STARTTLS");
+                parser_ = ReplyParser{};
                 state_ = State::kHandshake;
                 return emit(ClientActionKind::kStartTls);
             }
@@ -285,11 +293,35 @@ void ClientSession::send_message(const OutboundMessage& message) {
     send(std::move(batch));
 }
 
-void ClientSession::on_transaction_reply(const Reply& r) {
+void ClientSession::on_transaction_reply(const Reply& reply) {
     if (expected_.empty())
-        return fail(synthetic(451, "4.5.0", "unexpected reply: " + reply_line(r)), "reply");
+        return fail(synthetic(451, "4.5.0", "unexpected reply: " + reply_line(reply)), "reply");
+    if (reply.code == 421) {
+        // The server is closing (RFC 5321 3.8): this reply is final for every recipient not
+        // already refused, nothing more is sent, and the session is over.
+        for (auto& x : results_)
+            if (x.code == 0 || x.positive()) x = reply;
+        expected_.clear();
+        state_ = State::kReady;
+        emit(ClientActionKind::kDone);
+        return fail(reply, "reply");
+    }
     Expect what = expected_.front();
     expected_.erase(expected_.begin());
+    Reply r = reply;
+    if (what == Expect::kRcpt && r.code == 552) {
+        // RFC 5321 4.5.3.1.10: 552 to RCPT (too many recipients) is to be taken as temporary.
+        r.code = 452;
+        if (r.status.size() > 1 && r.status[0] == '5') r.status[0] = '4';
+    }
+    if ((what == Expect::kData && r.code != 354 && r.positive()) ||
+        (what == Expect::kDataEnd && r.code >= 300 && r.code < 400)) {
+        // Only 354 continues DATA and only 2xx ends it well (RFC 5321 4.3.2).
+        r = synthetic(451, "4.5.0",
+                      std::string("unexpected reply to ") +
+                          (what == Expect::kData ? "DATA: " : "the end of data: ") +
+                          reply_line(reply));
+    }
     switch (what) {
         case Expect::kMail:
             mail_ok_ = r.positive();
@@ -352,17 +384,6 @@ void ClientSession::on_transaction_reply(const Reply& r) {
             state_ = State::kReady;
             emit(ClientActionKind::kDone);
             break;
-    }
-    if (r.code == 421 && state_ != State::kFailed) {
-        // The server is closing: the transaction's replies are final, the session is over.
-        if (!expected_.empty()) {
-            for (auto& x : results_)
-                if (x.code == 0 || x.positive()) x = r;
-            expected_.clear();
-            state_ = State::kReady;
-            emit(ClientActionKind::kDone);
-        }
-        fail(r, "reply");
     }
 }
 

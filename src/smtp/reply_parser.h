@@ -25,6 +25,8 @@ class ReplyParser {
 
     // True once the server sent something that is not an SMTP reply.
     bool broken() const { return broken_; }
+    // True when bytes beyond the replies taken so far have arrived (part of a next reply).
+    bool has_pending() const { return pos_ < buffer_.size() || !lines_.empty(); }
     const std::string& error() const { return error_; }
 
   private:

@@ -90,11 +90,20 @@ void GroupSync::sync_batch(std::vector<Request>& batch) {
                 errors[static_cast<std::size_t>(r - batch.data())] = err;
             continue;
         }
+        // Files first, then each directory once however many requests name it.
+        std::map<std::pair<dev_t, ino_t>, int> dirs;  // directory -> errno of its fsync
         for (auto* r : requests) {
-            int err = 0;
+            auto& err = errors[static_cast<std::size_t>(r - batch.data())];
             if (r->fd >= 0 && fdatasync(r->fd) != 0) err = errno;
-            if (err == 0 && r->dir_fd >= 0 && fsync(r->dir_fd) != 0) err = errno;
-            errors[static_cast<std::size_t>(r - batch.data())] = err;
+            if (r->dir_fd < 0) continue;
+            struct stat st {};
+            if (fstat(r->dir_fd, &st) != 0) {
+                err = err ? err : errno;
+                continue;
+            }
+            auto [it, fresh] = dirs.emplace(std::pair{st.st_dev, st.st_ino}, 0);
+            if (fresh && fsync(r->dir_fd) != 0) it->second = errno;
+            if (err == 0) err = it->second;
         }
     }
     for (std::size_t i = 0; i < batch.size(); ++i)

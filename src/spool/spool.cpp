@@ -89,21 +89,26 @@ void MessageWriter::append(std::string_view bytes) {
     body_length_ += bytes.size();
 }
 
-Result<std::unique_ptr<Spool>> Spool::open(const std::string& dir, std::size_t group_commit_max) {
+Result<std::unique_ptr<Spool>> Spool::open(const std::string& dir, std::size_t group_commit_max,
+                                           std::size_t recycle_files) {
     std::unique_ptr<Spool> spool(new Spool());
     spool->dir_ = dir;
+    spool->recycle_max_ = recycle_files;
     if (auto r = make_dirs(dir); !r) return std::unexpected(r.error());
-    for (const char* sub : {"/msg", "/state"})
+    for (const char* sub : {"/msg", "/state", "/free"})
         if (auto r = make_dir(dir + sub); !r) return std::unexpected(r.error());
     auto msg = open_dir(dir + "/msg");
     if (!msg) return std::unexpected(msg.error());
     auto state = open_dir(dir + "/state");
     if (!state) return std::unexpected(state.error());
+    auto free = open_dir(dir + "/free");
+    if (!free) return std::unexpected(free.error());
     // The new directories themselves must survive a crash.
     auto top = open_dir(dir);
     if (top) ::fsync(top->get());
     spool->msg_dir_ = std::move(*msg);
     spool->state_dir_ = std::move(*state);
+    spool->free_dir_ = std::move(*free);
     spool->sync_ = std::make_unique<GroupSync>(group_commit_max);
     return spool;
 }
@@ -115,16 +120,41 @@ std::string Spool::state_path(const std::string& id) const {
     return dir_ + "/state/" + id;
 }
 
+UniqueFd Spool::reuse(const std::string& id, std::uint64_t& old_size) {
+    std::string name;
+    {
+        std::lock_guard lock(mutex_);
+        if (free_.empty()) return UniqueFd();
+        name = std::move(free_.back());
+        free_.pop_back();
+    }
+    UniqueFd fd(::openat(free_dir_.get(), name.c_str(), O_WRONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0 ||
+        ::renameat(free_dir_.get(), name.c_str(), msg_dir_.get(), id.c_str()) != 0) {
+        ::unlinkat(free_dir_.get(), name.c_str(), 0);
+        return UniqueFd();
+    }
+    // Written over from the start; finish() cuts off what is left of the old message. Until
+    // then a crash leaves a file whose id or CRC does not match, which recovery removes.
+    old_size = static_cast<std::uint64_t>(st.st_size);
+    return fd;
+}
+
 Result<std::unique_ptr<MessageWriter>> Spool::create(Message message) {
     auto writer = std::make_unique<MessageWriter>();
     message.id = ids_.next();
-    int fd =
-        ::openat(msg_dir_.get(), message.id.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return std::unexpected(Error::from_errno(errno, "create spool file " + message.id));
-    writer->fd_.reset(fd);
+    UniqueFd fd = reuse(message.id, writer->stale_size_);
+    if (!fd.valid()) {
+        fd.reset(::openat(msg_dir_.get(), message.id.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        if (!fd.valid())
+            return std::unexpected(Error::from_errno(errno, "create spool file " + message.id));
+    }
+    writer->fd_ = std::move(fd);
     writer->message_ = std::move(message);
     std::string envelope = encode_envelope(writer->message_);
-    if (auto r = write_all(fd, envelope, "spool file " + writer->message_.id); !r) {
+    if (auto r = write_all(writer->fd(), envelope, "spool file " + writer->message_.id); !r) {
         ::unlinkat(msg_dir_.get(), writer->message_.id.c_str(), 0);
         return std::unexpected(r.error());
     }
@@ -140,6 +170,10 @@ Result<Message> Spool::finish(MessageWriter& writer) {
         if (auto r = write_all(writer.fd(), trailer, "spool file " + writer.id()); !r)
             writer.error_ = r.error();
     }
+    std::uint64_t length = writer.envelope_length_ + writer.body_length_ + kTrailerSize;
+    if (!writer.error_ && writer.stale_size_ > length &&
+        ::ftruncate(writer.fd(), static_cast<off_t>(length)) != 0)
+        writer.error_ = Error::from_errno(errno, "truncate spool file " + writer.id());
     if (writer.error_) {
         Error e = *writer.error_;
         discard(writer);
@@ -157,6 +191,10 @@ void Spool::discard(MessageWriter& writer) {
 }
 
 Result<UniqueFd> Spool::append_state(const std::string& id, std::string_view lines) {
+    {
+        std::lock_guard lock(mutex_);
+        has_state_.insert(id);
+    }
     int fd =
         ::openat(state_dir_.get(), id.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return std::unexpected(Error::from_errno(errno, "open state log " + id));
@@ -172,8 +210,52 @@ Result<UniqueFd> Spool::open_message(const std::string& id) const {
 }
 
 void Spool::remove(const std::string& id) {
+    forget_state(id);
+    std::string name;
+    {
+        std::lock_guard lock(mutex_);
+        if (free_.size() < recycle_max_) name = "f" + ids_.next();
+    }
+    struct stat st {};
+    if (!name.empty() && ::fstatat(msg_dir_.get(), id.c_str(), &st, 0) == 0 &&
+        static_cast<std::uint64_t>(st.st_size) <= kRecycleMaxFileSize &&
+        ::renameat(msg_dir_.get(), id.c_str(), free_dir_.get(), name.c_str()) == 0) {
+        std::lock_guard lock(mutex_);
+        free_.push_back(std::move(name));
+        return;
+    }
     ::unlinkat(msg_dir_.get(), id.c_str(), 0);
-    ::unlinkat(state_dir_.get(), id.c_str(), 0);
+}
+
+void Spool::forget_state(const std::string& id) {
+    bool had = false;
+    {
+        std::lock_guard lock(mutex_);
+        had = has_state_.erase(id) > 0;
+    }
+    if (had) ::unlinkat(state_dir_.get(), id.c_str(), 0);
+}
+
+void Spool::recover_free() {
+    // Files kept for reuse by the last run: as many as allowed are kept, under names unique
+    // across runs (a queue id), so that no rename here can replace another kept file.
+    std::lock_guard lock(mutex_);
+    free_.clear();
+    for (const auto& name : list_dir(dir_ + "/free")) {
+        if (free_.size() < recycle_max_) {
+            std::string fresh = "f" + ids_.next();
+            if (::renameat(free_dir_.get(), name.c_str(), free_dir_.get(), fresh.c_str()) == 0) {
+                free_.push_back(std::move(fresh));
+                continue;
+            }
+        }
+        ::unlinkat(free_dir_.get(), name.c_str(), 0);
+    }
+}
+
+std::size_t Spool::recycled() const {
+    std::lock_guard lock(mutex_);
+    return free_.size();
 }
 
 std::uint64_t Spool::free_space() const {
@@ -219,6 +301,10 @@ std::optional<Message> Spool::load(const std::string& id) {
     int sfd = ::openat(state_dir_.get(), id.c_str(), O_RDONLY | O_CLOEXEC);
     if (sfd >= 0) {
         UniqueFd state(sfd);
+        {
+            std::lock_guard lock(mutex_);
+            has_state_.insert(id);
+        }
         std::string log;
         ssize_t n;
         while ((n = ::read(sfd, buf.data(), buf.size())) > 0)
@@ -236,6 +322,7 @@ std::optional<Message> Spool::load(const std::string& id) {
 
 Result<RecoveryReport> Spool::recover(std::vector<Message>& out) {
     RecoveryReport report;
+    recover_free();
     for (const auto& name : list_dir(dir_ + "/msg")) {
         auto message = QueueIdGenerator::valid(name) ? load(name) : std::nullopt;
         if (!message) {
@@ -257,6 +344,7 @@ Result<RecoveryReport> Spool::recover(std::vector<Message>& out) {
         if (::faccessat(msg_dir_.get(), name.c_str(), F_OK, 0) != 0)
             ::unlinkat(state_dir_.get(), name.c_str(), 0);
     }
+
     return report;
 }
 

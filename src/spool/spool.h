@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "base/error.h"
@@ -33,6 +35,7 @@ class MessageWriter {
     std::uint64_t envelope_length_ = 0;
     std::uint64_t body_length_ = 0;
     std::uint32_t crc_ = 0;
+    std::uint64_t stale_size_ = 0;  // a recycled file's old length, cut off by finish()
     std::optional<Error> error_;
 };
 
@@ -42,11 +45,16 @@ struct RecoveryReport {
     std::size_t finished = 0;  // complete messages whose files were still there
 };
 
+// Files of finished messages kept for reuse: reusing an inode is much cheaper than creating one
+// and unlinking another (inode allocation scans on ext4). Larger files are never kept.
+inline constexpr std::uint64_t kRecycleMaxFileSize = 1024 * 1024;
+
 class Spool {
   public:
-    // Opens (creating when missing) <dir>/msg and <dir>/state.
-    static Result<std::unique_ptr<Spool>> open(const std::string& dir,
-                                               std::size_t group_commit_max);
+    // Opens (creating when missing) <dir>/msg, <dir>/state and <dir>/free. Up to
+    // `recycle_files` files of finished messages are kept in free/ for reuse; 0 = none.
+    static Result<std::unique_ptr<Spool>> open(const std::string& dir, std::size_t group_commit_max,
+                                               std::size_t recycle_files = 0);
 
     // Starts a message: assigns the queue id, creates its file and writes the envelope.
     Result<std::unique_ptr<MessageWriter>> create(Message message);
@@ -66,8 +74,12 @@ class Spool {
     // Opens the message file for reading (delivery reads body_offset..+body_length).
     Result<UniqueFd> open_message(const std::string& id) const;
 
-    // Removes a message's files (delivered and reported, or deleted by an operator).
+    // Removes a message's files (delivered and reported, or deleted by an operator); the
+    // message file may be kept in free/ for reuse.
     void remove(const std::string& id);
+
+    // Files kept for reuse now.
+    std::size_t recycled() const;
 
     // Reads every message file: committed ones with work left are returned with their state
     // applied; half-written ones are removed; finished ones are cleaned up.
@@ -86,12 +98,22 @@ class Spool {
     Spool() = default;
     std::string state_path(const std::string& id) const;
     std::optional<Message> load(const std::string& id);
+    // Opens a kept file renamed to msg/<id>; an invalid fd when none is kept.
+    UniqueFd reuse(const std::string& id, std::uint64_t& old_size);
+    void forget_state(const std::string& id);
+    void recover_free();
 
     std::string dir_;
     UniqueFd msg_dir_;
     UniqueFd state_dir_;
+    UniqueFd free_dir_;
     QueueIdGenerator ids_;
     std::unique_ptr<GroupSync> sync_;
+
+    mutable std::mutex mutex_;                   // guards the members below
+    std::size_t recycle_max_ = 0;                // files kept in free/ at most
+    std::vector<std::string> free_;              // names in free/
+    std::unordered_set<std::string> has_state_;  // ids with a state log
 };
 
 }  // namespace tern::spool
