@@ -1,10 +1,11 @@
-// The `tern` command: serve, check-config, config-reference and queue subcommands.
+// The `tern` command: serve, check-config, config-reference, queue and user subcommands.
 // Argument parsing only; each subcommand's work lives in its component.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli/daemon.h"
 #include "cli/queue_command.h"
+#include "cli/user_command.h"
 #include "config/config.h"
 
 namespace {
@@ -60,6 +61,27 @@ int main(int argc, char** argv) {
         sub->callback([&queue_cmd, action] { queue_cmd.action = action; });
     }
 
+    tern::cli::UserCommand user_cmd;
+    auto* user = app.add_subcommand("user", "Manage the accounts of authenticated submission");
+    user->require_subcommand(1);
+    user->add_option("-c,--config", config_path,
+                     "Configuration file, to find the account database");
+    user->fallthrough();
+    for (auto [name, help] :
+         {std::pair{"add", "Add an account; the password is read from standard input or a prompt"},
+          std::pair{"passwd", "Change the password of an account (read as for add)"},
+          std::pair{"del", "Delete an account"}, std::pair{"list", "List the accounts"}}) {
+        auto* sub = user->add_subcommand(name, help);
+        sub->fallthrough();
+        std::string action = name;
+        if (action == "list") {
+            sub->add_flag("--json", user_cmd.json, "Print the list as JSON");
+        } else {
+            sub->add_option("address", user_cmd.address, "NAME@DOMAIN")->required();
+        }
+        sub->callback([&user_cmd, action] { user_cmd.action = action; });
+    }
+
     CLI11_PARSE(app, argc, argv);
 
     if (app.got_subcommand("check-config")) {
@@ -89,6 +111,13 @@ int main(int argc, char** argv) {
         }
         queue_cmd.socket_path = config->data_dir + "/control.sock";
         return tern::cli::run_queue_command(queue_cmd);
+    }
+    if (app.got_subcommand("user")) {
+        user_cmd.database = config->auth_database;
+        user_cmd.hashing = {
+            {config->argon2_memory_kib, config->argon2_iterations, config->argon2_parallelism},
+            config->scram_iterations};
+        return tern::cli::run_user_command(user_cmd);
     }
     return 0;
 }

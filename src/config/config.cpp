@@ -312,6 +312,58 @@ const std::vector<Key>& schema() {
     return keys;
 }
 
+        // [auth]
+        {"auth", "database", Kind::kString, R"("")",
+         "SQLite file holding the accounts of authenticated submission (`tern user`); empty means "
+         "accounts.sqlite in data_dir.",
+         [](Config& c, const Value& v) { c.auth_database = v.text; }},
+        {"auth", "argon2_memory_kib", Kind::kCount, "19456",
+         "Memory in KiB that each argon2id password hash takes; applies to passwords set from "
+         "now on.",
+         [](Config& c, const Value& v) {
+             c.argon2_memory_kib = static_cast<std::uint32_t>(v.number);
+         },
+         1024, 4194304},
+        {"auth", "argon2_iterations", Kind::kCount, "2",
+         "Passes of argon2id over its memory; applies to passwords set from now on.",
+         [](Config& c, const Value& v) {
+             c.argon2_iterations = static_cast<std::uint32_t>(v.number);
+         },
+         1, 64},
+        {"auth", "argon2_parallelism", Kind::kCount, "1",
+         "Lanes (threads) of one argon2id hash; applies to passwords set from now on.",
+         [](Config& c, const Value& v) {
+             c.argon2_parallelism = static_cast<std::uint32_t>(v.number);
+         },
+         1, 16},
+        {"auth", "scram_iterations", Kind::kCount, "4096",
+         "PBKDF2 iteration count of the SCRAM-SHA-256 keys made when a password is set (RFC 7677: "
+         "at least 4096).",
+         [](Config& c, const Value& v) {
+             c.scram_iterations = static_cast<std::uint32_t>(v.number);
+         },
+         4096, 10000000},
+        {"auth", "verify_threads", Kind::kCount, "2",
+         "Threads that check passwords and read the account database, away from the event loops.",
+         [](Config& c, const Value& v) { c.auth_threads = v.number; }, 1, 64},
+        {"auth", "verify_queue", Kind::kCount, "256",
+         "Password checks waiting for one of those threads; the next AUTH is answered 454 4.7.0.",
+         [](Config& c, const Value& v) { c.auth_queue = v.number; }, 1, 100000},
+        {"auth", "throttle_base_delay", Kind::kDuration, R"("1s")",
+         "After a failed AUTH, the next attempt from that client address, or for that account, "
+         "waits this long; each further failure doubles the wait.",
+         [](Config& c, const Value& v) { c.throttle_base_delay = v.duration; }, 1, 3600},
+        {"auth", "throttle_max_delay", Kind::kDuration, R"("1m")",
+         "The doubling of throttle_base_delay stops at this wait.",
+         [](Config& c, const Value& v) { c.throttle_max_delay = v.duration; }, 1, 86400},
+        {"auth", "throttle_reset_after", Kind::kDuration, R"("15m")",
+         "A client address or account without a failed AUTH for this long starts again from "
+         "throttle_base_delay.",
+         [](Config& c, const Value& v) { c.throttle_reset_after = v.duration; }, 1, 604800},
+        {"auth", "throttle_max_entries", Kind::kCount, "65536",
+         "Client addresses, and separately accounts, the throttle remembers; beyond it the one "
+         "whose last failure is oldest is forgotten.",
+         [](Config& c, const Value& v) { c.throttle_max_entries = v.number; }, 16, 10000000},
 std::string_view kind_name(Kind kind) {
     switch (kind) {
         case Kind::kString:
@@ -539,6 +591,10 @@ Result<Config> finish(Config config) {
 }
 
 }  // namespace
+    if (config.auth_database.empty()) config.auth_database = config.data_dir + "/accounts.sqlite";
+    if (config.throttle_base_delay > config.throttle_max_delay)
+        return fail(ErrorCode::kInvalid,
+                    "auth.throttle_base_delay: must not be longer than auth.throttle_max_delay");
 
 Config defaults() {
     Config config;
@@ -552,7 +608,8 @@ Config defaults() {
 
 Result<Config> load_string(std::string_view text, const std::string& name) {
     Config config = defaults();
-    config.hostname.clear();  // finish() fills it unless the file names one
+    config.hostname.clear();       // finish() fills it unless the file names one
+    config.auth_database.clear();  // likewise, from the file's data_dir
     toml::table root;
     try {
         root = toml::parse(text, name);

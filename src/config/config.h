@@ -78,6 +78,19 @@ struct Config {
     std::uint64_t spool_min_free = 0;  // octets that must stay free; below it MAIL gets 452 4.3.1
 };
 
+    // [auth]: accounts of authenticated submission
+    std::string auth_database;  // SQLite file; empty in the file = <data_dir>/accounts.sqlite
+    std::uint32_t argon2_memory_kib = 0;   // cost of new argon2id hashes: KiB of memory,
+    std::uint32_t argon2_iterations = 0;   // passes,
+    std::uint32_t argon2_parallelism = 0;  // lanes
+    std::uint32_t scram_iterations = 0;    // PBKDF2 rounds of new SCRAM-SHA-256 keys
+    std::size_t auth_threads = 0;          // threads checking passwords off the event loops
+    std::size_t auth_queue = 0;            // checks waiting for a thread; more get 454 4.7.0
+    Seconds throttle_base_delay{1};        // wait after the first failed AUTH; doubles per failure
+    Seconds throttle_max_delay{60};        // the doubling stops here
+    Seconds throttle_reset_after{900};     // failures are forgotten after this long without one
+    std::size_t throttle_max_entries = 0;  // client addresses (and accounts) remembered
+
 // The defaults, as `tern serve` runs without a config file.
 Config defaults();
 
