@@ -99,7 +99,7 @@ def main():
     print(f"Versions: Tern {facts.get('tern_version', '?')}, Postfix {facts.get('postfix_version', '?')}  ")
     print(f"Workload: smtp-source, {facts.get('sessions', '?')} concurrent sessions, "
           f"{facts.get('size', '?')}-byte payload, {facts.get('messages', '?')} messages per run "
-          f"to one local Maildir, after {facts.get('warmup', '?')} warm-up messages per server"
+          f"to a local Maildir (a fresh mailbox per run), after {facts.get('warmup', '?')} warm-up messages per server"
           + (f"; median of {rounds} rounds" if rounds > 1 else "") + ".")
     print()
     print("| server | mode | accepted msg/s | delivered msg/s |")

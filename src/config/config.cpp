@@ -308,10 +308,6 @@ const std::vector<Key>& schema() {
         {"spool", "min_free", Kind::kSize, R"("16M")",
          "Free space the spool's filesystem must keep; below it MAIL is answered 452 4.3.1.",
          [](Config& c, const Value& v) { c.spool_min_free = v.number; }, 0, 1ull << 50},
-    };
-    return keys;
-}
-
         // [auth]
         {"auth", "database", Kind::kString, R"("")",
          "SQLite file holding the accounts of authenticated submission (`tern user`); empty means "
@@ -364,6 +360,10 @@ const std::vector<Key>& schema() {
          "Client addresses, and separately accounts, the throttle remembers; beyond it the one "
          "whose last failure is oldest is forgotten.",
          [](Config& c, const Value& v) { c.throttle_max_entries = v.number; }, 16, 10000000},
+    };
+    return keys;
+}
+
 std::string_view kind_name(Kind kind) {
     switch (kind) {
         case Kind::kString:
@@ -587,14 +587,14 @@ Result<Config> finish(Config config) {
     if (config.hostname.empty()) config.hostname = system_hostname();
     if (config.smtp_listen.empty())
         return fail(ErrorCode::kInvalid, "smtp.listen: at least one address is needed");
-    return config;
-}
-
-}  // namespace
     if (config.auth_database.empty()) config.auth_database = config.data_dir + "/accounts.sqlite";
     if (config.throttle_base_delay > config.throttle_max_delay)
         return fail(ErrorCode::kInvalid,
                     "auth.throttle_base_delay: must not be longer than auth.throttle_max_delay");
+    return config;
+}
+
+}  // namespace
 
 Config defaults() {
     Config config;

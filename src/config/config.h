@@ -76,7 +76,6 @@ struct Config {
     // [spool]
     std::size_t group_commit_max = 0;  // messages made durable together at most
     std::uint64_t spool_min_free = 0;  // octets that must stay free; below it MAIL gets 452 4.3.1
-};
 
     // [auth]: accounts of authenticated submission
     std::string auth_database;  // SQLite file; empty in the file = <data_dir>/accounts.sqlite
@@ -90,6 +89,7 @@ struct Config {
     Seconds throttle_max_delay{60};        // the doubling stops here
     Seconds throttle_reset_after{900};     // failures are forgotten after this long without one
     std::size_t throttle_max_entries = 0;  // client addresses (and accounts) remembered
+};
 
 // The defaults, as `tern serve` runs without a config file.
 Config defaults();
