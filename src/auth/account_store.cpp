@@ -123,12 +123,21 @@ bool constraint_failed(int rc) {
     return (rc & 0xff) == SQLITE_CONSTRAINT;
 }
 
-}  // namespace
-
-struct AccountStore::Secrets {
+struct Secrets {
     std::string hash;
     ScramKeys scram;
 };
+
+Result<Secrets> make_secrets(std::string_view password, const HashOptions& options) {
+    if (auto ok = check_password(password); !ok) return std::unexpected(ok.error());
+    auto hash = hash_password(password, options.argon2);
+    if (!hash) return std::unexpected(hash.error());
+    auto scram = new_scram_keys(password, options.scram_iterations);
+    if (!scram) return std::unexpected(scram.error());
+    return Secrets{std::move(*hash), std::move(*scram)};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<AccountStore>> AccountStore::open(const std::string& path,
                                                          HashOptions options) {
@@ -158,56 +167,45 @@ AccountStore::~AccountStore() {
     sqlite3_close_v2(db_);
 }
 
-Result<AccountStore::Secrets> AccountStore::make_secrets(std::string_view password) const {
-    if (auto ok = check_password(password); !ok) return std::unexpected(ok.error());
-    auto hash = hash_password(password, options_.argon2);
-    if (!hash) return std::unexpected(hash.error());
-    auto scram = new_scram_keys(password, options_.scram_iterations);
-    if (!scram) return std::unexpected(scram.error());
-    return Secrets{std::move(*hash), std::move(*scram)};
+Result<int> AccountStore::write_secrets(const char* sql, const std::string& name,
+                                        std::string_view password) {
+    auto secrets = make_secrets(password, options_);
+    if (!secrets) return std::unexpected(secrets.error());
+    Statement write(db_, sql);
+    return write.text(1, name)
+        .text(2, secrets->hash)
+        .blob(3, secrets->scram.salt)
+        .integer(4, secrets->scram.iterations)
+        .blob(5, secrets->scram.stored_key)
+        .blob(6, secrets->scram.server_key)
+        .integer(7, std::time(nullptr))
+        .step();
 }
 
 Result<void> AccountStore::add(std::string_view address, std::string_view password) {
     auto name = parse_account_name(address);
     if (!name) return std::unexpected(name.error());
-    auto secrets = make_secrets(password);
-    if (!secrets) return std::unexpected(secrets.error());
-    std::int64_t now = std::time(nullptr);
-    Statement insert(db_,
-                     "INSERT INTO accounts (address, password_hash, scram_salt, scram_iterations, "
-                     "scram_stored_key, scram_server_key, created, password_changed) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)");
-    int rc = insert.text(1, *name)
-                 .text(2, secrets->hash)
-                 .blob(3, secrets->scram.salt)
-                 .integer(4, secrets->scram.iterations)
-                 .blob(5, secrets->scram.stored_key)
-                 .blob(6, secrets->scram.server_key)
-                 .integer(7, now)
-                 .step();
-    if (constraint_failed(rc)) return fail(ErrorCode::kExists, *name + " already exists");
-    if (rc != SQLITE_DONE) return std::unexpected(db_error(db_, "adding " + *name));
+    auto rc = write_secrets(
+        "INSERT INTO accounts (address, password_hash, scram_salt, scram_iterations, "
+        "scram_stored_key, scram_server_key, created, password_changed) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        *name, password);
+    if (!rc) return std::unexpected(rc.error());
+    if (constraint_failed(*rc)) return fail(ErrorCode::kExists, *name + " already exists");
+    if (*rc != SQLITE_DONE) return std::unexpected(db_error(db_, "adding " + *name));
     return {};
 }
 
 Result<void> AccountStore::set_password(std::string_view address, std::string_view password) {
     auto name = parse_account_name(address);
     if (!name) return std::unexpected(name.error());
-    auto secrets = make_secrets(password);
-    if (!secrets) return std::unexpected(secrets.error());
-    Statement update(db_,
-                     "UPDATE accounts SET password_hash = ?2, scram_salt = ?3, "
-                     "scram_iterations = ?4, scram_stored_key = ?5, scram_server_key = ?6, "
-                     "password_changed = ?7 WHERE address = ?1");
-    int rc = update.text(1, *name)
-                 .text(2, secrets->hash)
-                 .blob(3, secrets->scram.salt)
-                 .integer(4, secrets->scram.iterations)
-                 .blob(5, secrets->scram.stored_key)
-                 .blob(6, secrets->scram.server_key)
-                 .integer(7, std::time(nullptr))
-                 .step();
-    if (rc != SQLITE_DONE) return std::unexpected(db_error(db_, "changing " + *name));
+    auto rc = write_secrets(
+        "UPDATE accounts SET password_hash = ?2, scram_salt = ?3, scram_iterations = ?4, "
+        "scram_stored_key = ?5, scram_server_key = ?6, password_changed = ?7 "
+        "WHERE address = ?1",
+        *name, password);
+    if (!rc) return std::unexpected(rc.error());
+    if (*rc != SQLITE_DONE) return std::unexpected(db_error(db_, "changing " + *name));
     if (sqlite3_changes(db_) == 0) return fail(ErrorCode::kNotFound, "no account " + *name);
     return {};
 }

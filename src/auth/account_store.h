@@ -70,8 +70,9 @@ class AccountStore {
     Result<std::optional<ScramKeys>> scram_keys(std::string_view address);
 
   private:
-    struct Secrets;
-    Result<Secrets> make_secrets(std::string_view password) const;
+    // Makes new secrets for `password` and runs `sql`, an INSERT or UPDATE binding ?1 the
+    // account `name`, ?2 to ?6 the secrets and ?7 the time; returns SQLite's result code.
+    Result<int> write_secrets(const char* sql, const std::string& name, std::string_view password);
 
     sqlite3* db_;
     HashOptions options_;

@@ -9,19 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/control_server.h"
+#include "cli/utc_time.h"
 
 namespace tern::cli {
 namespace {
-
-std::string when(std::int64_t t) {
-    if (t == 0) return "-";
-    std::time_t tt = t;
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-    return buf;
-}
 
 void print_list(const nlohmann::json& reply) {
     const auto& list = reply["messages"];
@@ -37,9 +28,9 @@ void print_list(const nlohmann::json& reply) {
         std::int64_t next = m.value("next_attempt", std::int64_t{0});
         std::cout << fmt::format(
             "{:<16}  {:<20}  {:>9}  {:>5}  {:>7}  {:<20}  {}\n", m.value("id", ""),
-            when(m.value("arrival", std::int64_t{0})), m.value("size", std::uint64_t{0}),
+            utc_time(m.value("arrival", std::int64_t{0})), m.value("size", std::uint64_t{0}),
             m.value("recipients", 0), m.value("pending", 0),
-            m.value("pending", 0) == 0 ? "-" : (next == 0 ? "now" : when(next)), sender);
+            m.value("pending", 0) == 0 ? "-" : (next == 0 ? "now" : utc_time(next)), sender);
     }
     std::cout << list.size() << (list.size() == 1 ? " message\n" : " messages\n");
 }
@@ -49,7 +40,7 @@ void print_message(const nlohmann::json& m) {
         std::cout << fmt::format("{:<13} {}\n", std::string(key) + ":", value);
     };
     line("Queue ID", m.value("id", ""));
-    line("Arrival", when(m.value("arrival", std::int64_t{0})));
+    line("Arrival", utc_time(m.value("arrival", std::int64_t{0})));
     line("Sender", "<" + m.value("sender", "") + ">");
     line("Size", std::to_string(m.value("size", std::uint64_t{0})) + " octets");
     line("Client", m.value("client_ip", "") + " (helo " + m.value("helo", "") + ")");
@@ -66,8 +57,8 @@ void print_message(const nlohmann::json& m) {
             std::cout << fmt::format("      original recipient: {}\n", r.value("original", ""));
         std::cout << fmt::format(
             "      attempts: {}  last: {}  next: {}\n", r.value("attempts", 0),
-            when(r.value("last_attempt", std::int64_t{0})),
-            status == "deferred" ? when(r.value("next_attempt", std::int64_t{0})) : "-");
+            utc_time(r.value("last_attempt", std::int64_t{0})),
+            status == "deferred" ? utc_time(r.value("next_attempt", std::int64_t{0})) : "-");
         if (!r.value("last_host", "").empty())
             std::cout << fmt::format("      host: {}\n", r.value("last_host", ""));
         if (!r.value("last_reply", "").empty())

@@ -7,25 +7,16 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <ctime>
 #include <expected>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "auth/identity.h"
+#include "cli/utc_time.h"
 
 namespace tern::cli {
 namespace {
-
-std::string when(std::int64_t t) {
-    std::time_t tt = t;
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-    return buf;
-}
 
 // Wipes a password when it goes out of scope.
 struct Secret {
@@ -108,8 +99,8 @@ int print_list(const UserCommand& c, auth::AccountStore& store) {
     std::cout << fmt::format("{:<{}}  {:<20}  {}\n", "ADDRESS", width, "CREATED",
                              "PASSWORD CHANGED");
     for (const auto& a : *accounts)
-        std::cout << fmt::format("{:<{}}  {:<20}  {}\n", a.address, width, when(a.created),
-                                 when(a.password_changed));
+        std::cout << fmt::format("{:<{}}  {:<20}  {}\n", a.address, width, utc_time(a.created),
+                                 utc_time(a.password_changed));
     std::cout << accounts->size() << (accounts->size() == 1 ? " account\n" : " accounts\n");
     return 0;
 }

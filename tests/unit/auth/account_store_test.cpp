@@ -5,32 +5,27 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "auth/crypto.h"
+#include "temp_store.h"
 
 namespace tern::auth {
 namespace {
 
-constexpr HashOptions kCheap{Argon2Params{1024, 1, 1}, 4096};
+using testing::kCheapHashing;
 
 class AccountStoreTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/tern-auth-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        ASSERT_FALSE(tmp_.path().empty());
+        dir_ = tmp_.path();
         path_ = dir_ + "/sub/dir/accounts.sqlite";
         store_ = open();
     }
-    void TearDown() override {
-        store_.reset();
-        std::filesystem::remove_all(dir_);
-    }
     std::unique_ptr<AccountStore> open() {
-        auto s = AccountStore::open(path_, kCheap);
+        auto s = AccountStore::open(path_, kCheapHashing);
         EXPECT_TRUE(s) << s.error().message;
         return s ? std::move(*s) : nullptr;
     }
@@ -45,6 +40,7 @@ class AccountStoreTest : public ::testing::Test {
         return all;
     }
 
+    testing::TempDir tmp_;
     std::string dir_;
     std::string path_;
     std::unique_ptr<AccountStore> store_;
@@ -154,14 +150,14 @@ TEST_F(AccountStoreTest, NoPasswordInClear) {
 TEST_F(AccountStoreTest, NotADatabase) {
     std::string other = dir_ + "/junk.sqlite";
     std::ofstream(other) << std::string(4096, 'x');
-    auto s = AccountStore::open(other, kCheap);
+    auto s = AccountStore::open(other, kCheapHashing);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().code, ErrorCode::kIo);
     EXPECT_NE(s.error().message.find(other), std::string::npos);
 }
 
 TEST_F(AccountStoreTest, UnopenablePath) {
-    auto s = AccountStore::open("/proc/tern-no/accounts.sqlite", kCheap);
+    auto s = AccountStore::open("/proc/tern-no/accounts.sqlite", kCheapHashing);
     ASSERT_FALSE(s);
 }
 

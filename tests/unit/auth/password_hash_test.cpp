@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_store.h"
+
 namespace tern::auth {
 namespace {
 
-constexpr Argon2Params kCheap{1024, 1, 1};  // fast enough for unit tests
+constexpr Argon2Params kCheap = testing::kCheapHashing.argon2;
 
 TEST(PasswordHash, HashesInPhcFormatWithTheGivenCosts) {
     auto h = hash_password("pencil", kCheap);

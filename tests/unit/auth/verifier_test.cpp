@@ -9,10 +9,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <filesystem>
 #include <thread>
 
 #include "steps.h"
+#include "temp_store.h"
 
 namespace tern::auth {
 namespace {
@@ -20,22 +20,19 @@ namespace {
 namespace asio = boost::asio;
 using Status = VerifyAnswer::Status;
 
-constexpr HashOptions kCheap{Argon2Params{1024, 1, 1}, 4096};
+using testing::kCheapHashing;
 
 class VerifierTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/tern-verifier-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-        auto store = AccountStore::open(path(), kCheap);
+        ASSERT_FALSE(tmp_.path().empty());
+        auto store = AccountStore::open(path(), kCheapHashing);
         ASSERT_TRUE(store);
         ASSERT_TRUE((*store)->add("alice@example.org", "pencil"));
     }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
-    std::string path() const { return dir_ + "/accounts.sqlite"; }
+    std::string path() const { return tmp_.path() + "/accounts.sqlite"; }
     StorePoolOptions pool(std::size_t threads = 2, std::size_t max_queued = 64) const {
-        return StorePoolOptions{path(), kCheap, threads, max_queued};
+        return StorePoolOptions{path(), kCheapHashing, threads, max_queued};
     }
     // Runs `need` through `verifier` and the io_context; checks where the completion ran.
     VerifyAnswer ask(Verifier& verifier, NeedVerify need) {
@@ -51,7 +48,7 @@ class VerifierTest : public ::testing::Test {
         return got.value_or(VerifyAnswer{});
     }
 
-    std::string dir_;
+    testing::TempDir tmp_;
     std::thread::id main_thread_ = std::this_thread::get_id();
 };
 
@@ -80,7 +77,7 @@ TEST_F(VerifierTest, ScramKeysAnswers) {
 }
 
 TEST_F(VerifierTest, UnopenableDatabaseIsTemporary) {
-    Verifier v(StorePoolOptions{"/proc/tern-none/accounts.sqlite", kCheap, 1, 8});
+    Verifier v(StorePoolOptions{"/proc/tern-none/accounts.sqlite", kCheapHashing, 1, 8});
     EXPECT_EQ(ask(v, password("alice@example.org", "pencil")).status, Status::kTemporary);
 }
 
