@@ -17,7 +17,7 @@ Step Login::step(std::string_view response) {
     if (state_ == State::kUsername) return take_username(response);
     if (state_ != State::kPassword) return out_of_sequence();
     state_ = State::kDone;
-    Step next = check_password(std::string(response));
+    Step next = ask_password_check(std::string(response));
     if (std::holds_alternative<NeedVerify>(next)) state_ = State::kVerifying;
     return next;
 }

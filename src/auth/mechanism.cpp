@@ -28,9 +28,9 @@ std::optional<Failure> Mechanism::authorize(std::string_view authzid) const {
     return std::nullopt;
 }
 
-Step Mechanism::check_password(std::string password) const {
+Step Mechanism::ask_password_check(std::string password) const {
     if (password.empty()) return Failure{FailureKind::kMalformed, "empty password"};
-    // check_password of identity.h refuses such passwords, so no account has one.
+    // auth::check_password (identity.h) refuses such passwords, so no account has one.
     if (password.size() > kMaxPassword || !prep_acceptable(password))
         return Failure{FailureKind::kBadCredentials, "password no account can have"};
     return NeedVerify{NeedVerify::What::kPassword, user_, std::move(password)};

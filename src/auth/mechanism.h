@@ -103,7 +103,7 @@ class Mechanism {
     // An authorization identity must be empty or name user_ itself (no proxy logins).
     std::optional<Failure> authorize(std::string_view authzid) const;
     // NeedVerify for `password`, or a Failure when no account can have such a password.
-    Step check_password(std::string password) const;
+    Step ask_password_check(std::string password) const;
     // Success, or the Failure a rejected or unanswered password check gives.
     Step password_verdict(const VerifyAnswer& answer) const;
     // A call that does not fit the exchange's state (a driver bug or a confused client).

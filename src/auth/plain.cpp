@@ -31,7 +31,7 @@ Step Plain::parse(std::string_view message) {
     std::string_view password = message.substr(second + 1);
     if (auto failed = claim(authcid)) return *failed;
     if (auto failed = authorize(authzid)) return *failed;
-    Step next = check_password(std::string(password));
+    Step next = ask_password_check(std::string(password));
     if (std::holds_alternative<NeedVerify>(next)) state_ = State::kVerifying;
     return next;
 }
