@@ -113,7 +113,8 @@ int serve(const config::Config& config) {
         return 1;
     }
 
-    auto spool = spool::Spool::open(config.data_dir + "/spool", config.group_commit_max);
+    auto spool = spool::Spool::open(config.data_dir + "/spool", config.group_commit_max,
+                                    config.recycle_files);
     if (!spool) {
         std::cerr << "tern: " << spool.error().message << "\n";
         return 1;

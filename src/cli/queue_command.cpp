@@ -63,6 +63,8 @@ void print_message(const nlohmann::json& m) {
             std::cout << fmt::format("      host: {}\n", r.value("last_host", ""));
         if (!r.value("last_reply", "").empty())
             std::cout << fmt::format("      reply: {}\n", r.value("last_reply", ""));
+        if (!r.value("last_detail", "").empty())
+            std::cout << fmt::format("      how: {}\n", r.value("last_detail", ""));
     }
 }
 

@@ -305,6 +305,10 @@ const std::vector<Key>& schema() {
         {"spool", "group_commit_max", Kind::kCount, "512",
          "Most messages made durable by one group sync.",
          [](Config& c, const Value& v) { c.group_commit_max = v.number; }, 1, 100000},
+        {"spool", "recycle_files", Kind::kCount, "1024",
+         "Files of delivered messages (up to 1 MiB each) kept in spool/free for reuse, which is "
+         "cheaper than creating new files; 0 turns this off.",
+         [](Config& c, const Value& v) { c.recycle_files = v.number; }, 0, 1000000},
         {"spool", "min_free", Kind::kSize, R"("16M")",
          "Free space the spool's filesystem must keep; below it MAIL is answered 452 4.3.1.",
          [](Config& c, const Value& v) { c.spool_min_free = v.number; }, 0, 1ull << 50},

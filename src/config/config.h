@@ -75,6 +75,7 @@ struct Config {
 
     // [spool]
     std::size_t group_commit_max = 0;  // messages made durable together at most
+    std::size_t recycle_files = 0;     // finished message files kept for reuse
     std::uint64_t spool_min_free = 0;  // octets that must stay free; below it MAIL gets 452 4.3.1
 
     // [auth]: accounts of authenticated submission

@@ -10,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -37,6 +38,11 @@ std::string lower(std::string_view s) {
     for (auto& c : out)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
+}
+
+std::string domain_of(std::string_view address) {
+    auto at = address.rfind('@');
+    return lower(at == std::string_view::npos ? std::string_view{} : address.substr(at + 1));
 }
 
 asio::io_context& context_of(const asio::any_io_executor& ex) {
@@ -118,20 +124,26 @@ struct SmtpTransport::Connection {
     Connection(const asio::any_io_executor& ex, smtp::ClientOptions options)
         : socket(ex), timer(ex), idle_timer(ex), session(std::move(options)) {}
 
-    tcp::socket socket;
-    asio::steady_timer timer;       // the deadline of the operation under way
+    // The TCP socket under any TLS: for connect, options, shutdown and close.
+    tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
+
+    tcp::socket socket;                                   // until STARTTLS
+    std::unique_ptr<asio::ssl::stream<tcp::socket>> tls;  // after STARTTLS
+    asio::steady_timer timer;                             // the deadline of the operation under way
     asio::steady_timer idle_timer;  // while in the idle pool: when to close it
     smtp::ClientSession session;
-    std::string label;         // "mx.example.org[192.0.2.1]:25", for logs and queue show
-    std::size_t messages = 0;  // transactions completed on this connection
-    bool broken = false;       // the socket failed or timed out: not usable any more
-    std::string error;         // why it broke, as an SMTP-style reply line
+    tls::PeerRequirement need;  // what this connection requires of TLS
+    tls::Session tls_session;   // what it got; empty protocol = plain text
+    std::string label;          // "mx.example.org[192.0.2.1]:25", for logs and queue show
+    std::size_t messages = 0;   // transactions completed on this connection
+    bool broken = false;        // the socket failed or timed out: not usable any more
+    std::string error;          // why it broke, as an SMTP-style reply line
     std::array<char, 8192> input{};
 };
 
 SmtpTransport::SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTransportOptions options,
                              log::Logger& log)
-    : spool_(spool), mx_(mx), options_(std::move(options)), log_(log) {}
+    : spool_(spool), mx_(mx), options_(std::move(options)), log_(log), tls_(options_.tls) {}
 
 SmtpTransport::~SmtpTransport() = default;
 
@@ -207,7 +219,7 @@ SmtpTransport::targets_for(const net::NextHop& hop) {
     for (const auto& h : hosts) {
         if (own_preference && h.preference >= *own_preference) continue;
         for (const auto& a : h.addresses)
-            targets.push_back(Target{h.name, a, hop.port});
+            targets.push_back(Target{h.name, a, hop.port, h.secure});
     }
     if (targets.empty()) {
         RecipientResult r;
@@ -218,12 +230,76 @@ SmtpTransport::targets_for(const net::NextHop& hop) {
     co_return targets;
 }
 
+asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport::requirement_for(
+    const std::string& domain, const Target& target, const std::optional<tls::StsPolicy>& sts) {
+    tls::PeerRequirement need;
+    need.level = tls::Level::kNone;
+    if (!tls_) co_return need;
+    auto policy = options_.tls_policies.find(domain);
+    need.level = policy != options_.tls_policies.end() ? policy->second : options_.tls_level;
+    need.source = "policy";
+    boost::system::error_code ec;
+    asio::ip::make_address(target.host, ec);
+    if (ec) need.sni = target.host;  // never an address literal (RFC 6066 3)
+    if (need.level == tls::Level::kNone) co_return need;
+    if (options_.dane && target.secure) {
+        // RFC 7672 2.2: secure TLSA records make TLS mandatory and decide the certificate;
+        // a failed lookup means this server cannot be used now.
+        auto tlsa = co_await mx_.resolve_tlsa(target.host, target.port);
+        if (!tlsa)
+            co_return std::unexpected("451 " + tlsa.error().status + " " + tlsa.error().text);
+        if (tlsa->secure && !tlsa->records.empty()) {
+            auto usable = tls::usable_tlsa(tlsa->records);
+            if (!usable.empty()) {
+                need.level = tls::Level::kDane;
+                need.tlsa = std::move(usable);
+                need.names = {target.host};
+                if (lower(domain) != lower(target.host)) need.names.push_back(lower(domain));
+                need.source = "dane";
+                co_return need;
+            }
+            // RFC 7672 2.2: records exist but none is usable: encrypt, no authentication.
+            need.level = std::max(need.level, tls::Level::kEncrypt);
+            need.source = "dane, no usable TLSA";
+            co_return need;
+        }
+    }
+    if (sts && sts->mode != tls::StsPolicy::Mode::kNone) {
+        // Enforce raises the level; testing only checks, so the result can be logged.
+        need.names = {target.host};
+        need.source = "mta-sts";
+        if (sts->mode == tls::StsPolicy::Mode::kEnforce)
+            need.level = std::max(need.level, tls::Level::kVerify);
+        co_return need;
+    }
+    if (need.level == tls::Level::kVerify) need.names = {target.host};
+    co_return need;
+}
+
 asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::connect(
-    const Target& target, std::string& error) {
+    const Target& target, tls::PeerRequirement need, std::string& error) {
+    auto c = co_await open(target, need, error);
+    if (!c && need.level == tls::Level::kMay &&
+        error.find(" TLS handshake ") != std::string::npos) {
+        // Opportunistic TLS (RFC 3207 4.1): a server whose TLS fails gets the mail in plain
+        // text rather than never, as Postfix does at level "may".
+        log_.warn("tls_fallback",
+                  {{"host", target.host}, {"address", target.address}, {"error", error}});
+        need.level = tls::Level::kNone;
+        c = co_await open(target, need, error);
+    }
+    co_return c;
+}
+
+asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::open(
+    const Target& target, const tls::PeerRequirement& need, std::string& error) {
     auto ex = co_await asio::this_coro::executor;
     smtp::ClientOptions o;
     o.helo_name = options_.helo_name;
+    o.starttls = need.level != tls::Level::kNone;
+    o.require_tls = need.level >= tls::Level::kEncrypt;
     auto c = std::make_unique<Connection>(ex, std::move(o));
+    c->need = need;
     c->label = target.host + "[" + target.address + "]:" + std::to_string(target.port);
     boost::system::error_code ec;
     auto address = asio::ip::make_address(target.address, ec);
@@ -253,12 +329,72 @@ asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::conne
     co_return c;
 }
 
+asio::awaitable<bool> SmtpTransport::write(Connection& c, std::string_view data,
+                                           std::chrono::seconds limit) {
+    c.timer.expires_after(limit);
+    if (c.tls) {
+        auto r = co_await (
+            asio::async_write(*c.tls, asio::buffer(data), asio::as_tuple(asio::use_awaitable)) ||
+            c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        co_return r.index() == 0 && !std::get<0>(std::get<0>(r));
+    }
+    auto r = co_await (
+        asio::async_write(c.socket, asio::buffer(data), asio::as_tuple(asio::use_awaitable)) ||
+        c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    co_return r.index() == 0 && !std::get<0>(std::get<0>(r));
+}
+
+asio::awaitable<SmtpTransport::ReadResult> SmtpTransport::read(Connection& c,
+                                                               std::chrono::seconds limit) {
+    c.timer.expires_after(limit);
+    auto buf = asio::buffer(c.input);
+    std::variant<std::tuple<boost::system::error_code, std::size_t>,
+                 std::tuple<boost::system::error_code>>
+        r;
+    if (c.tls)
+        r = co_await (c.tls->async_read_some(buf, asio::as_tuple(asio::use_awaitable)) ||
+                      c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    else
+        r = co_await (c.socket.async_read_some(buf, asio::as_tuple(asio::use_awaitable)) ||
+                      c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (r.index() == 1) co_return ReadResult{false, true, 0};
+    auto [ec, n] = std::get<0>(r);
+    co_return ReadResult{!ec, false, n};
+}
+
+asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
+    // The socket moves under the TLS stream; from here on all I/O goes through it.
+    c.tls = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(c.socket), tls_->context());
+    if (auto r = tls_->prepare(c.tls->native_handle(), c.need); !r) {
+        c.error = "451 4.7.5 TLS with " + c.label + ": " + r.error().message;
+        co_return false;
+    }
+    c.timer.expires_after(options_.command_timeout);
+    auto r = co_await (c.tls->async_handshake(asio::ssl::stream_base::client,
+                                              asio::as_tuple(asio::use_awaitable)) ||
+                       c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (r.index() == 1 || std::get<0>(std::get<0>(r))) {
+        c.error = "451 4.7.5 TLS handshake with " + c.label + " failed" +
+                  (r.index() == 1 ? std::string(": timed out")
+                                  : ": " + std::get<0>(std::get<0>(r)).message());
+        co_return false;
+    }
+    c.tls_session = tls_->inspect(c.tls->native_handle(), c.need);
+    if (c.need.level >= tls::Level::kVerify && !c.tls_session.verified) {
+        // RFC 7672 2.2 / RFC 8461 5: a server that fails authentication is not used.
+        c.error = "451 4.7.5 certificate of " + c.label + " not accepted (" + c.need.source +
+                  "): " + c.tls_session.verify_error;
+        co_return false;
+    }
+    co_return true;
+}
+
 asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* m, int body_fd) {
     auto fail = [&](std::string why) {
         c.broken = true;
         c.error = std::move(why);
         boost::system::error_code ignored;
-        c.socket.close(ignored);
+        c.lowest().close(ignored);
     };
     while (!c.broken) {
         bool settled = false;
@@ -266,15 +402,10 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
         for (auto& a : c.session.take_actions()) {
             if (c.broken) break;
             switch (a.kind) {
-                case smtp::ClientActionKind::kSend: {
-                    c.timer.expires_after(options_.command_timeout);
-                    auto r = co_await (asio::async_write(c.socket, asio::buffer(a.data),
-                                                         asio::as_tuple(asio::use_awaitable)) ||
-                                       c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-                    if (r.index() == 1 || std::get<0>(std::get<0>(r)))
+                case smtp::ClientActionKind::kSend:
+                    if (!co_await write(c, a.data, options_.command_timeout))
                         fail("451 4.4.2 lost connection with " + c.label + " while sending");
                     break;
-                }
                 case smtp::ClientActionKind::kSendBody:
                     if (!m || !co_await send_body(c, *m, body_fd, a.data)) {
                         if (!c.broken)
@@ -282,9 +413,17 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
                                  " while sending the message");
                     }
                     break;
-                case smtp::ClientActionKind::kStartTls:
-                    c.session.tls_started(false);
+                case smtp::ClientActionKind::kStartTls: {
+                    bool ok_tls = tls_ && co_await start_tls(c);
+                    if (!ok_tls) {
+                        if (c.error.empty()) c.error = "451 4.7.5 TLS is not available";
+                        std::string why = c.error;
+                        fail(why);
+                        break;
+                    }
+                    c.session.tls_started(true);
                     break;
+                }
                 case smtp::ClientActionKind::kReady:
                 case smtp::ClientActionKind::kDone:
                     settled = true;
@@ -319,21 +458,17 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
             default:
                 break;
         }
-        c.timer.expires_after(limit);
-        auto r = co_await (
-            c.socket.async_read_some(asio::buffer(c.input), asio::as_tuple(asio::use_awaitable)) ||
-            c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-        if (r.index() == 1) {
+        auto got = co_await read(c, limit);
+        if (got.timed_out) {
             fail(std::string("451 4.4.2 timeout waiting for ") + what + " from " + c.label);
             co_return false;
         }
-        auto [ec, n] = std::get<0>(r);
-        if (ec) {
+        if (!got.ok) {
             fail(std::string("451 4.4.2 lost connection with ") + c.label + " while waiting for " +
                  what);
             co_return false;
         }
-        c.session.receive(std::string_view(c.input.data(), n));
+        c.session.receive(std::string_view(c.input.data(), got.size));
     }
     co_return false;
 }
@@ -364,18 +499,12 @@ asio::awaitable<bool> SmtpTransport::send_body(Connection& c, const spool::Messa
             if (done == m.body_length && !raw) encoder.finish(out);
             continue;
         }
-        c.timer.expires_after(options_.data_block_timeout);
-        auto r = co_await (
-            asio::async_write(c.socket, asio::buffer(out), asio::as_tuple(asio::use_awaitable)) ||
-            c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-        if (r.index() == 1 || std::get<0>(std::get<0>(r))) co_return false;
+        if (!co_await write(c, out, options_.data_block_timeout)) co_return false;
         out.clear();
     }
     if (m.body_length == 0 && !raw) {
         encoder.finish(out);
-        auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(out),
-                                                  asio::as_tuple(asio::use_awaitable));
-        if (ec) co_return false;
+        if (!co_await write(c, out, options_.data_block_timeout)) co_return false;
     }
     co_return true;
 }
@@ -412,7 +541,9 @@ asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Messag
     const auto& caps = c.session.capabilities();
     // How the message went, for the log and queue show.
     std::string detail = std::string(caps.esmtp ? "ESMTP" : "SMTP") +
-                         (caps.chunking ? " BDAT" : " DATA") + (caps.pipelining ? " PIPELINING" : "");
+                         (caps.chunking ? " BDAT" : " DATA") +
+                         (caps.pipelining ? " PIPELINING" : "") + ", " +
+                         (c.tls ? c.tls_session.summary(c.need) : std::string("plain text"));
     for (std::size_t k = 0; k < batch.size(); ++k) {
         auto r = result_for(batch[k], replies[k], c.label);
         r.notify_passed_on = caps.dsn && r.outcome == Outcome::kDelivered;
@@ -463,6 +594,12 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     std::size_t next_target = 0;
     std::string last_error;
     std::string last_host;  // the last server tried, for queue show and notices
+    // The domain whose TLS policy applies: the recipients' domain (one per MX destination).
+    std::string domain =
+        hop.mx_lookup ? hop.host : domain_of(m.recipients[pending.front()].address);
+    std::optional<tls::StsPolicy> sts;
+    if (options_.mta_sts && tls_ && hop.mx_lookup)
+        sts = co_await options_.mta_sts->policy_for(domain);
     while (!pending.empty()) {
         if (!c) {
             if (!targets) {
@@ -472,11 +609,33 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                     break;
                 }
                 targets = std::move(*t);
+                if (sts && sts->mode == tls::StsPolicy::Mode::kEnforce) {
+                    // RFC 8461 4.1: only exchangers the policy names may be used.
+                    std::erase_if(*targets, [&](const Target& x) {
+                        return !tls::sts_mx_allowed(*sts, x.host);
+                    });
+                    if (targets->empty()) {
+                        fail_all(pending, deferred(0, "451 4.7.5 no MX of " + domain +
+                                                          " is allowed by its MTA-STS policy"));
+                        break;
+                    }
+                }
             }
             while (!c && next_target < targets->size()) {
                 const auto& t = (*targets)[next_target++];
                 last_host = t.host + "[" + t.address + "]:" + std::to_string(t.port);
-                c = co_await connect(t, last_error);
+                auto need = co_await requirement_for(domain, t, sts);
+                if (!need) {
+                    last_error = need.error();
+                    continue;
+                }
+                c = co_await connect(t, std::move(*need), last_error);
+                if (c && sts && sts->mode == tls::StsPolicy::Mode::kTesting &&
+                    (!tls::sts_mx_allowed(*sts, t.host) || !c->tls_session.verified))
+                    log_.warn("mta_sts_testing", {{"domain", domain},
+                                                  {"host", t.host},
+                                                  {"mx_allowed", tls::sts_mx_allowed(*sts, t.host)},
+                                                  {"tls", c->tls_session.summary(c->need)}});
             }
             if (!c) {
                 fail_all(
@@ -527,7 +686,7 @@ std::unique_ptr<SmtpTransport::Connection> SmtpTransport::take_idle(const std::s
 }
 
 void SmtpTransport::keep_idle(const std::string& destination, std::unique_ptr<Connection> c) {
-    auto ex = c->socket.get_executor();
+    auto ex = c->lowest().get_executor();
     Connection* raw = c.get();
     {
         std::lock_guard lock(idle_mutex_);
@@ -564,22 +723,15 @@ asio::awaitable<void> SmtpTransport::close_when_idle(std::string destination, Co
 asio::awaitable<void> SmtpTransport::quit(std::unique_ptr<Connection> c) {
     if (!c || c->broken) co_return;
     c->session.quit();
-    auto actions = c->session.take_actions();
-    for (auto& a : actions) {
-        if (a.kind != smtp::ClientActionKind::kSend) continue;
-        c->timer.expires_after(std::chrono::seconds(5));
-        co_await (asio::async_write(c->socket, asio::buffer(a.data),
-                                    asio::as_tuple(asio::use_awaitable)) ||
-                  c->timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    for (auto& a : c->session.take_actions()) {
+        if (a.kind == smtp::ClientActionKind::kSend)
+            co_await write(*c, a.data, std::chrono::seconds(5));
     }
     // Wait briefly for the 221 so the server does not log a lost connection.
-    c->timer.expires_after(std::chrono::seconds(2));
-    co_await (
-        c->socket.async_read_some(asio::buffer(c->input), asio::as_tuple(asio::use_awaitable)) ||
-        c->timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    co_await read(*c, std::chrono::seconds(2));
     boost::system::error_code ignored;
-    c->socket.shutdown(tcp::socket::shutdown_both, ignored);
-    c->socket.close(ignored);
+    c->lowest().shutdown(tcp::socket::shutdown_both, ignored);
+    c->lowest().close(ignored);
 }
 
 void SmtpTransport::close_idle() {
@@ -590,7 +742,7 @@ void SmtpTransport::close_idle() {
         all.swap(idle_);
     }
     for (auto& [destination, idle] : all) {
-        auto ex = idle.connection->socket.get_executor();
+        auto ex = idle.connection->lowest().get_executor();
         // The timer and socket may only be touched on their own loop.
         auto holder = std::make_shared<std::unique_ptr<Connection>>(std::move(idle.connection));
         asio::post(ex, [this, holder, ex] {

@@ -18,6 +18,8 @@
 #include "net/next_hop.h"
 #include "queue/transport.h"
 #include "spool/spool.h"
+#include "tls/client_context.h"
+#include "tls/mta_sts_cache.h"
 
 namespace tern::delivery {
 
@@ -38,6 +40,13 @@ struct SmtpTransportOptions {
     std::size_t max_hops = 50;             // more Received headers than this: 554 5.4.6
     // Addresses and ports this daemon listens on; an MX that is one of them is ourselves.
     std::vector<boost::asio::ip::tcp::endpoint> own_endpoints;
+
+    // Outbound TLS (docs/tls.md). Without a context no STARTTLS is ever sent.
+    tls::ClientContext* tls = nullptr;
+    tls::Level tls_level = tls::Level::kMay;         // for destinations without a policy
+    std::map<std::string, tls::Level> tls_policies;  // lower-case domain -> level
+    bool dane = true;                                // use secure TLSA records (RFC 7672)
+    tls::MtaStsCache* mta_sts = nullptr;             // RFC 8461 policies; null = off
 };
 
 class SmtpTransport : public queue::Transport {
@@ -65,6 +74,12 @@ class SmtpTransport : public queue::Transport {
         std::string host;     // the name to show ("mx.example.org")
         std::string address;  // an IP address
         std::uint16_t port = 25;
+        bool secure = false;  // the name and its addresses were DNSSEC-validated (DANE applies)
+    };
+    struct ReadResult {
+        bool ok = false;
+        bool timed_out = false;
+        std::size_t size = 0;
     };
     struct Idle {
         std::unique_ptr<Connection> connection;
@@ -73,8 +88,18 @@ class SmtpTransport : public queue::Transport {
 
     boost::asio::awaitable<std::expected<std::vector<Target>, queue::RecipientResult>> targets_for(
         const net::NextHop& hop);
+    boost::asio::awaitable<std::expected<tls::PeerRequirement, std::string>> requirement_for(
+        const std::string& domain, const Target& target, const std::optional<tls::StsPolicy>& sts);
     boost::asio::awaitable<std::unique_ptr<Connection>> connect(const Target& target,
+                                                                tls::PeerRequirement need,
                                                                 std::string& error);
+    boost::asio::awaitable<std::unique_ptr<Connection>> open(const Target& target,
+                                                             const tls::PeerRequirement& need,
+                                                             std::string& error);
+    boost::asio::awaitable<bool> write(Connection& c, std::string_view data,
+                                       std::chrono::seconds limit);
+    boost::asio::awaitable<ReadResult> read(Connection& c, std::chrono::seconds limit);
+    boost::asio::awaitable<bool> start_tls(Connection& c);
     boost::asio::awaitable<void> transact(Connection& c, const spool::Message& m, int body_fd,
                                           const std::vector<std::size_t>& batch,
                                           std::vector<queue::RecipientResult>& results);
@@ -93,6 +118,7 @@ class SmtpTransport : public queue::Transport {
     dns::MxResolver& mx_;
     SmtpTransportOptions options_;
     log::Logger& log_;
+    tls::ClientContext* tls_ = nullptr;
     std::mutex idle_mutex_;
     std::multimap<std::string, Idle> idle_;  // destination -> open connections not in use
     bool closing_ = false;

@@ -98,4 +98,36 @@ asio::awaitable<std::expected<MxResult, MxError>> MxResolver::resolve(std::strin
         MxError{true, "5.4.4", "no mail exchanger of " + domain + " has an address"}));
 }
 
+asio::awaitable<std::expected<TlsaResult, MxError>> MxResolver::resolve_tlsa(std::string host,
+                                                                            std::uint16_t port) {
+    std::string name = "_" + std::to_string(port) + "._tcp." + normalize_name(host);
+    auto answer = co_await resolver_.query(name, RecordType::kTlsa);
+    if (answer.status == Answer::Status::kTempFail)
+        co_return std::unexpected(
+            MxError{false, "4.7.5", "TLSA lookup of " + name + " failed: " + answer.why});
+    TlsaResult result;
+    result.secure = answer.secure;
+    for (const auto& rd : answer.rdata) {
+        auto r = parse_tlsa(rd);
+        // A malformed record in a signed answer cannot be ignored safely (RFC 7672 2.2).
+        if (!r)
+            co_return std::unexpected(
+                MxError{false, "4.7.5", "malformed TLSA record at " + name});
+        result.records.push_back(std::move(*r));
+    }
+    co_return result;
+}
+
+asio::awaitable<std::expected<std::vector<std::string>, MxError>> MxResolver::resolve_txt(
+    std::string name) {
+    auto answer = co_await resolver_.query(normalize_name(name), RecordType::kTxt);
+    if (answer.status == Answer::Status::kTempFail)
+        co_return std::unexpected(
+            MxError{false, "4.4.3", "TXT lookup of " + name + " failed: " + answer.why});
+    std::vector<std::string> out;
+    for (const auto& rd : answer.rdata)
+        if (auto t = parse_txt(rd)) out.push_back(std::move(*t));
+    co_return out;
+}
+
 }  // namespace tern::dns

@@ -31,6 +31,11 @@ struct MxResult {
     bool mx_secure = false;     // the MX RRset (or its absence) was validated
 };
 
+struct TlsaResult {
+    std::vector<TlsaRecord> records;
+    bool secure = false;  // the answer (records or their absence) was DNSSEC-validated
+};
+
 // Orders MX records by preference and shuffles those of equal preference (RFC 5321 5.1).
 // A lone null MX ("." with any preference) yields an empty list; other null entries are dropped.
 std::vector<MxRecord> order_mx(std::vector<MxRecord> records, std::mt19937& rng);
@@ -44,6 +49,15 @@ class MxResolver {
 
     // Resolves one host name to its addresses (for routes and smarthosts).
     boost::asio::awaitable<std::expected<MxHost, MxError>> resolve_host(std::string host);
+
+    // The TLSA records of an SMTP server (RFC 7672: _<port>._tcp.<host>). A secure empty result
+    // means the host has none; an error means the lookup failed (SERVFAIL, bogus): temporary.
+    boost::asio::awaitable<std::expected<TlsaResult, MxError>> resolve_tlsa(std::string host,
+                                                                           std::uint16_t port);
+
+    // The text of the TXT records at `name` (one string per record); empty when there are none.
+    boost::asio::awaitable<std::expected<std::vector<std::string>, MxError>> resolve_txt(
+        std::string name);
 
   private:
     Resolver& resolver_;

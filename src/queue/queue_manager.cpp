@@ -278,6 +278,7 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
     }
     r.reply = res.reply;
     r.remote_host = res.remote_host;
+    r.detail = res.detail;
     switch (res.outcome) {
         case Outcome::kDelivered:
             r.status = spool::RecipientStatus::kDelivered;
@@ -579,7 +580,8 @@ json QueueManager::describe(const Entry& e, bool full) const {
                         {"last_attempt", r.last_attempt},
                         {"next_attempt", r.next_attempt},
                         {"last_host", r.remote_host},
-                        {"last_reply", r.reply}});
+                        {"last_reply", r.reply},
+                        {"last_detail", r.detail}});
     }
     j["recipient_states"] = std::move(list);
     return j;
@@ -643,6 +645,12 @@ asio::awaitable<json> QueueManager::command(json request) {
             e.deleted = true;  // removed when its running deliveries report
         } else {
             forget(id);
+            // The removal must survive a power failure, or the message would come back.
+            std::vector<spool::SyncItem> items{spool::SyncItem{-1, spool_.msg_dir_fd()},
+                                               spool::SyncItem{-1, spool_.state_dir_fd()}};
+            auto [ec] = co_await spool::async_group_sync(spool_.group_sync(), std::move(items),
+                                                         asio::as_tuple(asio::use_awaitable));
+            if (ec) log_.error("state_sync", {{"error", ec.message()}});
         }
         log_.info("deleted", {{"id", id}});
         co_return json{{"ok", true}};

@@ -266,9 +266,9 @@ std::optional<Trailer> decode_trailer(std::string_view bytes) {
 }
 
 std::string encode_recipient_state(std::size_t index, const Recipient& r) {
-    return with_crc(fmt::format("R {} {} {} {} {} {} {} {}", index, status_name(r.status),
+    return with_crc(fmt::format("R {} {} {} {} {} {} {} {} {}", index, status_name(r.status),
                                 r.attempts, r.next_attempt, r.last_attempt, r.reported ? 1 : 0,
-                                field(r.remote_host), field(r.reply)));
+                                field(r.remote_host), field(r.reply), field(r.detail)));
 }
 
 std::string encode_flag(std::string_view flag) {
@@ -297,7 +297,8 @@ bool apply_state_line(std::string_view line, Message& m) {
             return false;
         return true;
     }
-    if (parts.size() != 9 || parts[0] != "R") return false;
+    // Nine fields, or ten with the detail of the last attempt (added later; both are read).
+    if ((parts.size() != 9 && parts.size() != 10) || parts[0] != "R") return false;
     std::size_t index = 0;
     if (!to_number(parts[1], index) || index >= m.recipients.size()) return false;
     Recipient r = m.recipients[index];
@@ -317,9 +318,13 @@ bool apply_state_line(std::string_view line, Message& m) {
     if (!to_number(parts[3], r.attempts) || !to_number(parts[4], r.next_attempt) ||
         !to_number(parts[5], r.last_attempt) || !to_number(parts[6], reported) || !host || !reply)
         return false;
+    std::optional<std::string> detail = std::string();
+    if (parts.size() == 10) detail = unfield(parts[9]);
+    if (!detail) return false;
     r.reported = reported != 0;
     r.remote_host = std::move(*host);
     r.reply = std::move(*reply);
+    r.detail = std::move(*detail);
     m.recipients[index] = std::move(r);
     return true;
 }

@@ -498,7 +498,7 @@ def test_delivery_to_a_postfix_mx(relay_tern, mx_port):
         data, = postfix.wait_for_messages("olga", 1)
         assert b"Hello over there." in data
         # Postfix offers CHUNKING and PIPELINING: the message went with BDAT.
-        assert re.search(r"delivery id=%s .*status=delivered.*detail=\"ESMTP BDAT PIPELINING\""
+        assert re.search(r"delivery id=%s .*status=delivered.*detail=\"ESMTP BDAT PIPELINING, plain text\""
                          % qid, tern.wait_for_log(r"delivery id=%s " % qid)), tern.log_text()
         assert re.search(rb"Received: from mx\.tern\.test", data), data[:400]
         wait_gone(tern, qid)
