@@ -31,6 +31,8 @@
 #include "server/recipient_policy.h"
 #include "server/smtp_server.h"
 #include "spool/spool.h"
+#include "tls/client_context.h"
+#include "tls/mta_sts_cache.h"
 
 namespace tern::cli {
 namespace asio = boost::asio;
@@ -46,6 +48,12 @@ void raise_file_limit() {
     }
 }
 
+std::string trim(std::string v) {
+    auto first = v.find_first_not_of(" \t");
+    auto last = v.find_last_not_of(" \t");
+    return first == std::string::npos ? std::string() : v.substr(first, last - first + 1);
+}
+
 std::string lower(std::string s) {
     for (auto& c : s)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -59,11 +67,6 @@ Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Con
     o.port = static_cast<std::uint16_t>(config.relay_port);
     for (const auto& route : config.relay_routes) {
         auto eq = route.find('=');
-        auto trim = [](std::string v) {
-            auto first = v.find_first_not_of(" \t");
-            auto last = v.find_last_not_of(" \t");
-            return first == std::string::npos ? std::string() : v.substr(first, last - first + 1);
-        };
         auto hop = net::NextHop::parse(trim(route.substr(eq + 1)), o.port);
         if (eq == std::string::npos || !hop)
             return fail(ErrorCode::kInvalid, "relay.routes: bad route " + route);
@@ -83,6 +86,15 @@ Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Con
     o.max_recipients_per_transaction = config.recipients_per_transaction;
     o.idle_timeout = config.relay_idle_timeout;
     o.max_hops = config.max_hops;
+    o.tls_level = tls::parse_level(config.tls_outbound_level).value_or(tls::Level::kMay);
+    o.dane = config.tls_dane;
+    for (const auto& p : config.tls_outbound_policies) {
+        auto eq = p.find('=');
+        auto level = tls::parse_level(trim(p.substr(eq + 1)));
+        if (eq == std::string::npos || !level)
+            return fail(ErrorCode::kInvalid, "tls.outbound_policies: bad policy " + p);
+        o.tls_policies[lower(trim(p.substr(0, eq)))] = *level;
+    }
     for (const auto& l : config.smtp_listen)
         if (auto ep = net::parse_endpoint(l)) o.own_endpoints.push_back(*ep);
     return o;
@@ -149,6 +161,16 @@ int serve(const config::Config& config) {
         return 1;
     }
     dns::MxResolver mx(**resolver);
+    auto tls_client = tls::ClientContext::create(tls::ClientOptions{config.tls_ca_file, ""});
+    if (!tls_client) {
+        std::cerr << "tern: outbound TLS: " << tls_client.error().message << "\n";
+        return 1;
+    }
+    tls::MtaStsCache mta_sts(
+        mx, **tls_client,
+        tls::MtaStsOptions{config.data_dir + "/mta-sts", 443, std::chrono::seconds(20)}, log);
+    relay_options->tls = tls_client->get();
+    relay_options->mta_sts = config.tls_mta_sts ? &mta_sts : nullptr;
     delivery::Maildir maildir(config.data_dir + "/mail", config.hostname);
     delivery::LocalTransport local(**spool, maildir);
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);

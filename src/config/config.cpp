@@ -63,6 +63,23 @@ std::string check_next_hop(std::string_view s) {
            "\"example.net\"";
 }
 
+std::string check_tls_policy(std::string_view s) {
+    auto eq = s.find('=');
+    auto trim = [](std::string_view v) {
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+            v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+            v.remove_suffix(1);
+        return v;
+    };
+    if (eq == std::string_view::npos || trim(s.substr(0, eq)).empty())
+        return "\"" + std::string(s) + "\" is not \"domain = level\"";
+    auto level = trim(s.substr(eq + 1));
+    if (level != "none" && level != "may" && level != "encrypt" && level != "verify")
+        return "\"" + std::string(s) + "\": the level must be none, may, encrypt or verify";
+    return "";
+}
+
 std::string check_route(std::string_view s) {
     auto eq = s.find('=');
     if (eq == std::string_view::npos)
@@ -301,6 +318,39 @@ const std::vector<Key>& schema() {
         {"dns", "timeout", Kind::kDuration, R"("10s")",
          "Time a DNS query may take; then the lookup fails temporarily (4.4.3).",
          [](Config& c, const Value& v) { c.dns_timeout = v.duration; }, 1, 300},
+        // [tls]: outbound
+        {"tls",
+         "outbound_level",
+         Kind::kEnum,
+         R"("may")",
+         "TLS for relaying to servers without a policy: none, may (STARTTLS when offered), encrypt "
+         "(TLS required) or verify (TLS and a certificate valid for the MX host name).",
+         [](Config& c, const Value& v) { c.tls_outbound_level = v.text; },
+         0,
+         0,
+         {"none", "may", "encrypt", "verify"}},
+        {"tls",
+         "outbound_policies",
+         Kind::kStringList,
+         "[]",
+         "Per-domain outbound TLS levels, \"domain = level\" (none, may, encrypt, verify).",
+         [](Config& c, const Value& v) { c.tls_outbound_policies = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         check_tls_policy},
+        {"tls", "dane", Kind::kBool, "true",
+         "Use DNSSEC-signed TLSA records (RFC 7672): when a server has them, TLS is required and "
+         "its certificate must match. Needs dns.trust_anchor to see anything as signed.",
+         [](Config& c, const Value& v) { c.tls_dane = v.flag; }},
+        {"tls", "mta_sts", Kind::kBool, "true",
+         "Honour MTA-STS policies (RFC 8461): in enforce mode only the listed MX hosts, with TLS "
+         "and a valid certificate, get the mail.",
+         [](Config& c, const Value& v) { c.tls_mta_sts = v.flag; }},
+        {"tls", "ca_file", Kind::kString, R"("")",
+         "PEM file of the CAs trusted for outbound verification and MTA-STS policy hosts; empty "
+         "means the system's store.",
+         [](Config& c, const Value& v) { c.tls_ca_file = v.text; }},
         // [spool]
         {"spool", "group_commit_max", Kind::kCount, "512",
          "Most messages made durable by one group sync.",

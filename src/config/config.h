@@ -73,6 +73,13 @@ struct Config {
     std::string dns_trust_anchor;           // file of DS/DNSKEY records; empty = no DNSSEC
     Seconds dns_timeout{10};
 
+    // [tls]: outbound (the SMTP client); the server side has keys of its own below
+    std::string tls_outbound_level;                  // none, may, encrypt or verify
+    std::vector<std::string> tls_outbound_policies;  // "domain = level"
+    bool tls_dane = true;                            // secure TLSA records decide (RFC 7672)
+    bool tls_mta_sts = true;                         // honour MTA-STS policies (RFC 8461)
+    std::string tls_ca_file;                         // CAs for verify and MTA-STS; empty = system
+
     // [spool]
     std::size_t group_commit_max = 0;  // messages made durable together at most
     std::size_t recycle_files = 0;     // finished message files kept for reuse

@@ -99,7 +99,7 @@ asio::awaitable<std::expected<MxResult, MxError>> MxResolver::resolve(std::strin
 }
 
 asio::awaitable<std::expected<TlsaResult, MxError>> MxResolver::resolve_tlsa(std::string host,
-                                                                            std::uint16_t port) {
+                                                                             std::uint16_t port) {
     std::string name = "_" + std::to_string(port) + "._tcp." + normalize_name(host);
     auto answer = co_await resolver_.query(name, RecordType::kTlsa);
     if (answer.status == Answer::Status::kTempFail)
@@ -111,8 +111,7 @@ asio::awaitable<std::expected<TlsaResult, MxError>> MxResolver::resolve_tlsa(std
         auto r = parse_tlsa(rd);
         // A malformed record in a signed answer cannot be ignored safely (RFC 7672 2.2).
         if (!r)
-            co_return std::unexpected(
-                MxError{false, "4.7.5", "malformed TLSA record at " + name});
+            co_return std::unexpected(MxError{false, "4.7.5", "malformed TLSA record at " + name});
         result.records.push_back(std::move(*r));
     }
     co_return result;

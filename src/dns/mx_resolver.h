@@ -53,7 +53,7 @@ class MxResolver {
     // The TLSA records of an SMTP server (RFC 7672: _<port>._tcp.<host>). A secure empty result
     // means the host has none; an error means the lookup failed (SERVFAIL, bogus): temporary.
     boost::asio::awaitable<std::expected<TlsaResult, MxError>> resolve_tlsa(std::string host,
-                                                                           std::uint16_t port);
+                                                                            std::uint16_t port);
 
     // The text of the TXT records at `name` (one string per record); empty when there are none.
     boost::asio::awaitable<std::expected<std::vector<std::string>, MxError>> resolve_txt(

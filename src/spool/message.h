@@ -29,8 +29,8 @@ struct Recipient {
     std::int64_t last_attempt = 0;  // unix seconds; 0 = never
     std::string remote_host;        // who answered the last attempt ("local" for Maildir)
     std::string reply;              // the last reply, e.g. "550 5.1.1 User unknown"
-    std::string detail;  // how the last attempt went: "ESMTP BDAT, TLSv1.3 ... (verified, dane)"
-    bool reported = false;          // the notice owed for a final status has been queued
+    std::string detail;     // how the last attempt went: "ESMTP BDAT, TLSv1.3 ... (verified, dane)"
+    bool reported = false;  // the notice owed for a final status has been queued
 
     bool final() const {
         return status == RecipientStatus::kDelivered || status == RecipientStatus::kFailed;
