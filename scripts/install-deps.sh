@@ -12,7 +12,8 @@ packages=(
     # fuzzing and the sanitizer runtime for clang
     clang-19 libclang-rt-19-dev clang-format
     # real peers used by the integration tests and benchmarks
-    python3-pytest python3-aiosmtpd python3-dnslib swaks postfix
+    python3-pytest python3-aiosmtpd python3-dnslib swaks libnet-ssleay-perl libauthen-sasl-perl
+    libdigest-hmac-perl postfix
     unbound ldnsutils nsd dnsutils testssl.sh openssl
     procps iproute2 psmisc util-linux e2fsprogs
 )

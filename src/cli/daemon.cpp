@@ -17,6 +17,10 @@
 #include <iostream>
 
 #include "admin/control_server.h"
+#include "auth/crypto.h"
+#include "auth/sender_map.h"
+#include "auth/throttle.h"
+#include "auth/verifier.h"
 #include "delivery/local_directory.h"
 #include "delivery/local_transport.h"
 #include "delivery/maildir.h"
@@ -33,6 +37,7 @@
 #include "spool/spool.h"
 #include "tls/client_context.h"
 #include "tls/mta_sts_cache.h"
+#include "tls/server_context.h"
 
 namespace tern::cli {
 namespace asio = boost::asio;
@@ -189,14 +194,79 @@ int serve(const config::Config& config) {
     qopts.max_deliveries = config.max_deliveries;
     queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
 
+    // Server TLS: the configured certificates, or one made for the embedded default.
+    tls::ServerOptions tls_options;
+    for (const auto& entry : config.tls_certificates)
+        tls_options.certificates.push_back(*tls::parse_certificate_entry(entry));
+    if (tls_options.certificates.empty()) {
+        auto self_signed = tls::ensure_self_signed(config.data_dir + "/tls", config.hostname);
+        if (!self_signed) {
+            std::cerr << "tern: " << self_signed.error().message << "\n";
+            return 1;
+        }
+        tls_options.certificates.push_back(*self_signed);
+    }
+    tls_options.tls13_only = config.tls_min_version == "1.3";
+    auto server_tls = tls::ServerContext::create(tls_options);
+    if (!server_tls) {
+        std::cerr << "tern: " << server_tls.error().message << "\n";
+        return 1;
+    }
+
+    // Accounts: passwords are checked on the verifier's threads, never on an event loop.
+    auth::Verifier verifier(auth::StorePoolOptions{
+        config.auth_database,
+        auth::HashOptions{
+            {config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism},
+            config.scram_iterations},
+        config.auth_threads, config.auth_queue});
+    auth::LoginThrottle throttle(auth::ThrottleOptions{
+        std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_base_delay),
+        std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_max_delay),
+        config.throttle_reset_after, config.throttle_max_entries});
+    auth::SenderMap senders;
+    if (!config.sender_map.empty()) {
+        auto loaded = auth::SenderMap::load(config.sender_map);
+        if (!loaded) {
+            std::cerr << "tern: auth.sender_map: " << loaded.error().message << "\n";
+            return 1;
+        }
+        senders = std::move(*loaded);
+    }
+    auth::MechanismOptions mechanisms;
+    auto unknown_key = auth::random_bytes(32);
+    if (!unknown_key) {
+        std::cerr << "tern: " << unknown_key.error().message << "\n";
+        return 1;
+    }
+    mechanisms.unknown_user_key = std::move(*unknown_key);
+    mechanisms.unknown_user_iterations = config.scram_iterations;
+
     server::RecipientPolicy policy(*directory);
     net::ConnectionLimits limits(config.max_connections, config.max_connections_per_client);
-    server::ServerContext context{config,         log, **spool, queue, policy, limits,
-                                  *relay_clients, {},  {}};
+    server::ServerContext context{.config = config,
+                                  .log = log,
+                                  .spool = **spool,
+                                  .queue = queue,
+                                  .policy = policy,
+                                  .limits = limits,
+                                  .relay_clients = *relay_clients,
+                                  .tls = server_tls->get(),
+                                  .verifier = &verifier,
+                                  .throttle = &throttle,
+                                  .senders = &senders,
+                                  .mechanism_options = mechanisms,
+                                  .sessions = {},
+                                  .accepting = {true}};
     server::SmtpServer smtp(context, loops);
-    if (auto r = smtp.listen(config.smtp_listen); !r) {
-        std::cerr << "tern: " << r.error().message << "\n";
-        return 1;
+    for (auto [addresses, kind] :
+         {std::pair{&config.smtp_listen, server::ListenerKind::kMx},
+          std::pair{&config.submission_listen, server::ListenerKind::kSubmission},
+          std::pair{&config.submissions_listen, server::ListenerKind::kSubmissions}}) {
+        if (auto r = smtp.listen(*addresses, kind); !r) {
+            std::cerr << "tern: " << r.error().message << "\n";
+            return 1;
+        }
     }
     admin::ControlServer control(queue, log);
     if (auto r = control.listen(config.data_dir + "/control.sock"); !r) {
@@ -205,6 +275,7 @@ int serve(const config::Config& config) {
     }
 
     asio::signal_set signals(loops.loop(0), SIGTERM, SIGINT);
+    asio::signal_set hangup(loops.loop(0), SIGHUP);
     auto shutdown = [&]() -> asio::awaitable<void> {
         auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
@@ -227,6 +298,8 @@ int serve(const config::Config& config) {
             co_await wait_for_sessions(std::chrono::seconds(10));
         }
         queue.stop([&] {
+            boost::system::error_code ignored;
+            hangup.cancel(ignored);
             relay.close_idle();
             (*resolver)->stop();
             log.info("stopped", {});
@@ -235,22 +308,42 @@ int serve(const config::Config& config) {
     };
     asio::co_spawn(loops.loop(0), shutdown(), asio::detached);
 
+    // SIGHUP: load the certificates again; sessions keep the ones they started with.
+    std::function<void()> wait_hangup = [&] {
+        hangup.async_wait([&](boost::system::error_code ec, int) {
+            if (ec) return;
+            auto r = (*server_tls)->reload();
+            if (r)
+                log.info("tls_reload", {{"certificates", tls_options.certificates.size()}});
+            else
+                log.error("tls_reload", {{"error", r.error().message}});
+            wait_hangup();
+        });
+    };
+    wait_hangup();
+
     queue.start(std::move(recovered));
     smtp.start();
     control.start();
-    std::string listen_list;
-    for (const auto& l : config.smtp_listen)
-        listen_list += (listen_list.empty() ? "" : ", ") + l;
+    auto joined = [](const std::vector<std::string>& list) {
+        std::string out;
+        for (const auto& l : list)
+            out += (out.empty() ? "" : ", ") + l;
+        return out.empty() ? std::string("(off)") : out;
+    };
+    std::string listen_list = joined(config.smtp_listen);
     std::string domains;
     for (const auto& d : config.local_domains)
         domains += (domains.empty() ? "" : ", ") + d;
     // JSON log lines on standard error must not be mixed with plain text.
     if (config.log_format != log::Format::kJson || !config.log_file.empty())
         std::cerr << fmt::format(
-            "tern: serving SMTP on {} as {}\n"
+            "tern: serving SMTP on {} as {}; submission (STARTTLS + AUTH) on {}; submissions "
+            "(TLS + AUTH) on {}\n"
             "tern: mail for {} is delivered to {}/mail/<user>/Maildir (postmaster always exists)\n"
-            "tern: spool in {}/spool; queue commands via {}/control.sock\n",
-            listen_list, config.hostname, domains, config.data_dir, config.data_dir,
+            "tern: spool in {}/spool; queue commands via {}/control.sock; accounts: tern user\n",
+            listen_list, config.hostname, joined(config.submission_listen),
+            joined(config.submissions_listen), domains, config.data_dir, config.data_dir,
             config.data_dir);
     log.info("started",
              {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});

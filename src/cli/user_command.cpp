@@ -34,17 +34,19 @@ std::optional<std::string> read_line() {
 
 // Prompts on standard error and reads a line from the terminal with echo off.
 std::optional<std::string> prompt_hidden(const std::string& prompt) {
-    std::cerr << prompt << std::flush;
+    // Echo goes off before the prompt appears, and without TCSAFLUSH: input typed (or sent by
+    // a script) as soon as the prompt shows must not be thrown away.
     termios saved{};
     bool restore = tcgetattr(STDIN_FILENO, &saved) == 0;
     if (restore) {
         termios quiet = saved;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
         quiet.c_lflag |= ECHONL;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
     }
+    std::cerr << prompt << std::flush;
     auto line = read_line();
-    if (restore) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    if (restore) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     return line;
 }
 

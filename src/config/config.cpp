@@ -12,6 +12,7 @@
 
 #include "net/network_list.h"
 #include "net/next_hop.h"
+#include "tls/server_context.h"
 
 namespace tern::config {
 namespace {
@@ -147,6 +148,20 @@ const std::vector<Key>& schema() {
          "Addresses of the SMTP (MX) listener, as host:port or [ipv6]:port. Production: "
          "0.0.0.0:25.",
          [](Config& c, const Value& v) { c.smtp_listen = v.list; }},
+        {"smtp", "starttls", Kind::kBool, "true", "Offer STARTTLS (RFC 3207) on the MX listener.",
+         [](Config& c, const Value& v) { c.smtp_starttls = v.flag; }},
+        {"smtp", "auth", Kind::kBool, "false",
+         "Offer AUTH on the MX listener as well (after STARTTLS); submission always offers it.",
+         [](Config& c, const Value& v) { c.smtp_auth = v.flag; }},
+        // [submission], [submissions]
+        {"submission", "listen", Kind::kListenList, R"(["127.0.0.1:2587"])",
+         "Message submission (RFC 6409): STARTTLS, then AUTH before MAIL. Production: 0.0.0.0:587. "
+         "Empty turns it off.",
+         [](Config& c, const Value& v) { c.submission_listen = v.list; }},
+        {"submissions", "listen", Kind::kListenList, R"(["127.0.0.1:2465"])",
+         "Submission over implicit TLS (RFC 8314): TLS from the first byte, then AUTH before MAIL. "
+         "Production: 0.0.0.0:465. Empty turns it off.",
+         [](Config& c, const Value& v) { c.submissions_listen = v.list; }},
         // [limits]
         {"limits", "command_line", Kind::kCount, "512",
          "Longest command line in octets, CRLF included (RFC 5321 4.5.3.1.4); longer gets 500 "
@@ -351,6 +366,31 @@ const std::vector<Key>& schema() {
          "PEM file of the CAs trusted for outbound verification and MTA-STS policy hosts; empty "
          "means the system's store.",
          [](Config& c, const Value& v) { c.tls_ca_file = v.text; }},
+        {"tls",
+         "certificates",
+         Kind::kStringList,
+         "[]",
+         "Server certificates, each \"cert.pem\" (key in the same file) or \"cert.pem, key.pem\" "
+         "(chain first); the first is the default, the others are chosen by SNI. Empty means a "
+         "self-signed certificate made in <data_dir>/tls on first start. Reloaded on SIGHUP.",
+         [](Config& c, const Value& v) { c.tls_certificates = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) {
+             return tls::parse_certificate_entry(s)
+                        ? std::string()
+                        : "\"" + std::string(s) + "\" is not \"cert.pem\" or \"cert.pem, key.pem\"";
+         }},
+        {"tls",
+         "min_version",
+         Kind::kEnum,
+         R"("1.2")",
+         "Lowest TLS version the server accepts: 1.2 or 1.3.",
+         [](Config& c, const Value& v) { c.tls_min_version = v.text; },
+         0,
+         0,
+         {"1.2", "1.3"}},
         // [spool]
         {"spool", "group_commit_max", Kind::kCount, "512",
          "Most messages made durable by one group sync.",
@@ -414,6 +454,13 @@ const std::vector<Key>& schema() {
          "Client addresses, and separately accounts, the throttle remembers; beyond it the one "
          "whose last failure is oldest is forgotten.",
          [](Config& c, const Value& v) { c.throttle_max_entries = v.number; }, 16, 10000000},
+        {"auth", "plaintext_loopback", Kind::kBool, "false",
+         "Offer and accept AUTH without TLS to clients on loopback addresses (local scripts).",
+         [](Config& c, const Value& v) { c.auth_plaintext_loopback = v.flag; }},
+        {"auth", "sender_map", Kind::kString, R"("")",
+         "File of lines \"sender: account, account\" (sender an address or @domain) granting "
+         "accounts more envelope senders than their own address; others get 553 5.7.1.",
+         [](Config& c, const Value& v) { c.sender_map = v.text; }},
     };
     return keys;
 }

@@ -29,6 +29,12 @@ struct Config {
 
     // [smtp]: the MX listener
     std::vector<std::string> smtp_listen;  // "host:port" ("[::1]:25" for IPv6)
+    bool smtp_starttls = true;             // offer STARTTLS (RFC 3207)
+    bool smtp_auth = false;                // offer AUTH (after STARTTLS) on the MX listener too
+
+    // [submission] (RFC 6409: STARTTLS, AUTH required) and [submissions] (RFC 8314: TLS first)
+    std::vector<std::string> submission_listen;
+    std::vector<std::string> submissions_listen;
 
     // [limits]
     smtp::SessionLimits limits;
@@ -79,6 +85,10 @@ struct Config {
     bool tls_dane = true;                            // secure TLSA records decide (RFC 7672)
     bool tls_mta_sts = true;                         // honour MTA-STS policies (RFC 8461)
     std::string tls_ca_file;                         // CAs for verify and MTA-STS; empty = system
+    // [tls]: the server side
+    std::vector<std::string>
+        tls_certificates;         // "cert.pem" or "cert.pem, key.pem"; first = default
+    std::string tls_min_version;  // "1.2" or "1.3"
 
     // [spool]
     std::size_t group_commit_max = 0;  // messages made durable together at most
@@ -97,6 +107,8 @@ struct Config {
     Seconds throttle_max_delay{60};        // the doubling stops here
     Seconds throttle_reset_after{900};     // failures are forgotten after this long without one
     std::size_t throttle_max_entries = 0;  // client addresses (and accounts) remembered
+    bool auth_plaintext_loopback = false;  // AUTH without TLS from loopback clients
+    std::string sender_map;                // file granting accounts more envelope senders
 };
 
 // The defaults, as `tern serve` runs without a config file.

@@ -1,5 +1,6 @@
 // InboundConnection: the read / process / write loop of one SMTP session, its deadline
-// watchdog, and the durable commit of each message (group sync before the 250 reply).
+// watchdog, TLS (STARTTLS and implicit), SASL with the login throttle, the sender-ownership
+// rule of submission, and the durable commit of each message (group sync before the 250 reply).
 #include "server/inbound_connection.h"
 
 #include <boost/asio/as_tuple.hpp>
@@ -10,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 
+#include "auth/crypto.h"
 #include "message/received.h"
 #include "spool/async_sync.h"
 
@@ -26,6 +28,12 @@ std::int64_t unix_now() {
         .count();
 }
 
+bool is_loopback(const std::string& ip) {
+    boost::system::error_code ec;
+    auto a = asio::ip::make_address(ip, ec);
+    return !ec && a.is_loopback();
+}
+
 std::string client_address(const asio::ip::tcp::socket& socket) {
     boost::system::error_code ec;
     auto ep = socket.remote_endpoint(ec);
@@ -39,13 +47,15 @@ std::string client_address(const asio::ip::tcp::socket& socket) {
 }  // namespace
 
 InboundConnection::InboundConnection(ServerContext& context, asio::ip::tcp::socket socket,
-                                     net::ConnectionLimits::Slot slot)
+                                     net::ConnectionLimits::Slot slot, ListenerKind kind)
     : ctx_(context),
+      kind_(kind),
       socket_(std::move(socket)),
       slot_(std::move(slot)),
       timer_(socket_.get_executor()),
       deadline_(std::chrono::steady_clock::now() + context.config.command_timeout),
       client_ip_(client_address(socket_)),
+      loopback_(is_loopback(client_ip_)),
       session_(session_options()) {}
 
 InboundConnection::~InboundConnection() {
@@ -56,6 +66,14 @@ smtp::SessionOptions InboundConnection::session_options() const {
     smtp::SessionOptions o;
     o.hostname = ctx_.config.hostname;
     o.limits = ctx_.config.limits;
+    bool mx = kind_ == ListenerKind::kMx;
+    o.tls_active = kind_ == ListenerKind::kSubmissions;
+    o.starttls = ctx_.tls && !o.tls_active && (!mx || ctx_.config.smtp_starttls);
+    if (ctx_.verifier && (!mx || ctx_.config.smtp_auth))
+        o.auth_mechanisms = auth::mechanism_names();
+    // RFC 4954 4 / RFC 8314: passwords only over TLS, unless loopback is exempted.
+    o.auth_needs_tls = !(ctx_.config.auth_plaintext_loopback && loopback_);
+    o.auth_required = !mx;  // RFC 6409 4.3: submission needs authentication
     return o;
 }
 
@@ -69,7 +87,7 @@ void InboundConnection::set_deadline(std::chrono::seconds timeout) {
 void InboundConnection::request_stop() {
     stop_requested_ = true;
     boost::system::error_code ec;
-    socket_.cancel(ec);
+    lowest().cancel(ec);
 }
 
 asio::awaitable<void> InboundConnection::watchdog() {
@@ -81,12 +99,12 @@ asio::awaitable<void> InboundConnection::watchdog() {
         if (deadline_ <= std::chrono::steady_clock::now()) {
             timed_out_ = true;
             boost::system::error_code ec;
-            socket_.cancel(ec);
+            lowest().cancel(ec);
             // The session now writes its 421; give that write one more period, then give up.
             set_deadline(ctx_.config.command_timeout);
             timer_.expires_at(deadline_);
             co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-            if (!closed_ && deadline_ <= std::chrono::steady_clock::now()) socket_.close(ec);
+            if (!closed_ && deadline_ <= std::chrono::steady_clock::now()) lowest().close(ec);
         }
     }
 }
@@ -102,10 +120,16 @@ asio::awaitable<void> InboundConnection::run() {
     boost::system::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     asio::co_spawn(executor, watchdog(), asio::detached);
-    ctx_.log.info("connect", {{"client", client_ip_}});
+    ctx_.log.info("connect", {{"client", client_ip_}, {"listener", listener_name(kind_)}});
 
-    session_.start();
-    co_await perform();
+    // RFC 8314 3.3: on the submissions port TLS comes first; no SMTP byte before it.
+    bool ready = kind_ != ListenerKind::kSubmissions || (ctx_.tls && co_await handshake());
+    if (ready) {
+        session_.start();
+        co_await perform();
+    } else {
+        closed_ = true;
+    }
     std::array<char, 16384> buffer;
     while (!session_.closed() && !closed_) {
         if (stop_requested_) {
@@ -115,8 +139,14 @@ asio::awaitable<void> InboundConnection::run() {
         }
         set_deadline(session_.reading_message() ? ctx_.config.data_timeout
                                                 : ctx_.config.command_timeout);
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer),
-                                                        asio::as_tuple(asio::use_awaitable));
+        boost::system::error_code ec;
+        std::size_t n = 0;
+        if (tls_)
+            std::tie(ec, n) = co_await tls_->async_read_some(asio::buffer(buffer),
+                                                             asio::as_tuple(asio::use_awaitable));
+        else
+            std::tie(ec, n) = co_await socket_.async_read_some(asio::buffer(buffer),
+                                                               asio::as_tuple(asio::use_awaitable));
         if (ec) {
             if (timed_out_) {
                 timed_out_ = false;
@@ -134,8 +164,8 @@ asio::awaitable<void> InboundConnection::run() {
     }
     closed_ = true;
     timer_.cancel();
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    lowest().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    lowest().close(ignored);
     if (writer_) {
         ctx_.spool.discard(*writer_);
         writer_.reset();
@@ -147,8 +177,14 @@ asio::awaitable<void> InboundConnection::run() {
 asio::awaitable<bool> InboundConnection::flush() {
     if (out_.empty() || closed_) co_return !closed_;
     set_deadline(ctx_.config.command_timeout);
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_),
-                                              asio::as_tuple(asio::use_awaitable));
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    if (tls_)
+        std::tie(ec, n) = co_await asio::async_write(*tls_, asio::buffer(out_),
+                                                     asio::as_tuple(asio::use_awaitable));
+    else
+        std::tie(ec, n) = co_await asio::async_write(socket_, asio::buffer(out_),
+                                                     asio::as_tuple(asio::use_awaitable));
     out_.clear();
     if (ec) closed_ = true;
     co_return !ec;
@@ -170,14 +206,25 @@ asio::awaitable<void> InboundConnection::perform() {
                                       {{"client", client_ip_}, {"free", ctx_.spool.free_space()}});
                         session_.sender_checked(smtp::reply(ReplyName::kNoSpace));
                     } else {
-                        session_.sender_checked(smtp::reply(ReplyName::kSenderOk));
+                        session_.sender_checked(check_sender());
                     }
                     break;
                 }
                 case ActionKind::kCheckRecipient: {
                     ClientFacts facts{client_ip_, ctx_.relay_clients.contains(client_ip_) ||
                                                       !session_.authenticated_user().empty()};
-                    auto reply = ctx_.policy.check(session_.pending_recipient().recipient, facts);
+                    const auto& path = session_.pending_recipient().recipient;
+                    auto reply = ctx_.policy.check(path, facts);
+                    if (reply.code == 550 && reply.status == "5.1.1" && ctx_.verifier) {
+                        // An account of `tern user` is a mailbox too.
+                        auto exists = co_await ctx_.verifier->async_account_exists(
+                            path.mailbox.str(), asio::use_awaitable);
+                        if (!exists)
+                            reply = smtp::reply(ReplyName::kLocalError,
+                                                "Cannot check the recipient now, try again later");
+                        else if (*exists)
+                            reply = smtp::reply(ReplyName::kRecipientOk);
+                    }
                     if (!reply.positive())
                         ctx_.log.info(
                             "reject",
@@ -208,11 +255,20 @@ asio::awaitable<void> InboundConnection::perform() {
                     }
                     writer_error_.reset();
                     break;
-                case ActionKind::kStartTls:
-                    session_.tls_started(false);
+                case ActionKind::kStartTls: {
+                    // The 220 goes out in plain text first; input already read was dropped by
+                    // the session (RFC 3207 4.2, the CVE-2011-0411 class).
+                    if (!co_await flush()) co_return;
+                    bool ok = ctx_.tls && co_await handshake();
+                    session_.tls_started(ok);
+                    break;
+                }
+                case ActionKind::kAuthStart:
+                    mechanism_.reset();
+                    co_await auth_step(std::move(a.data));
                     break;
                 case ActionKind::kAuthStep:
-                    session_.auth_failed(smtp::reply(ReplyName::kAuthTemporary));
+                    co_await auth_step(std::move(a.data));
                     break;
                 case ActionKind::kClose:
                     co_await flush();
@@ -255,10 +311,115 @@ void InboundConnection::begin_message() {
     info.client_ip = client_ip_;
     info.by_host = ctx_.config.hostname;
     info.protocol = session_.protocol();
+    info.tls = tls_summary_;
     info.queue_id = writer_->id();
     if (env.recipients.size() == 1) info.for_recipient = env.recipients.front().path.str();
     info.when = std::chrono::system_clock::now();
     writer_->append(message::received_header(info));
+}
+
+asio::awaitable<bool> InboundConnection::handshake() {
+    tls_context_ = ctx_.tls->context();
+    tls_ = std::make_unique<TlsStream>(std::move(socket_), *tls_context_);
+    set_deadline(ctx_.config.command_timeout);
+    auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server,
+                                               asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+        ctx_.log.info("tls_failed", {{"client", client_ip_}, {"error", ec.message()}});
+        co_return false;
+    }
+    std::string version = tls::protocol_of(tls_->native_handle());
+    std::string cipher = tls::cipher_of(tls_->native_handle());
+    tls_summary_ = "version=" + version + " cipher=" + cipher;
+    ctx_.log.info("tls", {{"client", client_ip_}, {"version", version}, {"cipher", cipher}});
+    co_return true;
+}
+
+asio::awaitable<void> InboundConnection::pause(std::chrono::milliseconds delay) {
+    asio::steady_timer t(timer_.get_executor(), delay);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<void> InboundConnection::auth_step(std::string data) {
+    using auth::Step;
+    auto now = auth::LoginThrottle::Clock::now();
+    bool first = !mechanism_;
+    if (first) {
+        // A client that has failed recently waits before its next attempt is even looked at.
+        if (ctx_.throttle) {
+            auto wait = ctx_.throttle->wait(client_ip_, "", now);
+            if (wait.count() > 0) co_await pause(wait);
+        }
+        mechanism_ = auth::make_mechanism(session_.auth_mechanism(), ctx_.mechanism_options);
+        if (!mechanism_) {
+            session_.auth_failed(smtp::reply(ReplyName::kAuthMechanism));
+            co_return;
+        }
+    }
+    // "=" stands for an empty response, "" (first step only) for no initial response.
+    std::optional<std::string> decoded;
+    if (data == "=")
+        decoded = std::string();
+    else if (!data.empty())
+        decoded = auth::base64_decode(data);
+    if (!data.empty() && !decoded) {
+        mechanism_.reset();
+        session_.auth_failed(smtp::reply(ReplyName::kAuthBadEncoding));
+        co_return;
+    }
+    Step step = first ? mechanism_->start(decoded ? std::optional<std::string_view>(*decoded)
+                                                  : std::nullopt)
+                      : mechanism_->step(decoded.value_or(""));
+    while (auto* need = std::get_if<auth::NeedVerify>(&step)) {
+        auto answer = co_await ctx_.verifier->async_answer(std::move(*need), asio::use_awaitable);
+        step = mechanism_->resume(answer);
+    }
+    if (auto* c = std::get_if<auth::Challenge>(&step)) {
+        session_.auth_challenge(auth::base64_encode(c->data));
+        co_return;
+    }
+    std::string mechanism(mechanism_->name());
+    std::string account = mechanism_->claimed_user();
+    mechanism_.reset();
+    if (auto* ok = std::get_if<auth::Success>(&step)) {
+        if (ctx_.throttle) ctx_.throttle->record_success(ok->user);
+        ctx_.log.info("auth", {{"client", client_ip_},
+                               {"user", ok->user},
+                               {"mechanism", mechanism},
+                               {"result", "ok"}});
+        session_.auth_succeeded(ok->user);
+        co_return;
+    }
+    const auto& failure = std::get<auth::Failure>(step);
+    if (failure.kind == auth::FailureKind::kBadCredentials && ctx_.throttle) {
+        ctx_.throttle->record_failure(client_ip_, account, now);
+        // The failure is answered only after the throttle's delay: guessing gets slower and
+        // slower for this address and this account (RFC 4954 section 9 leaves how to us).
+        auto wait = ctx_.throttle->wait(client_ip_, account, auth::LoginThrottle::Clock::now());
+        if (wait.count() > 0) co_await pause(wait);
+    }
+    ctx_.log.info("auth", {{"client", client_ip_},
+                           {"user", account},
+                           {"mechanism", mechanism},
+                           {"result", "failed"},
+                           {"why", failure.why}});
+    session_.auth_failed(auth::failure_reply(failure.kind));
+}
+
+smtp::Reply InboundConnection::check_sender() {
+    const auto& user = session_.authenticated_user();
+    if (user.empty() || !ctx_.senders) return smtp::reply(ReplyName::kSenderOk);
+    // RFC 6409 6.1: an authenticated client may only use the senders its account owns.
+    const auto& mail = session_.pending_mail();
+    std::string sender = mail.sender.mailbox ? mail.sender.mailbox->str() : "";
+    if (ctx_.senders->owns(user, sender, ctx_.config.recipient_delimiter))
+        return smtp::reply(ReplyName::kSenderOk);
+    ctx_.log.info("reject", {{"client", client_ip_},
+                             {"user", user},
+                             {"from", sender.empty() ? "<>" : sender},
+                             {"reply", "553 5.7.1 sender not owned"}});
+    return smtp::reply(ReplyName::kSenderNotOwned,
+                       "Sender address <" + sender + "> is not owned by " + user);
 }
 
 asio::awaitable<smtp::Reply> InboundConnection::commit_message() {

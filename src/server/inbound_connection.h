@@ -1,12 +1,14 @@
-// InboundConnection: drives one client connection. Reads bytes into the sans-I/O
-// ServerSession and carries out its actions: replies, policy checks, spooling, closing.
+// InboundConnection: drives one client connection. Reads bytes into the sans-I/O ServerSession
+// and carries out its actions: replies, policy checks, spooling, TLS handshakes, SASL, closing.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 
+#include "auth/mechanism.h"
 #include "net/connection_limits.h"
 #include "server/server_context.h"
 #include "smtp/server_session.h"
@@ -16,24 +18,34 @@ namespace tern::server {
 class InboundConnection : public std::enable_shared_from_this<InboundConnection> {
   public:
     InboundConnection(ServerContext& context, boost::asio::ip::tcp::socket socket,
-                      net::ConnectionLimits::Slot slot);
+                      net::ConnectionLimits::Slot slot, ListenerKind kind);
     ~InboundConnection();
 
     // Serves the connection to its end. Spawn with a shared_ptr kept alive by the caller.
     boost::asio::awaitable<void> run();
 
   private:
+    using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+
     boost::asio::awaitable<void> watchdog();
     boost::asio::awaitable<void> perform();
     boost::asio::awaitable<bool> flush();
+    boost::asio::awaitable<bool> handshake();
+    boost::asio::awaitable<void> auth_step(std::string data);
+    boost::asio::awaitable<void> pause(std::chrono::milliseconds delay);
+    smtp::Reply check_sender();
     void begin_message();
     boost::asio::awaitable<smtp::Reply> commit_message();
     void request_stop();
     void set_deadline(std::chrono::seconds timeout);
     smtp::SessionOptions session_options() const;
+    boost::asio::ip::tcp::socket& lowest() { return tls_ ? tls_->next_layer() : socket_; }
 
     ServerContext& ctx_;
-    boost::asio::ip::tcp::socket socket_;
+    ListenerKind kind_;
+    boost::asio::ip::tcp::socket socket_;                     // until TLS starts; then inside tls_
+    std::shared_ptr<boost::asio::ssl::context> tls_context_;  // kept for the connection's life
+    std::unique_ptr<TlsStream> tls_;
     net::ConnectionLimits::Slot slot_;
     boost::asio::steady_timer timer_;
     std::chrono::steady_clock::time_point deadline_;
@@ -43,11 +55,14 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     std::uint64_t registry_key_ = 0;
 
     std::string client_ip_;
+    bool loopback_ = false;
+    std::string tls_summary_;  // "version=TLSv1.3 cipher=..." for the Received header; "" = none
     smtp::ServerSession session_;
     std::string out_;                               // replies not yet written
     std::unique_ptr<spool::MessageWriter> writer_;  // the message being received
     std::optional<Error> writer_error_;             // why writer_ could not be created
     std::size_t messages_ = 0;
+    std::unique_ptr<auth::Mechanism> mechanism_;  // the SASL exchange under way
 };
 
 }  // namespace tern::server

@@ -53,7 +53,9 @@ void RecipientPolicy::expand(const smtp::Recipient& rcpt,
     if (rcpt.path.bare_postmaster || directory_.is_local_domain(box.domain)) {
         auto resolved =
             directory_.resolve(rcpt.path.bare_postmaster ? "postmaster" : box.unquoted_local());
-        if (!resolved) return;  // refused at RCPT; cannot happen for accepted recipients
+        // Not a user or alias of the directory: accepted at RCPT as an account (tern user),
+        // whose mailbox is named by the local part.
+        if (!resolved) return add(box.unquoted_local() + "@" + domain);
         for (const auto& mailbox : resolved->mailboxes)
             add(mailbox + "@" + domain);
         for (const auto& remote : resolved->remote)

@@ -4,6 +4,18 @@
 
 namespace tern::server {
 
+std::string_view listener_name(ListenerKind kind) {
+    switch (kind) {
+        case ListenerKind::kMx:
+            return "smtp";
+        case ListenerKind::kSubmission:
+            return "submission";
+        case ListenerKind::kSubmissions:
+            return "submissions";
+    }
+    return "";
+}
+
 std::uint64_t SessionRegistry::add(Stop stop) {
     std::lock_guard lock(mutex_);
     auto key = ++next_;

@@ -8,6 +8,10 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "auth/mechanism.h"
+#include "auth/sender_map.h"
+#include "auth/throttle.h"
+#include "auth/verifier.h"
 #include "config/config.h"
 #include "log/logger.h"
 #include "net/connection_limits.h"
@@ -15,6 +19,7 @@
 #include "queue/queue_manager.h"
 #include "server/recipient_policy.h"
 #include "spool/spool.h"
+#include "tls/server_context.h"
 
 namespace tern::server {
 
@@ -33,6 +38,15 @@ class SessionRegistry {
     std::unordered_map<std::uint64_t, Stop> sessions_;
 };
 
+// Which listener a connection came in on; it decides what the session offers and requires.
+enum class ListenerKind {
+    kMx,           // port 25: STARTTLS offered, AUTH only if [smtp] auth
+    kSubmission,   // port 587 (RFC 6409): STARTTLS, AUTH before MAIL
+    kSubmissions,  // port 465 (RFC 8314): TLS from the first byte, AUTH before MAIL
+};
+
+std::string_view listener_name(ListenerKind kind);
+
 struct ServerContext {
     const config::Config& config;
     log::Logger& log;
@@ -40,7 +54,12 @@ struct ServerContext {
     queue::QueueManager& queue;
     const RecipientPolicy& policy;
     net::ConnectionLimits& limits;
-    const net::NetworkList& relay_clients;  // clients that may send to other domains
+    const net::NetworkList& relay_clients;     // clients that may send to other domains
+    tls::ServerContext* tls = nullptr;         // null: no STARTTLS, no implicit TLS
+    auth::Verifier* verifier = nullptr;        // null: no AUTH
+    auth::LoginThrottle* throttle = nullptr;   // growing delays after failed AUTH
+    const auth::SenderMap* senders = nullptr;  // who may use which envelope sender
+    auth::MechanismOptions mechanism_options;  // SCRAM settings shared by all sessions
     SessionRegistry sessions;
     std::atomic<bool> accepting{true};
 };

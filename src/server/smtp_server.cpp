@@ -48,7 +48,7 @@ asio::awaitable<void> refuse(tcp::socket socket, std::string text) {
 SmtpServer::SmtpServer(ServerContext& context, net::EventLoops& loops)
     : ctx_(context), loops_(loops) {}
 
-Result<void> SmtpServer::listen(const std::vector<std::string>& addresses) {
+Result<void> SmtpServer::listen(const std::vector<std::string>& addresses, ListenerKind kind) {
     for (const auto& text : addresses) {
         auto endpoint = net::parse_endpoint(text);
         if (!endpoint) return std::unexpected(endpoint.error());
@@ -60,27 +60,28 @@ Result<void> SmtpServer::listen(const std::vector<std::string>& addresses) {
         if (!ec) acceptor->bind(*endpoint, ec);
         if (!ec) acceptor->listen(4096, ec);
         if (ec) return fail(ErrorCode::kIo, "cannot listen on " + text + ": " + ec.message());
-        acceptors_.push_back(std::move(acceptor));
+        listeners_.push_back(Listener{std::move(acceptor), kind});
     }
     return {};
 }
 
 void SmtpServer::start() {
-    for (auto& a : acceptors_)
-        asio::co_spawn(loops_.loop(0), accept_loop(*a), asio::detached);
+    for (auto& l : listeners_)
+        asio::co_spawn(loops_.loop(0), accept_loop(l), asio::detached);
 }
 
 void SmtpServer::stop_accepting() {
     ctx_.accepting = false;
     asio::post(loops_.loop(0), [this] {
-        for (auto& a : acceptors_) {
+        for (auto& l : listeners_) {
             boost::system::error_code ec;
-            a->close(ec);
+            l.acceptor->close(ec);
         }
     });
 }
 
-asio::awaitable<void> SmtpServer::accept_loop(tcp::acceptor& acceptor) {
+asio::awaitable<void> SmtpServer::accept_loop(Listener& listener) {
+    auto& acceptor = *listener.acceptor;
     while (acceptor.is_open()) {
         auto& loop = loops_.next();
         auto [ec, accepted] =
@@ -110,8 +111,8 @@ asio::awaitable<void> SmtpServer::accept_loop(tcp::acceptor& acceptor) {
                            asio::detached);
             continue;
         }
-        auto connection =
-            std::make_shared<InboundConnection>(ctx_, std::move(socket), std::move(slot));
+        auto connection = std::make_shared<InboundConnection>(ctx_, std::move(socket),
+                                                              std::move(slot), listener.kind);
         asio::co_spawn(
             loop, [connection]() -> asio::awaitable<void> { co_await connection->run(); },
             asio::detached);

@@ -16,19 +16,24 @@ class SmtpServer {
   public:
     SmtpServer(ServerContext& context, net::EventLoops& loops);
 
-    // Binds every address (errors name the address); call before start().
-    Result<void> listen(const std::vector<std::string>& addresses);
+    // Binds every address for listeners of `kind` (errors name the address); call before
+    // start().
+    Result<void> listen(const std::vector<std::string>& addresses, ListenerKind kind);
     // Starts accepting.
     void start();
     // Closes the listeners; open sessions go on. Safe from any thread.
     void stop_accepting();
 
   private:
-    boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
+    struct Listener {
+        std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+        ListenerKind kind;
+    };
+    boost::asio::awaitable<void> accept_loop(Listener& listener);
 
     ServerContext& ctx_;
     net::EventLoops& loops_;
-    std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+    std::vector<Listener> listeners_;
 };
 
 }  // namespace tern::server

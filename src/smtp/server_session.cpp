@@ -529,7 +529,7 @@ void ServerSession::on_auth(const CommandLine& cmd) {
     auth_mechanism_ = std::move(mechanism);
     wait_ = Wait::kAuth;
     // An absent initial response is passed as empty; "=" stands for an empty one (RFC 4954 4).
-    emit(ActionKind::kAuthStep, std::move(initial));
+    emit(ActionKind::kAuthStart, std::move(initial));
 }
 
 void ServerSession::handle_auth_line(std::string_view line) {

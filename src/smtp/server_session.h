@@ -48,6 +48,8 @@ enum class ActionKind {
     kCommitMessage,   // the message is complete: make it durable, answer message_committed()
     kAbortMessage,    // throw away the message begun with kBeginMessage
     kStartTls,        // flush output, do the TLS handshake, answer tls_started()
+    kAuthStart,       // AUTH: a new SASL exchange of auth_mechanism(); `data` is the initial
+                      // response as sent ("" = none, "=" = empty); answer auth_*()
     kAuthStep,        // SASL: `data` is the client's base64 response; answer auth_*()
     kClose,           // flush output and close the connection
 };

@@ -157,6 +157,7 @@ class Driver {
             case ActionKind::kStartTls:
                 session_.tls_started(true);
                 return;
+            case ActionKind::kAuthStart:
             case ActionKind::kAuthStep:
                 // Decided by the data so that every answer is reached.
                 if (a.data.size() % 3 == 0) {

@@ -170,6 +170,18 @@ TEST(ServerSessionAuth, InitialResponse) {
     EXPECT_EQ(d.session.authenticated_user(), "alice");
 }
 
+// The driver must know a new exchange from a response: after "*" cancels one, the next AUTH
+// starts afresh instead of continuing the cancelled mechanism.
+TEST(ServerSessionAuth, EachAuthCommandStartsANewExchange) {
+    auto d = after_ehlo(auth_options());
+    d.auth_policy = [](ServerSession& s, const std::string&) { s.auth_challenge(""); };
+    EXPECT_EQ(codes(d.cmd("AUTH LOGIN")), "334");
+    EXPECT_EQ(codes(d.cmd("*")), "501 5.0.0");
+    EXPECT_EQ(codes(d.cmd("AUTH LOGIN")), "334");
+    EXPECT_EQ(d.auth_starts, 2u);
+    EXPECT_EQ(d.auth_steps.size(), 2u);
+}
+
 TEST(ServerSessionAuth, EmptyInitialResponse) {
     auto d = after_ehlo(auth_options());
     accept_alice(d);

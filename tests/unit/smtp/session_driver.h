@@ -127,7 +127,8 @@ class SessionDriver {
     std::vector<std::string> checked_senders;  // sender of each kCheckSender, as "<a@b>"
     std::vector<MailParams> checked_params;    // parameters of each kCheckSender
     std::vector<std::string> checked_recipients;
-    std::vector<std::string> auth_steps;  // data of each kAuthStep
+    std::vector<std::string> auth_steps;  // data of each kAuthStart and kAuthStep
+    std::size_t auth_starts = 0;          // kAuthStart actions (new SASL exchanges)
 
   private:
     void handle(Action& a) {
@@ -167,6 +168,9 @@ class SessionDriver {
             case ActionKind::kStartTls:
                 if (tls_answer) session.tls_started(*tls_answer);
                 return;
+            case ActionKind::kAuthStart:
+                ++auth_starts;
+                [[fallthrough]];
             case ActionKind::kAuthStep:
                 auth_steps.push_back(a.data);
                 if (auth_policy) auth_policy(session, a.data);

@@ -1,0 +1,256 @@
+// ServerContext: one OpenSSL context per certificate, the first one carrying the SNI callback
+// that moves a handshake to the context whose certificate names the requested host. A reload
+// builds a complete new set before it replaces the old one.
+#include "tls/server_context.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace tern::tls {
+namespace asio = boost::asio;
+
+namespace {
+
+// Mozilla's "intermediate" TLS 1.2 list: forward secrecy and AEAD only. TLS 1.3 suites are
+// OpenSSL's defaults, all of them AEAD.
+constexpr const char* kCiphers12 =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384";
+
+std::string openssl_error() {
+    unsigned long e = ERR_get_error();
+    char buf[256] = {};
+    if (e != 0) ERR_error_string_n(e, buf, sizeof buf);
+    ERR_clear_error();
+    return e ? buf : "unknown error";
+}
+
+std::string trim(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+        v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+        v.remove_suffix(1);
+    return std::string(v);
+}
+
+// The DNS names a certificate is for: its subjectAltName entries, else its common name.
+std::vector<std::string> names_of(X509* cert) {
+    std::vector<std::string> out;
+    auto* sans =
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+    if (sans) {
+        for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+            const GENERAL_NAME* n = sk_GENERAL_NAME_value(sans, i);
+            if (n->type != GEN_DNS) continue;
+            const unsigned char* data = ASN1_STRING_get0_data(n->d.dNSName);
+            out.emplace_back(reinterpret_cast<const char*>(data),
+                             static_cast<std::size_t>(ASN1_STRING_length(n->d.dNSName)));
+        }
+        GENERAL_NAMES_free(sans);
+    }
+    if (out.empty()) {
+        char cn[256] = {};
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) >
+            0)
+            out.emplace_back(cn);
+    }
+    for (auto& n : out)
+        for (auto& c : n)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+bool name_matches(const std::string& pattern, const std::string& host) {
+    if (pattern.rfind("*.", 0) == 0) {
+        auto dot = host.find('.');
+        return dot != std::string::npos && dot > 0 && host.substr(dot + 1) == pattern.substr(2);
+    }
+    return pattern == host;
+}
+
+}  // namespace
+
+struct ServerContext::Set {
+    struct Entry {
+        std::shared_ptr<asio::ssl::context> context;
+        std::vector<std::string> names;
+    };
+    std::vector<Entry> entries;  // entries[0] is the default
+
+    // The SNI callback on entries[0]: switch the handshake to the certificate for the name.
+    static int on_servername(SSL* ssl, int*, void* arg) {
+        auto* set = static_cast<Set*>(arg);
+        const char* requested = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+        if (!requested) return SSL_TLSEXT_ERR_OK;
+        std::string host(requested);
+        for (auto& c : host)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        for (std::size_t i = 1; i < set->entries.size(); ++i) {
+            for (const auto& n : set->entries[i].names) {
+                if (!name_matches(n, host)) continue;
+                SSL_set_SSL_CTX(ssl, set->entries[i].context->native_handle());
+                return SSL_TLSEXT_ERR_OK;
+            }
+        }
+        return SSL_TLSEXT_ERR_OK;  // no match: the default certificate
+    }
+};
+
+std::optional<CertificateFiles> parse_certificate_entry(std::string_view entry) {
+    CertificateFiles f;
+    auto comma = entry.find(',');
+    f.cert = trim(entry.substr(0, comma));
+    if (comma != std::string_view::npos) {
+        f.key = trim(entry.substr(comma + 1));
+        if (f.key.empty() || f.key.find(',') != std::string::npos) return std::nullopt;
+    }
+    if (f.cert.empty()) return std::nullopt;
+    return f;
+}
+
+Result<std::unique_ptr<ServerContext>> ServerContext::create(ServerOptions options) {
+    if (options.certificates.empty()) return fail(ErrorCode::kInvalid, "no TLS certificate");
+    std::unique_ptr<ServerContext> server(new ServerContext(std::move(options)));
+    auto set = server->load();
+    if (!set) return std::unexpected(set.error());
+    server->current_ = std::move(*set);
+    return server;
+}
+
+Result<std::shared_ptr<ServerContext::Set>> ServerContext::load() const {
+    auto set = std::make_shared<Set>();
+    for (const auto& files : options_.certificates) {
+        auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+        SSL_CTX* native = ctx->native_handle();
+        SSL_CTX_set_min_proto_version(native,
+                                      options_.tls13_only ? TLS1_3_VERSION : TLS1_2_VERSION);
+        SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                        SSL_OP_CIPHER_SERVER_PREFERENCE);
+        if (SSL_CTX_set_cipher_list(native, kCiphers12) != 1)
+            return fail(ErrorCode::kInvalid, "TLS cipher list: " + openssl_error());
+        // Session tickets would need key rotation across workers; a fresh handshake is cheap.
+        SSL_CTX_set_num_tickets(native, 0);
+        SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+        std::string key = files.key.empty() ? files.cert : files.key;
+        if (SSL_CTX_use_certificate_chain_file(native, files.cert.c_str()) != 1)
+            return fail(ErrorCode::kInvalid,
+                        "TLS certificate " + files.cert + ": " + openssl_error());
+        if (SSL_CTX_use_PrivateKey_file(native, key.c_str(), SSL_FILETYPE_PEM) != 1)
+            return fail(ErrorCode::kInvalid, "TLS private key " + key + ": " + openssl_error());
+        if (SSL_CTX_check_private_key(native) != 1)
+            return fail(
+                ErrorCode::kInvalid,
+                "TLS private key " + key + " does not belong to the certificate " + files.cert);
+        set->entries.push_back(Set::Entry{ctx, names_of(SSL_CTX_get0_certificate(native))});
+    }
+    SSL_CTX* first = set->entries.front().context->native_handle();
+    SSL_CTX_set_tlsext_servername_callback(first, &Set::on_servername);
+    SSL_CTX_set_tlsext_servername_arg(first, set.get());
+    return set;
+}
+
+std::shared_ptr<asio::ssl::context> ServerContext::context() const {
+    std::lock_guard lock(mutex_);
+    // Shares ownership with the set, so the set lives as long as a connection uses it.
+    return std::shared_ptr<asio::ssl::context>(current_, current_->entries.front().context.get());
+}
+
+Result<void> ServerContext::reload() {
+    auto set = load();
+    if (!set) return std::unexpected(set.error());
+    std::lock_guard lock(mutex_);
+    current_ = std::move(*set);
+    return {};
+}
+
+std::vector<std::string> ServerContext::names() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& e : current_->entries)
+        out.insert(out.end(), e.names.begin(), e.names.end());
+    return out;
+}
+
+Result<CertificateFiles> ensure_self_signed(const std::string& dir, const std::string& hostname) {
+    std::string path = dir + "/self-signed.pem";
+    CertificateFiles files{path, ""};
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return files;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return fail(ErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
+
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* cert = X509_new();
+    auto cleanup = [&] {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+    };
+    if (!key || !cert) {
+        cleanup();
+        return fail(ErrorCode::kIo, "cannot make a key: " + openssl_error());
+    }
+    X509_set_version(cert, 2);
+    unsigned char serial[16];
+    std::FILE* urandom = std::fopen("/dev/urandom", "rb");
+    bool random_ok = urandom && std::fread(serial, 1, sizeof serial, urandom) == sizeof serial;
+    if (urandom) std::fclose(urandom);
+    serial[0] &= 0x7f;
+    BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+    BN_free(bn);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 10L * 365 * 86400);
+    X509_set_pubkey(cert, key);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(hostname.c_str()), -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
+    std::string san = "DNS:" + hostname + (hostname == "localhost" ? "" : ",DNS:localhost");
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, san},
+                              std::pair{NID_basic_constraints, std::string("critical,CA:FALSE")},
+                              std::pair{NID_ext_key_usage, std::string("serverAuth")}}) {
+        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
+        if (ext) {
+            X509_add_ext(cert, ext, -1);
+            X509_EXTENSION_free(ext);
+        }
+    }
+    if (!random_ok || X509_sign(cert, key, EVP_sha256()) == 0) {
+        cleanup();
+        return fail(ErrorCode::kIo, "cannot sign the self-signed certificate: " + openssl_error());
+    }
+    // Written under a temporary name with mode 0600, then renamed: never a half-written key.
+    std::string tmp = path + ".tmp";
+    ::umask(077);
+    std::FILE* out = std::fopen(tmp.c_str(), "wb");
+    bool ok = out && PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
+              PEM_write_X509(out, cert) == 1;
+    if (out) ok = std::fclose(out) == 0 && ok;
+    cleanup();
+    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        return fail(ErrorCode::kIo, "cannot write " + path);
+    }
+    return files;
+}
+
+std::string protocol_of(const SSL* ssl) {
+    return SSL_get_version(ssl);
+}
+
+std::string cipher_of(const SSL* ssl) {
+    const char* c = SSL_get_cipher_name(ssl);
+    return c ? c : "";
+}
+
+}  // namespace tern::tls
