@@ -135,6 +135,7 @@ Result<std::shared_ptr<ServerContext::Set>> ServerContext::load() const {
                                         SSL_OP_CIPHER_SERVER_PREFERENCE);
         if (SSL_CTX_set_cipher_list(native, kCiphers12) != 1)
             return fail(ErrorCode::kInvalid, "TLS cipher list: " + openssl_error());
+        SSL_CTX_set_dh_auto(native, 1);  // DHE suites with the built-in groups
         // Session tickets would need key rotation across workers; a fresh handshake is cheap.
         SSL_CTX_set_num_tickets(native, 0);
         SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
