@@ -399,6 +399,7 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
     while (!c.broken) {
         bool settled = false;
         bool ok = true;
+        bool more = false;  // the session has new actions to take before anything is read
         for (auto& a : c.session.take_actions()) {
             if (c.broken) break;
             switch (a.kind) {
@@ -421,7 +422,9 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
                         fail(why);
                         break;
                     }
+                    // The EHLO that tls_started() queues must go out before the reply is read.
                     c.session.tls_started(true);
+                    more = true;
                     break;
                 }
                 case smtp::ClientActionKind::kReady:
@@ -436,6 +439,7 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
         }
         if (c.broken) co_return false;
         if (settled) co_return ok;
+        if (more) continue;
         std::chrono::seconds limit = options_.command_timeout;
         const char* what = "a reply";
         switch (c.session.waiting()) {

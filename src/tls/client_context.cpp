@@ -19,6 +19,26 @@ std::string openssl_error(std::string_view what) {
     return std::string(what) + (e ? std::string(": ") + buf : "");
 }
 
+// Full association data (matching type 0) must be exactly one DER certificate (selector 0) or
+// SubjectPublicKeyInfo (selector 1), as SSL_dane_tlsa_add() requires; anything else is unusable.
+bool full_data_parses(const dns::TlsaRecord& r) {
+    const auto* start = reinterpret_cast<const unsigned char*>(r.data.data());
+    const unsigned char* p = start;
+    auto size = static_cast<long>(r.data.size());
+    bool parsed = false;
+    if (r.selector == 0) {
+        X509* cert = d2i_X509(nullptr, &p, size);
+        parsed = cert != nullptr;
+        X509_free(cert);
+    } else {
+        EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, size);
+        parsed = key != nullptr;
+        EVP_PKEY_free(key);
+    }
+    ERR_clear_error();
+    return parsed && p == start + size;
+}
+
 }  // namespace
 
 std::string_view level_name(Level level) {
@@ -51,7 +71,7 @@ std::vector<dns::TlsaRecord> usable_tlsa(const std::vector<dns::TlsaRecord>& rec
         bool matching = r.matching <= 2;            // Full, SHA2-256, SHA2-512
         std::size_t want = r.matching == 1 ? 32 : r.matching == 2 ? 64 : 0;
         if (usage && selector && matching && !r.data.empty() &&
-            (want == 0 || r.data.size() == want))
+            (want == 0 ? full_data_parses(r) : r.data.size() == want))
             out.push_back(r);
     }
     return out;

@@ -584,3 +584,114 @@ def tern(tern_factory):
 def any_tern(tern_factory, tern_binary):
     """A daemon on the base config, once per binary under test (release, and ASan if given)."""
     return tern_factory(binary=tern_binary)
+
+
+# --- relaying: fixtures shared by the relay and outbound TLS tests ---------------------------------
+# A test module that uses them provides a module fixture `dns` with an `upstream` ("ip@port").
+
+RELAY_BODY = b"From: alice@localhost\r\nTo: someone\r\nSubject: relay test\r\n\r\nHello over there.\r\n"
+
+
+@pytest.fixture(scope="module")
+def mx_port():
+    """One port for every mail exchanger: MX lookups give addresses, the port is relay.port."""
+    return free_port()
+
+
+@pytest.fixture
+def peers(tmp_path):
+    """start(host, port, **options) -> a started SmtpPeer; all are stopped at teardown."""
+    from peers import SmtpPeer
+    started = []
+
+    def start(host, port, **options):
+        p = SmtpPeer(tmp_path, host, port, **options)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture
+def relay_tern(tern_factory, dns, mx_port):
+    """make(overrides) -> a Tern that resolves through the test DNS server and sends to mx_port."""
+
+    def make(overrides=None, **kwargs):
+        base = {
+            "dns": {"upstream": [dns.upstream], "timeout": "2s"},
+            "relay": {"port": mx_port, "connect_timeout": "3s"},
+            "queue": {"retry_schedule": ["1s"], "delay_warning": "0"},
+        }
+        for section, keys in (overrides or {}).items():
+            base.setdefault(section, {}).update(keys)
+        return tern_factory(config=base, **kwargs)
+
+    return make
+
+
+def send(tern, recipients, sender="alice@localhost", body=RELAY_BODY, params=""):
+    """Submits one message to `tern` for `recipients`; returns its queue id."""
+    reply = tern.send_message(body, sender=sender, recipients=recipients, mail_params=params)
+    assert reply.code == 250, reply
+    return queue_id(reply)
+
+
+def queue_cli(tern, *args):
+    out = subprocess.run([tern.binary, "queue", "--config", str(tern.config_path), "--json", *args],
+                         capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def queue_show(tern, qid):
+    return queue_cli(tern, "show", qid)["message"]
+
+
+def wait_recipient(tern, qid, address, status, timeout=15.0):
+    """Waits until recipient `address` of message `qid` has `status`; returns its record."""
+    from peers import wait_until
+
+    def check():
+        reply = subprocess.run(
+            [tern.binary, "queue", "--config", str(tern.config_path), "--json", "show", qid],
+            capture_output=True, text=True, timeout=CLI_TIMEOUT)
+        if reply.returncode != 0:
+            return None
+        for r in json.loads(reply.stdout)["message"]["recipient_states"]:
+            if r["address"] == address and r["status"] == status:
+                return r
+        return None
+    return wait_until(check, timeout, f"{address} of {qid} to be {status}:\n{tern.log_text()}")
+
+
+def wait_gone(tern, qid, timeout=15.0):
+    """Waits until message `qid` has left the queue."""
+    from peers import wait_until
+
+    def gone():
+        ids = [m["id"] for m in queue_cli(tern, "list")["messages"]]
+        return qid not in ids
+    wait_until(gone, timeout, f"{qid} to leave the queue:\n{tern.log_text()}")
+
+
+def delivered_detail(tern, qid):
+    """Once message `qid` is delivered: the detail= of its delivery log line, and the line."""
+    line = tern.wait_for_log(r"delivery id=%s .*status=delivered" % qid, timeout=20)
+    return re.search(r'detail="([^"]*)"', line).group(1), line
+
+
+def deferred_twice(tern, qid, address):
+    """The recipient's state once it has been tried twice and is still queued."""
+    state = tern.wait_for_attempts(qid, address, 2, timeout=20)
+    assert state["status"] == "deferred", state
+    assert qid in tern.queued()
+    return state
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    """A private certificate authority (peers.pki.TestCa) for the module's servers."""
+    from peers.pki import TestCa
+    return TestCa(tmp_path_factory.mktemp("ca"))

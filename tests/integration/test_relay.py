@@ -1,13 +1,12 @@
 # Relaying to other domains end to end: a real DNS server on loopback (dnslib) and real SMTP
 # peers on 127.0.0.x (aiosmtpd, Postfix's smtp-sink, a Postfix instance) as mail exchangers.
-import json
 import re
 import subprocess
 
 import pytest
 
-from conftest import HOSTNAME, queue_id
-from peers import DnsServer, PostfixPeer, SmtpPeer, SmtpSink, parse_mail, wait_until
+from conftest import HOSTNAME, RELAY_BODY as BODY, queue_show, send, wait_gone, wait_recipient
+from peers import DnsServer, PostfixPeer, SmtpSink, parse_mail
 
 ZONE = """\
 $ORIGIN relay.example.
@@ -33,7 +32,6 @@ mx.postfix IN A 127.0.0.16
 slow IN MX 10 mx.slow.relay.example.
 """
 
-BODY = b"From: alice@localhost\r\nTo: someone\r\nSubject: relay test\r\n\r\nHello over there.\r\n"
 
 
 @pytest.fixture(scope="module")
@@ -44,84 +42,6 @@ def dns(tmp_path_factory):
                        servfail=["broken.relay.example"])
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def mx_port(dns):
-    """One port for every mail exchanger: MX lookups give addresses, the port is relay.port."""
-    from conftest import free_port
-    return free_port()
-
-
-@pytest.fixture
-def peers(tmp_path):
-    """start(host, **options) -> a started SmtpPeer; all are stopped at teardown."""
-    started = []
-
-    def start(host, port, **options):
-        p = SmtpPeer(tmp_path, host, port, **options)
-        started.append(p)
-        return p
-
-    yield start
-    for p in started:
-        p.stop()
-
-
-@pytest.fixture
-def relay_tern(tern_factory, dns, mx_port):
-    """make(overrides) -> a Tern that resolves through the test DNS server and sends to mx_port."""
-
-    def make(overrides=None, **kwargs):
-        base = {
-            "dns": {"upstream": [dns.upstream], "timeout": "2s"},
-            "relay": {"port": mx_port, "connect_timeout": "3s"},
-            "queue": {"retry_schedule": ["1s"], "delay_warning": "0"},
-        }
-        for section, keys in (overrides or {}).items():
-            base.setdefault(section, {}).update(keys)
-        return tern_factory(config=base, **kwargs)
-
-    return make
-
-
-def send(tern, recipients, sender="alice@localhost", body=BODY, params=""):
-    reply = tern.send_message(body, sender=sender, recipients=recipients, mail_params=params)
-    assert reply.code == 250, reply
-    return queue_id(reply)
-
-
-def queue_cli(tern, *args):
-    out = subprocess.run([tern.binary, "queue", "--config", str(tern.config_path), "--json", *args],
-                         capture_output=True, text=True, timeout=10)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
-def queue_show(tern, qid):
-    return queue_cli(tern, "show", qid)["message"]
-
-
-def wait_recipient(tern, qid, address, status, timeout=15.0):
-    """Waits until recipient `address` of message `qid` has `status`; returns its record."""
-    def check():
-        reply = subprocess.run(
-            [tern.binary, "queue", "--config", str(tern.config_path), "--json", "show", qid],
-            capture_output=True, text=True, timeout=10)
-        if reply.returncode != 0:
-            return None
-        for r in json.loads(reply.stdout)["message"]["recipient_states"]:
-            if r["address"] == address and r["status"] == status:
-                return r
-        return None
-    return wait_until(check, timeout, f"{address} of {qid} to be {status}:\n{tern.log_text()}")
-
-
-def wait_gone(tern, qid, timeout=15.0):
-    def gone():
-        ids = [m["id"] for m in queue_cli(tern, "list")["messages"]]
-        return qid not in ids
-    wait_until(gone, timeout, f"{qid} to leave the queue:\n{tern.log_text()}")
 
 
 def notice_for(tern, user, timeout=15.0):

@@ -119,7 +119,7 @@ class SmtpPeer:
     """smtp_peer.py (aiosmtpd): stores accepted messages as msgNNNNNN.{eml,json} in its dir."""
 
     def __init__(self, workdir, host, port, rules=None, pipelining=False, without=(), size=None,
-                 ehlo_reply="", greeting="", delay_data=0):
+                 ehlo_reply="", greeting="", delay_data=0, tls_cert=None, tls_max=""):
         self.host = host
         self.port = port
         self.dir = Path(workdir) / f"peer-{host}-{port}"
@@ -140,6 +140,11 @@ class SmtpPeer:
             argv += ["--greeting", greeting]
         if delay_data:
             argv += ["--delay-data", str(delay_data)]
+        if tls_cert is not None:
+            # STARTTLS with `tls_cert` (a peers.pki.Cert), up to TLS version `tls_max` if given.
+            argv += ["--tls-cert", str(tls_cert.chain), "--tls-key", str(tls_cert.key)]
+            if tls_max:
+                argv += ["--tls-max", tls_max]
         self.process = Process(argv, self.dir / "peer.log")
         self.process.wait_ready(lambda: "ready" in self.process.output(), f"the SMTP peer {host}")
 
@@ -153,6 +158,11 @@ class SmtpPeer:
     def wait_for_messages(self, count, timeout=15.0):
         return wait_until(lambda: (m := self.messages()) and len(m) >= count and m, timeout,
                           f"{count} messages at {self.host}")
+
+    def server_names(self):
+        """The server name (SNI) each TLS handshake asked for, "" where none was sent."""
+        path = self.dir / "sni.txt"
+        return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
     def reads(self):
         """Every network read of the server: [{"connection": n, "data": text}]."""
@@ -175,6 +185,37 @@ class SmtpPeer:
             elif e["event"] == "close":
                 open_now -= 1
         return peak
+
+    def stop(self):
+        self.process.stop()
+
+
+class StsPolicyServer:
+    """sts_policy_server.py on address:port (HTTPS): serves set_policy()'s text as the MTA-STS
+    policy of each host name `cert` (a peers.pki.Cert) is valid for."""
+
+    def __init__(self, workdir, address, cert, port=443):
+        self.address = address
+        self.port = port
+        self.dir = Path(workdir) / f"sts-{address}-{port}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        argv = [PYTHON, str(HERE / "sts_policy_server.py"), "--address", address, "--port",
+                str(port), "--cert", str(cert.chain), "--key", str(cert.key), "--dir",
+                str(self.dir)]
+        self.process = Process(argv, Path(workdir) / f"sts-{address}.log")
+        self.process.wait_ready(lambda: "ready" in self.process.output(), "the MTA-STS server")
+
+    def set_policy(self, host, text):
+        """What https://HOST/.well-known/mta-sts.txt answers from now on; None: 404."""
+        path = self.dir / host
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_text(text, encoding="utf-8")
+
+    def fetches(self, host):
+        """How many times the policy of `host` was asked for."""
+        return self.process.output().count(f"GET {host} ")
 
     def stop(self):
         self.process.stop()
@@ -205,14 +246,20 @@ class SmtpSink:
 
 
 class PostfixPeer:
-    """A private Postfix instance on host:port that delivers mail for `domain` into Maildirs
-    (virtual delivery agent), in a directory of its own that is removed on stop. Its `postfix`
-    command is run with -c on its own config directory only."""
+    """A private Postfix instance on host:port that delivers mail for `domain` (one name or a
+    list) into Maildirs (virtual delivery agent), in a directory of its own that is removed on
+    stop. Its `postfix` command is run with -c on its own config directory only."""
 
-    def __init__(self, host, port, domain, users, extra_main_cf=""):
+    def __init__(self, host, port, domain, users, extra_main_cf="", tls_cert=None):
         self.host = host
         self.port = port
         self.domain = domain
+        domains = [domain] if isinstance(domain, str) else list(domain)
+        if tls_cert is not None:
+            # STARTTLS with `tls_cert` (a peers.pki.Cert: its chain and key), offered, not required.
+            extra_main_cf = (f"smtpd_tls_cert_file = {tls_cert.chain}\n"
+                             f"smtpd_tls_key_file = {tls_cert.key}\n"
+                             "smtpd_tls_security_level = may\n" + extra_main_cf)
         # Under /tmp with mode 755: the virtual agent runs as nobody and must reach the mailboxes.
         self.root = Path(tempfile.mkdtemp(prefix="tern-postfix-", dir="/tmp"))
         self.root.chmod(0o755)
@@ -242,7 +289,7 @@ alias_database =
 biff = no
 maillog_file = {self.root}/maillog
 maillog_file_prefixes = {self.root}
-virtual_mailbox_domains = {domain}
+virtual_mailbox_domains = {', '.join(domains)}
 virtual_mailbox_base = {mail}
 virtual_mailbox_maps = texthash:{etc}/vmailbox
 virtual_uid_maps = static:{uid}
@@ -251,7 +298,8 @@ smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 {extra_main_cf}
 """)
-        (etc / "vmailbox").write_text("".join(f"{u}@{domain} {u}/Maildir/\n" for u in users))
+        (etc / "vmailbox").write_text(
+            "".join(f"{u}@{d} {u}/Maildir/\n" for d in domains for u in users))
         services = ["pickup unix n - n 60 1 pickup", "cleanup unix n - n - 0 cleanup",
                     "qmgr unix n - n 300 1 qmgr", "rewrite unix - - n - - trivial-rewrite",
                     "bounce unix - - n - 0 bounce", "defer unix - - n - 0 bounce",
@@ -262,7 +310,9 @@ smtpd_client_connection_rate_limit = 0
                     "error unix - - n - - error", "retry unix - - n - - error",
                     "discard unix - - n - - discard", "local unix - n n - - local",
                     "virtual unix - n n - - virtual", "anvil unix - - n - 1 anvil",
-                    "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd"]
+                    "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd",
+                    # Without it smtpd offers STARTTLS but refuses it (no entropy source).
+                    "tlsmgr unix - - n 1000? 1 tlsmgr"]
         listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         (etc / "master.cf").write_text(f"{listen} inet n - n - - smtpd\n" + "\n".join(services) + "\n")
         self.etc = etc

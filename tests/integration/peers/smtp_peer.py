@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -126,6 +127,27 @@ class RefusingHandler(socketserver.BaseRequestHandler):
         self.request.sendall(self.server.greeting.encode() + b"\r\n")
 
 
+def tls_context(args):
+    """The server context for STARTTLS, or None when the peer does not offer it."""
+    if not args.tls_cert:
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls_cert, args.tls_key)
+
+    def server_name(sock, name, context):
+        # The name the client asked for (SNI), "" for none: one line per handshake.
+        with lock, open(os.path.join(args.dir, "sni.txt"), "a", encoding="utf-8") as f:
+            f.write((name or "") + "\n")
+    ctx.sni_callback = server_name
+    if args.tls_max:
+        # An old server: older protocols need OpenSSL's security level 0 to be offered at all.
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = {"1.1": ssl.TLSVersion.TLSv1_1, "1.2": ssl.TLSVersion.TLSv1_2,
+                               "1.3": ssl.TLSVersion.TLSv1_3}[args.tls_max]
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    return ctx
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", required=True)
@@ -140,6 +162,9 @@ def main():
     parser.add_argument("--greeting", default="", help="greet with this line and hang up")
     parser.add_argument("--delay-data", type=float, default=0,
                         help="seconds to wait before answering the end of data")
+    parser.add_argument("--tls-cert", default="", help="offer STARTTLS with this PEM chain")
+    parser.add_argument("--tls-key", default="", help="the key of --tls-cert")
+    parser.add_argument("--tls-max", default="", help="highest TLS version offered: 1.1, 1.2, 1.3")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     stop = threading.Event()
@@ -159,7 +184,8 @@ def main():
         return 0
     controller = PeerController(Handler(args), args.dir, hostname=args.host, port=args.port,
                                 data_size_limit=args.size, enable_SMTPUTF8=True,
-                                decode_data=False, server_hostname=f"peer-{args.port}.test")
+                                decode_data=False, server_hostname=f"peer-{args.port}.test",
+                                tls_context=tls_context(args))
     controller.start()
     print("ready", flush=True)
     stop.wait()
