@@ -363,8 +363,8 @@ const std::vector<Key>& schema() {
          "and a valid certificate, get the mail.",
          [](Config& c, const Value& v) { c.tls_mta_sts = v.flag; }},
         {"tls", "ca_file", Kind::kString, R"("")",
-         "PEM file of the CAs trusted for outbound verification and MTA-STS policy hosts; empty "
-         "means the system's store.",
+         "PEM file of CAs trusted, besides the system's store, for outbound verification and "
+         "MTA-STS policy hosts; empty means the system's store alone.",
          [](Config& c, const Value& v) { c.tls_ca_file = v.text; }},
         {"tls",
          "certificates",

@@ -40,11 +40,6 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-std::string domain_of(std::string_view address) {
-    auto at = address.rfind('@');
-    return lower(at == std::string_view::npos ? std::string_view{} : address.substr(at + 1));
-}
-
 asio::io_context& context_of(const asio::any_io_executor& ex) {
     return static_cast<asio::io_context&>(asio::query(ex, asio::execution::context));
 }
@@ -147,17 +142,29 @@ SmtpTransport::SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTrans
 
 SmtpTransport::~SmtpTransport() = default;
 
+tls::Level SmtpTransport::level_for(std::string_view domain) const {
+    auto it = options_.tls_policies.find(lower(domain));
+    return it != options_.tls_policies.end() ? it->second : options_.tls_level;
+}
+
 std::string SmtpTransport::destination_of(std::string_view domain) const {
     std::string d = lower(domain);
+    const net::NextHop* route = nullptr;
     if (auto it = options_.routes.find(d); it != options_.routes.end())
-        return "route:" + it->second.str();
-    if (options_.smarthost) return "route:" + options_.smarthost->str();
+        route = &it->second;
+    else if (options_.smarthost)
+        route = &*options_.smarthost;
+    // Domains sharing a route share its connections only if they ask for the same TLS: the
+    // level is part of the key, so no connection made for one level carries another's mail.
+    if (route) return "route:" + route->str() + "|" + std::string(tls::level_name(level_for(d)));
     return "mx:" + d;
 }
 
 net::NextHop SmtpTransport::next_hop_of(const std::string& destination) const {
     if (destination.rfind("route:", 0) == 0) {
-        if (auto hop = net::NextHop::parse(destination.substr(6), options_.port)) return *hop;
+        auto bar = destination.rfind('|');
+        if (auto hop = net::NextHop::parse(destination.substr(6, bar - 6), options_.port))
+            return *hop;
     }
     net::NextHop hop;
     hop.host = destination.substr(destination.find(':') + 1);
@@ -219,7 +226,7 @@ SmtpTransport::targets_for(const net::NextHop& hop) {
     for (const auto& h : hosts) {
         if (own_preference && h.preference >= *own_preference) continue;
         for (const auto& a : h.addresses)
-            targets.push_back(Target{h.name, a, hop.port, h.secure});
+            targets.push_back(Target{h.name, a, hop.port, h.secure, h.canonical});
     }
     if (targets.empty()) {
         RecipientResult r;
@@ -231,12 +238,12 @@ SmtpTransport::targets_for(const net::NextHop& hop) {
 }
 
 asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport::requirement_for(
-    const std::string& domain, const Target& target, const std::optional<tls::StsPolicy>& sts) {
+    tls::Level level, const std::string& domain, const Target& target,
+    const std::optional<tls::StsPolicy>& sts) {
     tls::PeerRequirement need;
     need.level = tls::Level::kNone;
     if (!tls_) co_return need;
-    auto policy = options_.tls_policies.find(domain);
-    need.level = policy != options_.tls_policies.end() ? policy->second : options_.tls_level;
+    need.level = level;
     need.source = "policy";
     boost::system::error_code ec;
     asio::ip::make_address(target.host, ec);
@@ -245,16 +252,32 @@ asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport:
     if (options_.dane && target.secure) {
         // RFC 7672 2.2: secure TLSA records make TLS mandatory and decide the certificate;
         // a failed lookup means this server cannot be used now.
-        auto tlsa = co_await mx_.resolve_tlsa(target.host, target.port);
-        if (!tlsa)
-            co_return std::unexpected("451 " + tlsa.error().status + " " + tlsa.error().text);
-        if (tlsa->secure && !tlsa->records.empty()) {
+        // RFC 7672 2.2.2: behind a secure CNAME the expanded name's TLSA records come first,
+        // then the original name's.
+        std::vector<std::string> bases;
+        if (!target.canonical.empty() && lower(target.canonical) != lower(target.host))
+            bases.push_back(target.canonical);
+        bases.push_back(target.host);
+        std::optional<dns::TlsaResult> tlsa;
+        for (const auto& base : bases) {
+            auto found = co_await mx_.resolve_tlsa(base, target.port);
+            if (!found)
+                co_return std::unexpected("451 " + found.error().status + " " + found.error().text);
+            tlsa = std::move(*found);
+            if (tlsa->secure && !tlsa->records.empty()) break;
+        }
+        if (tlsa && tlsa->secure && !tlsa->records.empty()) {
             auto usable = tls::usable_tlsa(tlsa->records);
             if (!usable.empty()) {
                 need.level = tls::Level::kDane;
                 need.tlsa = std::move(usable);
-                need.names = {target.host};
-                if (lower(domain) != lower(target.host)) need.names.push_back(lower(domain));
+                // DANE-TA names (RFC 7672 3.2.3): the MX host, its CNAME target, the domain.
+                for (const auto& n : {target.host, target.canonical, domain}) {
+                    std::string name = lower(n);
+                    if (!name.empty() &&
+                        std::find(need.names.begin(), need.names.end(), name) == need.names.end())
+                        need.names.push_back(name);
+                }
                 need.source = "dane";
                 co_return need;
             }
@@ -598,12 +621,18 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     std::size_t next_target = 0;
     std::string last_error;
     std::string last_host;  // the last server tried, for queue show and notices
-    // The domain whose TLS policy applies: the recipients' domain (one per MX destination).
-    std::string domain =
-        hop.mx_lookup ? hop.host : domain_of(m.recipients[pending.front()].address);
+    // The TLS level: the recipient domain's for an MX destination, else the one in the route's
+    // key (all recipients of a route job share it). MTA-STS applies to MX delivery only: a
+    // route is the operator's choice of server (RFC 8461 section 4).
+    bool by_mx = job.destination.rfind("mx:", 0) == 0;
+    std::string domain = by_mx ? hop.host : std::string();
+    tls::Level level = by_mx ? level_for(domain) : options_.tls_level;
+    if (!by_mx) {
+        auto name = job.destination.substr(job.destination.rfind('|') + 1);
+        level = tls::parse_level(name).value_or(options_.tls_level);
+    }
     std::optional<tls::StsPolicy> sts;
-    if (options_.mta_sts && tls_ && hop.mx_lookup)
-        sts = co_await options_.mta_sts->policy_for(domain);
+    if (options_.mta_sts && tls_ && by_mx) sts = co_await options_.mta_sts->policy_for(domain);
     while (!pending.empty()) {
         if (!c) {
             if (!targets) {
@@ -628,12 +657,17 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
             while (!c && next_target < targets->size()) {
                 const auto& t = (*targets)[next_target++];
                 last_host = t.host + "[" + t.address + "]:" + std::to_string(t.port);
-                auto need = co_await requirement_for(domain, t, sts);
+                auto need = co_await requirement_for(level, domain, t, sts);
                 if (!need) {
                     last_error = need.error();
+                    log_.info("server_skipped",
+                              {{"id", m.id}, {"host", last_host}, {"reason", last_error}});
                     continue;
                 }
                 c = co_await connect(t, std::move(*need), last_error);
+                if (!c)
+                    log_.info("server_skipped",
+                              {{"id", m.id}, {"host", last_host}, {"reason", last_error}});
                 if (c && sts && sts->mode == tls::StsPolicy::Mode::kTesting &&
                     (!tls::sts_mx_allowed(*sts, t.host) || !c->tls_session.verified))
                     log_.warn("mta_sts_testing", {{"domain", domain},

@@ -74,7 +74,8 @@ class SmtpTransport : public queue::Transport {
         std::string host;     // the name to show ("mx.example.org")
         std::string address;  // an IP address
         std::uint16_t port = 25;
-        bool secure = false;  // the name and its addresses were DNSSEC-validated (DANE applies)
+        bool secure = false;    // the name and its addresses were DNSSEC-validated (DANE applies)
+        std::string canonical;  // the name after CNAMEs, when it differs
     };
     struct ReadResult {
         bool ok = false;
@@ -89,7 +90,9 @@ class SmtpTransport : public queue::Transport {
     boost::asio::awaitable<std::expected<std::vector<Target>, queue::RecipientResult>> targets_for(
         const net::NextHop& hop);
     boost::asio::awaitable<std::expected<tls::PeerRequirement, std::string>> requirement_for(
-        const std::string& domain, const Target& target, const std::optional<tls::StsPolicy>& sts);
+        tls::Level level, const std::string& domain, const Target& target,
+        const std::optional<tls::StsPolicy>& sts);
+    tls::Level level_for(std::string_view domain) const;
     boost::asio::awaitable<std::unique_ptr<Connection>> connect(const Target& target,
                                                                 tls::PeerRequirement need,
                                                                 std::string& error);

@@ -38,6 +38,9 @@ asio::awaitable<std::expected<MxHost, MxError>> MxResolver::resolve_host(std::st
         if (auto a = parse_a(rd)) out.addresses.push_back(*a);
     out.secure = (v6.status != Answer::Status::kTempFail && v6.secure) &&
                  (v4.status != Answer::Status::kTempFail && v4.secure);
+    for (const auto* a : {&v6, &v4})
+        if (out.canonical.empty() && !a->rdata.empty() && a->canonical != normalize_name(host))
+            out.canonical = a->canonical;
     if (!out.addresses.empty()) co_return out;
     if (v6.status == Answer::Status::kTempFail || v4.status == Answer::Status::kTempFail) {
         const std::string& why = v4.status == Answer::Status::kTempFail ? v4.why : v6.why;

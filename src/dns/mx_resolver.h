@@ -16,6 +16,7 @@ struct MxHost {
     std::string name;  // the exchange's host name (or an address literal)
     std::uint16_t preference = 0;
     std::vector<std::string> addresses;  // IPv6 first, then IPv4
+    std::string canonical;               // the name after CNAMEs; empty when there was none
     bool secure = false;                 // MX and address records were DNSSEC-validated
 };
 

@@ -97,12 +97,14 @@ Result<std::unique_ptr<ClientContext>> ClientContext::create(const ClientOptions
     ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
     // Verification happens in inspect(), after the handshake, by the connection's own level.
     SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
-    if (options.ca_file.empty() && options.ca_path.empty()) {
-        if (SSL_CTX_set_default_verify_paths(native) != 1)
-            return fail(ErrorCode::kInvalid, openssl_error("the system CA store"));
-    } else if (SSL_CTX_load_verify_locations(
-                   native, options.ca_file.empty() ? nullptr : options.ca_file.c_str(),
-                   options.ca_path.empty() ? nullptr : options.ca_path.c_str()) != 1) {
+    // The system's CAs always; the configured ones in addition (a private CA for some hosts
+    // must not cost the trust in public ones, which MTA-STS policy hosts need).
+    if (SSL_CTX_set_default_verify_paths(native) != 1)
+        return fail(ErrorCode::kInvalid, openssl_error("the system CA store"));
+    if ((!options.ca_file.empty() || !options.ca_path.empty()) &&
+        SSL_CTX_load_verify_locations(
+            native, options.ca_file.empty() ? nullptr : options.ca_file.c_str(),
+            options.ca_path.empty() ? nullptr : options.ca_path.c_str()) != 1) {
         return fail(ErrorCode::kInvalid,
                     openssl_error("CA certificates " + options.ca_file + options.ca_path));
     }

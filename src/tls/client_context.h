@@ -52,8 +52,8 @@ struct Session {
 };
 
 struct ClientOptions {
-    std::string ca_file;  // PEM CA certificates for PKIX; empty = the system's default store
-    std::string ca_path;  // hashed CA directory; empty = the system's default
+    std::string ca_file;  // PEM CA certificates trusted besides the system's store
+    std::string ca_path;  // a hashed CA directory trusted besides the system's store
 };
 
 class ClientContext {
@@ -74,7 +74,8 @@ class ClientContext {
 };
 
 // RFC 7672 section 3.1: only DANE-TA(2) and DANE-EE(3) with known selectors and matching types
-// are usable for SMTP; the rest are ignored.
+// are usable for SMTP, and a "full" (matching type 0) record only when its data is exactly one
+// DER certificate or public key; the rest are ignored.
 std::vector<dns::TlsaRecord> usable_tlsa(const std::vector<dns::TlsaRecord>& records);
 
 }  // namespace tern::tls

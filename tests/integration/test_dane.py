@@ -172,8 +172,6 @@ def test_the_next_mx_is_tried_when_the_tlsa_record_does_not_match(dane_tern, ee_
     assert re.search(r'relay="?mx\.good\.dane\.example\[', line), line
 
 
-@pytest.mark.xfail(strict=True, reason="bug: TLSA records are looked up at the MX name only, "
-                   "not at its secure CNAME expansion (RFC 7672 2.2.2), so DANE is lost")
 def test_tlsa_records_of_the_cname_target_of_an_mx_host_apply(dane_tern, ee_mx):
     # cnamemx.dane.example: MX alias.cnamemx, a CNAME for mx.bad, whose TLSA record does not
     # match. RFC 7672 2.2.2: the TLSA base domain is the CNAME-expanded name.

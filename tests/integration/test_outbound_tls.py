@@ -223,8 +223,6 @@ def attempt_line(tern, qid, address):
     return tern.wait_for_log(r"delivery id=%s to=%s " % (qid, re.escape(address)), timeout=20)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the TLS level of a job is that of its first "
-                   "recipient's domain; other domains routed to the same next hop share it")
 def test_each_domain_gets_its_own_level_in_one_message_through_a_shared_route(
         relay_tern, self_mx, ca):
     tern = strict_route_tern(relay_tern, ca, SHARED)
@@ -236,8 +234,6 @@ def test_each_domain_gets_its_own_level_in_one_message_through_a_shared_route(
     assert envelope["rcpt_tos"] == ["ann@routea.otls.example"], envelope
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an idle connection opened for one domain is reused "
-                   "for another domain routed to the same next hop, whatever its TLS level")
 def test_an_idle_connection_is_not_reused_for_a_domain_with_a_stricter_level(
         relay_tern, self_mx, ca):
     tern = strict_route_tern(relay_tern, ca, SHARED)
@@ -250,8 +246,6 @@ def test_an_idle_connection_is_not_reused_for_a_domain_with_a_stricter_level(
     assert len(self_mx.messages()) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: for a route by MX lookup (\"domain = host\") the TLS "
-                   "policy looked up is the route host's, not the recipient domain's")
 def test_the_recipient_domain_level_applies_through_a_route_by_mx_lookup(relay_tern, self_mx, ca):
     # routemx.otls.example goes to the MX hosts of self.otls.example: the self-signed server.
     tern = strict_route_tern(relay_tern, ca, ["routemx.otls.example = self.otls.example"])
