@@ -5,32 +5,19 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/text.h"
+
 namespace tern::auth {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string_view trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-        v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r'))
-        v.remove_suffix(1);
-    return v;
-}
 
 // "alice+tag@example.org" -> "alice@example.org" with delimiter "+".
 std::string without_tag(std::string_view address, std::string_view delimiter) {
     auto at = address.rfind('@');
-    if (delimiter.empty() || at == std::string_view::npos) return lower(address);
+    if (delimiter.empty() || at == std::string_view::npos) return ascii_lower(address);
     auto local = address.substr(0, at);
     auto d = local.find(delimiter);
-    if (d == std::string_view::npos || d == 0) return lower(address);
-    return lower(std::string(local.substr(0, d)) + std::string(address.substr(at)));
+    if (d == std::string_view::npos || d == 0) return ascii_lower(address);
+    return ascii_lower(std::string(local.substr(0, d)) + std::string(address.substr(at)));
 }
 
 }  // namespace
@@ -52,13 +39,13 @@ Result<SenderMap> SenderMap::parse(std::string_view text, const std::string& nam
         text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
         ++number;
         if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-        line = trim(line);
+        line = trim_blanks(line);
         if (line.empty()) continue;
         auto where = name + ":" + std::to_string(number) + ": ";
         auto colon = line.find(':');
         if (colon == std::string_view::npos)
             return fail(ErrorCode::kInvalid, where + "expected \"sender: account, account\"");
-        std::string sender = lower(trim(line.substr(0, colon)));
+        std::string sender = ascii_lower(trim_blanks(line.substr(0, colon)));
         auto at = sender.find('@');
         if (sender.empty() || at == std::string::npos || at + 1 == sender.size() ||
             sender.find_first_of(" \t,") != std::string::npos)
@@ -68,7 +55,7 @@ Result<SenderMap> SenderMap::parse(std::string_view text, const std::string& nam
         bool any = false;
         while (!accounts.empty()) {
             auto comma = accounts.find(',');
-            std::string account = lower(trim(accounts.substr(0, comma)));
+            std::string account = ascii_lower(trim_blanks(accounts.substr(0, comma)));
             accounts =
                 comma == std::string_view::npos ? std::string_view{} : accounts.substr(comma + 1);
             if (account.empty()) continue;
@@ -86,7 +73,7 @@ Result<SenderMap> SenderMap::parse(std::string_view text, const std::string& nam
 bool SenderMap::owns(std::string_view account, std::string_view sender,
                      std::string_view delimiter) const {
     if (sender.empty() || account.empty()) return false;
-    std::string who = lower(account);
+    std::string who = ascii_lower(account);
     std::string plain = without_tag(sender, delimiter);
     if (plain == who) return true;
     auto granted = [&](const std::string& key) {
@@ -94,7 +81,7 @@ bool SenderMap::owns(std::string_view account, std::string_view sender,
         return it != grants_.end() && it->second.count(who) > 0;
     };
     auto at = plain.rfind('@');
-    return granted(lower(sender)) || granted(plain) ||
+    return granted(ascii_lower(sender)) || granted(plain) ||
            (at != std::string::npos && granted(plain.substr(at)));
 }
 

@@ -21,6 +21,7 @@
 #include "auth/sender_map.h"
 #include "auth/throttle.h"
 #include "auth/verifier.h"
+#include "base/text.h"
 #include "delivery/local_directory.h"
 #include "delivery/local_transport.h"
 #include "delivery/maildir.h"
@@ -53,18 +54,6 @@ void raise_file_limit() {
     }
 }
 
-std::string trim(std::string v) {
-    auto first = v.find_first_not_of(" \t");
-    auto last = v.find_last_not_of(" \t");
-    return first == std::string::npos ? std::string() : v.substr(first, last - first + 1);
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 // The relay transport's settings from the configuration; routes are checked by the schema.
 Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Config& config) {
     delivery::SmtpTransportOptions o;
@@ -72,10 +61,10 @@ Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Con
     o.port = static_cast<std::uint16_t>(config.relay_port);
     for (const auto& route : config.relay_routes) {
         auto eq = route.find('=');
-        auto hop = net::NextHop::parse(trim(route.substr(eq + 1)), o.port);
+        auto hop = net::NextHop::parse(trim_blanks(route.substr(eq + 1)), o.port);
         if (eq == std::string::npos || !hop)
             return fail(ErrorCode::kInvalid, "relay.routes: bad route " + route);
-        o.routes[lower(trim(route.substr(0, eq)))] = *hop;
+        o.routes[ascii_lower(trim_blanks(route.substr(0, eq)))] = *hop;
     }
     if (!config.smarthost.empty()) {
         o.smarthost = net::NextHop::parse(config.smarthost, o.port);
@@ -95,10 +84,10 @@ Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Con
     o.dane = config.tls_dane;
     for (const auto& p : config.tls_outbound_policies) {
         auto eq = p.find('=');
-        auto level = tls::parse_level(trim(p.substr(eq + 1)));
+        auto level = tls::parse_level(trim_blanks(p.substr(eq + 1)));
         if (eq == std::string::npos || !level)
             return fail(ErrorCode::kInvalid, "tls.outbound_policies: bad policy " + p);
-        o.tls_policies[lower(trim(p.substr(0, eq)))] = *level;
+        o.tls_policies[ascii_lower(trim_blanks(p.substr(0, eq)))] = *level;
     }
     for (const auto& l : config.smtp_listen)
         if (auto ep = net::parse_endpoint(l)) o.own_endpoints.push_back(*ep);
@@ -181,7 +170,7 @@ int serve(const config::Config& config) {
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto router = [&](const spool::Recipient& r) {
         auto at = r.address.rfind('@');
-        std::string domain = lower(at == std::string::npos ? "" : r.address.substr(at + 1));
+        std::string domain = ascii_lower(at == std::string::npos ? "" : r.address.substr(at + 1));
         if (directory->is_local_domain(domain))
             return queue::Route{"local", &local, config.local_max_deliveries};
         return queue::Route{relay.destination_of(domain), &relay, config.destination_concurrency};

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 
+#include "base/text.h"
 #include "net/network_list.h"
 #include "net/next_hop.h"
 #include "tls/server_context.h"
@@ -66,16 +67,9 @@ std::string check_next_hop(std::string_view s) {
 
 std::string check_tls_policy(std::string_view s) {
     auto eq = s.find('=');
-    auto trim = [](std::string_view v) {
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-            v.remove_prefix(1);
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
-            v.remove_suffix(1);
-        return v;
-    };
-    if (eq == std::string_view::npos || trim(s.substr(0, eq)).empty())
+    if (eq == std::string_view::npos || trim_blanks(s.substr(0, eq)).empty())
         return "\"" + std::string(s) + "\" is not \"domain = level\"";
-    auto level = trim(s.substr(eq + 1));
+    auto level = trim_blanks(s.substr(eq + 1));
     if (level != "none" && level != "may" && level != "encrypt" && level != "verify")
         return "\"" + std::string(s) + "\": the level must be none, may, encrypt or verify";
     return "";
@@ -85,17 +79,10 @@ std::string check_route(std::string_view s) {
     auto eq = s.find('=');
     if (eq == std::string_view::npos)
         return "\"" + std::string(s) + "\" is not a route of the form \"domain = next-hop\"";
-    auto trim = [](std::string_view v) {
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-            v.remove_prefix(1);
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
-            v.remove_suffix(1);
-        return v;
-    };
-    auto domain = trim(s.substr(0, eq));
+    auto domain = trim_blanks(s.substr(0, eq));
     if (domain.empty() || domain.find_first_of(" \t@[]:") != std::string_view::npos)
         return "\"" + std::string(s) + "\" has no valid domain before \"=\"";
-    return check_next_hop(trim(s.substr(eq + 1)));
+    return check_next_hop(trim_blanks(s.substr(eq + 1)));
 }
 
 const std::vector<Key>& schema() {

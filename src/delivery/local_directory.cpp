@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "base/text.h"
 #include "smtp/address.h"
 
 namespace tern::delivery {
@@ -24,24 +25,8 @@ constexpr std::size_t kMaxAliasResults = 1000;  // mailboxes plus remote address
 // The domain used to check a bare local name with the RFC 5321 mailbox grammar.
 constexpr std::string_view kCheckDomain = "@localhost";
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
-
 bool is_blank(char c) {
     return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_blank(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && (is_blank(s.back()) || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
 }
 
 // Splits a target list on the commas that are outside quoted strings; items are trimmed.
@@ -55,11 +40,11 @@ std::vector<std::string_view> split_targets(std::string_view list) {
         } else if (list[i] == '"') {
             quoted = !quoted;
         } else if (list[i] == ',' && !quoted) {
-            items.push_back(trim(list.substr(start, i - start)));
+            items.push_back(trim_blanks(list.substr(start, i - start)));
             start = i + 1;
         }
     }
-    items.push_back(trim(list.substr(start)));
+    items.push_back(trim_blanks(list.substr(start)));
     return items;
 }
 
@@ -71,7 +56,7 @@ std::optional<std::string> local_name(std::string_view name) {
     as_address += kCheckDomain;
     auto mailbox = smtp::parse_mailbox(as_address, true);
     if (!mailbox) return std::nullopt;
-    std::string unquoted = lower(mailbox->unquoted_local());
+    std::string unquoted = ascii_lower(mailbox->unquoted_local());
     if (unquoted.empty() || unquoted.find('@') != std::string::npos) return std::nullopt;
     return unquoted;
 }
@@ -119,7 +104,7 @@ class AliasesParser {
 
   private:
     Result<void> parse_line(std::string_view line, std::size_t line_number) {
-        std::string_view content = trim(line);
+        std::string_view content = trim_blanks(line);
         if (content.empty() || content.front() == '#') return {};
         if (is_blank(line.front())) {
             if (current_ == nullptr) {
@@ -132,7 +117,7 @@ class AliasesParser {
 
         std::size_t colon = content.find(':');
         if (colon == std::string_view::npos) return error(line_number, "missing ':'");
-        std::string_view raw_name = trim(content.substr(0, colon));
+        std::string_view raw_name = trim_blanks(content.substr(0, colon));
         if (raw_name.empty()) return error(line_number, "empty alias name");
         std::optional<std::string> name = local_name(raw_name);
         if (!name) {
@@ -147,7 +132,7 @@ class AliasesParser {
         current_ = &it->second;
         current_name_ = *name;
         current_line_ = line_number;
-        return add_targets(trim(content.substr(colon + 1)), line_number);
+        return add_targets(trim_blanks(content.substr(colon + 1)), line_number);
     }
 
     // Adds the targets of one line. A comma at the end of a line is allowed only when a
@@ -189,7 +174,7 @@ class AliasesParser {
     }
 
     bool is_local(std::string_view domain) const {
-        std::string key = lower(domain);
+        std::string key = ascii_lower(domain);
         return std::binary_search(options_.domains.begin(), options_.domains.end(), key);
     }
 
@@ -304,7 +289,7 @@ class AliasExpansion {
 
 void lower_and_sort(std::vector<std::string>& names) {
     for (std::string& name : names)
-        name = lower(name);
+        name = ascii_lower(name);
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
 }
@@ -335,12 +320,13 @@ std::string LocalDirectory::default_domain() const {
 }
 
 bool LocalDirectory::is_local_domain(std::string_view domain) const {
-    return std::binary_search(options_.domains.begin(), options_.domains.end(), lower(domain));
+    return std::binary_search(options_.domains.begin(), options_.domains.end(),
+                              ascii_lower(domain));
 }
 
 std::expected<Resolution, ResolveError> LocalDirectory::resolve(std::string_view local) const {
     AliasExpansion expansion(options_, aliases_);
-    std::optional<ResolveError> failed = expansion.expand(lower(local), nullptr);
+    std::optional<ResolveError> failed = expansion.expand(ascii_lower(local), nullptr);
     if (failed) return std::unexpected(*failed);
     return expansion.take();
 }

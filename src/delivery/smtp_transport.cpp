@@ -17,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <charconv>
 
+#include "base/text.h"
 #include "dns/records.h"
 #include "smtp/client_session.h"
 #include "smtp/data_encoder.h"
@@ -32,13 +33,6 @@ namespace {
 
 constexpr std::size_t kBodyChunk = 64 * 1024;        // octets read from the spool at a time
 constexpr std::size_t kMaxHeaderScan = 1024 * 1024;  // octets searched for Received fields
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 asio::io_context& context_of(const asio::any_io_executor& ex) {
     return static_cast<asio::io_context&>(asio::query(ex, asio::execution::context));
@@ -103,7 +97,7 @@ std::size_t count_received(std::string_view text) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         if (line_start) {
             if (text[i] == '\r' || text[i] == '\n') break;  // the end of the header section
-            if (text.size() - i >= 9 && lower(text.substr(i, 9)) == "received:") ++count;
+            if (text.size() - i >= 9 && ascii_lower(text.substr(i, 9)) == "received:") ++count;
         }
         line_start = text[i] == '\n';
     }
@@ -143,12 +137,12 @@ SmtpTransport::SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTrans
 SmtpTransport::~SmtpTransport() = default;
 
 tls::Level SmtpTransport::level_for(std::string_view domain) const {
-    auto it = options_.tls_policies.find(lower(domain));
+    auto it = options_.tls_policies.find(ascii_lower(domain));
     return it != options_.tls_policies.end() ? it->second : options_.tls_level;
 }
 
 std::string SmtpTransport::destination_of(std::string_view domain) const {
-    std::string d = lower(domain);
+    std::string d = ascii_lower(domain);
     const net::NextHop* route = nullptr;
     if (auto it = options_.routes.find(d); it != options_.routes.end())
         route = &it->second;
@@ -213,7 +207,7 @@ SmtpTransport::targets_for(const net::NextHop& hop) {
     // than it may be tried; none left means the mail would loop back to us.
     std::optional<std::uint16_t> own_preference;
     for (const auto& h : hosts) {
-        bool own = lower(h.name) == lower(options_.helo_name) && hop.mx_lookup;
+        bool own = ascii_lower(h.name) == ascii_lower(options_.helo_name) && hop.mx_lookup;
         for (const auto& a : h.addresses) {
             boost::system::error_code ec;
             auto address = asio::ip::make_address(a, ec);
@@ -255,7 +249,7 @@ asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport:
         // RFC 7672 2.2.2: behind a secure CNAME the expanded name's TLSA records come first,
         // then the original name's.
         std::vector<std::string> bases;
-        if (!target.canonical.empty() && lower(target.canonical) != lower(target.host))
+        if (!target.canonical.empty() && ascii_lower(target.canonical) != ascii_lower(target.host))
             bases.push_back(target.canonical);
         bases.push_back(target.host);
         std::optional<dns::TlsaResult> tlsa;
@@ -273,7 +267,7 @@ asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport:
                 need.tlsa = std::move(usable);
                 // DANE-TA names (RFC 7672 3.2.3): the MX host, its CNAME target, the domain.
                 for (const auto& n : {target.host, target.canonical, domain}) {
-                    std::string name = lower(n);
+                    std::string name = ascii_lower(n);
                     if (!name.empty() &&
                         std::find(need.names.begin(), need.names.end(), name) == need.names.end())
                         need.names.push_back(name);

@@ -4,17 +4,10 @@
 
 #include <charconv>
 
+#include "base/text.h"
+
 namespace tern::net {
-namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::optional<NextHop> NextHop::parse(std::string_view text, std::uint16_t default_port) {
     NextHop hop;
@@ -43,7 +36,7 @@ std::optional<NextHop> NextHop::parse(std::string_view text, std::uint16_t defau
     if (hop.host.empty() || hop.host.find_first_of(" \t[]") != std::string::npos)
         return std::nullopt;
     if (hop.mx_lookup && hop.host.find(':') != std::string::npos) return std::nullopt;
-    hop.host = lower(hop.host);
+    hop.host = ascii_lower(hop.host);
     return hop;
 }
 

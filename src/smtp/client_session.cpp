@@ -6,15 +6,10 @@
 #include <cctype>
 #include <charconv>
 
+#include "base/text.h"
+
 namespace tern::smtp {
 namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
 
 Reply synthetic(int code, std::string status, std::string text) {
     return Reply{code, std::move(status), std::move(text)};
@@ -36,7 +31,7 @@ Capabilities parse_ehlo(const Reply& reply) {
             continue;
         }
         auto sp = line.find(' ');
-        std::string keyword = upper(line.substr(0, sp));
+        std::string keyword = ascii_upper(line.substr(0, sp));
         std::string_view args =
             sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
         if (keyword == "PIPELINING")
@@ -61,7 +56,7 @@ Capabilities parse_ehlo(const Reply& reply) {
         } else if (keyword == "AUTH") {
             while (!args.empty()) {
                 auto s = args.find(' ');
-                if (s != 0) caps.auth.push_back(upper(args.substr(0, s)));
+                if (s != 0) caps.auth.push_back(ascii_upper(args.substr(0, s)));
                 args = s == std::string_view::npos ? std::string_view{} : args.substr(s + 1);
             }
         }

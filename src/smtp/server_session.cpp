@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/text.h"
+
 namespace tern::smtp {
 namespace {
 
@@ -20,13 +22,6 @@ bool same_recipient(const ForwardPath& a, const ForwardPath& b) {
     if (a.bare_postmaster || b.bare_postmaster) return a.bare_postmaster == b.bare_postmaster;
     return a.mailbox.local == b.mailbox.local &&
            a.mailbox.domain_lower() == b.mailbox.domain_lower();
-}
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return out;
 }
 
 }  // namespace
@@ -517,7 +512,7 @@ void ServerSession::on_auth(const CommandLine& cmd) {
         return send(reply(ReplyName::kNestedMail, "AUTH not allowed during a mail transaction"));
     if (options_.auth_needs_tls && !tls_active_) return send(reply(ReplyName::kEncryptionRequired));
     auto sp = cmd.args.find(' ');
-    std::string mechanism = upper(cmd.args.substr(0, sp));
+    std::string mechanism = ascii_upper(cmd.args.substr(0, sp));
     std::string initial =
         sp == std::string_view::npos ? std::string() : std::string(cmd.args.substr(sp + 1));
     if (mechanism.empty()) return send(reply(ReplyName::kSyntax, "Syntax: AUTH mechanism"));

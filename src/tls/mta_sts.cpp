@@ -4,26 +4,13 @@
 
 #include <charconv>
 
+#include "base/text.h"
+
 namespace tern::tls {
 namespace {
 
 constexpr std::int64_t kMaxAge = 31557600;  // RFC 8461 3.2: at most one year
 constexpr std::size_t kMaxPolicySize = 64 * 1024;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
-}
 
 }  // namespace
 
@@ -45,13 +32,13 @@ std::expected<StsPolicy, std::string> parse_sts_policy(std::string_view text) {
     bool version = false, mode = false, max_age = false;
     while (!text.empty()) {
         auto nl = text.find('\n');
-        std::string_view line = trim(text.substr(0, nl));
+        std::string_view line = trim_blanks(text.substr(0, nl));
         text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
         if (line.empty()) continue;
         auto colon = line.find(':');
         if (colon == std::string_view::npos) return std::unexpected("malformed line in policy");
-        std::string key = lower(trim(line.substr(0, colon)));
-        std::string_view value = trim(line.substr(colon + 1));
+        std::string key = ascii_lower(trim_blanks(line.substr(0, colon)));
+        std::string_view value = trim_blanks(line.substr(colon + 1));
         if (key == "version") {
             if (value != "STSv1") return std::unexpected("unknown policy version");
             version = true;
@@ -76,7 +63,7 @@ std::expected<StsPolicy, std::string> parse_sts_policy(std::string_view text) {
         } else if (key == "mx") {
             if (value.empty() || value.find_first_of(" \t") != std::string_view::npos)
                 return std::unexpected("bad mx");
-            p.mx.push_back(lower(value));
+            p.mx.push_back(ascii_lower(value));
         }
     }
     if (!version || !mode || !max_age)
@@ -92,13 +79,13 @@ std::optional<std::string> parse_sts_record(std::string_view txt) {
     bool first = true;
     while (!txt.empty()) {
         auto semi = txt.find(';');
-        std::string_view field = trim(txt.substr(0, semi));
+        std::string_view field = trim_blanks(txt.substr(0, semi));
         txt = semi == std::string_view::npos ? std::string_view{} : txt.substr(semi + 1);
         if (field.empty()) continue;
         auto eq = field.find('=');
         if (eq == std::string_view::npos) return std::nullopt;
-        auto key = trim(field.substr(0, eq));
-        auto value = trim(field.substr(eq + 1));
+        auto key = trim_blanks(field.substr(0, eq));
+        auto value = trim_blanks(field.substr(eq + 1));
         if (first) {
             if (key != "v" || value != "STSv1") return std::nullopt;
             first = false;
@@ -115,9 +102,9 @@ std::optional<std::string> parse_sts_record(std::string_view txt) {
 }
 
 bool sts_mx_matches(std::string_view pattern, std::string_view host) {
-    std::string h = lower(host);
+    std::string h = ascii_lower(host);
     if (!h.empty() && h.back() == '.') h.pop_back();
-    std::string p = lower(pattern);
+    std::string p = ascii_lower(pattern);
     if (p.rfind("*.", 0) == 0) {
         auto dot = h.find('.');
         return dot != std::string::npos && dot > 0 && h.substr(dot + 1) == p.substr(2);

@@ -17,6 +17,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/text.h"
+
 namespace tern::tls {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -30,12 +32,6 @@ std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
 }
 
 // Only names that are safe as file names are cached on disk.
@@ -103,7 +99,7 @@ void MtaStsCache::store(const std::string& domain, const Cached& entry, std::str
 }
 
 asio::awaitable<std::optional<StsPolicy>> MtaStsCache::policy_for(std::string domain) {
-    domain = lower(domain);
+    domain = ascii_lower(domain);
     auto have = cached(domain);
     auto txt = co_await dns_.resolve_txt("_mta-sts." + domain);
     std::optional<std::string> id;
@@ -214,7 +210,7 @@ asio::awaitable<std::expected<std::string, std::string>> MtaStsCache::fetch(std:
         if (res.result() != http::status::ok)
             co_return std::unexpected("policy host " + host + " answered HTTP " +
                                       std::to_string(res.result_int()));
-        std::string type = lower(std::string(res[http::field::content_type]));
+        std::string type = ascii_lower(std::string(res[http::field::content_type]));
         if (type.rfind("text/plain", 0) != 0)
             co_return std::unexpected("policy of " + host + " is not text/plain");
         co_return res.body();

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "base/text.h"
+
 namespace tern::tls {
 namespace asio = boost::asio;
 
@@ -30,14 +32,6 @@ std::string openssl_error() {
     if (e != 0) ERR_error_string_n(e, buf, sizeof buf);
     ERR_clear_error();
     return e ? buf : "unknown error";
-}
-
-std::string trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-        v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
-        v.remove_suffix(1);
-    return std::string(v);
 }
 
 // The DNS names a certificate is for: its subjectAltName entries, else its common name.
@@ -106,9 +100,9 @@ struct ServerContext::Set {
 std::optional<CertificateFiles> parse_certificate_entry(std::string_view entry) {
     CertificateFiles f;
     auto comma = entry.find(',');
-    f.cert = trim(entry.substr(0, comma));
+    f.cert = trim_blanks(entry.substr(0, comma));
     if (comma != std::string_view::npos) {
-        f.key = trim(entry.substr(comma + 1));
+        f.key = trim_blanks(entry.substr(comma + 1));
         if (f.key.empty() || f.key.find(',') != std::string::npos) return std::nullopt;
     }
     if (f.cert.empty()) return std::nullopt;

@@ -252,12 +252,18 @@ class Tern:
         self.dir = Path(workdir)
         self.binary = binary
         self.port = free_port()
+        # Submission listeners on ports of their own, never the embedded defaults (2587, 2465),
+        # which another daemon on this machine may hold.
+        self.submission_port = free_port()
+        self.submissions_port = free_port()
         self.data_dir = self.dir / "data"
         self.config_path = self.dir / "tern.toml"
         self.stderr_path = self.dir / "stderr.log"
         base = {
             "server": {"hostname": HOSTNAME, "data_dir": str(self.data_dir), "shutdown_grace": "1s"},
             "smtp": {"listen": [f"127.0.0.1:{self.port}"]},
+            "submission": {"listen": [f"127.0.0.1:{self.submission_port}"]},
+            "submissions": {"listen": [f"127.0.0.1:{self.submissions_port}"]},
             "local": {"users": ["alice", "bob"]},
         }
         if aliases is not None:
