@@ -5,6 +5,7 @@
 
 #include "cli/daemon.h"
 #include "cli/queue_command.h"
+#include "cli/referenced_files.h"
 #include "cli/user_command.h"
 #include "config/config.h"
 
@@ -90,6 +91,10 @@ int main(int argc, char** argv) {
             std::cerr << config.error().message << "\n";
             return 1;
         }
+        auto problems = tern::cli::check_referenced_files(*config);
+        for (const auto& p : problems)
+            std::cerr << check_path << ": " << p << "\n";
+        if (!problems.empty()) return 1;
         std::cout << check_path << ": ok\n";
         return 0;
     }

@@ -164,6 +164,19 @@ asio::awaitable<void> InboundConnection::run() {
     }
     closed_ = true;
     timer_.cancel();
+    if (tls_ && !tls_summary_.empty()) {
+        // RFC 8446 6.1: a close_notify before the TCP close, so the client can tell the end of
+        // the session from a truncation. Only ours is sent: waiting for the client's would let
+        // a silent client hold the connection, so OpenSSL is told it has arrived already.
+        SSL_set_shutdown(tls_->native_handle(), SSL_RECEIVED_SHUTDOWN);
+        asio::steady_timer guard(executor, ctx_.config.command_timeout);
+        guard.async_wait([self](boost::system::error_code ec) {
+            boost::system::error_code ignored;
+            if (!ec) self->lowest().close(ignored);
+        });
+        co_await tls_->async_shutdown(asio::as_tuple(asio::use_awaitable));
+        guard.cancel();
+    }
     lowest().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     lowest().close(ignored);
     if (writer_) {
