@@ -64,6 +64,29 @@ def test_good_config_checks_ok(tmp_path):
     assert not (tmp_path / "data").exists()  # checking does not create anything
 
 
+@pytest.mark.parametrize("case", ["aliases", "certificate", "missing certificate"])
+def test_files_the_config_names_are_checked_too(tmp_path, case):
+    # check-config loads them as serve does: a config that would not start does not check ok.
+    named = tmp_path / "named"
+    if case == "aliases":
+        named.write_text("info: alice\nthis line has no colon\n")
+        extra, expect = f'[local]\naliases = "{named}"\n', f"{named}:2"
+    elif case == "certificate":
+        named.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+        extra, expect = f'[tls]\ncertificates = ["{named}"]\n', str(named)
+    else:
+        extra, expect = f'[tls]\ncertificates = ["{named}, {named}.key"]\n', str(named)
+    path = tmp_path / "tern.toml"
+    path.write_text(GOOD.format(data=tmp_path / "data", port=free_port()) + extra)
+    for args in (["check-config", str(path)], ["serve", "--config", str(path)]):
+        try:
+            proc = run(*args, cwd=tmp_path)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"`tern {args[0]}` started with a bad {case} file")
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert expect in proc.stderr, (args, proc.stderr)
+
+
 def test_missing_config_file(tmp_path):
     proc = run("check-config", str(tmp_path / "absent.toml"))
     assert proc.returncode != 0

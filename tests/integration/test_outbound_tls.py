@@ -2,10 +2,12 @@
 # levels none/may/encrypt/verify, and what a failed handshake or certificate does, against real
 # mail exchangers on 127.0.0.x: Postfix with STARTTLS, aiosmtpd with and without it.
 import re
+import subprocess
 
 import pytest
 
-from conftest import deferred_twice, delivered_detail, send, wait_gone
+from conftest import (CLI_TIMEOUT, deferred_twice, delivered_detail, queue_show, send,
+                      wait_gone, wait_recipient)
 from peers import DnsServer, PostfixPeer
 from peers.pki import self_signed
 
@@ -87,6 +89,24 @@ def test_opportunistic_tls_to_postfix(relay_tern, good_mx):
     assert re.search(r'detail="ESMTP BDAT PIPELINING, %s \(not verified\)"' % TLS_DETAIL,
                      delivered_detail(tern, qid2)[1]), tern.log_text()
     assert "using TLSv1." in received_by_postfix(data2)
+
+
+def test_queue_show_states_the_tls_of_each_attempt(relay_tern, peers, mx_port, tmp_path):
+    # One recipient delivered and one deferred over the same TLS session: `tern queue show`
+    # says how each was last tried, in JSON and in its text form.
+    peers(SELF, mx_port, tls_cert=self_signed(tmp_path / "self", "mx.self.otls.example"),
+          rules={"rcpt": {"later@self.otls.example": "451 4.2.0 try again later"}})
+    tern = relay_tern({"queue": {"retry_schedule": ["1h"]}})
+    qid = send(tern, ["now@self.otls.example", "later@self.otls.example"])
+    wait_recipient(tern, qid, "later@self.otls.example", "deferred")
+    shown = {r["address"]: r for r in queue_show(tern, qid)["recipient_states"]}
+    assert shown["now@self.otls.example"]["status"] == "delivered", shown
+    for address in shown:
+        assert re.fullmatch(r"ESMTP .*, %s \(not verified\)" % TLS_DETAIL,
+                            shown[address]["last_detail"]), shown
+    text = subprocess.run([tern.binary, "queue", "--config", str(tern.config_path), "show", qid],
+                          capture_output=True, text=True, timeout=CLI_TIMEOUT).stdout
+    assert re.search(r"^      how: ESMTP .*, %s \(not verified\)$" % TLS_DETAIL, text, re.M), text
 
 
 def test_plain_text_to_a_server_without_starttls(relay_tern, peers, mx_port):
