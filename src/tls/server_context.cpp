@@ -3,14 +3,18 @@
 // builds a complete new set before it replaces the old one.
 #include "tls/server_context.h"
 
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "base/text.h"
 
@@ -32,6 +36,22 @@ std::string openssl_error() {
     if (e != 0) ERR_error_string_n(e, buf, sizeof buf);
     ERR_clear_error();
     return e ? buf : "unknown error";
+}
+
+using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+// The private key in the PEM file `path`, with an error that says what is wrong with the file.
+Result<KeyPtr> read_private_key(const std::string& path) {
+    std::FILE* in = std::fopen(path.c_str(), "rb");
+    if (!in) return std::unexpected(Error::from_errno(errno, "TLS private key " + path));
+    KeyPtr key(PEM_read_PrivateKey(in, nullptr, nullptr, nullptr), &EVP_PKEY_free);
+    std::fclose(in);
+    if (!key) {
+        ERR_clear_error();
+        return fail(ErrorCode::kInvalid,
+                    "TLS private key " + path + ": no PEM private key (unencrypted) in the file");
+    }
+    return key;
 }
 
 // The DNS names a certificate is for: its subjectAltName entries, else its common name.
@@ -126,20 +146,23 @@ Result<std::shared_ptr<ServerContext::Set>> ServerContext::load() const {
         SSL_CTX_set_min_proto_version(native,
                                       options_.tls13_only ? TLS1_3_VERSION : TLS1_2_VERSION);
         SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                        SSL_OP_CIPHER_SERVER_PREFERENCE);
+                                        SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
         if (SSL_CTX_set_cipher_list(native, kCiphers12) != 1)
             return fail(ErrorCode::kInvalid, "TLS cipher list: " + openssl_error());
         SSL_CTX_set_dh_auto(native, 1);  // DHE suites with the built-in groups
-        // Session tickets would need key rotation across workers; a fresh handshake is cheap.
+        // No session tickets (TLS 1.2: SSL_OP_NO_TICKET; TLS 1.3: none issued): their key would
+        // need rotating across workers and reloads, and a fresh handshake is cheap.
         SSL_CTX_set_num_tickets(native, 0);
         SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
         std::string key = files.key.empty() ? files.cert : files.key;
         if (SSL_CTX_use_certificate_chain_file(native, files.cert.c_str()) != 1)
             return fail(ErrorCode::kInvalid,
                         "TLS certificate " + files.cert + ": " + openssl_error());
-        if (SSL_CTX_use_PrivateKey_file(native, key.c_str(), SSL_FILETYPE_PEM) != 1)
-            return fail(ErrorCode::kInvalid, "TLS private key " + key + ": " + openssl_error());
-        if (SSL_CTX_check_private_key(native) != 1)
+        auto pkey = read_private_key(key);
+        if (!pkey) return std::unexpected(pkey.error());
+        bool used = SSL_CTX_use_PrivateKey(native, pkey->get()) == 1;
+        ERR_clear_error();
+        if (!used || SSL_CTX_check_private_key(native) != 1)
             return fail(
                 ErrorCode::kInvalid,
                 "TLS private key " + key + " does not belong to the certificate " + files.cert);
@@ -226,8 +249,9 @@ Result<CertificateFiles> ensure_self_signed(const std::string& dir, const std::s
     }
     // Written under a temporary name with mode 0600, then renamed: never a half-written key.
     std::string tmp = path + ".tmp";
-    ::umask(077);
-    std::FILE* out = std::fopen(tmp.c_str(), "wb");
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    std::FILE* out = fd >= 0 ? ::fdopen(fd, "wb") : nullptr;
+    if (fd >= 0 && !out) ::close(fd);
     bool ok = out && PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
               PEM_write_X509(out, cert) == 1;
     if (out) ok = std::fclose(out) == 0 && ok;
