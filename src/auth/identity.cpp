@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "base/text.h"
 #include "smtp/address.h"
 
 namespace tern::auth {
@@ -22,10 +23,7 @@ bool prep_acceptable(std::string_view text) {
 
 std::optional<std::string> normalize_identity(std::string_view text) {
     if (text.empty() || text.size() > kMaxIdentity || !prep_acceptable(text)) return std::nullopt;
-    std::string out(text);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
+    return ascii_lower(text);
 }
 
 Result<std::string> parse_account_name(std::string_view text) {

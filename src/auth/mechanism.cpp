@@ -6,6 +6,7 @@
 #include "auth/login.h"
 #include "auth/plain.h"
 #include "auth/scram.h"
+#include "base/text.h"
 
 namespace tern::auth {
 
@@ -53,9 +54,7 @@ Step Mechanism::password_verdict(const VerifyAnswer& answer) const {
 }
 
 std::unique_ptr<Mechanism> make_mechanism(std::string_view name, const MechanismOptions& options) {
-    std::string upper(name);
-    for (char& c : upper)
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    std::string upper = ascii_upper(name);
     if (upper == ScramSha256::kName) return std::make_unique<ScramSha256>(options);
     if (upper == Plain::kName) return std::make_unique<Plain>();
     if (upper == Login::kName) return std::make_unique<Login>();

@@ -11,7 +11,21 @@ namespace tern {
 std::string ascii_lower(std::string_view s);
 std::string ascii_upper(std::string_view s);
 
-// `s` without spaces and tabs at either end, and without a trailing CR.
-std::string_view trim_blanks(std::string_view s);
+// True when `a` and `b` are equal but for the case of ASCII letters. Inline: the command
+// parser calls it for every verb and parameter.
+inline bool ascii_iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+// `s` without spaces and tabs at either end, and without a trailing CR: a view into `s`,
+// so `s` must outlive it.
+[[nodiscard]] std::string_view trim_blanks(std::string_view s);
 
 }  // namespace tern

@@ -1,5 +1,6 @@
-// The files a configuration names (aliases, sender map, certificates) checked the way `tern
-// serve` loads them at start, so `tern check-config` refuses what the daemon would refuse.
+// The files a configuration names (aliases, sender map, certificates, CA file, DNS trust
+// anchor) checked the way `tern serve` loads them at start, so `tern check-config` refuses
+// what the daemon would refuse.
 #pragma once
 
 #include <string>

@@ -184,6 +184,10 @@ const std::vector<Key>& schema() {
         {"limits", "data_timeout", Kind::kDuration, R"("3m")",
          "Time to wait for the next block of message data; then 421 4.4.2 and close.",
          [](Config& c, const Value& v) { c.data_timeout = v.duration; }, 1, 86400},
+        {"limits", "tls_close_timeout", Kind::kDuration, R"("5s")",
+         "Time the TLS close_notify at the end of a session may take to send; then the "
+         "connection is closed without it.",
+         [](Config& c, const Value& v) { c.tls_close_timeout = v.duration; }, 1, 3600},
         // [local]
         {"local", "domains", Kind::kStringList, R"(["localhost"])",
          "Domains whose mail is delivered to local mailboxes.",

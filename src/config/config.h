@@ -42,6 +42,7 @@ struct Config {
     std::size_t max_connections_per_client = 0;  // per client IP address
     Seconds command_timeout{300};                // waiting for a command (RFC 5321 4.5.3.2.7)
     Seconds data_timeout{180};                   // waiting for the next block of message data
+    Seconds tls_close_timeout{5};                // sending our close_notify at the end
 
     // [local]
     std::vector<std::string> local_domains;

@@ -313,10 +313,8 @@ Result<LocalDirectory> LocalDirectory::load(LocalDirectoryOptions options) {
 }
 
 std::string LocalDirectory::default_domain() const {
-    std::string d = options_.domains.empty() ? std::string("localhost") : options_.domains.front();
-    for (auto& c : d)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return d;
+    return options_.domains.empty() ? std::string("localhost")
+                                    : ascii_lower(options_.domains.front());
 }
 
 bool LocalDirectory::is_local_domain(std::string_view domain) const {

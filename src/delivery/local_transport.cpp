@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <map>
 
+#include "base/text.h"
 #include "spool/async_sync.h"
 
 namespace tern::delivery {
@@ -24,9 +25,7 @@ std::string mailbox_of(std::string_view address) {
         }
         local = std::move(unquoted);
     }
-    for (auto& c : local)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return local;
+    return ascii_lower(local);
 }
 
 namespace {

@@ -4,14 +4,13 @@
 
 #include <arpa/inet.h>
 
+#include "base/text.h"
+
 namespace tern::dns {
 
 std::string normalize_name(std::string_view name) {
-    std::string out(name);
-    if (!out.empty() && out.back() == '.') out.pop_back();
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
+    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    return ascii_lower(name);
 }
 
 std::optional<std::string> read_name(std::string_view& rdata) {

@@ -3,6 +3,7 @@
 #include "dns/resolver.h"
 
 #include <unbound.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -13,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <functional>
 
 namespace tern::dns {
@@ -57,6 +59,13 @@ Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& home,
                 return std::unexpected(r.error());
     }
     if (!options.trust_anchor_file.empty()) {
+        // libunbound reads the file only at the first query; a missing one is said now.
+        if (::access(options.trust_anchor_file.c_str(), R_OK) != 0) {
+            int err = errno;
+            ub_ctx_delete(ctx);
+            return std::unexpected(
+                Error::from_errno(err, "dns trust anchor " + options.trust_anchor_file));
+        }
         if (auto r = check(ub_ctx_add_ta_file(ctx, options.trust_anchor_file.c_str()),
                            "dns trust anchor " + options.trust_anchor_file);
             !r)

@@ -7,7 +7,6 @@
 #include "base/text.h"
 
 namespace tern::net {
-namespace {}  // namespace
 
 std::optional<NextHop> NextHop::parse(std::string_view text, std::uint16_t default_port) {
     NextHop hop;

@@ -162,14 +162,19 @@ asio::awaitable<void> InboundConnection::run() {
         session_.receive(std::string_view(buffer.data(), n));
         co_await perform();
     }
+    // A clean end: the session closed (QUIT, 421) with its last reply written, or the client
+    // went away. Not after a failed or timed-out write, nor when the daemon is stopping.
+    bool clean_end = !write_failed_ && !stop_requested_;
     closed_ = true;
     timer_.cancel();
-    if (tls_ && !tls_summary_.empty()) {
+    if (tls_ && !tls_summary_.empty() && clean_end) {
         // RFC 8446 6.1: a close_notify before the TCP close, so the client can tell the end of
         // the session from a truncation. Only ours is sent: waiting for the client's would let
-        // a silent client hold the connection, so OpenSSL is told it has arrived already.
-        SSL_set_shutdown(tls_->native_handle(), SSL_RECEIVED_SHUTDOWN);
-        asio::steady_timer guard(executor, ctx_.config.command_timeout);
+        // a silent client hold the connection, so OpenSSL is told it has arrived already, and
+        // a client that does not read gets tls_close_timeout to take it.
+        SSL* ssl = tls_->native_handle();
+        SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
+        asio::steady_timer guard(executor, ctx_.config.tls_close_timeout);
         guard.async_wait([self](boost::system::error_code ec) {
             boost::system::error_code ignored;
             if (!ec) self->lowest().close(ignored);
@@ -199,7 +204,7 @@ asio::awaitable<bool> InboundConnection::flush() {
         std::tie(ec, n) = co_await asio::async_write(socket_, asio::buffer(out_),
                                                      asio::as_tuple(asio::use_awaitable));
     out_.clear();
-    if (ec) closed_ = true;
+    if (ec) closed_ = write_failed_ = true;
     co_return !ec;
 }
 

@@ -52,6 +52,7 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     bool timed_out_ = false;       // the watchdog cancelled a read or write
     bool stop_requested_ = false;  // shutdown reached this session
     bool closed_ = false;
+    bool write_failed_ = false;  // a write to the client failed or was cancelled
     std::uint64_t registry_key_ = 0;
 
     std::string client_ip_;

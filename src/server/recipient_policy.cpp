@@ -2,17 +2,13 @@
 // users are refused in the dialogue (never bounced later); other domains need relay permission.
 #include "server/recipient_policy.h"
 
-#include <algorithm>
+#include "base/text.h"
 
 namespace tern::server {
 namespace {
 
 bool same_address(const spool::Recipient& a, const std::string& address) {
-    if (a.address.size() != address.size()) return false;
-    return std::equal(a.address.begin(), a.address.end(), address.begin(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
+    return ascii_iequals(a.address, address);
 }
 
 }  // namespace

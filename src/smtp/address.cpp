@@ -5,7 +5,8 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cctype>
+
+#include "base/text.h"
 
 namespace tern::smtp {
 namespace {
@@ -261,10 +262,7 @@ std::expected<std::optional<Mailbox>, PathError> parse_path(std::string_view& te
         inner.remove_prefix(colon + 1);
     }
     if (allow_postmaster && inner.size() == 10) {
-        std::string lower(inner);
-        std::transform(lower.begin(), lower.end(), lower.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (lower == "postmaster") {
+        if (ascii_iequals(inner, "postmaster")) {
             bare_postmaster = true;
             text.remove_prefix(close + 1);
             return std::optional<Mailbox>{Mailbox{std::string(inner), "", false}};
@@ -294,11 +292,8 @@ std::string Mailbox::unquoted_local() const {
 }
 
 std::string Mailbox::domain_lower() const {
-    std::string out = domain;
-    if (!out.empty() && out.front() == '[') return out;
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
+    if (!domain.empty() && domain.front() == '[') return domain;
+    return ascii_lower(domain);
 }
 
 std::string ReversePath::str() const {

@@ -3,7 +3,6 @@
 #include "smtp/client_session.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 #include "base/text.h"

@@ -6,20 +6,13 @@
 #include <cctype>
 #include <charconv>
 
+#include "base/text.h"
+
 namespace tern::smtp {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::toupper(static_cast<unsigned char>(a[i])) !=
-            std::toupper(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
 bool istarts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+    return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
 }
 
 struct VerbName {
@@ -121,7 +114,7 @@ CommandLine split_command(std::string_view line) {
     std::string_view word = line.substr(0, sp);
     std::string_view args = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
     for (const auto& v : kVerbs)
-        if (iequals(word, v.name)) return CommandLine{v.verb, args};
+        if (ascii_iequals(word, v.name)) return CommandLine{v.verb, args};
     return CommandLine{Verb::kUnknown, args};
 }
 
@@ -146,7 +139,7 @@ std::expected<MailCommand, Reply> parse_mail(std::string_view args, const Offere
     bool seen_size = false, seen_body = false, seen_ret = false, seen_envid = false,
          seen_auth = false;
     auto error = for_each_param(text, utf8_offered, [&](const Param& p) -> std::optional<Reply> {
-        if (iequals(p.keyword, "SIZE")) {
+        if (ascii_iequals(p.keyword, "SIZE")) {
             if (seen_size) return duplicate(p.keyword);
             seen_size = true;
             std::uint64_t size = 0;
@@ -157,40 +150,40 @@ std::expected<MailCommand, Reply> parse_mail(std::string_view args, const Offere
             cmd.params.size = size;
             return std::nullopt;
         }
-        if (iequals(p.keyword, "BODY")) {
+        if (ascii_iequals(p.keyword, "BODY")) {
             if (seen_body) return duplicate(p.keyword);
             seen_body = true;
             if (!p.has_value) return reply(ReplyName::kSyntax, "Bad BODY value");
-            if (iequals(p.value, "7BIT")) {
+            if (ascii_iequals(p.value, "7BIT")) {
                 cmd.params.body = BodyType::k7Bit;
-            } else if (iequals(p.value, "8BITMIME") && offered.eight_bit_mime) {
+            } else if (ascii_iequals(p.value, "8BITMIME") && offered.eight_bit_mime) {
                 cmd.params.body = BodyType::k8BitMime;
             } else {
                 return reply(ReplyName::kUnsupportedParam, "Unsupported BODY type");
             }
             return std::nullopt;
         }
-        if (iequals(p.keyword, "SMTPUTF8")) {
+        if (ascii_iequals(p.keyword, "SMTPUTF8")) {
             if (!offered.smtputf8) return unsupported(p.keyword);
             if (p.has_value) return reply(ReplyName::kSyntax, "SMTPUTF8 takes no value");
             if (cmd.params.smtputf8) return duplicate(p.keyword);
             cmd.params.smtputf8 = true;
             return std::nullopt;
         }
-        if (iequals(p.keyword, "RET")) {
+        if (ascii_iequals(p.keyword, "RET")) {
             if (!offered.dsn) return unsupported(p.keyword);
             if (seen_ret) return duplicate(p.keyword);
             seen_ret = true;
-            if (p.has_value && iequals(p.value, "FULL")) {
+            if (p.has_value && ascii_iequals(p.value, "FULL")) {
                 cmd.params.ret = DsnRet::kFull;
-            } else if (p.has_value && iequals(p.value, "HDRS")) {
+            } else if (p.has_value && ascii_iequals(p.value, "HDRS")) {
                 cmd.params.ret = DsnRet::kHeaders;
             } else {
                 return reply(ReplyName::kSyntax, "Bad RET value");
             }
             return std::nullopt;
         }
-        if (iequals(p.keyword, "ENVID")) {
+        if (ascii_iequals(p.keyword, "ENVID")) {
             if (!offered.dsn) return unsupported(p.keyword);
             if (seen_envid) return duplicate(p.keyword);
             seen_envid = true;
@@ -200,7 +193,7 @@ std::expected<MailCommand, Reply> parse_mail(std::string_view args, const Offere
             cmd.params.envid = std::move(*decoded);
             return std::nullopt;
         }
-        if (iequals(p.keyword, "AUTH")) {
+        if (ascii_iequals(p.keyword, "AUTH")) {
             if (!offered.auth) return unsupported(p.keyword);
             if (seen_auth) return duplicate(p.keyword);
             seen_auth = true;
@@ -234,7 +227,7 @@ std::expected<RcptCommand, Reply> parse_rcpt(std::string_view args, const Offere
 
     bool seen_notify = false, seen_orcpt = false;
     auto error = for_each_param(text, smtputf8, [&](const Param& p) -> std::optional<Reply> {
-        if (iequals(p.keyword, "NOTIFY")) {
+        if (ascii_iequals(p.keyword, "NOTIFY")) {
             if (!offered.dsn) return unsupported(p.keyword);
             if (seen_notify) return duplicate(p.keyword);
             seen_notify = true;
@@ -245,10 +238,10 @@ std::expected<RcptCommand, Reply> parse_rcpt(std::string_view args, const Offere
                 auto comma = list.find(',');
                 std::string_view word = list.substr(0, comma);
                 bool* flag = nullptr;
-                if (iequals(word, "NEVER")) flag = &n.never;
-                if (iequals(word, "SUCCESS")) flag = &n.success;
-                if (iequals(word, "FAILURE")) flag = &n.failure;
-                if (iequals(word, "DELAY")) flag = &n.delay;
+                if (ascii_iequals(word, "NEVER")) flag = &n.never;
+                if (ascii_iequals(word, "SUCCESS")) flag = &n.success;
+                if (ascii_iequals(word, "FAILURE")) flag = &n.failure;
+                if (ascii_iequals(word, "DELAY")) flag = &n.delay;
                 if (!flag || *flag) return reply(ReplyName::kSyntax, "Bad NOTIFY value");
                 *flag = true;
                 if (comma == std::string_view::npos) break;
@@ -259,7 +252,7 @@ std::expected<RcptCommand, Reply> parse_rcpt(std::string_view args, const Offere
                 return reply(ReplyName::kSyntax, "NOTIFY=NEVER cannot be combined");
             return std::nullopt;
         }
-        if (iequals(p.keyword, "ORCPT")) {
+        if (ascii_iequals(p.keyword, "ORCPT")) {
             if (!offered.dsn) return unsupported(p.keyword);
             if (seen_orcpt) return duplicate(p.keyword);
             seen_orcpt = true;
@@ -272,7 +265,7 @@ std::expected<RcptCommand, Reply> parse_rcpt(std::string_view args, const Offere
                     return reply(ReplyName::kSyntax, "Bad ORCPT type");
             std::string_view addr = p.value.substr(semi + 1);
             auto decoded = decode_xtext(addr);
-            if (!decoded && smtputf8 && iequals(type, "utf-8") && valid_utf8(addr))
+            if (!decoded && smtputf8 && ascii_iequals(type, "utf-8") && valid_utf8(addr))
                 decoded = std::string(addr);
             if (!decoded || decoded->empty()) return reply(ReplyName::kSyntax, "Bad ORCPT address");
             cmd.params.orcpt = std::string(type) + ";" + *decoded;
@@ -292,7 +285,7 @@ std::expected<BdatCommand, Reply> parse_bdat(std::string_view args) {
         return std::unexpected(reply(ReplyName::kSyntax, "Syntax: BDAT <size> [LAST]"));
     if (sp != std::string_view::npos) {
         std::string_view rest = args.substr(sp + 1);
-        if (!iequals(rest, "LAST"))
+        if (!ascii_iequals(rest, "LAST"))
             return std::unexpected(reply(ReplyName::kSyntax, "Syntax: BDAT <size> [LAST]"));
         cmd.last = true;
     }

@@ -4,7 +4,6 @@
 #include "smtp/server_session.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "base/text.h"
 

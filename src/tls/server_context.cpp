@@ -40,11 +40,16 @@ std::string openssl_error() {
 
 using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
+// Refuses every pass phrase request: without it OpenSSL would prompt on the terminal.
+int no_pass_phrase(char*, int, int, void*) {
+    return -1;
+}
+
 // The private key in the PEM file `path`, with an error that says what is wrong with the file.
 Result<KeyPtr> read_private_key(const std::string& path) {
-    std::FILE* in = std::fopen(path.c_str(), "rb");
+    std::FILE* in = std::fopen(path.c_str(), "rbe");
     if (!in) return std::unexpected(Error::from_errno(errno, "TLS private key " + path));
-    KeyPtr key(PEM_read_PrivateKey(in, nullptr, nullptr, nullptr), &EVP_PKEY_free);
+    KeyPtr key(PEM_read_PrivateKey(in, nullptr, &no_pass_phrase, nullptr), &EVP_PKEY_free);
     std::fclose(in);
     if (!key) {
         ERR_clear_error();
@@ -76,8 +81,7 @@ std::vector<std::string> names_of(X509* cert) {
             out.emplace_back(cn);
     }
     for (auto& n : out)
-        for (auto& c : n)
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        n = ascii_lower(n);
     return out;
 }
 
@@ -141,6 +145,7 @@ Result<std::unique_ptr<ServerContext>> ServerContext::create(ServerOptions optio
 Result<std::shared_ptr<ServerContext::Set>> ServerContext::load() const {
     auto set = std::make_shared<Set>();
     for (const auto& files : options_.certificates) {
+        ERR_clear_error();  // no stale reason from earlier work on this thread in a message
         auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
         SSL_CTX* native = ctx->native_handle();
         SSL_CTX_set_min_proto_version(native,
@@ -160,12 +165,17 @@ Result<std::shared_ptr<ServerContext::Set>> ServerContext::load() const {
                         "TLS certificate " + files.cert + ": " + openssl_error());
         auto pkey = read_private_key(key);
         if (!pkey) return std::unexpected(pkey.error());
+        // OpenSSL refuses a key of the certificate's type that does not match it already here.
         bool used = SSL_CTX_use_PrivateKey(native, pkey->get()) == 1;
-        ERR_clear_error();
-        if (!used || SSL_CTX_check_private_key(native) != 1)
+        bool mismatch = !used && ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH;
+        if (!used && !mismatch)
+            return fail(ErrorCode::kInvalid, "TLS private key " + key + ": " + openssl_error());
+        if (mismatch || SSL_CTX_check_private_key(native) != 1) {
+            ERR_clear_error();
             return fail(
                 ErrorCode::kInvalid,
                 "TLS private key " + key + " does not belong to the certificate " + files.cert);
+        }
         set->entries.push_back(Set::Entry{ctx, names_of(SSL_CTX_get0_certificate(native))});
     }
     SSL_CTX* first = set->entries.front().context->native_handle();
@@ -247,13 +257,16 @@ Result<CertificateFiles> ensure_self_signed(const std::string& dir, const std::s
         cleanup();
         return fail(ErrorCode::kIo, "cannot sign the self-signed certificate: " + openssl_error());
     }
-    // Written under a temporary name with mode 0600, then renamed: never a half-written key.
+    // Written to a new file of mode 0600 under a temporary name (a leftover one, or a link
+    // there, is removed first), synced, then renamed: never a half-written or empty key.
     std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ::unlink(tmp.c_str());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     std::FILE* out = fd >= 0 ? ::fdopen(fd, "wb") : nullptr;
     if (fd >= 0 && !out) ::close(fd);
     bool ok = out && PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
               PEM_write_X509(out, cert) == 1;
+    if (out) ok = std::fflush(out) == 0 && ::fsync(::fileno(out)) == 0 && ok;
     if (out) ok = std::fclose(out) == 0 && ok;
     cleanup();
     if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {

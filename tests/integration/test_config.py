@@ -64,7 +64,8 @@ def test_good_config_checks_ok(tmp_path):
     assert not (tmp_path / "data").exists()  # checking does not create anything
 
 
-@pytest.mark.parametrize("case", ["aliases", "certificate", "missing certificate"])
+@pytest.mark.parametrize("case", ["aliases", "certificate", "missing certificate", "ca file",
+                                  "trust anchor"])
 def test_files_the_config_names_are_checked_too(tmp_path, case):
     # check-config loads them as serve does: a config that would not start does not check ok.
     named = tmp_path / "named"
@@ -74,8 +75,13 @@ def test_files_the_config_names_are_checked_too(tmp_path, case):
     elif case == "certificate":
         named.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
         extra, expect = f'[tls]\ncertificates = ["{named}"]\n', str(named)
-    else:
+    elif case == "missing certificate":
         extra, expect = f'[tls]\ncertificates = ["{named}, {named}.key"]\n', str(named)
+    elif case == "ca file":
+        extra, expect = f'[tls]\nca_file = "{named}"\n', f"outbound TLS: CA certificates {named}"
+    else:
+        extra, expect = (f'[dns]\ntrust_anchor = "{named}"\n',
+                         f"dns trust anchor {named}: No such file or directory")
     path = tmp_path / "tern.toml"
     path.write_text(GOOD.format(data=tmp_path / "data", port=free_port()) + extra)
     for args in (["check-config", str(path)], ["serve", "--config", str(path)]):

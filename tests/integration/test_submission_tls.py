@@ -163,3 +163,43 @@ def test_tls_session_ends_with_close_notify(tern_factory):
             except ssl.SSLError as e:
                 pytest.fail(f"port {port}: TCP closed without a TLS close_notify: {e}")
             assert rest == b""
+
+
+def test_a_client_that_stops_reading_is_not_held_for_close_notify(tern_factory):
+    # A TLS client pipelines commands and never reads the replies: once the server's writes
+    # block, the write timeout ends the session at once, with no further wait to send a
+    # close_notify nobody reads (which would hold the connection slot for another period).
+    import socket
+    import threading
+    import time
+    tern = auth_tern(tern_factory, config={"limits": {"command_timeout": "2s",
+                                                      "tls_close_timeout": "30s"}})
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.settimeout(SOCKET_TIMEOUT)
+    raw.connect(("127.0.0.1", tern.submissions_port))
+    sock = client_context().wrap_socket(raw)
+    chunk = b"NOOP\r\n" * 20000
+
+    def flood():
+        deadline = time.monotonic() + 12
+        try:
+            while time.monotonic() < deadline:
+                sock.sendall(chunk)
+        except OSError:
+            pass  # the server closed the connection (or our send timed out): both end the flood
+
+    sender = threading.Thread(target=flood, daemon=True)
+    start = time.monotonic()
+    sender.start()
+    try:
+        # (The first disconnect is the fixture's readiness probe on the MX port.)
+        while tern.log_text().count(" disconnect client=") < 2:
+            assert time.monotonic() - start < 15, tern.log_text()
+            time.sleep(0.05)
+        took = time.monotonic() - start
+        # One command_timeout for the blocked write, one more at most for the 421 attempt.
+        assert took < 2 * 2 + 2.5, took
+    finally:
+        sock.close()
+        sender.join(timeout=15)
