@@ -6,18 +6,12 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "tls/openssl_error.h"
+
 namespace tern::tls {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string openssl_error(std::string_view what) {
-    unsigned long e = ERR_get_error();
-    char buf[256] = {};
-    if (e != 0) ERR_error_string_n(e, buf, sizeof buf);
-    ERR_clear_error();
-    return std::string(what) + (e ? std::string(": ") + buf : "");
-}
 
 // Full association data (matching type 0) must be exactly one DER certificate (selector 0) or
 // SubjectPublicKeyInfo (selector 1), as SSL_dane_tlsa_add() requires; anything else is unusable.

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "base/text.h"
+#include "tls/openssl_error.h"
 
 namespace tern::tls {
 namespace asio = boost::asio;
@@ -29,14 +30,6 @@ constexpr const char* kCiphers12 =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
     "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384";
-
-std::string openssl_error() {
-    unsigned long e = ERR_get_error();
-    char buf[256] = {};
-    if (e != 0) ERR_error_string_n(e, buf, sizeof buf);
-    ERR_clear_error();
-    return e ? buf : "unknown error";
-}
 
 using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
@@ -153,7 +146,7 @@ Result<std::shared_ptr<ServerContext::Set>> ServerContext::load() const {
         SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                         SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
         if (SSL_CTX_set_cipher_list(native, kCiphers12) != 1)
-            return fail(ErrorCode::kInvalid, "TLS cipher list: " + openssl_error());
+            return fail(ErrorCode::kInvalid, openssl_error("TLS cipher list"));
         SSL_CTX_set_dh_auto(native, 1);  // DHE suites with the built-in groups
         // No session tickets (TLS 1.2: SSL_OP_NO_TICKET; TLS 1.3: none issued): their key would
         // need rotating across workers and reloads, and a fresh handshake is cheap.
@@ -161,15 +154,14 @@ Result<std::shared_ptr<ServerContext::Set>> ServerContext::load() const {
         SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
         std::string key = files.key.empty() ? files.cert : files.key;
         if (SSL_CTX_use_certificate_chain_file(native, files.cert.c_str()) != 1)
-            return fail(ErrorCode::kInvalid,
-                        "TLS certificate " + files.cert + ": " + openssl_error());
+            return fail(ErrorCode::kInvalid, openssl_error("TLS certificate " + files.cert));
         auto pkey = read_private_key(key);
         if (!pkey) return std::unexpected(pkey.error());
         // OpenSSL refuses a key of the certificate's type that does not match it already here.
         bool used = SSL_CTX_use_PrivateKey(native, pkey->get()) == 1;
         bool mismatch = !used && ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH;
         if (!used && !mismatch)
-            return fail(ErrorCode::kInvalid, "TLS private key " + key + ": " + openssl_error());
+            return fail(ErrorCode::kInvalid, openssl_error("TLS private key " + key));
         if (mismatch || SSL_CTX_check_private_key(native) != 1) {
             ERR_clear_error();
             return fail(
@@ -222,7 +214,7 @@ Result<CertificateFiles> ensure_self_signed(const std::string& dir, const std::s
     };
     if (!key || !cert) {
         cleanup();
-        return fail(ErrorCode::kIo, "cannot make a key: " + openssl_error());
+        return fail(ErrorCode::kIo, openssl_error("cannot make a key"));
     }
     X509_set_version(cert, 2);
     unsigned char serial[16];
@@ -255,7 +247,7 @@ Result<CertificateFiles> ensure_self_signed(const std::string& dir, const std::s
     }
     if (!random_ok || X509_sign(cert, key, EVP_sha256()) == 0) {
         cleanup();
-        return fail(ErrorCode::kIo, "cannot sign the self-signed certificate: " + openssl_error());
+        return fail(ErrorCode::kIo, openssl_error("cannot sign the self-signed certificate"));
     }
     // Written to a new file of mode 0600 under a temporary name (a leftover one, or a link
     // there, is removed first), synced, then renamed: never a half-written or empty key.
