@@ -13,6 +13,7 @@
 #include "base/text.h"
 #include "net/network_list.h"
 #include "net/next_hop.h"
+#include "tls/client_context.h"
 #include "tls/server_context.h"
 
 namespace tern::config {
@@ -69,8 +70,7 @@ std::string check_tls_policy(std::string_view s) {
     auto eq = s.find('=');
     if (eq == std::string_view::npos || trim_blanks(s.substr(0, eq)).empty())
         return "\"" + std::string(s) + "\" is not \"domain = level\"";
-    auto level = trim_blanks(s.substr(eq + 1));
-    if (level != "none" && level != "may" && level != "encrypt" && level != "verify")
+    if (!tls::parse_level(trim_blanks(s.substr(eq + 1))))
         return "\"" + std::string(s) + "\": the level must be none, may, encrypt or verify";
     return "";
 }
