@@ -22,6 +22,7 @@
 #include "auth/throttle.h"
 #include "auth/verifier.h"
 #include "base/text.h"
+#include "cli/component_options.h"
 #include "delivery/local_directory.h"
 #include "delivery/local_transport.h"
 #include "delivery/maildir.h"
@@ -108,12 +109,7 @@ int serve(const config::Config& config) {
     }
     log::Logger log(config.log_format, config.log_level, config.log_file);
 
-    delivery::LocalDirectoryOptions dir_options;
-    dir_options.domains = config.local_domains;
-    dir_options.users = config.local_users;
-    dir_options.aliases_file = config.aliases_file;
-    dir_options.recipient_delimiter = config.recipient_delimiter;
-    auto directory = delivery::LocalDirectory::load(dir_options);
+    auto directory = delivery::LocalDirectory::load(local_directory_options(config));
     if (!directory) {
         std::cerr << "tern: " << directory.error().message << "\n";
         return 1;
@@ -147,15 +143,13 @@ int serve(const config::Config& config) {
     }
 
     net::EventLoops loops(config.workers);
-    auto resolver = dns::Resolver::create(
-        loops.loop(0),
-        dns::ResolverOptions{config.dns_upstream, config.dns_trust_anchor, config.dns_timeout});
+    auto resolver = dns::Resolver::create(loops.loop(0), resolver_options(config));
     if (!resolver) {
         std::cerr << "tern: " << resolver.error().message << "\n";
         return 1;
     }
     dns::MxResolver mx(**resolver);
-    auto tls_client = tls::ClientContext::create(tls::ClientOptions{config.tls_ca_file, ""});
+    auto tls_client = tls::ClientContext::create(client_tls_options(config));
     if (!tls_client) {
         std::cerr << "tern: outbound TLS: " << tls_client.error().message << "\n";
         return 1;
@@ -184,9 +178,7 @@ int serve(const config::Config& config) {
     queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
 
     // Server TLS: the configured certificates, or one made for the embedded default.
-    tls::ServerOptions tls_options;
-    for (const auto& entry : config.tls_certificates)
-        tls_options.certificates.push_back(*tls::parse_certificate_entry(entry));
+    tls::ServerOptions tls_options = server_tls_options(config);
     if (tls_options.certificates.empty()) {
         auto self_signed = tls::ensure_self_signed(config.data_dir + "/tls", config.hostname);
         if (!self_signed) {
@@ -195,7 +187,6 @@ int serve(const config::Config& config) {
         }
         tls_options.certificates.push_back(*self_signed);
     }
-    tls_options.tls13_only = config.tls_min_version == "1.3";
     auto server_tls = tls::ServerContext::create(tls_options);
     if (!server_tls) {
         std::cerr << "tern: " << server_tls.error().message << "\n";
@@ -213,14 +204,10 @@ int serve(const config::Config& config) {
         std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_base_delay),
         std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_max_delay),
         config.throttle_reset_after, config.throttle_max_entries});
-    auth::SenderMap senders;
-    if (!config.sender_map.empty()) {
-        auto loaded = auth::SenderMap::load(config.sender_map);
-        if (!loaded) {
-            std::cerr << "tern: auth.sender_map: " << loaded.error().message << "\n";
-            return 1;
-        }
-        senders = std::move(*loaded);
+    auto senders = load_sender_map(config);
+    if (!senders) {
+        std::cerr << "tern: " << senders.error().message << "\n";
+        return 1;
     }
     auth::MechanismOptions mechanisms;
     auto unknown_key = auth::random_bytes(32);
@@ -243,7 +230,7 @@ int serve(const config::Config& config) {
                                   .tls = server_tls->get(),
                                   .verifier = &verifier,
                                   .throttle = &throttle,
-                                  .senders = &senders,
+                                  .senders = &*senders,
                                   .mechanism_options = mechanisms,
                                   .sessions = {},
                                   .accepting = {true}};

@@ -1,0 +1,26 @@
+// The settings of the components that read files named by the configuration, built from it in
+// one place for `tern serve` and `tern check-config`, so both load those files the same way.
+#pragma once
+
+#include "auth/sender_map.h"
+#include "config/config.h"
+#include "delivery/local_directory.h"
+#include "dns/resolver.h"
+#include "tls/client_context.h"
+#include "tls/server_context.h"
+
+namespace tern::cli {
+
+delivery::LocalDirectoryOptions local_directory_options(const config::Config& config);
+
+// The configured certificates only; serve adds the self-signed default when there are none.
+tls::ServerOptions server_tls_options(const config::Config& config);
+
+tls::ClientOptions client_tls_options(const config::Config& config);
+
+dns::ResolverOptions resolver_options(const config::Config& config);
+
+// [auth] sender_map loaded (an empty map when none is set); errors start "auth.sender_map: ".
+Result<auth::SenderMap> load_sender_map(const config::Config& config);
+
+}  // namespace tern::cli
