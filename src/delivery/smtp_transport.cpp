@@ -620,11 +620,10 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     // route is the operator's choice of server (RFC 8461 section 4).
     bool by_mx = job.destination.rfind("mx:", 0) == 0;
     std::string domain = by_mx ? hop.host : std::string();
-    tls::Level level = by_mx ? level_for(domain) : options_.tls_level;
-    if (!by_mx) {
-        auto name = job.destination.substr(job.destination.rfind('|') + 1);
-        level = tls::parse_level(name).value_or(options_.tls_level);
-    }
+    tls::Level level =
+        by_mx ? level_for(domain)
+              : tls::parse_level(job.destination.substr(job.destination.rfind('|') + 1))
+                    .value_or(options_.tls_level);
     std::optional<tls::StsPolicy> sts;
     if (options_.mta_sts && tls_ && by_mx) sts = co_await options_.mta_sts->policy_for(domain);
     while (!pending.empty()) {
@@ -652,17 +651,16 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                 const auto& t = (*targets)[next_target++];
                 last_host = t.host + "[" + t.address + "]:" + std::to_string(t.port);
                 auto need = co_await requirement_for(level, domain, t, sts);
-                if (!need) {
+                if (need)
+                    c = co_await connect(t, std::move(*need), last_error);
+                else
                     last_error = need.error();
+                if (!c) {
                     log_.info("server_skipped",
                               {{"id", m.id}, {"host", last_host}, {"reason", last_error}});
                     continue;
                 }
-                c = co_await connect(t, std::move(*need), last_error);
-                if (!c)
-                    log_.info("server_skipped",
-                              {{"id", m.id}, {"host", last_host}, {"reason", last_error}});
-                if (c && sts && sts->mode == tls::StsPolicy::Mode::kTesting &&
+                if (sts && sts->mode == tls::StsPolicy::Mode::kTesting &&
                     (!tls::sts_mx_allowed(*sts, t.host) || !c->tls_session.verified))
                     log_.warn("mta_sts_testing", {{"domain", domain},
                                                   {"host", t.host},
