@@ -1,0 +1,65 @@
+// The configuration schema: each key once, with its section, name, type, default, doc line and
+// where its value goes. config.cpp loads TOML against it; the reference docs are made from it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+
+namespace tern::config {
+
+enum class Kind {
+    kString,
+    kStringList,
+    kBool,
+    kCount,
+    kSize,
+    kDuration,
+    kDurationList,
+    kEnum,
+    kListenList
+};
+
+// A value read from TOML, in the field its kind uses.
+struct Value {
+    std::string text;
+    std::vector<std::string> list;
+    std::uint64_t number = 0;
+    bool flag = false;
+    Seconds duration{0};
+    std::vector<Seconds> durations;
+};
+
+struct Key {
+    std::string_view section;
+    std::string_view name;
+    Kind kind;
+    std::string_view default_toml;  // the default as a TOML value
+    std::string_view doc;
+    std::function<void(Config&, const Value&)> apply;
+    std::uint64_t min = 0;
+    std::uint64_t max = UINT64_MAX;
+    std::vector<std::string_view> choices = {};  // for kEnum
+    // Further checks of one string (each list element): "" when fine, else what is wrong.
+    std::function<std::string(std::string_view)> check = {};
+};
+
+// Every key, in the order of the reference: the sections of each part, concatenated.
+const std::vector<Key>& schema();
+
+// The keys of each part of the schema (schema_*.cpp).
+std::vector<Key> server_keys();    // [server] [log] [smtp] [submission] [submissions] [limits]
+std::vector<Key> delivery_keys();  // [local] [queue] [relay] [dns] [spool]
+std::vector<Key> security_keys();  // [tls] [auth]
+
+// Checks of one string value: "" when fine, else what is wrong.
+std::string check_network(std::string_view s);
+std::string check_next_hop(std::string_view s);
+std::string check_tls_policy(std::string_view s);
+std::string check_route(std::string_view s);
+
+}  // namespace tern::config

@@ -1,0 +1,161 @@
+// Configuration schema: the keys of [local], [queue], [relay], [dns] and [spool]: where mail
+// goes, how the queue retries, how relaying reaches other servers, and the spool.
+#include <charconv>
+
+#include "config/schema.h"
+
+namespace tern::config {
+
+std::vector<Key> delivery_keys() {
+    return {
+        // [local]
+        {"local", "domains", Kind::kStringList, R"(["localhost"])",
+         "Domains whose mail is delivered to local mailboxes.",
+         [](Config& c, const Value& v) { c.local_domains = v.list; }},
+        {"local", "users", Kind::kStringList, "[]",
+         "Names with a local mailbox (besides postmaster, which always exists).",
+         [](Config& c, const Value& v) { c.local_users = v.list; }},
+        {"local", "aliases", Kind::kString, R"("")",
+         "Aliases file, lines of `name: target, target`; empty means none.",
+         [](Config& c, const Value& v) { c.aliases_file = v.text; }},
+        {"local", "recipient_delimiter", Kind::kString, R"("+")",
+         "user+tag@domain is delivered to user; empty turns this off.",
+         [](Config& c, const Value& v) { c.recipient_delimiter = v.text; }, 0, 1},
+        // [queue]
+        {"queue", "retry_schedule", Kind::kDurationList, R"(["1m", "5m", "15m", "30m", "1h"])",
+         "Delay before each retry after a temporary failure; the last one repeats until "
+         "max_lifetime.",
+         [](Config& c, const Value& v) { c.retry_schedule = v.durations; }},
+        {"queue", "max_lifetime", Kind::kDuration, R"("5d")",
+         "A message not delivered after this long is returned to its sender with a failure notice.",
+         [](Config& c, const Value& v) { c.max_lifetime = v.duration; }, 1, 365 * 86400},
+        {"queue", "delay_warning", Kind::kDuration, R"("4h")",
+         "Send a delay notice once a message has waited this long; \"0\" turns delay notices off.",
+         [](Config& c, const Value& v) { c.delay_warning = v.duration; }, 0, 365 * 86400},
+        {"queue", "bounce_size_limit", Kind::kSize, "51200",
+         "Notices include the original message in full (RET=FULL) up to this size, else its "
+         "headers only.",
+         [](Config& c, const Value& v) { c.bounce_size_limit = v.number; }, 0, 1ull << 30},
+        {"queue", "max_deliveries", Kind::kCount, "500",
+         "Deliveries in progress at once, all transports together.",
+         [](Config& c, const Value& v) { c.max_deliveries = v.number; }, 1, 100000},
+        {"queue", "local_max_deliveries", Kind::kCount, "64",
+         "Local Maildir deliveries in progress at once.",
+         [](Config& c, const Value& v) { c.local_max_deliveries = v.number; }, 1, 100000},
+        // [relay]
+        {"relay",
+         "trusted_networks",
+         Kind::kStringList,
+         R"(["127.0.0.0/8", "::1/128"])",
+         "Clients (CIDR networks) that may send mail to other domains; anyone else gets 554 5.7.1 "
+         "at RCPT. Keep it to your own networks: anything wider is an open relay.",
+         [](Config& c, const Value& v) { c.trusted_networks = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         check_network},
+        {"relay",
+         "routes",
+         Kind::kStringList,
+         "[]",
+         "Per-domain next hops, \"domain = next-hop\": \"[host]:port\" or \"[ip]:port\" uses that "
+         "host's addresses, \"host\" or \"host:port\" its MX records.",
+         [](Config& c, const Value& v) { c.relay_routes = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         check_route},
+        {"relay",
+         "smarthost",
+         Kind::kString,
+         R"("")",
+         "Next hop for every other domain without a route (same syntax); empty means MX lookup.",
+         [](Config& c, const Value& v) { c.smarthost = v.text; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) { return s.empty() ? std::string() : check_next_hop(s); }},
+        {"relay", "port", Kind::kCount, "25", "TCP port of the mail exchangers found by MX lookup.",
+         [](Config& c, const Value& v) { c.relay_port = static_cast<unsigned>(v.number); }, 1,
+         65535},
+        {"relay", "destination_concurrency", Kind::kCount, "20",
+         "Deliveries (connections) to one destination at once.",
+         [](Config& c, const Value& v) { c.destination_concurrency = v.number; }, 1, 10000},
+        {"relay", "messages_per_connection", Kind::kCount, "100",
+         "Messages sent over one connection before it is closed.",
+         [](Config& c, const Value& v) { c.messages_per_connection = v.number; }, 1, 1000000},
+        {"relay", "recipients_per_transaction", Kind::kCount, "100",
+         "Recipients in one transaction; more are sent in further transactions.",
+         [](Config& c, const Value& v) { c.recipients_per_transaction = v.number; }, 1, 100000},
+        {"relay", "idle_timeout", Kind::kDuration, R"("5s")",
+         "An open connection with nothing to send is closed (QUIT) after this.",
+         [](Config& c, const Value& v) { c.relay_idle_timeout = v.duration; }, 1, 3600},
+        {"relay", "max_hops", Kind::kCount, "50",
+         "A message with more Received header fields than this is returned with 554 5.4.6 "
+         "(mail loop).",
+         [](Config& c, const Value& v) { c.max_hops = v.number; }, 1, 1000},
+        {"relay", "connect_timeout", Kind::kDuration, R"("30s")",
+         "Time to establish a TCP connection before the next address is tried.",
+         [](Config& c, const Value& v) { c.connect_timeout = v.duration; }, 1, 3600},
+        {"relay", "greeting_timeout", Kind::kDuration, R"("5m")",
+         "Time to wait for the 220 greeting (RFC 5321 4.5.3.2.1).",
+         [](Config& c, const Value& v) { c.greeting_timeout = v.duration; }, 1, 86400},
+        {"relay", "command_timeout", Kind::kDuration, R"("5m")",
+         "Time to wait for the reply to EHLO, MAIL, RCPT or RSET (RFC 5321 4.5.3.2.2-3).",
+         [](Config& c, const Value& v) { c.relay_command_timeout = v.duration; }, 1, 86400},
+        {"relay", "data_init_timeout", Kind::kDuration, R"("2m")",
+         "Time to wait for the 354 reply to DATA (RFC 5321 4.5.3.2.4).",
+         [](Config& c, const Value& v) { c.data_init_timeout = v.duration; }, 1, 86400},
+        {"relay", "data_block_timeout", Kind::kDuration, R"("3m")",
+         "Time one write of message data may take (RFC 5321 4.5.3.2.5).",
+         [](Config& c, const Value& v) { c.data_block_timeout = v.duration; }, 1, 86400},
+        {"relay", "data_end_timeout", Kind::kDuration, R"("10m")",
+         "Time to wait for the reply after the end of data (RFC 5321 4.5.3.2.6).",
+         [](Config& c, const Value& v) { c.data_end_timeout = v.duration; }, 1, 86400},
+        // [dns]
+        {"dns",
+         "upstream",
+         Kind::kStringList,
+         "[]",
+         "DNS servers to ask, \"ip\" or \"ip@port\"; empty means those of /etc/resolv.conf.",
+         [](Config& c, const Value& v) { c.dns_upstream = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) {
+             auto at = s.find('@');
+             std::string e = check_network(s.substr(0, at));
+             if (!e.empty() || s.substr(0, at).find('/') != std::string_view::npos)
+                 return "\"" + std::string(s) + "\" is not \"ip\" or \"ip@port\"";
+             if (at != std::string_view::npos) {
+                 unsigned port = 0;
+                 auto digits = s.substr(at + 1);
+                 auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+                 if (ec != std::errc() || p != digits.data() + digits.size() || port == 0 ||
+                     port > 65535)
+                     return "\"" + std::string(s) + "\" has a bad port";
+             }
+             return std::string();
+         }},
+        {"dns", "trust_anchor", Kind::kString, R"("")",
+         "File with the DNSSEC trust anchor (DS or DNSKEY records) the resolver validates with; "
+         "empty means answers are never marked secure.",
+         [](Config& c, const Value& v) { c.dns_trust_anchor = v.text; }},
+        {"dns", "timeout", Kind::kDuration, R"("10s")",
+         "Time a DNS query may take; then the lookup fails temporarily (4.4.3).",
+         [](Config& c, const Value& v) { c.dns_timeout = v.duration; }, 1, 300},
+        // [spool]
+        {"spool", "group_commit_max", Kind::kCount, "512",
+         "Most messages made durable by one group sync.",
+         [](Config& c, const Value& v) { c.group_commit_max = v.number; }, 1, 100000},
+        {"spool", "recycle_files", Kind::kCount, "1024",
+         "Files of delivered messages (up to 1 MiB each) kept in spool/free for reuse, which is "
+         "cheaper than creating new files; 0 turns this off.",
+         [](Config& c, const Value& v) { c.recycle_files = v.number; }, 0, 1000000},
+        {"spool", "min_free", Kind::kSize, R"("16M")",
+         "Free space the spool's filesystem must keep; below it MAIL is answered 452 4.3.1.",
+         [](Config& c, const Value& v) { c.spool_min_free = v.number; }, 0, 1ull << 50},
+    };
+}
+
+}  // namespace tern::config
