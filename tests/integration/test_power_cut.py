@@ -9,7 +9,7 @@ import pytest
 
 from conftest import TERN_BIN
 from powercut import disk
-from powercut.scenario import CutChecker, record, remove_state_logs
+from powercut.scenario import CutChecker, Mutations, record
 from powercut.write_log import NONE, choose_cuts
 
 pytestmark = pytest.mark.skipif(disk.missing_requirements() is not None,
@@ -32,6 +32,7 @@ def report(capsys, title, seed, recording, verdicts, started):
         print(f"\n{title}: seed {seed} (replay with TERN_POWERCUT_SEED={seed}); "
               f"{len(recording.acked())} messages acknowledged, {len(log.writes)} writes and "
               f"{len(log.fsyncs)} FSYNCs recorded in {recording.seconds:.0f}s, "
+              f"{recording.watched} seen leaving the queue, "
               f"{len(verdicts)} cuts, {time.monotonic() - started:.0f}s in all")
         for v in verdicts:
             print(f"  {v.summary()} [{'; '.join(v.notes)}]")
@@ -47,21 +48,26 @@ def test_acknowledged_mail_survives_power_cuts(tmp_path, capsys):
     # for one recipient and wait for the other.
     cuts = sorted({**dict(cuts), recording.unblocked: NONE}.items())
     checker = CutChecker(tmp_path, TERN_BIN, recording, seed)
+    mutations = Mutations()
     verdicts = []
-    control = None
+    controls = []
     for cut, variant in cuts:
         verdicts.append(checker.check(cut, variant))
+        # The checker's own controls: the same cut with the disk damaged as a spool bug would.
         if cut == recording.unblocked:
-            # The checker's own control for repeated deliveries: the same cut with the state
-            # logs of partly delivered messages deleted must be caught delivering again.
             assert verdicts[-1].before.delivered, "no message partly delivered at the unblocking"
-            control = checker.check(cut, "none, state logs deleted", mutate=remove_state_logs)
-    report(capsys, "power cut", seed, recording, verdicts + [control], started)
+            controls.append(checker.check(cut, "none, state logs deleted",
+                                          mutate=mutations.remove_state_logs))
+        if cut == recording.last:
+            controls.append(checker.check(cut, "all, finished messages put back",
+                                          mutate=mutations.restore_messages))
+    report(capsys, "power cut", seed, recording, verdicts + controls, started)
 
     failed = [v.summary() for v in verdicts if v.violations]
     assert not failed, f"seed {seed}:\n" + "\n".join(failed)
-    caught = [v for v in control.violations if v.startswith("delivered again")]
-    assert caught, f"deleting state logs went unnoticed: {control.summary()} {control.notes}"
+    for control, kind in zip(controls, ("delivered again", "came back")):
+        caught = [v for v in control.violations if v.startswith(kind)]
+        assert caught, f"the checker missed a spool bug: {control.summary()} {control.notes}"
 
 
 def test_checker_finds_losses_when_syncs_are_disabled(tmp_path, capsys):

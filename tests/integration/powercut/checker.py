@@ -120,9 +120,10 @@ class Verdict:
         return f"{head}: ok" + (f", {self.repeated} in-flight deliveries repeated" if self.repeated else "")
 
 
-def judge(verdict, sent, cut, history, before, after):
-    """Compares the mailboxes after recovery (`after`) with what was acknowledged before `cut`
-    and with the disk before recovery (`before`) and its durable past (`history`)."""
+def judge(verdict, sent, cut, history, forgotten, before, after):
+    """Compares the mailboxes after recovery (`after`) with what was acknowledged before `cut`,
+    with the disk before recovery (`before`), its durable past (`history`) and the moments the
+    daemon had forgotten messages (`forgotten`: queue id -> sequence number)."""
     for s in sent.values():
         if s.ack_seq is None or s.ack_seq > cut:
             continue
@@ -140,7 +141,10 @@ def judge(verdict, sent, cut, history, before, after):
             continue
         s = sent[token]
         key = (s.queue_id, f"{user}@localhost")
-        if s.queue_id in history.removed:
+        if forgotten.get(s.queue_id, cut + 1) <= cut:
+            verdict.fail("came back", f"{token} ({s.queue_id}) delivered to {user} again; the "
+                         f"daemon had forgotten it by {forgotten[s.queue_id]}")
+        elif s.queue_id in history.removed:
             verdict.fail("came back", f"{token} ({s.queue_id}) delivered to {user} after its "
                          f"removal was durable at FSYNC {history.removed[s.queue_id]}")
         elif key in history.delivered or key in before.delivered:
