@@ -29,7 +29,9 @@ def seed_of_run():
 def report(capsys, title, seed, recording, verdicts, started):
     log = recording.log
     with capsys.disabled():  # the figures belong in the output of every run
-        print(f"\n{title}: seed {seed} (replay with TERN_POWERCUT_SEED={seed}); "
+        print(f"\n{title}: seed {seed} (TERN_POWERCUT_SEED={seed} sends the same messages and "
+              f"picks the same cuts; powercut/replay.py {recording.base_image.parent} {seed} "
+              f"CUT:VARIANT... checks these very images again); "
               f"{len(recording.acked())} messages acknowledged, {len(log.writes)} writes and "
               f"{len(log.fsyncs)} FSYNCs recorded in {recording.seconds:.0f}s, "
               f"{recording.watched} seen leaving the queue, "

@@ -52,10 +52,12 @@ class DiskState:
 
     def __init__(self, data_dir, sent):
         self.spool = {}
+        self.state_logs = set()         # queue ids with a state log
         self.delivered = set()          # (queue id, address)
         self.copies = collections.Counter()   # (token, user) -> files in the user's Maildir
         self.damaged = []               # delivered files that are not a message as sent
         spool = Path(data_dir) / "spool"
+        self.state_logs = {p.name for p in (spool / "state").glob("*")}
         for path in sorted((spool / "msg").glob("*")):
             addresses = envelope_recipients(path)
             self.spool[path.name] = addresses
@@ -148,7 +150,9 @@ def judge(verdict, sent, cut, history, forgotten, before, after):
             verdict.fail("came back", f"{token} ({s.queue_id}) delivered to {user} after its "
                          f"removal was durable at FSYNC {history.removed[s.queue_id]}")
         elif key in history.delivered or key in before.delivered:
+            log = "a state log" if s.queue_id in before.state_logs else "no state log"
             verdict.fail("delivered again", f"{token} ({s.queue_id}) to {user} though its state "
-                         f"log recorded the delivery (FSYNC {history.delivered.get(key, 'of the cut')})")
+                         f"log recorded the delivery (FSYNC {history.delivered.get(key, 'of the cut')}"
+                         f"); the cut left its message file with {log}")
         elif before.copies[(token, user)]:
             verdict.repeated += again

@@ -99,7 +99,8 @@ class Recorder:
                 [PYTHON, str(HERE / "recorder.py"), str(base_image), str(fuse_dir), str(log_path),
                  str(self.counter_path)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONPATH": str(HERE.parent)})
+                env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+                start_new_session=True)  # a ^C reaches the test, which unmounts in order
         with open(self.counter_path, "rb") as c:
             self.counter = mmap.mmap(c.fileno(), 8, access=mmap.ACCESS_READ)
         deadline = time.monotonic() + 15

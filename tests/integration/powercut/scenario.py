@@ -1,5 +1,6 @@
 # A power-cut run: Tern receives and delivers mail on an ext4 disk whose every write is recorded;
 # then, for each cut point, the disk a power cut there would leave is rebuilt and recovered.
+import json
 import random
 import re
 import threading
@@ -8,7 +9,7 @@ import time
 from conftest import Tern
 from powercut import disk
 from powercut.checker import DiskState, History, Verdict, judge
-from powercut.traffic import Traffic
+from powercut.traffic import Sent, Traffic
 from powercut.write_log import NONE, ImageBuilder, WriteLog
 
 USERS = ("alice", "bob", "carol")
@@ -62,23 +63,36 @@ class QueueWatcher:
 
 
 class Recording:
-    """What the recorded run left: the base image (a file), the write log, what the clients
-    sent and when each was acknowledged, the span of the log the daemon ran in (first, last),
-    where the blocked mailbox was opened again (unblocked), and by when the daemon had forgotten
-    each message (forgotten: queue id -> sequence number)."""
+    """What the recorded run left in its directory: the base image, the write log, and in
+    recording.json what the clients sent and when each was acknowledged, the span of the log
+    the daemon ran in (first, last), where the blocked mailbox was opened again (unblocked), and
+    by when the daemon had forgotten each message (forgotten: queue id -> sequence number)."""
 
-    def __init__(self, base_image, log, sent, first, last, unblocked, forgotten, seconds):
-        self.base_image = base_image
-        self.log = log
+    FIELDS = ("first", "last", "unblocked", "forgotten", "watched", "seconds")
+
+    def __init__(self, workdir, sent, **fields):
+        self.base_image = workdir / "base.img"
+        self.log = WriteLog(workdir / "writes.log")
         self.sent = sent
-        self.first = first
-        self.last = last
-        self.unblocked = unblocked
-        self.forgotten = forgotten
-        self.seconds = seconds
+        for name in self.FIELDS:
+            setattr(self, name, fields[name])
 
     def acked(self):
         return [s for s in self.sent.values() if s.ack_seq is not None]
+
+    def save(self, workdir):
+        sent = [vars(s) | {"text": s.text.decode("latin-1")} for s in self.sent.values()]
+        fields = {name: getattr(self, name) for name in self.FIELDS}
+        (workdir / "recording.json").write_text(json.dumps({"sent": sent, **fields}))
+
+    @classmethod
+    def load(cls, workdir):
+        data = json.loads((workdir / "recording.json").read_text())
+        sent = {}
+        for d in data.pop("sent"):
+            s = sent[d["token"]] = Sent(d["token"], d["recipients"], d["text"].encode("latin-1"))
+            s.queue_id, s.ack_seq = d["queue_id"], d["ack_seq"]
+        return cls(workdir, sent, **data)
 
 
 def send_and_drain(t, traffic, seq, messages):
@@ -135,9 +149,10 @@ def record(workdir, binary, seed, clients, messages, env=None):
     assert not problems, "\n".join(problems)
     # The queue was empty at `last`: every message had been forgotten by then.
     forgotten = {s.queue_id: watcher.forgotten.get(s.queue_id, last) for s in traffic.acked()}
-    recording = Recording(base, WriteLog(workdir / "writes.log"), traffic.sent, first, last,
-                          unblocked, forgotten, time.monotonic() - started)
-    recording.watched = len(watcher.forgotten)
+    recording = Recording(workdir, traffic.sent, first=first, last=last, unblocked=unblocked,
+                          forgotten=forgotten, watched=len(watcher.forgotten),
+                          seconds=time.monotonic() - started)
+    recording.save(workdir)
     return recording
 
 
