@@ -16,6 +16,8 @@ packages=(
     libdigest-hmac-perl postfix
     unbound ldnsutils nsd dnsutils testssl.sh openssl
     procps iproute2 psmisc util-linux e2fsprogs
+    # the power-cut test: a FUSE disk recorder (python3-llfuse) and its control (eatmydata)
+    python3-llfuse eatmydata
 )
 
 missing=()

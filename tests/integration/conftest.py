@@ -272,6 +272,7 @@ class Tern:
             base["local"]["aliases"] = str(aliases_path)
         self.config = merge_config(base, overrides)
         self.data_dir = Path(self.config["server"]["data_dir"])  # a test may place it elsewhere
+        self.extra_env = {}  # added to the daemon's environment (an LD_PRELOAD, say)
         self.proc = None
         self.returncode = None
         self.killed = False
@@ -292,6 +293,7 @@ class Tern:
         self.config_path.write_text(toml_text(self.config), encoding="utf-8")
         env = dict(os.environ)
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        env.update(self.extra_env)
         self._stderr = open(self.stderr_path, "ab")
         self.returncode = None
         self.proc = subprocess.Popen(
