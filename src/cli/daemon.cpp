@@ -21,6 +21,7 @@
 #include "auth/sender_map.h"
 #include "auth/throttle.h"
 #include "auth/verifier.h"
+#include "base/durable_dirs.h"
 #include "base/text.h"
 #include "cli/component_options.h"
 #include "delivery/local_directory.h"
@@ -100,11 +101,10 @@ Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Con
 int serve(const config::Config& config) {
     raise_file_limit();
     std::signal(SIGPIPE, SIG_IGN);
-    std::error_code fs_error;
-    std::filesystem::create_directories(config.data_dir, fs_error);
-    if (fs_error) {
+    // Made durably: a data directory that a power cut takes away takes acknowledged mail too.
+    if (auto made = make_durable_dirs(config.data_dir); !made) {
         std::cerr << "tern: cannot create data directory " << config.data_dir << ": "
-                  << fs_error.message() << "\n";
+                  << made.error().message << "\n";
         return 1;
     }
     log::Logger log(config.log_format, config.log_level, config.log_file);
@@ -127,9 +127,15 @@ int serve(const config::Config& config) {
         std::cerr << "tern: spool recovery failed: " << report.error().message << "\n";
         return 1;
     }
+    for (const auto& q : report->quarantined)
+        log.warn("quarantined", {{"file", config.data_dir + "/spool/quarantine/" + q.name},
+                                 {"size", q.size},
+                                 {"reason", q.reason}});
     log.info("recovery", {{"resumed", report->resumed},
                           {"removed", report->removed},
-                          {"finished", report->finished}});
+                          {"finished", report->finished},
+                          {"repaired", report->repaired},
+                          {"quarantined", report->quarantined.size()}});
 
     auto relay_clients = net::NetworkList::parse(config.trusted_networks);
     if (!relay_clients) {
@@ -175,6 +181,7 @@ int serve(const config::Config& config) {
         queue::RetryPolicy{config.retry_schedule, config.max_lifetime, config.delay_warning};
     qopts.bounce_size_limit = config.bounce_size_limit;
     qopts.max_deliveries = config.max_deliveries;
+    qopts.state_retry = config.spool_sync_retry;
     queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
 
     // Server TLS: the configured certificates, or one made for the embedded default.

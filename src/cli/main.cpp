@@ -50,11 +50,12 @@ int main(int argc, char** argv) {
           std::pair{"hold", "Hold a message (no delivery until released)"},
           std::pair{"release", "Release a held message"},
           std::pair{"delete", "Delete a message without notice"},
-          std::pair{"bounce", "Return a message to its sender with a failure notice"}}) {
+          std::pair{"bounce", "Return a message to its sender with a failure notice"},
+          std::pair{"quarantine", "List spool files recovery set aside as damaged"}}) {
         auto* sub = queue->add_subcommand(name, help);
         sub->fallthrough();
         std::string action = name;
-        if (action != "list") {
+        if (action != "list" && action != "quarantine") {
             auto* id = sub->add_option("id", queue_cmd.id, "Queue id");
             if (action == "retry" || action == "release") {
                 sub->add_flag("--all", queue_cmd.all, "Every message");
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
             return 1;
         }
         queue_cmd.socket_path = config->data_dir + "/control.sock";
+        queue_cmd.spool_dir = config->data_dir + "/spool";
         return tern::cli::run_queue_command(queue_cmd);
     }
     if (app.got_subcommand("user")) {

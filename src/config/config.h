@@ -95,6 +95,7 @@ struct Config {
     std::size_t group_commit_max = 0;  // messages made durable together at most
     std::size_t recycle_files = 0;     // finished message files kept for reuse
     std::uint64_t spool_min_free = 0;  // octets that must stay free; below it MAIL gets 452 4.3.1
+    Seconds spool_sync_retry{10};      // a state write or sync that failed is tried again after
 
     // [auth]: accounts of authenticated submission
     std::string auth_database;  // SQLite file; empty in the file = <data_dir>/accounts.sqlite

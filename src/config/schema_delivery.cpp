@@ -155,6 +155,10 @@ std::vector<Key> delivery_keys() {
         {"spool", "min_free", Kind::kSize, R"("16M")",
          "Free space the spool's filesystem must keep; below it MAIL is answered 452 4.3.1.",
          [](Config& c, const Value& v) { c.spool_min_free = v.number; }, 0, 1ull << 50},
+        {"spool", "sync_retry", Kind::kDuration, R"("10s")",
+         "After a state-log write or sync fails (disk full, I/O error), how long until it is "
+         "tried again; until it succeeds the message gets no notice and is not removed.",
+         [](Config& c, const Value& v) { c.spool_sync_retry = v.duration; }, 1, 3600},
     };
 }
 

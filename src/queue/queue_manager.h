@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <queue>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,7 +29,8 @@ struct QueueOptions {
     std::string hostname;  // Reporting-MTA and MAILER-DAEMON domain of notices
     RetryPolicy retry;
     std::size_t bounce_size_limit = 51200;
-    std::size_t max_deliveries = 500;  // jobs in progress, all destinations together
+    std::size_t max_deliveries = 500;      // jobs in progress, all destinations together
+    std::chrono::seconds state_retry{10};  // a failed state write or sync is tried again after
 };
 
 // Where one recipient goes: a destination key (jobs to one key share its concurrency
@@ -68,6 +70,7 @@ class QueueManager {
         std::vector<bool> busy;    // per recipient: part of a running job
         std::size_t jobs = 0;      // running jobs
         bool deleted = false;      // deleted by the operator while jobs ran
+        bool unsaved = false;      // the state log lags behind `message`: no notice, no removal
         std::int64_t wake_at = 0;  // unix time of its live timeline entry; 0 = none
     };
     struct Destination {
@@ -94,11 +97,17 @@ class QueueManager {
     boost::asio::awaitable<void> results_loop();
     boost::asio::awaitable<void> process(std::vector<Completion> batch);
     boost::asio::awaitable<void> send_notices(std::vector<std::string> ids);
-    boost::asio::awaitable<void> persist(std::map<std::string, std::string> lines);
+    // Appends each message's lines to its state log (or removes a finished message) and makes
+    // it durable; returns the ids whose change did not become durable, which are marked unsaved
+    // and written again in full by a later round.
+    boost::asio::awaitable<std::set<std::string>> persist(std::map<std::string, std::string> lines);
+    // Removes finished or deleted messages' files and makes the removal durable.
+    boost::asio::awaitable<Result<void>> remove_durably(std::vector<std::string> ids);
     void apply(Entry& entry, const RecipientResult& result, bool counts_as_attempt,
                std::int64_t now);
     std::string read_original(const spool::Message& message, bool& whole) const;
-    void forget(const std::string& id);
+    // Every recipient's state and the message flags, to rewrite an unsaved entry's log.
+    static std::string full_state(const spool::Message& message);
     void finish_stop_if_idle();
     nlohmann::json describe(const Entry& entry, bool full) const;
 
@@ -120,6 +129,8 @@ class QueueManager {
 
     boost::asio::steady_timer wake_timer_;     // fires at the earliest timeline entry
     boost::asio::steady_timer results_event_;  // cancelled to wake results_loop
+    std::set<std::string> unsaved_;            // entries whose state log lags (Entry::unsaved)
+    bool removal_unsynced_ = false;            // a removal's directory sync failed: sync again
     std::int64_t armed_for_ = 0;               // unix time wake_timer_ is set for; 0 = idle
     bool processing_ = false;
     bool stopping_ = false;

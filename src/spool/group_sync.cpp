@@ -1,5 +1,7 @@
 // GroupSync: batches fdatasync/fsync requests. A batch on one filesystem larger than a few
-// files is served by one syncfs(2), which costs about as much as one fdatasync of one file.
+// files is served by one syncfs(2), which costs about as much as one fdatasync of one file;
+// each file's own error state is then checked, and a failed syncfs falls back to one sync per
+// file so that every request learns its own outcome.
 #include "spool/group_sync.h"
 
 #include <fcntl.h>
@@ -16,10 +18,20 @@ namespace {
 // Below this many requests on one filesystem, per-file fdatasync is cheaper than syncfs.
 constexpr std::size_t kSyncfsThreshold = 3;
 
+int file_error(int fd) {
+    // WAIT_AFTER alone writes nothing: it waits for writeback under way (none after syncfs)
+    // and returns the file's unseen writeback error (file_check_and_advance_wb_err).
+    return ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_AFTER);
+}
+
 }  // namespace
 
-GroupSync::GroupSync(std::size_t max_batch)
-    : max_batch_(std::max<std::size_t>(1, max_batch)), thread_([this] { run(); }) {}
+SyncCalls system_sync_calls() {
+    return SyncCalls{::fdatasync, ::fsync, ::syncfs, file_error};
+}
+
+GroupSync::GroupSync(std::size_t max_batch, SyncCalls calls)
+    : calls_(calls), max_batch_(std::max<std::size_t>(1, max_batch)), thread_([this] { run(); }) {}
 
 GroupSync::~GroupSync() {
     {
@@ -85,29 +97,40 @@ void GroupSync::sync_batch(std::vector<Request>& batch) {
     for (auto& [dev, requests] : by_device) {
         if (requests.size() >= kSyncfsThreshold) {
             int probe = requests.front()->fd >= 0 ? requests.front()->fd : requests.front()->dir_fd;
-            int err = syncfs(probe) == 0 ? 0 : errno;
-            for (auto* r : requests)
-                errors[static_cast<std::size_t>(r - batch.data())] = err;
-            continue;
-        }
-        // Files first, then each directory once however many requests name it.
-        std::map<std::pair<dev_t, ino_t>, int> dirs;  // directory -> errno of its fsync
-        for (auto* r : requests) {
-            auto& err = errors[static_cast<std::size_t>(r - batch.data())];
-            if (r->fd >= 0 && fdatasync(r->fd) != 0) err = errno;
-            if (r->dir_fd < 0) continue;
-            struct stat st {};
-            if (fstat(r->dir_fd, &st) != 0) {
-                err = err ? err : errno;
+            if (calls_.syncfs(probe) == 0) {
+                // syncfs wrote everything, but reports errors only through `probe`: a write
+                // error on another file of the round would go unseen. Ask each file.
+                for (auto* r : requests) {
+                    if (r->fd >= 0 && calls_.file_error(r->fd) != 0)
+                        errors[static_cast<std::size_t>(r - batch.data())] = errno;
+                }
                 continue;
             }
-            auto [it, fresh] = dirs.emplace(std::pair{st.st_dev, st.st_ino}, 0);
-            if (fresh && fsync(r->dir_fd) != 0) it->second = errno;
-            if (err == 0) err = it->second;
+            // Which file failed is unknown: sync each one alone to learn its own outcome.
         }
+        sync_each(requests, errors, batch);
     }
     for (std::size_t i = 0; i < batch.size(); ++i)
         batch[i].done(errors[i]);
+}
+
+void GroupSync::sync_each(std::vector<Request*>& requests, std::vector<int>& errors,
+                          const std::vector<Request>& batch) {
+    // Files first, then each directory once however many requests name it.
+    std::map<std::pair<dev_t, ino_t>, int> dirs;  // directory -> errno of its fsync
+    for (auto* r : requests) {
+        auto& err = errors[static_cast<std::size_t>(r - batch.data())];
+        if (r->fd >= 0 && calls_.fdatasync(r->fd) != 0) err = errno;
+        if (r->dir_fd < 0) continue;
+        struct stat st {};
+        if (fstat(r->dir_fd, &st) != 0) {
+            err = err ? err : errno;
+            continue;
+        }
+        auto [it, fresh] = dirs.emplace(std::pair{st.st_dev, st.st_ino}, 0);
+        if (fresh && calls_.fsync(r->dir_fd) != 0) it->second = errno;
+        if (err == 0) err = it->second;
+    }
 }
 
 }  // namespace tern::spool

@@ -11,10 +11,22 @@
 
 namespace tern::spool {
 
+// The system calls a round makes, behind a seam so that tests can make any of them fail.
+struct SyncCalls {
+    int (*fdatasync)(int fd);
+    int (*fsync)(int fd);
+    int (*syncfs)(int fd);
+    // After a syncfs: the writeback error of this one file since it was last checked (its own
+    // errseq), without writing anything; 0 when none. syncfs reports errors through the one
+    // descriptor it is given, so each file of the round is asked here.
+    int (*file_error)(int fd);
+};
+SyncCalls system_sync_calls();
+
 class GroupSync {
   public:
     // `max_batch` bounds the requests served by one round.
-    explicit GroupSync(std::size_t max_batch);
+    explicit GroupSync(std::size_t max_batch, SyncCalls calls = system_sync_calls());
     ~GroupSync();  // finishes queued requests, then joins the thread
     GroupSync(const GroupSync&) = delete;
     GroupSync& operator=(const GroupSync&) = delete;
@@ -34,8 +46,11 @@ class GroupSync {
         std::move_only_function<void(int)> done;
     };
     void run();
-    static void sync_batch(std::vector<Request>& batch);
+    void sync_batch(std::vector<Request>& batch);
+    void sync_each(std::vector<Request*>& requests, std::vector<int>& errors,
+                   const std::vector<Request>& batch);
 
+    SyncCalls calls_;
     std::size_t max_batch_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;

@@ -39,11 +39,25 @@ class MessageWriter {
     std::optional<Error> error_;
 };
 
-struct RecoveryReport {
-    std::size_t resumed = 0;   // committed messages with work left
-    std::size_t removed = 0;   // half-written files (never acknowledged) removed
-    std::size_t finished = 0;  // complete messages whose files were still there
+// A message file recovery could not load although it may hold an acknowledged message: moved
+// to quarantine/ with its state log, never deleted or reused (docs/spool.md).
+struct QuarantinedFile {
+    std::string name;        // the file name: normally the queue id
+    std::string reason;      // why it did not load: "CRC mismatch", "read error: ..."
+    std::int64_t when = 0;   // unix seconds it was quarantined
+    std::uint64_t size = 0;  // octets
 };
+
+struct RecoveryReport {
+    std::size_t resumed = 0;                   // committed messages with work left
+    std::size_t removed = 0;                   // half-written files (never acknowledged) removed
+    std::size_t finished = 0;                  // complete messages whose files were still there
+    std::size_t repaired = 0;                  // state logs cut back to their last whole line
+    std::vector<QuarantinedFile> quarantined;  // damaged files moved aside this time
+};
+
+// The files in <spool>/quarantine, oldest first; for `tern queue quarantine`.
+std::vector<QuarantinedFile> list_quarantine(const std::string& spool_dir);
 
 // Files of finished messages kept for reuse: reusing an inode is much cheaper than creating one
 // and unlinking another (inode allocation scans on ext4). Larger files are never kept.
@@ -51,7 +65,7 @@ inline constexpr std::uint64_t kRecycleMaxFileSize = 1024 * 1024;
 
 class Spool {
   public:
-    // Opens (creating when missing) <dir>/msg, <dir>/state and <dir>/free. Up to
+    // Opens (creating when missing, durably) <dir>/msg, state, free and quarantine. Up to
     // `recycle_files` files of finished messages are kept in free/ for reuse; 0 = none.
     static Result<std::unique_ptr<Spool>> open(const std::string& dir, std::size_t group_commit_max,
                                                std::size_t recycle_files = 0);
@@ -68,21 +82,25 @@ class Spool {
     void discard(MessageWriter& writer);
 
     // Appends state-log lines for message `id`; returns the open log for the caller to sync
-    // with group_sync().submit(fd, state_dir_fd()) and then close.
+    // with group_sync().submit(fd, state_dir_fd()) and then close. A failed write is cut off
+    // again, so the log never ends in a partial line that the next append would be glued to.
     Result<UniqueFd> append_state(const std::string& id, std::string_view lines);
 
     // Opens the message file for reading (delivery reads body_offset..+body_length).
     Result<UniqueFd> open_message(const std::string& id) const;
 
     // Removes a message's files (delivered and reported, or deleted by an operator); the
-    // message file may be kept in free/ for reuse.
+    // message file may be kept in free/ for reuse. The message file goes first: a crash in
+    // between leaves a state log without a message, which recovery removes, never the reverse.
+    // The caller makes it durable with a sync of msg_dir_fd() and state_dir_fd().
     void remove(const std::string& id);
 
     // Files kept for reuse now.
     std::size_t recycled() const;
 
     // Reads every message file: committed ones with work left are returned with their state
-    // applied; half-written ones are removed; finished ones are cleaned up.
+    // applied (a torn last line of a state log is cut off); files never committed are removed;
+    // committed files that fail to load are quarantined; finished ones are cleaned up.
     Result<RecoveryReport> recover(std::vector<Message>& out);
 
     // Free octets on the spool's filesystem for unprivileged writers.
@@ -97,7 +115,15 @@ class Spool {
   private:
     Spool() = default;
     std::string state_path(const std::string& id) const;
-    std::optional<Message> load(const std::string& id);
+    struct Damage {
+        bool committed = false;   // the file carries the commit mark (it was acknowledged)
+        bool unreadable = false;  // an I/O error: nothing can be concluded from its content
+        std::string reason;
+    };
+    std::expected<Message, Damage> load(const std::string& id, RecoveryReport& report);
+    Result<void> replay_state(const std::string& id, Message& message, RecoveryReport& report);
+    Result<void> quarantine(const std::string& name, const std::string& reason,
+                            RecoveryReport& report);
     // Opens a kept file renamed to msg/<id>; an invalid fd when none is kept.
     UniqueFd reuse(const std::string& id, std::uint64_t& old_size);
     void forget_state(const std::string& id);
@@ -107,6 +133,7 @@ class Spool {
     UniqueFd msg_dir_;
     UniqueFd state_dir_;
     UniqueFd free_dir_;
+    UniqueFd quarantine_dir_;
     QueueIdGenerator ids_;
     std::unique_ptr<GroupSync> sync_;
 

@@ -2,6 +2,8 @@
 // file, the commit trailer at its end, and the lines of the per-message state log.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +16,16 @@ namespace tern::spool {
 inline constexpr std::string_view kEnvelopeMagic = "TERN-SPOOL 1\n";
 inline constexpr std::string_view kTrailerMagic = "TERNEND1";
 inline constexpr std::size_t kTrailerSize = 32;  // magic(8) env_len(8) body_len(8) crc(4) crc(4)
+
+// The commit mark (as Postfix marks a finished queue file): a message file is created, or taken
+// for reuse, with kWritingMode and gets kCommittedMode once its trailer is written, before the
+// sync that precedes the 250. A file that fails to load is thus known to be half-written (no
+// mark: removed) or damaged after it was acknowledged (mark: quarantined).
+inline constexpr mode_t kWritingMode = S_IRUSR | S_IWUSR;
+inline constexpr mode_t kCommittedMode = S_IRUSR | S_IWUSR | S_IXUSR;
+inline bool has_commit_mark(mode_t mode) {
+    return (mode & S_IXUSR) != 0;
+}
 
 // The envelope block: "TERN-SPOOL 1", then one "key value" line per field, values in xtext,
 // then "end". Recipient lines: "rcpt <address> <original> <orcpt|-> <notify|->".

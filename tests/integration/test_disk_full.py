@@ -2,6 +2,7 @@
 # [spool] min_free at MAIL, or ENOSPC during DATA), leaves no partial file, and recovers with space.
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -154,3 +155,53 @@ def test_full_disk_defers_local_delivery_until_space_returns(small_fs, tern_fact
     t.restart()
     assert t.queued() == {}, "nothing comes back after a restart"
     assert len(t.messages("alice")) == 1
+
+
+def test_a_state_change_the_full_disk_refused_is_written_once_space_returns(small_fs, tern_factory,
+                                                                             tmp_path):
+    # One recipient is delivered while the disk is full, so its "delivered" line cannot be
+    # appended. The queue must write it later, not act as if it were on disk: else a restart
+    # brings the recipient back and it gets the message twice.
+    from conftest import free_port
+    from peers import SmtpPeer, wait_until
+    port = free_port()
+    data = small_fs(8)
+    t = tern_factory(config={
+        "server": {"data_dir": str(data)},
+        "spool": {"min_free": 0, "sync_retry": "1s"},
+        "relay": {"routes": [f"peer.test = [127.0.0.1]:{port}"], "connect_timeout": "2s"},
+        "queue": {"retry_schedule": ["1h"], "delay_warning": "0"},
+    })
+    reply = t.send_message(message("twice?"), sender="bob@localhost",
+                           recipients=("now@peer.test", "later@peer.test"))
+    qid = queue_id(reply)
+    t.wait_for_attempts(qid, "now@peer.test", 1)  # no peer yet: both deferred for an hour
+
+    peer = SmtpPeer(tmp_path, "127.0.0.1", port, rules={"rcpt": {"later@peer.test": "451 4.3.0 later"}})
+    try:
+        # tmpfs allocates whole pages: pad the state log to a page boundary (with a line that
+        # fails its CRC and is skipped) so that the next append needs space.
+        log = data / "spool" / "state" / qid
+        size = log.stat().st_size
+        with open(log, "ab") as f:
+            f.write(b"x" * (4096 - size % 4096 - 1) + b"\n")
+        filler = fill(data, 0)
+        assert t.queue_json("retry", qid)["count"] == 1
+        peer.wait_for_messages(1)
+        t.wait_for_log(r"error state_log id=%s .*No space left" % qid, timeout=10)
+        assert t.recipient_states(qid)["now@peer.test"]["status"] == "delivered"
+
+        filler.unlink()
+        t.wait_for_log(r"info delivery id=%s to=later@peer.test" % qid, timeout=10)
+        time.sleep(2.5)  # sync_retry (1s) twice over: the whole state is written again
+        t.restart()
+        states = t.recipient_states(qid)
+        assert states["now@peer.test"]["status"] == "delivered", states
+        assert states["later@peer.test"]["status"] == "deferred", states
+        assert t.queue_json("retry", qid)["count"] == 1
+        t.wait_for_attempts(qid, "later@peer.test", 2)
+        time.sleep(1)
+        got = [env["rcpt_tos"] for env, _ in peer.messages()]
+        assert got == [["now@peer.test"]], "now@ got the message once, not again after the restart"
+    finally:
+        peer.stop()

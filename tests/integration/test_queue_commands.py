@@ -47,12 +47,16 @@ def human(t, *args):
 
 
 def run(t, form, *args):
-    """Runs a command that reports a count, in either form; returns the count it reported."""
+    """Runs a command that reports a count, in either form; returns the count it reported,
+    after checking that the ids it names are exactly that many."""
     if form == "json":
-        return t.queue_json(*args)["count"]
+        reply = t.queue_json(*args)
+        assert len(reply["ids"]) == reply["count"], reply
+        return reply["count"]
     out = human(t, *args)
-    m = re.fullmatch(rf"{args[0]}: (\d+) message\(s\)\n", out)
+    m = re.fullmatch(rf"{args[0]}: (\d+) message\(s\) [a-z ]+\n((?:  [0-9A-Z]{{16}}\n)*)", out)
     assert m, out
+    assert len(m.group(2).splitlines()) == int(m.group(1)), out
     return int(m.group(1))
 
 
@@ -75,16 +79,30 @@ def test_list(tern_q):
     m = queued[two]
     assert (m["sender"], m["recipients"], m["pending"]) == ("postmaster@localhost", 2, 1), m
 
+    # Each recipient still to do, with the reason of its last attempt (as postqueue -p).
+    waiting = queued[two]["waiting"]
+    assert [w["address"] for w in waiting] == ["alice@localhost"], waiting
+    assert waiting[0]["status"] == "deferred"
+    assert waiting[0]["last_reply"].startswith("451 4.3.0 Local delivery failed: "), waiting
+
     lines = human(t, "list").splitlines()
     assert lines[0].split() == ["QUEUE", "ID", "ARRIVAL", "SIZE", "RCPTS", "PENDING", "NEXT",
                                 "ATTEMPT", "SENDER"]
     assert lines[-1] == "2 messages"
-    rows = {line.split()[0]: line.split() for line in lines[1:-1]}
+    rows = {line.split()[0]: line.split() for line in lines[1:-1] if not line.startswith(" ")}
     assert set(rows) == {one, two}
     # id, arrival (date, time), size, recipients, pending, next attempt (date, time), sender
     assert rows[one][4:6] == ["1", "1"] and rows[one][-1] == "<bob@localhost>", rows[one]
     assert rows[two][4:6] == ["2", "1"] and rows[two][-1] == "<postmaster@localhost>", rows[two]
     assert rows[one][3] == str(queued[one]["size"])
+    # Under each message: "(reason)", then the recipients that reason holds back.
+    for qid in (one, two):
+        start = lines.index(next(line for line in lines if line.startswith(qid)))
+        reason, rcpt = lines[start + 1], lines[start + 2]
+        assert re.fullmatch(r"    \(451 4\.3\.0 Local delivery failed: .*\)", reason), reason
+        assert rcpt == "        alice@localhost", rcpt
+    assert "bob@localhost" not in "\n".join(lines[1:-1]).replace("<bob@localhost>", ""), \
+        "a delivered recipient is not listed"
 
 
 def test_show(tern_q):
@@ -140,14 +158,22 @@ def test_hold_and_release(tern_q, form):
     assert t.queued()[held]["held"] is True and t.queued()[free]["held"] is False
     row = next(line for line in human(t, "list").splitlines() if line.startswith(held))
     assert row.endswith("<bob@localhost>  [held]"), row
-    assert re.search(r"^Held: +yes$", human(t, "show", held), re.M)
+    assert row.split()[6] == "held", "no next-attempt time while held: " + row
+    shown = human(t, "show", held)
+    assert re.search(r"^Held: +yes$", shown, re.M)
+    assert re.search(r"attempts: 1  last: \S+ \S+Z  next: held$", shown, re.M), shown
+    # Holding it again changes nothing and says so; a retry of a held message is refused.
+    again = t.queue("hold", held)
+    assert again.returncode == 1 and f"message {held} is already on hold" in again.stderr, again
+    refused = t.queue("retry", held)
+    assert refused.returncode == 1 and f"message {held} is on hold; release it first" in refused.stderr
 
     t.restart()
     assert t.queued()[held]["held"] is True, "a hold survives a restart"
 
-    # While held, not even a retry delivers it.
+    # While held, not even a retry delivers it: retry --all counts only the free message.
     t.unblock_mailbox("alice")
-    assert run(t, form, "retry", "--all") == 2
+    assert run(t, form, "retry", "--all") == 1
     t.wait_for_messages("alice", 1)
     time.sleep(QUIET)
     assert t.subjects("alice") == ["free"]
@@ -162,15 +188,27 @@ def test_hold_and_release(tern_q, form):
 def test_release_all(tern_q, form):
     t = tern_q
     ids = [deferred(t, f"batch {i}") for i in range(2)]
+    free = deferred(t, "not held")
     for qid in ids:
         assert run(t, form, "hold", qid) == 1
+    # release --all names only the messages that were held.
+    if form == "json":
+        reply = t.queue_json("release", "--all")
+        assert (reply["count"], sorted(reply["ids"])) == (2, sorted(ids)), reply
+        assert run(t, form, "hold", ids[0]) == 1 and run(t, form, "hold", ids[1]) == 1
+    else:
+        out = human(t, "release", "--all")
+        assert out.startswith("release: 2 message(s) released\n") and free not in out, out
+        assert sorted(out.split()[-2:]) == sorted(ids), out
+        for qid in ids:
+            assert run(t, form, "hold", qid) == 1
     t.unblock_mailbox("alice")
-    run(t, form, "retry", "--all")
+    assert run(t, form, "retry", "--all") == 1
+    t.wait_for_messages("alice", 1)
     time.sleep(QUIET)
-    assert t.messages("alice") == [] and set(t.queued()) == set(ids)
-
+    assert t.subjects("alice") == ["not held"] and set(t.queued()) == set(ids)
     assert run(t, form, "release", "--all") == 2
-    delivered_to_alice(t, "batch 0", "batch 1")
+    delivered_to_alice(t, "batch 0", "batch 1", "not held")
 
 
 @pytest.mark.parametrize("form", ["human", "json"])

@@ -4,10 +4,12 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -104,36 +106,108 @@ TEST_F(SpoolTest, UnfinishedMessageIsRemovedAtRecovery) {
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/spool/msg/" + id));
 }
 
-TEST_F(SpoolTest, DamagedBodyFailsTheCrcAndIsRemoved) {
-    Message m = commit(std::string(10000, 'x'));
-    // Simulate a block that never reached the disk: zeros inside the body.
-    int fd = ::open((dir_ + "/spool/msg/" + m.id).c_str(), O_WRONLY);
+void damage_body(const std::string& path, const Message& m) {
+    // Zeros inside the body: a block that never reached the disk, or bad media.
+    int fd = ::open(path.c_str(), O_WRONLY);
     ASSERT_GE(fd, 0);
     std::string zeros(512, '\0');
     ASSERT_EQ(pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(m.body_offset + 4096)),
               512);
     ::close(fd);
+}
+
+bool committed_mark(const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+    return has_commit_mark(st.st_mode);
+}
+
+TEST_F(SpoolTest, FinishSetsTheCommitMark) {
+    auto w = spool_->create(envelope());
+    ASSERT_TRUE(w);
+    std::string path = spool_->message_path((*w)->id());
+    EXPECT_FALSE(committed_mark(path));  // being written
+    (*w)->append("body\r\n");
+    ASSERT_TRUE(spool_->finish(**w));
+    EXPECT_TRUE(committed_mark(path));
+}
+
+TEST_F(SpoolTest, DamagedCommittedMessageIsQuarantinedWithItsStateLog) {
+    Message m = commit(std::string(10000, 'x'), 2);
+    Recipient r = m.recipients[0];
+    r.status = RecipientStatus::kDelivered;
+    ASSERT_TRUE(spool_->append_state(m.id, encode_recipient_state(0, r)));
+    damage_body(spool_->message_path(m.id), m);
+    reopen(4);
+    RecoveryReport report;
+    EXPECT_TRUE(recover(&report).empty());
+    EXPECT_EQ(report.removed, 0u);
+    ASSERT_EQ(report.quarantined.size(), 1u);
+    EXPECT_EQ(report.quarantined[0].name, m.id);
+    EXPECT_NE(report.quarantined[0].reason.find("CRC"), std::string::npos);
+    // Kept, with its state log and the reason beside it; never taken for reuse.
+    EXPECT_FALSE(std::filesystem::exists(spool_->message_path(m.id)));
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/spool/quarantine/" + m.id));
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/spool/quarantine/" + m.id + ".state"));
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/spool/state/" + m.id));
+    EXPECT_EQ(spool_->recycled(), 0u);
+    auto listed = list_quarantine(dir_ + "/spool");
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].name, m.id);
+    EXPECT_EQ(listed[0].reason, report.quarantined[0].reason);
+    EXPECT_GT(listed[0].size, 10000u);
+    // A second start leaves it where it is.
+    reopen(4);
+    RecoveryReport again;
+    recover(&again);
+    EXPECT_TRUE(again.quarantined.empty());
+    EXPECT_EQ(list_quarantine(dir_ + "/spool").size(), 1u);
+}
+
+TEST_F(SpoolTest, DamagedFileWithoutCommitMarkWasNeverAcknowledgedAndIsRemoved) {
+    Message m = commit(std::string(10000, 'x'));
+    damage_body(spool_->message_path(m.id), m);
+    ASSERT_EQ(::chmod(spool_->message_path(m.id).c_str(), kWritingMode), 0);
     reopen();
     RecoveryReport report;
     EXPECT_TRUE(recover(&report).empty());
     EXPECT_EQ(report.removed, 1u);
+    EXPECT_TRUE(report.quarantined.empty());
 }
 
-TEST_F(SpoolTest, EveryTruncationOfAMessageFileIsRemoved) {
+TEST_F(SpoolTest, EveryTruncationOfACommittedFileIsQuarantinedAndOfAnUnfinishedOneRemoved) {
     Message m = commit("line one\r\nline two\r\n");
     std::string path = dir_ + "/spool/msg/" + m.id;
     auto full = std::filesystem::file_size(path);
-    for (std::uintmax_t size = 0; size < full; size += 5) {
-        std::string keep = dir_ + "/keep";  // outside the spool, which recovery cleans
-        std::filesystem::copy_file(path, keep, std::filesystem::copy_options::overwrite_existing);
-        std::filesystem::resize_file(path, size);
-        reopen();
-        EXPECT_TRUE(recover().empty()) << size;
-        std::filesystem::rename(keep, path);
+    for (bool committed : {true, false}) {
+        for (std::uintmax_t size = 0; size < full; size += 5) {
+            std::string keep = dir_ + "/keep";  // outside the spool, which recovery cleans
+            std::filesystem::copy_file(path, keep,
+                                       std::filesystem::copy_options::overwrite_existing);
+            std::filesystem::resize_file(path, size);
+            ASSERT_EQ(::chmod(path.c_str(), committed ? kCommittedMode : kWritingMode), 0);
+            reopen();
+            RecoveryReport report;
+            EXPECT_TRUE(recover(&report).empty()) << size;
+            EXPECT_EQ(report.quarantined.size(), committed ? 1u : 0u) << size;
+            EXPECT_EQ(report.removed, committed ? 0u : 1u) << size;
+            std::filesystem::remove_all(dir_ + "/spool/quarantine");
+            std::filesystem::rename(keep, path);
+        }
     }
 }
 
-TEST_F(SpoolTest, StateLogIsReplayedAndTornTailIgnored) {
+TEST_F(SpoolTest, FilesOfAnEarlierVersionWithoutTheMarkStillLoad) {
+    // Spool files written before the commit mark existed are complete but unmarked.
+    Message m = commit("from the old version\r\n");
+    ASSERT_EQ(::chmod(spool_->message_path(m.id).c_str(), kWritingMode), 0);
+    reopen();
+    auto out = recover();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(body_of(out[0]), "from the old version\r\n");
+}
+
+TEST_F(SpoolTest, StateLogIsReplayedAndTornTailCut) {
     Message m = commit("body\r\n", 2);
     Recipient r = m.recipients[0];
     r.status = RecipientStatus::kDelivered;
@@ -152,6 +226,45 @@ TEST_F(SpoolTest, StateLogIsReplayedAndTornTailIgnored) {
     EXPECT_EQ(out[0].recipients[0].status, RecipientStatus::kDelivered);
     EXPECT_EQ(out[0].recipients[1].status,
               RecipientStatus::kPending);  // the torn record never happened
+    // The torn end is cut off, so the next append is a line of its own and survives.
+    d.status = RecipientStatus::kFailed;
+    auto next = spool_->append_state(m.id, encode_recipient_state(1, d));
+    ASSERT_TRUE(next);
+    next->reset();
+    reopen();
+    RecoveryReport report;
+    out = recover(&report);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].recipients[1].status, RecipientStatus::kFailed);
+    EXPECT_EQ(report.repaired, 0u);
+}
+
+TEST_F(SpoolTest, AFailedAppendLeavesNoPartialLine) {
+    Message m = commit("body\r\n", 2);
+    Recipient r = m.recipients[0];
+    r.status = RecipientStatus::kDeferred;
+    ASSERT_TRUE(spool_->append_state(m.id, encode_recipient_state(0, r)));
+    auto size = std::filesystem::file_size(dir_ + "/spool/state/" + m.id);
+    // A file size limit makes the next write short, then fail, as a full disk does.
+    std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old {};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+    struct rlimit small = old;
+    small.rlim_cur = size + 10;
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+    r.status = RecipientStatus::kDelivered;
+    auto failed = spool_->append_state(m.id, encode_recipient_state(0, r));
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+    EXPECT_FALSE(failed);
+    EXPECT_EQ(std::filesystem::file_size(dir_ + "/spool/state/" + m.id), size);
+    // The retried append is whole and wins.
+    ASSERT_TRUE(spool_->append_state(m.id, encode_recipient_state(0, r)));
+    reopen();
+    RecoveryReport report;
+    auto out = recover(&report);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].recipients[0].status, RecipientStatus::kDelivered);
+    EXPECT_EQ(report.repaired, 0u);
 }
 
 TEST_F(SpoolTest, CompleteMessagesAreCleanedUp) {
@@ -168,13 +281,16 @@ TEST_F(SpoolTest, CompleteMessagesAreCleanedUp) {
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/spool/state/" + m.id));
 }
 
-TEST_F(SpoolTest, OrphanStateLogsAndForeignFilesAreRemoved) {
+TEST_F(SpoolTest, OrphanStateLogsAreRemovedAndForeignFilesQuarantined) {
     { std::ofstream(dir_ + "/spool/state/0000000000000000") << "junk\n"; }
     { std::ofstream(dir_ + "/spool/msg/not-a-queue-id") << "junk\n"; }
     reopen();
-    recover();
+    RecoveryReport report;
+    recover(&report);
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/spool/state/0000000000000000"));
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/spool/msg/not-a-queue-id"));
+    ASSERT_EQ(report.quarantined.size(), 1u);
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/spool/quarantine/not-a-queue-id"));
 }
 
 TEST_F(SpoolTest, QueueIdsAreUniqueAndOrdered) {
@@ -250,13 +366,26 @@ TEST_F(SpoolTest, RecycledFileWithStaleContentIsNotResurrected) {
     // reached the disk leaves the old, complete message under the new name.
     reopen(4);
     recover();
+    // reuse() takes the commit mark away before the rename.
     auto old = commit("old message\r\n");
+    ASSERT_EQ(::chmod(spool_->message_path(old.id).c_str(), kWritingMode), 0);
     std::filesystem::rename(spool_->message_path(old.id), dir_ + "/spool/msg/CRB0000000000000");
     reopen(4);
     RecoveryReport report;
     auto out = recover(&report);
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(report.removed, 1u);
+}
+
+TEST_F(SpoolTest, ReusedFileLosesItsOldCommitMark) {
+    reopen(4);
+    recover();
+    auto first = commit("first\r\n");
+    spool_->remove(first.id);
+    auto w = spool_->create(envelope());
+    ASSERT_TRUE(w);
+    EXPECT_FALSE(committed_mark(spool_->message_path((*w)->id())));
+    spool_->discard(**w);
 }
 
 TEST_F(SpoolTest, RecyclingHasLimits) {

@@ -1,0 +1,225 @@
+// QueueManager, results: applying delivery outcomes to recipients, and making every change
+// durable in the state logs (one group sync per batch) before anything acts on it.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "message/dsn.h"
+#include "queue/queue_manager.h"
+#include "queue/unix_time.h"
+#include "spool/async_sync.h"
+#include "spool/spool_format.h"
+
+namespace tern::queue {
+namespace asio = boost::asio;
+using nlohmann::json;
+
+void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_attempt,
+                         std::int64_t now) {
+    if (res.index >= e.message.recipients.size()) return;
+    auto& r = e.message.recipients[res.index];
+    e.busy[res.index] = false;
+    if (counts_as_attempt) {
+        ++r.attempts;
+        r.last_attempt = now;
+    }
+    r.reply = res.reply;
+    r.remote_host = res.remote_host;
+    r.detail = res.detail;
+    switch (res.outcome) {
+        case Outcome::kDelivered:
+            r.status = spool::RecipientStatus::kDelivered;
+            // A next hop that accepted NOTIFY owes the success notice now, not us.
+            r.reported =
+                e.message.sender.empty() || !r.notify.wants_success() || res.notify_passed_on;
+            break;
+        case Outcome::kFailed:
+            r.status = spool::RecipientStatus::kFailed;
+            r.reported = e.message.sender.empty() || !r.notify.wants_failure();
+            break;
+        case Outcome::kDeferred:
+            if (options_.retry.expired(e.message.arrival, now)) {
+                // Given up: the notice carries the last temporary error and says why.
+                r.status = spool::RecipientStatus::kFailed;
+                r.reply = res.reply + " (gave up: message older than " +
+                          std::to_string(options_.retry.max_lifetime.count()) + "s)";
+                r.reported = e.message.sender.empty() || !r.notify.wants_failure();
+            } else {
+                r.status = spool::RecipientStatus::kDeferred;
+                r.next_attempt = options_.retry.next_attempt(r.attempts, now);
+            }
+            break;
+    }
+    log_.info("delivery", {{"id", e.message.id},
+                           {"to", r.address},
+                           {"relay", res.remote_host},
+                           {"status", spool::status_name(r.status)},
+                           {"attempts", r.attempts},
+                           {"reply", r.reply},
+                           {"detail", res.detail}});
+}
+
+asio::awaitable<void> QueueManager::process(std::vector<Completion> batch) {
+    std::int64_t now = unix_now();
+    std::map<std::string, std::string> lines;
+    std::vector<std::string> touched;
+    std::vector<std::string> deleted;
+    for (auto& c : batch) {
+        auto it = entries_.find(c.id);
+        if (it == entries_.end()) continue;
+        Entry& e = it->second;
+        if (c.counts_as_attempt && e.jobs > 0) --e.jobs;
+        if (e.deleted) {
+            // Deleted by the operator while these deliveries ran: the last one removes it.
+            if (e.jobs == 0) {
+                deleted.push_back(c.id);
+                unsaved_.erase(c.id);
+            }
+            continue;
+        }
+        for (const auto& res : c.results) {
+            apply(e, res, c.counts_as_attempt, now);
+            lines[c.id] +=
+                spool::encode_recipient_state(res.index, e.message.recipients[res.index]);
+        }
+        touched.push_back(c.id);
+    }
+    if (!deleted.empty()) {
+        for (const auto& id : deleted)
+            entries_.erase(id);
+        if (auto r = co_await remove_durably(deleted); !r)
+            log_.error("state_sync", {{"error", r.error().message}});
+    }
+    co_await persist(std::move(lines));
+    // Expired and failed recipients owe failure notices; delays owe delay notices.
+    for (auto& id : delay_due_)
+        touched.push_back(id);
+    delay_due_.clear();
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    // Only a durable state may be acted on: a notice for a failure that a crash could undo
+    // might contradict a later delivery. Unsaved entries get theirs once their log is written.
+    std::erase_if(touched, [this](const std::string& id) {
+        auto it = entries_.find(id);
+        return it == entries_.end() || it->second.unsaved;
+    });
+    co_await send_notices(touched);
+    std::vector<std::string> finished;
+    for (const auto& id : touched) {
+        auto it = entries_.find(id);
+        if (it == entries_.end()) continue;
+        if (it->second.message.complete() && it->second.jobs == 0 && !it->second.unsaved) {
+            finished.push_back(id);
+        } else {
+            ready_.push_back(id);
+        }
+    }
+    if (!finished.empty()) {
+        for (const auto& id : finished)
+            entries_.erase(id);
+        if (auto r = co_await remove_durably(finished); !r)
+            log_.error("state_sync", {{"error", r.error().message}});
+    }
+}
+
+std::string QueueManager::full_state(const spool::Message& m) {
+    std::string text;
+    for (std::size_t i = 0; i < m.recipients.size(); ++i)
+        text += spool::encode_recipient_state(i, m.recipients[i]);
+    text += spool::encode_flag(m.held ? "hold" : "release");
+    if (m.delay_warned) text += spool::encode_flag("warned");
+    return text;
+}
+
+asio::awaitable<std::set<std::string>> QueueManager::persist(
+    std::map<std::string, std::string> lines) {
+    // An entry whose earlier change never became durable is written again in full: its log may
+    // lack any of the lines since, and the last line of each recipient wins at recovery.
+    for (const auto& id : unsaved_) {
+        auto it = entries_.find(id);
+        if (it != entries_.end()) lines[id] = full_state(it->second.message);
+    }
+    std::vector<spool::SyncItem> items;
+    std::vector<std::string> owners;  // per item: the message whose log it is; "" = removals
+    std::vector<UniqueFd> open_logs;
+    std::vector<std::string> removed;
+    std::set<std::string> failed;
+    for (auto& [id, text] : lines) {
+        auto it = entries_.find(id);
+        if (it == entries_.end()) continue;
+        if (it->second.message.complete() && it->second.jobs == 0) {
+            // Nothing left to do: removing the message file replaces the state update.
+            removed.push_back(id);
+            continue;
+        }
+        auto fd = spool_.append_state(id, text);
+        if (!fd) {
+            log_.error("state_log", {{"id", id}, {"error", fd.error().message}});
+            failed.insert(id);
+            continue;
+        }
+        items.push_back(spool::SyncItem{fd->get(), spool_.state_dir_fd()});
+        owners.push_back(id);
+        open_logs.push_back(std::move(*fd));
+    }
+    for (const auto& id : removed) {
+        spool_.remove(id);
+        entries_.erase(id);
+    }
+    if (!removed.empty() || removal_unsynced_) {
+        items.push_back(spool::SyncItem{-1, spool_.msg_dir_fd()});
+        owners.emplace_back();
+    }
+    std::vector<int> errors;
+    if (!items.empty())
+        errors = co_await spool::async_group_sync_each(spool_.group_sync(), std::move(items),
+                                                       asio::use_awaitable);
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+        if (owners[i].empty()) {
+            removal_unsynced_ = errors[i] != 0;
+            if (errors[i] != 0)
+                log_.error("state_sync",
+                           {{"what", "removal"}, {"error", std::strerror(errors[i])}});
+            continue;
+        }
+        if (errors[i] != 0) {
+            log_.error("state_sync", {{"id", owners[i]}, {"error", std::strerror(errors[i])}});
+            failed.insert(owners[i]);
+        }
+    }
+    for (const auto& [id, text] : lines) {
+        auto it = entries_.find(id);
+        bool lagging = failed.count(id) > 0;
+        if (it != entries_.end()) it->second.unsaved = lagging;
+        if (lagging && it != entries_.end())
+            unsaved_.insert(id);
+        else
+            unsaved_.erase(id);
+    }
+    co_return failed;
+}
+
+asio::awaitable<Result<void>> QueueManager::remove_durably(std::vector<std::string> ids) {
+    for (const auto& id : ids)
+        spool_.remove(id);
+    // The removal must survive a power failure, or the message would come back and be
+    // delivered again.
+    std::vector<spool::SyncItem> items{spool::SyncItem{-1, spool_.msg_dir_fd()},
+                                       spool::SyncItem{-1, spool_.state_dir_fd()}};
+    auto [ec] = co_await spool::async_group_sync(spool_.group_sync(), std::move(items),
+                                                 asio::as_tuple(asio::use_awaitable));
+    removal_unsynced_ = static_cast<bool>(ec);
+    if (ec) co_return fail(ErrorCode::kIo, "sync of the spool directories: " + ec.message());
+    co_return Result<void>{};
+}
+
+}  // namespace tern::queue
