@@ -118,6 +118,7 @@ asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
     // Finish the notices and make them durable before the originals say "reported".
     std::vector<spool::Message> finished;
     std::vector<spool::SyncItem> sync_items;
+    std::vector<std::unique_ptr<spool::MessageWriter>> written;
     for (auto& w : writers) {
         auto m = spool_.finish(*w);
         if (!m) {
@@ -126,16 +127,23 @@ asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
         }
         sync_items.push_back(spool::SyncItem{w->fd(), spool_.msg_dir_fd()});
         finished.push_back(std::move(*m));
+        written.push_back(std::move(w));
     }
+    writers.clear();
     if (!sync_items.empty()) {
         auto [ec] = co_await spool::async_group_sync(spool_.group_sync(), std::move(sync_items),
                                                      asio::as_tuple(asio::use_awaitable));
         if (ec) {
             log_.error("notice_sync", {{"error", ec.message()}});
-            co_return;  // the originals stay unreported and are tried again
+            // The originals stay unreported, so their notices are made again next time.
+            for (auto& w : written)
+                spool_.discard(*w);
+            co_return;
         }
     }
-    writers.clear();
+    for (auto& w : written)
+        spool_.mark_committed(*w);
+    written.clear();
     for (auto& m : finished)
         add(std::move(m));
     std::map<std::string, std::string> lines;

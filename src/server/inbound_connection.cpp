@@ -466,6 +466,7 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
         writer_.reset();
         co_return smtp::reply_for(e);
     }
+    ctx_.spool.mark_committed(*writer_);
     std::string id = writer_->id();
     writer_.reset();
     ++messages_;

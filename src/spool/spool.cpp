@@ -115,8 +115,6 @@ Result<Message> Spool::finish(MessageWriter& writer) {
     if (!writer.error_ && writer.stale_size_ > length &&
         ::ftruncate(writer.fd(), static_cast<off_t>(length)) != 0)
         writer.error_ = Error::from_errno(errno, "truncate spool file " + writer.id());
-    if (!writer.error_ && ::fchmod(writer.fd(), kCommittedMode) != 0)
-        writer.error_ = Error::from_errno(errno, "mark spool file " + writer.id());
     if (writer.error_) {
         Error e = *writer.error_;
         discard(writer);
@@ -126,6 +124,12 @@ Result<Message> Spool::finish(MessageWriter& writer) {
     m.body_offset = writer.envelope_length_;
     m.body_length = writer.body_length_;
     return m;
+}
+
+void Spool::mark_committed(MessageWriter& writer) {
+    // Only after the sync: a mark that reaches the disk then proves the content did too. An
+    // error here costs nothing but the mark (a complete file loads without it).
+    (void)::fchmod(writer.fd(), kCommittedMode);
 }
 
 void Spool::discard(MessageWriter& writer) {

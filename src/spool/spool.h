@@ -78,6 +78,10 @@ class Spool {
     // On error the file is removed.
     Result<Message> finish(MessageWriter& writer);
 
+    // Sets the commit mark, once the sync after finish() succeeded and before the message is
+    // acknowledged: a damaged file with the mark was acknowledged (quarantined at recovery).
+    void mark_committed(MessageWriter& writer);
+
     // Removes a message that was not (or not successfully) committed.
     void discard(MessageWriter& writer);
 

@@ -18,9 +18,10 @@ inline constexpr std::string_view kTrailerMagic = "TERNEND1";
 inline constexpr std::size_t kTrailerSize = 32;  // magic(8) env_len(8) body_len(8) crc(4) crc(4)
 
 // The commit mark (as Postfix marks a finished queue file): a message file is created, or taken
-// for reuse, with kWritingMode and gets kCommittedMode once its trailer is written, before the
-// sync that precedes the 250. A file that fails to load is thus known to be half-written (no
-// mark: removed) or damaged after it was acknowledged (mark: quarantined).
+// for reuse, with kWritingMode and gets kCommittedMode once the sync that follows its trailer has
+// succeeded, before the 250. A mark on disk thus proves the content reached the disk first: a
+// file that fails to load with the mark was damaged after it was acknowledged (quarantined); one
+// without it may be half-written (removed), and a complete one loads with or without it.
 inline constexpr mode_t kWritingMode = S_IRUSR | S_IWUSR;
 inline constexpr mode_t kCommittedMode = S_IRUSR | S_IWUSR | S_IXUSR;
 inline bool has_commit_mark(mode_t mode) {

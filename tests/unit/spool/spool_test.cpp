@@ -59,6 +59,7 @@ class SpoolTest : public ::testing::Test {
         spool_->group_sync().submit((*w)->fd(), spool_->msg_dir_fd(),
                                     [&](int err) { done.set_value(err); });
         EXPECT_EQ(done.get_future().get(), 0);
+        spool_->mark_committed(**w);
         return *m;
     }
     std::vector<Message> recover(RecoveryReport* report = nullptr) {
@@ -122,13 +123,15 @@ bool committed_mark(const std::string& path) {
     return has_commit_mark(st.st_mode);
 }
 
-TEST_F(SpoolTest, FinishSetsTheCommitMark) {
+TEST_F(SpoolTest, TheCommitMarkComesOnlyAfterTheSync) {
     auto w = spool_->create(envelope());
     ASSERT_TRUE(w);
     std::string path = spool_->message_path((*w)->id());
     EXPECT_FALSE(committed_mark(path));  // being written
     (*w)->append("body\r\n");
     ASSERT_TRUE(spool_->finish(**w));
+    EXPECT_FALSE(committed_mark(path));  // complete, but not yet known to be on disk
+    spool_->mark_committed(**w);
     EXPECT_TRUE(committed_mark(path));
 }
 
