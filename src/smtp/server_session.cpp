@@ -102,6 +102,12 @@ bool ServerSession::auth_offered_now() const {
            (!options_.auth_needs_tls || tls_active_);
 }
 
+bool ServerSession::auth_waits_for_tls() const {
+    // AUTH is held back only until STARTTLS, which the client can still issue here.
+    return !options_.auth_mechanisms.empty() && options_.auth_needs_tls && !tls_active_ &&
+           options_.starttls;
+}
+
 std::string ServerSession::ehlo_text() const {
     std::string t = options_.hostname;
     t += "\nPIPELINING";
@@ -300,7 +306,9 @@ void ServerSession::on_helo(const CommandLine& cmd, bool extended) {
 void ServerSession::on_mail(const CommandLine& cmd) {
     if (helo_name_.empty()) return send(reply(ReplyName::kNeedHelo));
     if (in_transaction_) return send(reply(ReplyName::kNestedMail));
-    if (options_.auth_required && auth_user_.empty()) return send(reply(ReplyName::kAuthRequired));
+    if (options_.auth_required && auth_user_.empty())
+        return send(
+            reply(auth_waits_for_tls() ? ReplyName::kTlsRequired : ReplyName::kAuthRequired));
     auto mail = parse_mail(cmd.args, offered());
     if (!mail) return send(mail.error());
     pending_mail_ = std::move(*mail);

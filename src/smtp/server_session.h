@@ -34,9 +34,10 @@ struct SessionOptions {
     bool starttls = false;    // STARTTLS may be offered on this connection
     bool tls_active = false;  // the connection is already TLS (implicit TLS, RFC 8314)
     std::vector<std::string> auth_mechanisms;  // SASL mechanisms; empty = no AUTH
-    bool auth_needs_tls = true;                // AUTH only once TLS is active (else 538 5.7.11)
-    bool auth_required = false;                // MAIL needs AUTH first (submission, RFC 6409)
-    bool tls_required = false;  // commands other than EHLO/STARTTLS/QUIT need TLS first
+    bool auth_needs_tls = true;  // AUTH only once TLS is active (else 530 5.7.0 when STARTTLS is
+                                 // offered, 538 5.7.11 when it is not)
+    bool auth_required = false;  // MAIL needs AUTH first (submission, RFC 6409)
+    bool tls_required = false;   // commands other than EHLO/STARTTLS/QUIT need TLS first
 };
 
 enum class ActionKind {
@@ -147,6 +148,7 @@ class ServerSession {
     Offered offered() const;
     std::string ehlo_text() const;
     bool auth_offered_now() const;
+    bool auth_waits_for_tls() const;
 
     SessionOptions options_;
     std::vector<Action> actions_;

@@ -1,10 +1,9 @@
 // ServerSession, security: STARTTLS (RFC 3207, with the CVE-2011-0411 input discard) and the
 // AUTH exchange (RFC 4954); the SASL mechanisms themselves are the driver's (src/auth/).
-#include "smtp/server_session.h"
-
 #include <algorithm>
 
 #include "base/text.h"
+#include "smtp/server_session.h"
 
 namespace tern::smtp {
 
@@ -47,7 +46,9 @@ void ServerSession::on_auth(const CommandLine& cmd) {
     if (!auth_user_.empty()) return send(reply(ReplyName::kAlreadyAuthenticated));
     if (in_transaction_)
         return send(reply(ReplyName::kNestedMail, "AUTH not allowed during a mail transaction"));
-    if (options_.auth_needs_tls && !tls_active_) return send(reply(ReplyName::kEncryptionRequired));
+    if (options_.auth_needs_tls && !tls_active_)
+        return send(
+            reply(auth_waits_for_tls() ? ReplyName::kTlsRequired : ReplyName::kEncryptionRequired));
     auto sp = cmd.args.find(' ');
     std::string mechanism = ascii_upper(cmd.args.substr(0, sp));
     std::string initial =
