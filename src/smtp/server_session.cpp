@@ -4,12 +4,34 @@
 #include "smtp/server_session.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace tern::smtp {
 namespace {
 
 // Processed input is dropped from the front of the buffer once this much has accumulated.
 constexpr std::size_t kCompactThreshold = 64 * 1024;
+// The largest value a LIMITS parameter may carry (RFC 9422 section 4: 1*6DIGIT).
+constexpr std::size_t kMaxLimitValue = 999999;
+
+struct LineEnd {
+    std::size_t length;      // octets of the line before its end
+    std::size_t terminator;  // octets of the end: 2 for CR LF, 1 for a bare LF
+};
+
+// Where the next command line of `rest` ends: at CR LF, and with BareLf::kNormalize at a bare LF
+// too (as Postfix's smtpd_forbid_bare_newline = normalize). A bare CR never ends a line.
+std::optional<LineEnd> next_line_end(std::string_view rest, BareLf bare_lf) {
+    if (bare_lf == BareLf::kReject) {
+        auto crlf = rest.find("\r\n");
+        if (crlf == std::string_view::npos) return std::nullopt;
+        return LineEnd{crlf, 2};
+    }
+    auto lf = rest.find('\n');
+    if (lf == std::string_view::npos) return std::nullopt;
+    if (lf > 0 && rest[lf - 1] == '\r') return LineEnd{lf - 1, 2};
+    return LineEnd{lf, 1};
+}
 
 bool same_recipient(const ForwardPath& a, const ForwardPath& b) {
     // "<Postmaster>" is a literal of the grammar and so matches in any case (RFC 5321 4.1.1.3).
@@ -117,6 +139,14 @@ std::string ServerSession::ehlo_text() const {
     t += "\nENHANCEDSTATUSCODES";
     if (options_.chunking) t += "\nCHUNKING";
     if (options_.dsn) t += "\nDSN";
+    std::string limits;  // RFC 9422: the limits this session enforces
+    if (options_.limits.max_recipients != 0)
+        limits +=
+            " RCPTMAX=" + std::to_string(std::min(options_.limits.max_recipients, kMaxLimitValue));
+    if (options_.limits.max_transactions != 0)
+        limits += " MAILMAX=" +
+                  std::to_string(std::min(options_.limits.max_transactions, kMaxLimitValue));
+    if (!limits.empty()) t += "\nLIMITS" + limits;
     if (options_.starttls && !tls_active_) t += "\nSTARTTLS";
     if (auth_offered_now()) {
         t += "\nAUTH";
@@ -144,8 +174,8 @@ void ServerSession::process() {
                 std::size_t limit = state_ == State::kAuthResponse
                                         ? options_.limits.max_auth_line
                                         : options_.limits.max_command_line;
-                auto crlf = rest.find("\r\n");
-                if (crlf == std::string_view::npos) {
+                auto end = next_line_end(rest, options_.limits.bare_lf);
+                if (!end) {
                     // Keep a trailing CR: it may be the first half of the CRLF.
                     std::size_t keep = rest.back() == '\r' ? 1 : 0;
                     if (state_ == State::kSkipLine) {
@@ -158,8 +188,8 @@ void ServerSession::process() {
                     }
                     goto compact;
                 }
-                std::string_view line = rest.substr(0, crlf);
-                in_pos_ += crlf + 2;
+                std::string_view line = rest.substr(0, end->length);
+                in_pos_ += end->length + end->terminator;
                 if (state_ == State::kSkipLine) {
                     state_ = State::kCommand;
                     continue;
@@ -196,10 +226,12 @@ void ServerSession::handle_line(std::string_view line) {
         send(reply(ReplyName::kLineTooLong));
         return;
     }
-    // A bare CR or LF never ends a command; a line holding one is refused whole.
+    // A bare CR (or, when bare LF is refused, a bare LF) never ends a command; a line holding
+    // one is refused whole.
     if (line.find_first_of("\r\n") != std::string_view::npos) {
         if (auth) auth_mechanism_.clear();
-        send(reply(ReplyName::kBareLineEnding));
+        send(reply(options_.limits.bare_lf == BareLf::kReject ? ReplyName::kBareLineEnding
+                                                              : ReplyName::kBareCrInCommand));
         return;
     }
     if (auth) {
@@ -304,6 +336,13 @@ void ServerSession::on_helo(const CommandLine& cmd, bool extended) {
 }
 
 void ServerSession::on_mail(const CommandLine& cmd) {
+    // RFC 9422 MAILMAX counts every MAIL command, accepted or not; one more ends the session.
+    if (options_.limits.max_transactions != 0 &&
+        mail_commands_ >= options_.limits.max_transactions) {
+        reset_transaction();
+        return send_and_close(reply(ReplyName::kTooManyTransactions));
+    }
+    ++mail_commands_;
     if (helo_name_.empty()) return send(reply(ReplyName::kNeedHelo));
     if (in_transaction_) return send(reply(ReplyName::kNestedMail));
     if (options_.auth_required && auth_user_.empty())

@@ -1,6 +1,7 @@
 // ServerSession: the server side of one SMTP connection as a sans-I/O state machine. Bytes from
 // the client go in; actions (replies to send, checks to run, message data to store) come out.
-// Trusts nothing it receives. RFC 5321, 1870, 2920, 3030, 3207, 3461, 4954, 6152, 6531, 2034.
+// Trusts nothing it receives. RFC 5321, 1870, 2920, 3030, 3207, 3461, 4954, 6152, 6531, 2034,
+// 9422 (LIMITS).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,8 @@ struct SessionLimits {
     std::size_t max_recipients = 1000;          // per transaction (RFC 5321 4.5.3.1.8)
     std::size_t max_errors = 20;                // error replies before the session is closed
     std::size_t max_auth_line = 12288;          // octets of one AUTH line (RFC 4954 section 4)
+    std::size_t max_transactions = 1000;        // MAIL commands per connection (RFC 9422 MAILMAX)
+    BareLf bare_lf = BareLf::kNormalize;        // a bare LF in DATA and in command lines
 };
 
 struct SessionOptions {
@@ -158,7 +161,8 @@ class ServerSession {
     std::size_t in_pos_ = 0;  // first unprocessed byte of in_
     State state_ = State::kCommand;
     Wait wait_ = Wait::kNone;
-    std::size_t errors_ = 0;  // error replies sent in this session
+    std::size_t errors_ = 0;         // error replies sent in this session
+    std::size_t mail_commands_ = 0;  // MAIL commands on this connection, STARTTLS or not
 
     // Session state, reset by STARTTLS.
     std::string helo_name_;  // argument of the last EHLO/HELO; empty = none yet

@@ -1,8 +1,8 @@
 // ServerSession, message transfer: DATA through the DataDecoder (RFC 5321 4.1.1.4, 4.5.2) and
 // BDAT chunks (RFC 3030), each ending in one commit or abort of the message begun.
-#include "smtp/server_session.h"
-
 #include <algorithm>
+
+#include "smtp/server_session.h"
 
 namespace tern::smtp {
 namespace {
@@ -23,7 +23,8 @@ void ServerSession::on_data(const CommandLine& cmd) {
     emit(ActionKind::kBeginMessage);
     message_begun_ = true;
     message_size_ = 0;
-    decoder_ = DataDecoder({options_.limits.max_message_size, options_.limits.max_text_line});
+    decoder_ = DataDecoder({options_.limits.max_message_size, options_.limits.max_text_line},
+                           options_.limits.bare_lf);
     state_ = State::kData;
     send(reply(ReplyName::kStartData));
 }
@@ -40,7 +41,8 @@ void ServerSession::finish_data() {
     state_ = State::kCommand;
     std::optional<Reply> refusal;
     if (decoder_.saw_bare_line_ending()) {
-        refusal = reply(ReplyName::kBareLineInData);
+        refusal = reply(options_.limits.bare_lf == BareLf::kReject ? ReplyName::kBareLineInData
+                                                                   : ReplyName::kBareCrInData);
     } else if (decoder_.too_big()) {
         refusal = reply(ReplyName::kMessageTooBig);
     } else if (decoder_.line_too_long()) {
