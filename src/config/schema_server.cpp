@@ -84,8 +84,27 @@ std::vector<Key> server_keys() {
          "of data.",
          [](Config& c, const Value& v) { c.limits.max_message_size = v.number; }, 1024, 1ull << 40},
         {"limits", "recipients", Kind::kCount, "1000",
-         "Recipients accepted per message; the next RCPT gets 452 4.5.3.",
+         "Recipients accepted per message, advertised as LIMITS RCPTMAX (RFC 9422); the next RCPT "
+         "gets 452 4.5.3.",
          [](Config& c, const Value& v) { c.limits.max_recipients = v.number; }, 1, 1000000},
+        {"limits", "transactions_per_connection", Kind::kCount, "1000",
+         "Mail transactions (MAIL commands, accepted or not) per connection, advertised as LIMITS "
+         "MAILMAX (RFC 9422); the next MAIL gets 421 4.7.0 and the connection is closed.",
+         [](Config& c, const Value& v) { c.limits.max_transactions = v.number; }, 1, 999999},
+        {"limits",
+         "bare_lf",
+         Kind::kEnum,
+         R"("normalize")",
+         "A bare LF (no CR before it) in DATA or a command line: normalize takes it as a line end "
+         "and stores CRLF, reject refuses the message with 554 5.6.0 (the command with 500 5.5.2). "
+         "Either way the data ends only at CRLF.CRLF and a bare CR is refused.",
+         [](Config& c, const Value& v) {
+             c.limits.bare_lf =
+                 v.text == "reject" ? smtp::BareLf::kReject : smtp::BareLf::kNormalize;
+         },
+         0,
+         0,
+         {"normalize", "reject"}},
         {"limits", "errors", Kind::kCount, "20",
          "Error replies in one session before it is closed with 421 4.7.0.",
          [](Config& c, const Value& v) { c.limits.max_errors = v.number; }, 1, 1000000},

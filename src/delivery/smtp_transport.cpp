@@ -85,6 +85,16 @@ RecipientResult result_for(std::size_t index, const smtp::Reply& reply, const st
     return r;
 }
 
+// How many of `pending`, from the front, the next transaction carries: our own limit and the
+// next hop's RCPTMAX and RCPTDOMAINMAX (RFC 9422), so that no recipient gets a needless 452.
+std::size_t next_batch_size(const spool::Message& m, const std::vector<std::size_t>& pending,
+                            std::size_t ours, const smtp::ServerLimits& limits) {
+    std::vector<std::string> front;
+    for (std::size_t k = 0; k < pending.size() && (ours == 0 || k < ours); ++k)
+        front.push_back(m.recipients[pending[k]].address);
+    return smtp::recipients_per_transaction(front, ours, limits);
+}
+
 RecipientResult deferred(std::size_t index, std::string reply, std::string host = {}) {
     return RecipientResult{index, Outcome::kDeferred, std::move(reply), std::move(host), ""};
 }
@@ -613,6 +623,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     }
     std::optional<std::vector<Target>> targets;
     std::size_t next_target = 0;
+    std::optional<std::size_t> target_of_c;  // the target `c` was opened to; none when reused
     std::string last_error;
     std::string last_host;  // the last server tried, for queue show and notices
     // The TLS level: the recipient domain's for an MX destination, else the one in the route's
@@ -627,6 +638,17 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     std::optional<tls::StsPolicy> sts;
     if (options_.mta_sts && tls_ && by_mx) sts = co_await options_.mta_sts->policy_for(domain);
     while (!pending.empty()) {
+        if (c && c->session.transaction_limit_reached()) {
+            // RFC 9422 MAILMAX: this connection takes no more transactions; the rest go over a
+            // new one to the same server.
+            log_.info("reconnect",
+                      {{"id", m.id},
+                       {"host", c->label},
+                       {"reason",
+                        "MAILMAX " + std::to_string(c->session.capabilities().limits.mail_max)}});
+            co_await quit(std::move(c));
+            if (target_of_c) next_target = *target_of_c;
+        }
         if (!c) {
             if (!targets) {
                 auto t = co_await targets_for(hop);
@@ -674,9 +696,11 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                              last_host));
                 break;
             }
+            target_of_c = next_target - 1;
         }
         std::vector<std::size_t> batch;
-        auto take = std::min(pending.size(), options_.max_recipients_per_transaction);
+        auto take = next_batch_size(m, pending, options_.max_recipients_per_transaction,
+                                    c->session.capabilities().limits);
         batch.assign(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
         co_await transact(*c, m, fd, batch, results);
@@ -686,7 +710,8 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
         }
     }
     if (c) {
-        if (c->messages < options_.max_messages_per_connection)
+        if (c->messages < options_.max_messages_per_connection &&
+            !c->session.transaction_limit_reached())
             keep_idle(job.destination, std::move(c));
         else
             co_await quit(std::move(c));

@@ -52,6 +52,8 @@ Capabilities parse_ehlo(const Reply& reply) {
             std::uint64_t n = 0;
             auto [p, ec] = std::from_chars(args.data(), args.data() + args.size(), n);
             if (ec == std::errc() && p == args.data() + args.size()) caps.size_limit = n;
+        } else if (keyword == "LIMITS") {
+            caps.limits = parse_limits(args);
         } else if (keyword == "AUTH") {
             while (!args.empty()) {
                 auto s = args.find(' ');
@@ -272,6 +274,7 @@ void ClientSession::send_message(const OutboundMessage& message) {
     expected_.clear();
     std::string batch = mail_command();
     expected_.push_back(Expect::kMail);
+    ++transactions_;
     if (pipelined_) {
         for (const auto& r : message_.recipients) {
             batch += rcpt_command(r);

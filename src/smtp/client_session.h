@@ -1,6 +1,7 @@
 // ClientSession: the client side of SMTP (RFC 5321) as a sans-I/O state machine for relaying:
 // greeting, EHLO (HELO fallback), STARTTLS, and transactions with PIPELINING, CHUNKING, SIZE,
-// 8BITMIME, SMTPUTF8 and DSN as the server offers them. Server replies are untrusted input.
+// 8BITMIME, SMTPUTF8 and DSN as the server offers them, within its LIMITS (RFC 9422). Server
+// replies are untrusted input.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "smtp/envelope.h"
+#include "smtp/limits.h"
 #include "smtp/replies.h"
 #include "smtp/reply_parser.h"
 
@@ -27,6 +29,7 @@ struct Capabilities {
     bool starttls = false;
     bool enhanced_status = false;
     std::vector<std::string> auth;
+    ServerLimits limits;  // RFC 9422 LIMITS; all 0 when not offered
 };
 
 Capabilities parse_ehlo(const Reply& reply);
@@ -93,6 +96,13 @@ class ClientSession {
     enum class Waiting { kNothing, kGreeting, kCommand, kDataReady, kDataEnd };
     Waiting waiting() const;
 
+    // MAIL commands sent on this connection so far.
+    std::size_t transactions() const { return transactions_; }
+    // True when the server's MAILMAX (RFC 9422) allows no further transaction on this connection.
+    bool transaction_limit_reached() const {
+        return caps_.limits.mail_max != 0 && transactions_ >= caps_.limits.mail_max;
+    }
+
     bool ready() const { return state_ == State::kReady; }
     bool failed() const { return state_ == State::kFailed; }
     const Capabilities& capabilities() const { return caps_; }
@@ -137,6 +147,7 @@ class ClientSession {
     bool tls_active_ = false;
     Reply failure_;
     std::string failure_stage_;
+    std::size_t transactions_ = 0;  // MAIL commands sent on this connection
 
     // Transaction.
     OutboundMessage message_;

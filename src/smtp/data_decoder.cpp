@@ -1,5 +1,6 @@
 // DataDecoder: a byte-at-a-time state machine with a fast path for the inside of lines.
-// See data_decoder.h for the ending rules; every transition below is one rule of RFC 5321 4.5.2.
+// See data_decoder.h for the ending rules; every transition below is one rule of RFC 5321 4.5.2
+// or of the bare LF mode.
 #include "smtp/data_decoder.h"
 
 #include <cstring>
@@ -9,8 +10,15 @@ namespace tern::smtp {
 void DataDecoder::emit(std::string& out, std::string_view bytes) {
     size_ += bytes.size();
     if (limits_.max_message_size != 0 && size_ > limits_.max_message_size) too_big_ = true;
-    if (too_big_ || line_too_long_ || bare_line_ending_) return;  // the message will be refused
+    if (refused()) return;
     out.append(bytes);
+}
+
+void DataDecoder::end_line(std::string& out, State next) {
+    emit(out, "\r\n");
+    ++lines_;
+    line_length_ = 0;
+    state_ = next;
 }
 
 void DataDecoder::count_line_octets(std::size_t n) {
@@ -33,6 +41,11 @@ std::size_t DataDecoder::decode(std::string_view in, std::string& out) {
                 }
                 state_ = State::kText;
                 continue;  // reprocess as text
+            case State::kLineStartLf:
+                // After a bare LF the end of data cannot begin: a leading dot is stuffing.
+                if (c == '.') ++i;
+                state_ = State::kText;
+                continue;
             case State::kDot:
                 if (c == '\r') {
                     state_ = State::kDotCr;
@@ -49,7 +62,7 @@ std::size_t DataDecoder::decode(std::string_view in, std::string& out) {
                     continue;
                 }
                 // "." CR then not LF: a bare CR. The dot was stuffing; the CR is text.
-                bare_line_ending_ = true;
+                saw_bare_cr_ = true;
                 count_line_octets(1);
                 emit_char(out, '\r');
                 state_ = State::kText;
@@ -71,28 +84,28 @@ std::size_t DataDecoder::decode(std::string_view in, std::string& out) {
                     i += n;
                     continue;
                 }
+                ++i;
                 if (c == '\r') {
                     state_ = State::kCr;
+                } else if (bare_lf_ == BareLf::kNormalize) {
+                    ++normalized_;
+                    end_line(out, State::kLineStartLf);
                 } else {
-                    // A bare LF: text, never a line end.
-                    bare_line_ending_ = true;
+                    // A bare LF in reject mode: text, never a line end.
+                    saw_bare_lf_ = true;
                     count_line_octets(1);
                     emit_char(out, '\n');
                 }
-                ++i;
                 continue;
             }
             case State::kCr:
                 if (c == '\n') {
-                    emit(out, "\r\n");
-                    ++lines_;
-                    line_length_ = 0;
-                    state_ = State::kLineStart;
+                    end_line(out, State::kLineStart);
                     ++i;
                     continue;
                 }
                 // A CR not followed by LF is a bare CR: text, never a line end.
-                bare_line_ending_ = true;
+                saw_bare_cr_ = true;
                 count_line_octets(1);
                 emit_char(out, '\r');
                 if (c == '\r') {

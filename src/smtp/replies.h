@@ -33,6 +33,7 @@ enum class ReplyName {
     kTooManyErrors,         // 421 4.7.0
     kTooManyConnections,    // 421 4.7.0
     kTooManyFromClient,     // 421 4.7.0
+    kTooManyTransactions,   // 421 4.7.0 (RFC 9422 MAILMAX)
     kLocalError,            // 451 4.3.0
     kNoSpace,               // 452 4.3.1
     kTooManyRecipients,     // 452 4.5.3
@@ -42,6 +43,7 @@ enum class ReplyName {
     kLineTooLong,           // 500 5.5.6
     kDataLineTooLong,       // 500 5.5.6, at end of data
     kBareLineEnding,        // 500 5.5.2 in a command
+    kBareCrInCommand,       // 500 5.5.2 in a command, when a bare LF is a line end
     kSyntax,                // 501 5.5.4
     kBadSenderSyntax,       // 501 5.1.7
     kBadHelo,               // 501 5.5.4
@@ -69,6 +71,7 @@ enum class ReplyName {
     kNoValidRecipients,     // 554 5.5.1
     kRelayDenied,           // 554 5.7.1
     kBareLineInData,        // 554 5.6.0
+    kBareCrInData,          // 554 5.6.0, when a bare LF is a line end
     kTooManyHops,           // 554 5.4.6
     kPermanentError,        // 554 5.3.0
     kUnsupportedParam,      // 555 5.5.4

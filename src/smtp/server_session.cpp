@@ -1,20 +1,37 @@
-// ServerSession: command order rules, limits and the DATA/BDAT/AUTH/STARTTLS sub-states.
-// Each command handler checks its preconditions in RFC order, then either replies or asks
-// the driver a question and waits; see server_session.h for the action contract.
+// ServerSession: input framing, command dispatch, order rules and limits, EHLO/MAIL/RCPT.
+// Each command handler checks its preconditions in RFC order, then either replies or asks the
+// driver a question and waits; DATA/BDAT and STARTTLS/AUTH live in server_session_*.cpp.
 #include "smtp/server_session.h"
 
 #include <algorithm>
-
-#include "base/text.h"
+#include <optional>
 
 namespace tern::smtp {
 namespace {
 
-// Decoded message bytes are handed to the driver in pieces of about this size, so that a
-// large message streams to disk instead of growing in memory.
-constexpr std::size_t kBodyFlushSize = 64 * 1024;
 // Processed input is dropped from the front of the buffer once this much has accumulated.
 constexpr std::size_t kCompactThreshold = 64 * 1024;
+// The largest value a LIMITS parameter may carry (RFC 9422 section 4: 1*6DIGIT).
+constexpr std::size_t kMaxLimitValue = 999999;
+
+struct LineEnd {
+    std::size_t length;      // octets of the line before its end
+    std::size_t terminator;  // octets of the end: 2 for CR LF, 1 for a bare LF
+};
+
+// Where the next command line of `rest` ends: at CR LF, and with BareLf::kNormalize at a bare LF
+// too (as Postfix's smtpd_forbid_bare_newline = normalize). A bare CR never ends a line.
+std::optional<LineEnd> next_line_end(std::string_view rest, BareLf bare_lf) {
+    if (bare_lf == BareLf::kReject) {
+        auto crlf = rest.find("\r\n");
+        if (crlf == std::string_view::npos) return std::nullopt;
+        return LineEnd{crlf, 2};
+    }
+    auto lf = rest.find('\n');
+    if (lf == std::string_view::npos) return std::nullopt;
+    if (lf > 0 && rest[lf - 1] == '\r') return LineEnd{lf - 1, 2};
+    return LineEnd{lf, 1};
+}
 
 bool same_recipient(const ForwardPath& a, const ForwardPath& b) {
     // "<Postmaster>" is a literal of the grammar and so matches in any case (RFC 5321 4.1.1.3).
@@ -107,6 +124,12 @@ bool ServerSession::auth_offered_now() const {
            (!options_.auth_needs_tls || tls_active_);
 }
 
+bool ServerSession::auth_waits_for_tls() const {
+    // AUTH is held back only until STARTTLS, which the client can still issue here.
+    return !options_.auth_mechanisms.empty() && options_.auth_needs_tls && !tls_active_ &&
+           options_.starttls;
+}
+
 std::string ServerSession::ehlo_text() const {
     std::string t = options_.hostname;
     t += "\nPIPELINING";
@@ -116,6 +139,14 @@ std::string ServerSession::ehlo_text() const {
     t += "\nENHANCEDSTATUSCODES";
     if (options_.chunking) t += "\nCHUNKING";
     if (options_.dsn) t += "\nDSN";
+    std::string limits;  // RFC 9422: the limits this session enforces
+    if (options_.limits.max_recipients != 0)
+        limits +=
+            " RCPTMAX=" + std::to_string(std::min(options_.limits.max_recipients, kMaxLimitValue));
+    if (options_.limits.max_transactions != 0)
+        limits += " MAILMAX=" +
+                  std::to_string(std::min(options_.limits.max_transactions, kMaxLimitValue));
+    if (!limits.empty()) t += "\nLIMITS" + limits;
     if (options_.starttls && !tls_active_) t += "\nSTARTTLS";
     if (auth_offered_now()) {
         t += "\nAUTH";
@@ -143,8 +174,8 @@ void ServerSession::process() {
                 std::size_t limit = state_ == State::kAuthResponse
                                         ? options_.limits.max_auth_line
                                         : options_.limits.max_command_line;
-                auto crlf = rest.find("\r\n");
-                if (crlf == std::string_view::npos) {
+                auto end = next_line_end(rest, options_.limits.bare_lf);
+                if (!end) {
                     // Keep a trailing CR: it may be the first half of the CRLF.
                     std::size_t keep = rest.back() == '\r' ? 1 : 0;
                     if (state_ == State::kSkipLine) {
@@ -157,8 +188,8 @@ void ServerSession::process() {
                     }
                     goto compact;
                 }
-                std::string_view line = rest.substr(0, crlf);
-                in_pos_ += crlf + 2;
+                std::string_view line = rest.substr(0, end->length);
+                in_pos_ += end->length + end->terminator;
                 if (state_ == State::kSkipLine) {
                     state_ = State::kCommand;
                     continue;
@@ -195,10 +226,12 @@ void ServerSession::handle_line(std::string_view line) {
         send(reply(ReplyName::kLineTooLong));
         return;
     }
-    // A bare CR or LF never ends a command; a line holding one is refused whole.
+    // A bare CR (or, when bare LF is refused, a bare LF) never ends a command; a line holding
+    // one is refused whole.
     if (line.find_first_of("\r\n") != std::string_view::npos) {
         if (auth) auth_mechanism_.clear();
-        send(reply(ReplyName::kBareLineEnding));
+        send(reply(options_.limits.bare_lf == BareLf::kReject ? ReplyName::kBareLineEnding
+                                                              : ReplyName::kBareCrInCommand));
         return;
     }
     if (auth) {
@@ -303,9 +336,18 @@ void ServerSession::on_helo(const CommandLine& cmd, bool extended) {
 }
 
 void ServerSession::on_mail(const CommandLine& cmd) {
+    // RFC 9422 MAILMAX counts every MAIL command, accepted or not; one more ends the session.
+    if (options_.limits.max_transactions != 0 &&
+        mail_commands_ >= options_.limits.max_transactions) {
+        reset_transaction();
+        return send_and_close(reply(ReplyName::kTooManyTransactions));
+    }
+    ++mail_commands_;
     if (helo_name_.empty()) return send(reply(ReplyName::kNeedHelo));
     if (in_transaction_) return send(reply(ReplyName::kNestedMail));
-    if (options_.auth_required && auth_user_.empty()) return send(reply(ReplyName::kAuthRequired));
+    if (options_.auth_required && auth_user_.empty())
+        return send(
+            reply(auth_waits_for_tls() ? ReplyName::kTlsRequired : ReplyName::kAuthRequired));
     auto mail = parse_mail(cmd.args, offered());
     if (!mail) return send(mail.error());
     pending_mail_ = std::move(*mail);
@@ -350,215 +392,6 @@ void ServerSession::recipient_checked(Reply r) {
             envelope_.recipients.push_back(
                 Recipient{std::move(pending_rcpt_.recipient), std::move(pending_rcpt_.params)});
     }
-    send(r);
-    process();
-}
-
-void ServerSession::on_data(const CommandLine& cmd) {
-    if (!cmd.args.empty()) return send(reply(ReplyName::kSyntax, "Syntax: DATA"));
-    if (helo_name_.empty()) return send(reply(ReplyName::kNeedHelo));
-    if (!in_transaction_) return send(reply(ReplyName::kNeedMail));
-    if (bdat_used_) return send(reply(ReplyName::kDataBdatMixed));
-    if (rcpt_attempts_ == 0) return send(reply(ReplyName::kNeedRecipient));
-    if (envelope_.recipients.empty()) return send(reply(ReplyName::kNoValidRecipients));
-    emit(ActionKind::kBeginMessage);
-    message_begun_ = true;
-    message_size_ = 0;
-    decoder_ = DataDecoder({options_.limits.max_message_size, options_.limits.max_text_line});
-    state_ = State::kData;
-    send(reply(ReplyName::kStartData));
-}
-
-void ServerSession::handle_data_bytes() {
-    std::string_view rest(in_.data() + in_pos_, in_.size() - in_pos_);
-    in_pos_ += decoder_.decode(rest, body_);
-    message_size_ = decoder_.size();
-    if (body_.size() >= kBodyFlushSize) flush_body();
-    if (decoder_.done()) finish_data();
-}
-
-void ServerSession::finish_data() {
-    state_ = State::kCommand;
-    std::optional<Reply> refusal;
-    if (decoder_.saw_bare_line_ending()) {
-        refusal = reply(ReplyName::kBareLineInData);
-    } else if (decoder_.too_big()) {
-        refusal = reply(ReplyName::kMessageTooBig);
-    } else if (decoder_.line_too_long()) {
-        refusal = reply(ReplyName::kDataLineTooLong);
-    }
-    if (refusal) {
-        reset_transaction();  // emits kAbortMessage
-        send(*refusal);
-        return;
-    }
-    flush_body();
-    wait_ = Wait::kCommit;
-    emit(ActionKind::kCommitMessage);
-}
-
-void ServerSession::message_committed(Reply r) {
-    if (wait_ != Wait::kCommit) return;
-    wait_ = Wait::kNone;
-    message_begun_ = false;  // committed or refused by the driver: nothing to abort
-    reset_transaction();
-    send(r);
-    process();
-}
-
-void ServerSession::on_bdat(const CommandLine& cmd) {
-    auto bdat = parse_bdat(cmd.args);
-    if (!bdat) return send(bdat.error());  // the size is unknown: nothing can be skipped
-    chunk_left_ = bdat->size;
-    chunk_last_ = bdat->last;
-    chunk_discard_ = false;
-    // The chunk's octets are read whatever the verdict, so they are never taken as commands.
-    std::optional<Reply> refusal;
-    const auto max = options_.limits.max_message_size;
-    if (helo_name_.empty()) {
-        refusal = reply(ReplyName::kNeedHelo);
-    } else if (!esmtp_ || !options_.chunking) {
-        refusal = reply(ReplyName::kNotImplemented, "BDAT needs EHLO and CHUNKING");
-    } else if (!in_transaction_) {
-        refusal = reply(ReplyName::kNeedMail);
-    } else if (rcpt_attempts_ == 0) {
-        refusal = reply(ReplyName::kNeedRecipient);
-    } else if (envelope_.recipients.empty()) {
-        refusal = reply(ReplyName::kNoValidRecipients);
-    } else if (max != 0 && (bdat->size > max || message_size_ > max - bdat->size)) {
-        refusal = reply(ReplyName::kMessageTooBig);
-        reset_transaction();  // RFC 3030: the transaction has failed
-    }
-    if (refusal) {
-        chunk_discard_ = true;
-        chunk_error_ = std::move(*refusal);
-    } else if (!message_begun_) {
-        emit(ActionKind::kBeginMessage);
-        message_begun_ = true;
-        bdat_used_ = true;
-    }
-    state_ = State::kBdatChunk;
-    if (chunk_left_ == 0) finish_bdat_chunk();
-}
-
-void ServerSession::handle_bdat_bytes() {
-    std::size_t available = in_.size() - in_pos_;
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(available, chunk_left_));
-    if (!chunk_discard_) {
-        body_.append(in_, in_pos_, n);
-        message_size_ += n;
-        if (body_.size() >= kBodyFlushSize) flush_body();
-    }
-    in_pos_ += n;
-    chunk_left_ -= n;
-    if (chunk_left_ == 0) finish_bdat_chunk();
-}
-
-void ServerSession::finish_bdat_chunk() {
-    state_ = State::kCommand;
-    if (chunk_discard_) {
-        chunk_discard_ = false;
-        send(chunk_error_);
-        return;
-    }
-    if (chunk_last_) {
-        flush_body();
-        wait_ = Wait::kCommit;
-        emit(ActionKind::kCommitMessage);
-        return;
-    }
-    send(reply(ReplyName::kChunkOk, "Ok: " + std::to_string(message_size_) + " octets received"));
-}
-
-void ServerSession::on_starttls(const CommandLine& cmd) {
-    if (tls_active_) return send(reply(ReplyName::kAlreadyTls));
-    if (!options_.starttls) return send(reply(ReplyName::kNotImplemented));
-    if (!cmd.args.empty()) return send(reply(ReplyName::kSyntax, "Syntax: STARTTLS"));
-    if (helo_name_.empty()) return send(reply(ReplyName::kNeedHelo));
-    send(reply(ReplyName::kReadyForTls));
-    // Command injection defence (CVE-2011-0411): whatever the client pipelined after
-    // STARTTLS arrived in plain text and is thrown away unread.
-    in_.erase(in_pos_);
-    wait_ = Wait::kTls;
-    emit(ActionKind::kStartTls);
-}
-
-void ServerSession::tls_started(bool ok) {
-    if (wait_ != Wait::kTls) return;
-    wait_ = Wait::kNone;
-    if (!ok) {
-        if (message_begun_) emit(ActionKind::kAbortMessage);
-        message_begun_ = false;
-        emit(ActionKind::kClose);
-        state_ = State::kClosed;
-        return;
-    }
-    // RFC 3207 section 4.2: forget everything learnt before the handshake.
-    tls_active_ = true;
-    reset_transaction();
-    helo_name_.clear();
-    esmtp_ = false;
-    auth_user_.clear();
-    in_.clear();
-    in_pos_ = 0;
-}
-
-void ServerSession::on_auth(const CommandLine& cmd) {
-    if (helo_name_.empty() || !esmtp_) return send(reply(ReplyName::kNeedHelo, "Send EHLO first"));
-    if (options_.auth_mechanisms.empty()) return send(reply(ReplyName::kNotImplemented));
-    if (!auth_user_.empty()) return send(reply(ReplyName::kAlreadyAuthenticated));
-    if (in_transaction_)
-        return send(reply(ReplyName::kNestedMail, "AUTH not allowed during a mail transaction"));
-    if (options_.auth_needs_tls && !tls_active_) return send(reply(ReplyName::kEncryptionRequired));
-    auto sp = cmd.args.find(' ');
-    std::string mechanism = ascii_upper(cmd.args.substr(0, sp));
-    std::string initial =
-        sp == std::string_view::npos ? std::string() : std::string(cmd.args.substr(sp + 1));
-    if (mechanism.empty()) return send(reply(ReplyName::kSyntax, "Syntax: AUTH mechanism"));
-    if (std::find(options_.auth_mechanisms.begin(), options_.auth_mechanisms.end(), mechanism) ==
-        options_.auth_mechanisms.end())
-        return send(reply(ReplyName::kAuthMechanism));
-    if (sp != std::string_view::npos && initial.empty())
-        return send(reply(ReplyName::kSyntax, "Syntax: AUTH mechanism [initial-response]"));
-    auth_mechanism_ = std::move(mechanism);
-    wait_ = Wait::kAuth;
-    // An absent initial response is passed as empty; "=" stands for an empty one (RFC 4954 4).
-    emit(ActionKind::kAuthStart, std::move(initial));
-}
-
-void ServerSession::handle_auth_line(std::string_view line) {
-    if (line == "*") {
-        auth_mechanism_.clear();
-        return send(reply(ReplyName::kAuthCancelled));
-    }
-    wait_ = Wait::kAuth;
-    // A response line is never empty on the wire for a challenge; pass "=" for an empty one.
-    emit(ActionKind::kAuthStep, line.empty() ? std::string("=") : std::string(line));
-}
-
-void ServerSession::auth_challenge(std::string base64) {
-    if (wait_ != Wait::kAuth) return;
-    wait_ = Wait::kNone;
-    state_ = State::kAuthResponse;
-    send(reply(ReplyName::kAuthChallenge, std::move(base64)));
-    process();
-}
-
-void ServerSession::auth_succeeded(std::string user) {
-    if (wait_ != Wait::kAuth) return;
-    wait_ = Wait::kNone;
-    state_ = State::kCommand;
-    auth_user_ = std::move(user);
-    auth_mechanism_.clear();
-    send(reply(ReplyName::kAuthOk));
-    process();
-}
-
-void ServerSession::auth_failed(Reply r) {
-    if (wait_ != Wait::kAuth) return;
-    wait_ = Wait::kNone;
-    state_ = State::kCommand;
-    auth_mechanism_.clear();
     send(r);
     process();
 }

@@ -1,6 +1,7 @@
 // ServerSession: the server side of one SMTP connection as a sans-I/O state machine. Bytes from
 // the client go in; actions (replies to send, checks to run, message data to store) come out.
-// Trusts nothing it receives. RFC 5321, 1870, 2920, 3030, 3207, 3461, 4954, 6152, 6531, 2034.
+// Trusts nothing it receives. RFC 5321, 1870, 2920, 3030, 3207, 3461, 4954, 6152, 6531, 2034,
+// 9422 (LIMITS).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,8 @@ struct SessionLimits {
     std::size_t max_recipients = 1000;          // per transaction (RFC 5321 4.5.3.1.8)
     std::size_t max_errors = 20;                // error replies before the session is closed
     std::size_t max_auth_line = 12288;          // octets of one AUTH line (RFC 4954 section 4)
+    std::size_t max_transactions = 1000;        // MAIL commands per connection (RFC 9422 MAILMAX)
+    BareLf bare_lf = BareLf::kNormalize;        // a bare LF in DATA and in command lines
 };
 
 struct SessionOptions {
@@ -34,9 +37,10 @@ struct SessionOptions {
     bool starttls = false;    // STARTTLS may be offered on this connection
     bool tls_active = false;  // the connection is already TLS (implicit TLS, RFC 8314)
     std::vector<std::string> auth_mechanisms;  // SASL mechanisms; empty = no AUTH
-    bool auth_needs_tls = true;                // AUTH only once TLS is active (else 538 5.7.11)
-    bool auth_required = false;                // MAIL needs AUTH first (submission, RFC 6409)
-    bool tls_required = false;  // commands other than EHLO/STARTTLS/QUIT need TLS first
+    bool auth_needs_tls = true;  // AUTH only once TLS is active (else 530 5.7.0 when STARTTLS is
+                                 // offered, 538 5.7.11 when it is not)
+    bool auth_required = false;  // MAIL needs AUTH first (submission, RFC 6409)
+    bool tls_required = false;   // commands other than EHLO/STARTTLS/QUIT need TLS first
 };
 
 enum class ActionKind {
@@ -147,6 +151,7 @@ class ServerSession {
     Offered offered() const;
     std::string ehlo_text() const;
     bool auth_offered_now() const;
+    bool auth_waits_for_tls() const;
 
     SessionOptions options_;
     std::vector<Action> actions_;
@@ -156,7 +161,8 @@ class ServerSession {
     std::size_t in_pos_ = 0;  // first unprocessed byte of in_
     State state_ = State::kCommand;
     Wait wait_ = Wait::kNone;
-    std::size_t errors_ = 0;  // error replies sent in this session
+    std::size_t errors_ = 0;         // error replies sent in this session
+    std::size_t mail_commands_ = 0;  // MAIL commands on this connection, STARTTLS or not
 
     // Session state, reset by STARTTLS.
     std::string helo_name_;  // argument of the last EHLO/HELO; empty = none yet

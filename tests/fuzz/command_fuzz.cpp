@@ -1,33 +1,26 @@
 // libFuzzer target for the SMTP command side: arbitrary client bytes through split_command and the
 // MAIL/RCPT/BDAT/HELO parsers, then through a ServerSession that answers every question it asks.
 //
-// Input layout: byte 0 picks session options, bytes 1-2 pick a split point, the rest is what the
-// client sends. Besides "no crash", the target checks invariants a driver relies on: replies are
-// well-formed, every begun message ends in exactly one commit or abort, nothing follows kClose,
-// parsed paths re-parse to themselves, and the session's output does not depend on how the
-// input was split into reads (with STARTTLS off, whose discarding is split-dependent by design).
+// Input layout: byte 0 picks session options, the top bit of byte 1 the bare LF mode (set:
+// reject), the rest of bytes 1-2 a split point, the rest is what the client sends. Besides "no
+// crash", the target checks invariants a driver relies on: replies are well-formed, every begun
+// message ends in exactly one commit or abort, nothing follows kClose, parsed paths re-parse to
+// themselves, and the session's output does not depend on how the input was split into reads
+// (with STARTTLS off, whose discarding is split-dependent by design).
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "smtp/command.h"
 #include "smtp/server_session.h"
 
 namespace tern::smtp {
 namespace {
 
-// abort() is how libFuzzer learns of a broken invariant; the line says which one.
-void check(bool ok, std::source_location where = std::source_location::current()) {
-    if (ok) return;
-    std::fprintf(stderr, "invariant failed at %s:%u\n", where.file_name(),
-                 static_cast<unsigned>(where.line()));
-    std::abort();
-}
+using fuzz::check;
 
 void check_reply(const Reply& r) {
     check(r.code >= 400 && r.code < 600);
@@ -198,8 +191,9 @@ class Driver {
     bool closed_ = false;
 };
 
-SessionOptions options_from(std::uint8_t bits) {
+SessionOptions options_from(std::uint8_t bits, BareLf bare_lf) {
     SessionOptions o;
+    o.limits.bare_lf = bare_lf;
     o.hostname = "mx.fuzz.example";
     o.starttls = bits & 0x01;
     o.tls_active = bits & 0x02;
@@ -213,6 +207,7 @@ SessionOptions options_from(std::uint8_t bits) {
         o.limits.max_message_size = 100;
         o.limits.max_recipients = 2;
         o.limits.max_auth_line = 30;
+        o.limits.max_transactions = 2;
     }
     o.limits.max_errors = bits & 0x80 ? 0 : 10;
     return o;
@@ -225,7 +220,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace tern::smtp;
     if (size < 3) return 0;
     std::uint8_t bits = data[0];
-    std::size_t cut = (static_cast<std::size_t>(data[1]) << 8) | data[2];
+    BareLf bare_lf = (data[1] & 0x80) != 0 ? BareLf::kReject : BareLf::kNormalize;
+    std::size_t cut = (static_cast<std::size_t>(data[1] & 0x7F) << 8) | data[2];
     std::string_view input(reinterpret_cast<const char*>(data) + 3, size - 3);
     cut = input.empty() ? 0 : cut % (input.size() + 1);
 
@@ -241,13 +237,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     // The session, with the options as given.
     {
-        Driver d(options_from(bits));
+        Driver d(options_from(bits, bare_lf));
         d.feed(input);
         d.finish();
     }
 
     // The same bytes in one read and in two must look the same to the client and the spool.
-    SessionOptions options = options_from(bits);
+    SessionOptions options = options_from(bits, bare_lf);
     options.starttls = false;
     Driver whole(options);
     whole.feed(input);

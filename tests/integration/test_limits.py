@@ -122,6 +122,50 @@ def test_recipients_limit(tern_factory):
     assert_nothing_delivered_for(t, "postmaster")
 
 
+def limits_keyword(ehlo_reply):
+    """The LIMITS line of an EHLO reply, without the "250-" or "250 "."""
+    found = [line[4:] for line in ehlo_reply.lines if line[4:].startswith("LIMITS")]
+    assert len(found) == 1, ehlo_reply
+    return found[0]
+
+
+def test_limits_are_advertised_from_the_configuration(tern_factory):
+    # RFC 9422: RCPTMAX from [limits] recipients, MAILMAX from transactions_per_connection.
+    default = tern_factory()
+    with default.dialog() as d:
+        assert limits_keyword(d.ehlo()) == "LIMITS RCPTMAX=1000 MAILMAX=1000"
+    t = tern_factory(config={"limits": {"recipients": 7, "transactions_per_connection": 3}})
+    with t.dialog() as d:
+        assert limits_keyword(d.ehlo()) == "LIMITS RCPTMAX=7 MAILMAX=3"
+        # smtplib reads it as a keyword with its parameters, as any client would.
+    with t.smtp() as s:
+        s.ehlo()
+        assert s.esmtp_features["limits"] == "RCPTMAX=7 MAILMAX=3"
+
+
+def test_transactions_per_connection_limit(tern_factory):
+    t = tern_factory(config={"limits": {"transactions_per_connection": 2}})
+    with t.dialog() as d:
+        d.ehlo()
+        # Every MAIL counts (RFC 9422 MAILMAX), refused or not.
+        r = d.cmd("MAIL FROM:<not an address>")
+        assert (r.code, r.status) == (501, "5.1.7"), r
+        assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+        assert d.cmd("RCPT TO:<alice@localhost>").code == 250
+        assert d.cmd("DATA").code == 354
+        d.send(b"Subject: counted\r\n\r\nx\r\n.\r\n")
+        assert d.read_reply().code == 250
+        r = d.cmd("MAIL FROM:<sender@example.org>")
+        assert r.text == "421 4.7.0 Too many transactions in this connection, closing connection", r
+        d.expect_closed()
+    # A new connection starts a new count.
+    with t.dialog() as d:
+        d.ehlo()
+        assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+        assert d.cmd("QUIT").code == 221
+    assert len(t.wait_for_messages("alice")) == 1
+
+
 def test_errors_limit_closes_the_connection(tern_factory):
     t = tern_factory(config={"limits": {"errors": 3}})
     with t.dialog() as d:

@@ -9,7 +9,8 @@ import pytest
 
 from conftest import SOCKET_TIMEOUT, split_trace
 from submission_clients import (ALICE, PASSWORD, auth_plain, auth_tern, client_context,
-                                open_dialog, s_client, send_mail, starttls_dialog, swaks)
+                                open_dialog, plain_response, s_client, send_mail, starttls_dialog,
+                                swaks)
 
 # "with ESMTPSA id QUEUEID" then "(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384)" on the next line.
 RECEIVED_TLS = re.compile(r"with (ESMTPS|ESMTPSA) id \S+\r\n\t\(version=(TLSv1\.[23]) cipher=([A-Z0-9_-]+)\)")
@@ -107,6 +108,30 @@ def test_swaks_starttls_on_mx_and_submission_and_implicit_tls(tern_factory):
         "swaks 1": ("ESMTPSA", "TLSv1.3"),
         "swaks 2": ("ESMTPSA", "TLSv1.3"),
     }
+
+
+def test_submission_before_starttls_says_starttls_first(tern_factory):
+    # AUTH is held back until TLS, so MAIL and AUTH on the plain submission port name the step
+    # that is missing (as Postfix does); under TLS without AUTH, MAIL says authentication.
+    tern = auth_tern(tern_factory)
+    out = swaks("--server", f"127.0.0.1:{tern.submission_port}", "--from", ALICE,
+                "--to", "bob@localhost")
+    assert out.returncode != 0, out.stdout
+    assert "<** 530 5.7.0 Must issue a STARTTLS command first" in out.stdout, out.stdout
+    with smtplib.SMTP("127.0.0.1", tern.submission_port, local_hostname="client.test",
+                      timeout=SOCKET_TIMEOUT) as s:
+        s.ehlo()
+        assert s.has_extn("starttls") and not s.has_extn("auth")
+        assert s.mail(ALICE) == (530, b"5.7.0 Must issue a STARTTLS command first")
+        assert s.docmd("AUTH", "PLAIN " + plain_response(ALICE, PASSWORD)) == (
+            530, b"5.7.0 Must issue a STARTTLS command first")
+        s.starttls(context=client_context())
+        s.ehlo()
+        assert s.has_extn("auth")
+        assert s.mail(ALICE) == (530, b"5.7.0 Authentication required")
+        s.login(ALICE, PASSWORD)
+        assert s.mail(ALICE)[0] == 250
+    assert PASSWORD not in tern.log_text()
 
 
 def test_smtplib_starttls_and_smtp_ssl(tern_factory):

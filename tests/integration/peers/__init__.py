@@ -119,7 +119,7 @@ class SmtpPeer:
     """smtp_peer.py (aiosmtpd): stores accepted messages as msgNNNNNN.{eml,json} in its dir."""
 
     def __init__(self, workdir, host, port, rules=None, pipelining=False, without=(), size=None,
-                 ehlo_reply="", greeting="", delay_data=0, tls_cert=None, tls_max=""):
+                 ehlo_reply="", greeting="", delay_data=0, tls_cert=None, tls_max="", limits=""):
         self.host = host
         self.port = port
         self.dir = Path(workdir) / f"peer-{host}-{port}"
@@ -140,6 +140,8 @@ class SmtpPeer:
             argv += ["--greeting", greeting]
         if delay_data:
             argv += ["--delay-data", str(delay_data)]
+        if limits:
+            argv += ["--limits", limits]  # "RCPTMAX=3 MAILMAX=2": advertised and enforced
         if tls_cert is not None:
             # STARTTLS with `tls_cert` (a peers.pki.Cert), up to TLS version `tls_max` if given.
             argv += ["--tls-cert", str(tls_cert.chain), "--tls-key", str(tls_cert.key)]
@@ -174,6 +176,10 @@ class SmtpPeer:
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text().splitlines()]
+
+    def refusals(self):
+        """Every command the server refused for its LIMITS: [{"command", "reply", ...}]."""
+        return [e for e in self.events() if e["event"] == "refused"]
 
     def max_concurrent_connections(self):
         """The most connections open at once (the controller's own probe excluded)."""

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # A receiving SMTP server for the relay tests (python3-aiosmtpd): stores every message it accepts
-# with its envelope as JSON, logs what arrived in each network read, and refuses as told.
+# with its envelope as JSON, logs what arrived in each network read, refuses as told, and can
+# advertise and enforce RFC 9422 LIMITS (RCPTMAX: 452 4.5.3; MAILMAX: 421 4.7.0 and close).
 import argparse
 import asyncio
 import itertools
@@ -61,6 +62,13 @@ class Handler:
     def __init__(self, args):
         self.args = args
         self.rules = json.loads(args.rules) if args.rules else {}
+        # "RCPTMAX=3 MAILMAX=2" -> {"RCPTMAX": 3, "MAILMAX": 2}
+        self.limits = {k.upper(): int(v) for k, v in
+                       (item.split("=", 1) for item in args.limits.split())}
+
+    def _refuse(self, server, command, reply):
+        server._log({"event": "refused", "command": command, "reply": reply})
+        return reply
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -70,9 +78,15 @@ class Handler:
         out = [r for r in responses if r[4:].split(" ")[0].upper() not in drop]
         if self.args.pipelining:
             out.insert(len(out) - 1, "250-PIPELINING")
+        if self.args.limits:
+            out.insert(len(out) - 1, "250-LIMITS " + self.args.limits)
         return out
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        session.mail_count = getattr(session, "mail_count", 0) + 1
+        if "MAILMAX" in self.limits and session.mail_count > self.limits["MAILMAX"]:
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return self._refuse(server, "MAIL", "421 4.7.0 Too many transactions")
         reply = self.rules.get("mail", {}).get(address.lower())
         if reply:
             return reply
@@ -81,6 +95,8 @@ class Handler:
         return "250 2.1.0 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if "RCPTMAX" in self.limits and len(envelope.rcpt_tos) >= self.limits["RCPTMAX"]:
+            return self._refuse(server, "RCPT", "452 4.5.3 Too many recipients")
         reply = self.rules.get("rcpt", {}).get(address.lower())
         if reply:
             return reply
@@ -165,6 +181,9 @@ def main():
     parser.add_argument("--tls-cert", default="", help="offer STARTTLS with this PEM chain")
     parser.add_argument("--tls-key", default="", help="the key of --tls-cert")
     parser.add_argument("--tls-max", default="", help="highest TLS version offered: 1.1, 1.2, 1.3")
+    parser.add_argument("--limits", default="",
+                        help='advertise "LIMITS <this>" (RFC 9422), e.g. "RCPTMAX=3 MAILMAX=2", '
+                        "and enforce its RCPTMAX and MAILMAX")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     stop = threading.Event()

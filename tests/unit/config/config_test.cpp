@@ -78,6 +78,21 @@ TEST(Config, ErrorsNameFileLineAndProblem) {
     expect_error("[queue]\nretry_schedule = []\n", "at least one duration");
 }
 
+TEST(Config, SessionProtocolKeys) {
+    Config d = defaults();
+    EXPECT_EQ(d.limits.max_transactions, 1000u);
+    EXPECT_EQ(d.limits.bare_lf, smtp::BareLf::kNormalize);
+    auto c =
+        load_string("[limits]\ntransactions_per_connection = 7\nbare_lf = \"reject\"\n", "t.toml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->limits.max_transactions, 7u);
+    EXPECT_EQ(c->limits.bare_lf, smtp::BareLf::kReject);
+    // RFC 9422 limit values have at most six digits.
+    expect_error("[limits]\ntransactions_per_connection = 1000000\n",
+                 "limits.transactions_per_connection: expected a value from 1 to 999999");
+    expect_error("[limits]\nbare_lf = \"strip\"\n", "one of normalize, reject");
+}
+
 TEST(Config, MissingFileIsAnError) {
     auto c = load_file("/nonexistent/tern.toml");
     ASSERT_FALSE(c);

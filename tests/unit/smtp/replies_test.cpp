@@ -68,8 +68,10 @@ TEST(Replies, NamedCodes) {
              Row{ReplyName::kShuttingDown, "421 4.3.2"},
              Row{ReplyName::kTimeout, "421 4.4.2"},
              Row{ReplyName::kTooManyErrors, "421 4.7.0"},
+             Row{ReplyName::kTooManyTransactions, "421 4.7.0"},
              Row{ReplyName::kTooManyRecipients, "452 4.5.3"},
              Row{ReplyName::kNotRecognized, "500 5.5.2"},
+             Row{ReplyName::kBareCrInCommand, "500 5.5.2"},
              Row{ReplyName::kLineTooLong, "500 5.5.6"},
              Row{ReplyName::kBadSenderSyntax, "501 5.1.7"},
              Row{ReplyName::kNeedMail, "503 5.5.1"},
@@ -79,6 +81,7 @@ TEST(Replies, NamedCodes) {
              Row{ReplyName::kNonAsciiAddress, "553 5.6.7"},
              Row{ReplyName::kNoValidRecipients, "554 5.5.1"},
              Row{ReplyName::kBareLineInData, "554 5.6.0"},
+             Row{ReplyName::kBareCrInData, "554 5.6.0"},
              Row{ReplyName::kUnsupportedParam, "555 5.5.4"},
          }) {
         Reply r = reply(row.name);

@@ -7,14 +7,6 @@
 namespace tern::smtp::test {
 namespace {
 
-// A transaction ready for DATA or BDAT.
-SessionDriver in_transaction(SessionOptions options = default_options()) {
-    auto d = after_ehlo(std::move(options));
-    d.cmd("MAIL FROM:<a@a.example>");
-    d.cmd("RCPT TO:<b@b.example>");
-    return d;
-}
-
 // --- command line length -----------------------------------------------------------------------
 
 TEST(ServerSessionLimits, CommandLineAtTheLimit) {
@@ -221,6 +213,77 @@ TEST(ServerSessionLimits, RefusedRecipientsDoNotCount) {
     EXPECT_EQ(codes(d.cmd("RCPT TO:<nobody@b.example>")), "550 5.1.1");
     EXPECT_EQ(codes(d.cmd("RCPT TO:<b@b.example>")), "250 2.1.5");
     EXPECT_EQ(codes(d.cmd("RCPT TO:<c@b.example>")), "452 4.5.3");
+}
+
+// --- LIMITS (RFC 9422)
+// ----------------------------------------------------------------------------
+
+TEST(ServerSessionLimits, LimitsAdvertisedFromTheConfiguration) {
+    auto o = default_options();
+    o.limits.max_recipients = 5;
+    o.limits.max_transactions = 3;
+    SessionDriver d(o);
+    EXPECT_NE(d.cmd("EHLO c.example").find("250 LIMITS RCPTMAX=5 MAILMAX=3\r\n"),
+              std::string::npos);
+    // A value has at most six digits (RFC 9422 section 4): a larger limit is advertised as that.
+    o.limits.max_recipients = 1000000;
+    SessionDriver big(o);
+    EXPECT_NE(big.cmd("EHLO c.example").find("LIMITS RCPTMAX=999999 MAILMAX=3\r\n"),
+              std::string::npos);
+    // HELO gets no extensions, so no LIMITS either.
+    SessionDriver helo(o);
+    EXPECT_EQ(helo.cmd("HELO c.example").find("LIMITS"), std::string::npos);
+}
+
+TEST(ServerSessionLimits, RcptBeyondRcptMaxGets452) {
+    auto o = default_options();
+    o.limits.max_recipients = 3;
+    auto d = after_ehlo(o);
+    d.cmd("MAIL FROM:<a@a.example>");
+    EXPECT_EQ(codes(d.feed("RCPT TO:<b1@b.example>\r\nRCPT TO:<b2@b.example>\r\n"
+                           "RCPT TO:<b3@b.example>\r\nRCPT TO:<b4@b.example>\r\n")),
+              "250 2.1.5, 250 2.1.5, 250 2.1.5, 452 4.5.3");
+}
+
+TEST(ServerSessionLimits, MailBeyondMailMaxGets421AndClose) {
+    auto o = default_options();
+    o.limits.max_transactions = 3;
+    auto d = after_ehlo(o);
+    // Every MAIL counts, refused or not (RFC 9422 MAILMAX): one with bad syntax, one completed,
+    // one reset.
+    EXPECT_EQ(codes(d.cmd("MAIL FROM:bad")), "501 5.1.7");
+    d.feed("MAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nDATA\r\nx\r\n.\r\n");
+    EXPECT_EQ(d.messages.size(), 1u);
+    EXPECT_EQ(codes(d.cmd("MAIL FROM:<a@a.example>")), "250 2.1.0");
+    EXPECT_EQ(codes(d.cmd("RSET")), "250 2.0.0");
+    EXPECT_EQ(d.cmd("MAIL FROM:<a@a.example>"),
+              "421 4.7.0 Too many transactions in this connection, closing connection\r\n");
+    EXPECT_TRUE(d.session.closed());
+    EXPECT_EQ(d.actions.back(), ActionKind::kClose);
+    EXPECT_EQ(d.checked_senders.size(), 2u);
+}
+
+TEST(ServerSessionLimits, MailMaxCountsAcrossStartTls) {
+    auto o = default_options();
+    o.limits.max_transactions = 1;
+    o.starttls = true;
+    auto d = after_ehlo(o);
+    EXPECT_EQ(codes(d.cmd("MAIL FROM:<a@a.example>")), "250 2.1.0");
+    d.cmd("RSET");
+    d.cmd("STARTTLS");
+    d.cmd("EHLO client.example");
+    EXPECT_EQ(codes(d.cmd("MAIL FROM:<a@a.example>")), "421 4.7.0");
+}
+
+TEST(ServerSessionLimits, MailMaxAbortsAMessageBegunWithBdat) {
+    auto o = default_options();
+    o.limits.max_transactions = 1;
+    auto d = after_ehlo(o);
+    d.feed("MAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nBDAT 3\r\nabc");
+    EXPECT_EQ(codes(d.cmd("MAIL FROM:<a@a.example>")), "421 4.7.0");
+    EXPECT_EQ(d.count(ActionKind::kBeginMessage), 1u);
+    EXPECT_EQ(d.count(ActionKind::kAbortMessage), 1u);
+    EXPECT_TRUE(d.messages.empty());
 }
 
 // --- errors per session ------------------------------------------------------------------------

@@ -137,6 +137,44 @@ TEST(ServerSessionAuth, EncryptionRequired) {
     EXPECT_TRUE(d.auth_steps.empty());
 }
 
+// Submission before STARTTLS (RFC 3207 4, as Postfix): AUTH waits for TLS, so MAIL and AUTH
+// name the missing step; under TLS, MAIL without AUTH says authentication is required.
+TEST(ServerSessionAuth, BeforeStartTlsMailAndAuthSayStartTlsFirst) {
+    auto o = auth_options();
+    o.tls_active = false;
+    o.starttls = true;
+    o.auth_required = true;
+    auto d = after_ehlo(o);
+    accept_alice(d);
+    EXPECT_EQ(d.cmd("MAIL FROM:<a@a.example>"),
+              "530 5.7.0 Must issue a STARTTLS command first\r\n");
+    EXPECT_EQ(d.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA=="),
+              "530 5.7.0 Must issue a STARTTLS command first\r\n");
+    EXPECT_TRUE(d.auth_steps.empty());
+    EXPECT_TRUE(d.checked_senders.empty());
+    d.cmd("STARTTLS");
+    d.cmd("EHLO client.example");
+    EXPECT_EQ(d.cmd("MAIL FROM:<a@a.example>"), "530 5.7.0 Authentication required\r\n");
+    EXPECT_EQ(codes(d.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA==")), "235 2.7.0");
+    EXPECT_EQ(codes(d.cmd("MAIL FROM:<a@a.example>")), "250 2.1.0");
+}
+
+TEST(ServerSessionAuth, WithoutStartTlsToOfferTheRepliesStayAsTheyWere) {
+    // No STARTTLS on this connection: saying "issue STARTTLS" would send the client nowhere.
+    auto o = auth_options();
+    o.tls_active = false;
+    o.auth_required = true;
+    auto d = after_ehlo(o);
+    EXPECT_EQ(codes(d.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA==")), "538 5.7.11");
+    EXPECT_EQ(d.cmd("MAIL FROM:<a@a.example>"), "530 5.7.0 Authentication required\r\n");
+    // Submission without any mechanism configured: nothing to wait for either.
+    auto none = default_options();
+    none.starttls = true;
+    none.auth_required = true;
+    auto n = after_ehlo(none);
+    EXPECT_EQ(n.cmd("MAIL FROM:<a@a.example>"), "530 5.7.0 Authentication required\r\n");
+}
+
 TEST(ServerSessionAuth, AvailableAfterStartTls) {
     auto o = auth_options();
     o.tls_active = false;

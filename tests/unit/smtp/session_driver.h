@@ -18,6 +18,13 @@ inline SessionOptions default_options() {
     return o;
 }
 
+// The default options with a bare LF taken as `mode` says.
+inline SessionOptions options_with(BareLf mode) {
+    SessionOptions o = default_options();
+    o.limits.bare_lf = mode;
+    return o;
+}
+
 inline std::string crlf(std::string_view line) {
     return std::string(line) + "\r\n";
 }
@@ -185,6 +192,21 @@ class SessionDriver {
 inline SessionDriver after_ehlo(SessionOptions options = default_options()) {
     SessionDriver d(std::move(options));
     d.cmd("EHLO client.example");
+    return d;
+}
+
+// A transaction ready for DATA or BDAT.
+inline SessionDriver in_transaction(SessionOptions options = default_options()) {
+    auto d = after_ehlo(std::move(options));
+    d.cmd("MAIL FROM:<a@a.example>");
+    d.cmd("RCPT TO:<b@b.example>");
+    return d;
+}
+
+// A message under way: DATA answered 354.
+inline SessionDriver in_data(SessionOptions options = default_options()) {
+    auto d = in_transaction(std::move(options));
+    d.cmd("DATA");
     return d;
 }
 
