@@ -48,14 +48,14 @@ std::size_t pread_some(int fd, char* buf, std::size_t n, std::uint64_t offset) {
 }
 
 asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::connect(
-    const Target& target, tls::PeerRequirement need, std::string& error) {
+    const Target& target, tls::PeerRequirement need, Failure& error) {
     auto c = co_await open(target, need, error);
     if (!c && need.level == tls::Level::kMay &&
-        error.find(" TLS handshake ") != std::string::npos) {
+        error.reply.find(" TLS handshake ") != std::string::npos) {
         // Opportunistic TLS (RFC 3207 4.1): a server whose TLS fails gets the mail in plain
         // text rather than never, as Postfix does at level "may".
         log_.warn("tls_fallback",
-                  {{"host", target.host}, {"address", target.address}, {"error", error}});
+                  {{"host", target.host}, {"address", target.address}, {"error", error.reply}});
         need.level = tls::Level::kNone;
         c = co_await open(target, need, error);
     }
@@ -63,7 +63,7 @@ asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::conne
 }
 
 asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::open(
-    const Target& target, const tls::PeerRequirement& need, std::string& error) {
+    const Target& target, const tls::PeerRequirement& need, Failure& error) {
     auto ex = co_await asio::this_coro::executor;
     smtp::ClientOptions o;
     o.helo_name = options_.helo_name;
@@ -75,7 +75,7 @@ asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::open(
     boost::system::error_code ec;
     auto address = asio::ip::make_address(target.address, ec);
     if (ec) {
-        error = "451 4.4.1 bad address " + target.address;
+        error = Failure{"451 4.4.1 bad address " + target.address};
         co_return nullptr;
     }
     c->timer.expires_after(options_.connect_timeout);
@@ -83,17 +83,17 @@ asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::open(
                                                asio::as_tuple(asio::use_awaitable)) ||
                        c->timer.async_wait(asio::as_tuple(asio::use_awaitable)));
     if (r.index() == 1) {
-        error = "451 4.4.1 connect to " + c->label + ": timed out";
+        error = Failure{"451 4.4.1 connect to " + c->label + ": timed out"};
         co_return nullptr;
     }
     if (auto [cec] = std::get<0>(r); cec) {
-        error = "451 4.4.1 connect to " + c->label + ": " + cec.message();
+        error = Failure{"451 4.4.1 connect to " + c->label + ": " + cec.message()};
         co_return nullptr;
     }
     c->socket.set_option(tcp::no_delay(true), ec);
     if (!co_await drive(*c, nullptr, -1) || !c->session.ready()) {
-        error = c->broken ? c->error : smtp::reply_line(c->session.failure());
-        if (error.empty()) error = "451 4.4.2 " + c->label + " closed the session";
+        error = c->failure();
+        if (error.reply.empty()) error = Failure{"451 4.4.2 " + c->label + " closed the session"};
         if (!c->broken) co_await quit(std::move(c));
         co_return nullptr;
     }

@@ -11,6 +11,7 @@
 
 #include "delivery/smtp_transport.h"
 #include "smtp/client_session.h"
+#include "smtp/reply_parser.h"
 
 namespace tern::delivery {
 
@@ -31,8 +32,16 @@ struct SmtpTransport::Connection {
     std::string label;          // "mx.example.org[192.0.2.1]:25", for logs and queue show
     std::size_t messages = 0;   // transactions completed on this connection
     bool broken = false;        // the socket failed or timed out: not usable any more
-    std::string error;          // why it broke, as an SMTP-style reply line
+    std::string error;          // why it broke, as an SMTP-style reply line (Tern's own words)
     std::array<char, 8192> input{};
+
+    // Why the session ended: the break, or the reply it failed on (the server's, or the client
+    // session's own verdict such as a missing SMTPUTF8).
+    Failure failure() const {
+        if (broken) return Failure{error, false};
+        const auto& f = session.failure();
+        return Failure{smtp::reply_line(f), !f.synthetic};
+    }
 };
 
 // Reads up to `n` octets at `offset`; fewer only at the end of the file or on an error.

@@ -64,6 +64,9 @@ RecipientResult result_for(std::size_t index, const smtp::Reply& reply, const st
     r.index = index;
     r.reply = smtp::reply_line(reply);
     r.remote_host = host;
+    r.from_host = !reply.synthetic;  // a server's reply, or the client session's own verdict
+    // The client session's verdict says "the receiving server": name it.
+    if (reply.synthetic && !host.empty()) r.reply += " (server " + host + ")";
     r.outcome = reply.positive()            ? Outcome::kDelivered
                 : reply.permanent_failure() ? Outcome::kFailed
                                             : Outcome::kDeferred;
@@ -80,8 +83,14 @@ std::size_t next_batch_size(const spool::Message& m, const std::vector<std::size
     return smtp::recipients_per_transaction(front, ours, limits);
 }
 
-RecipientResult deferred(std::size_t index, std::string reply, std::string host = {}) {
-    return RecipientResult{index, Outcome::kDeferred, std::move(reply), std::move(host), ""};
+RecipientResult deferred(std::size_t index, Failure why, std::string host = {}) {
+    RecipientResult r;
+    r.index = index;
+    r.outcome = Outcome::kDeferred;
+    r.reply = std::move(why.reply);
+    r.remote_host = std::move(host);
+    r.from_host = why.from_host;
+    return r;
 }
 
 }  // namespace
@@ -165,7 +174,7 @@ asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Messag
                 std::all_of(replies.begin(), replies.end(),
                             [](const smtp::Reply& r) { return r.code != 0; });
     if (!done || (!settled && c.broken)) {
-        std::string why = c.broken ? c.error : smtp::reply_line(c.session.failure());
+        Failure why = c.failure();
         for (auto i : batch)
             results.push_back(deferred(i, why, c.label));
         co_return;
@@ -197,8 +206,8 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     };
     auto source = spool_.open_message(m.id);
     if (!source) {
-        fail_all(job.recipients,
-                 deferred(0, "451 4.3.0 cannot open the spool file: " + source.error().message));
+        fail_all(job.recipients, deferred(0, Failure{"451 4.3.0 cannot open the spool file: " +
+                                                     source.error().message}));
         co_return results;
     }
     int fd = source->get();
@@ -225,7 +234,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     std::optional<std::vector<Target>> targets;
     std::size_t next_target = 0;
     std::optional<std::size_t> target_of_c;  // the target `c` was opened to; none when reused
-    std::string last_error;
+    Failure last_error;
     std::string last_host;  // the last server tried, for queue show and notices
     // The TLS level: the recipient domain's for an MX destination, else the one in the route's
     // key (all recipients of a route job share it). MTA-STS applies to MX delivery only: a
@@ -264,8 +273,9 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                         return !tls::sts_mx_allowed(*sts, x.host);
                     });
                     if (targets->empty()) {
-                        fail_all(pending, deferred(0, "451 4.7.5 no MX of " + domain +
-                                                          " is allowed by its MTA-STS policy"));
+                        fail_all(pending,
+                                 deferred(0, Failure{"451 4.7.5 no MX of " + domain +
+                                                     " is allowed by its MTA-STS policy"}));
                         break;
                     }
                 }
@@ -277,10 +287,10 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                 if (need)
                     c = co_await connect(t, std::move(*need), last_error);
                 else
-                    last_error = need.error();
+                    last_error = Failure{need.error()};
                 if (!c) {
                     log_.info("server_skipped",
-                              {{"id", m.id}, {"host", last_host}, {"reason", last_error}});
+                              {{"id", m.id}, {"host", last_host}, {"reason", last_error.reply}});
                     continue;
                 }
                 if (sts && sts->mode == tls::StsPolicy::Mode::kTesting &&
@@ -291,10 +301,11 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                                                   {"tls", c->tls_session.summary(c->need)}});
             }
             if (!c) {
-                fail_all(
-                    pending,
-                    deferred(0, last_error.empty() ? "451 4.4.1 no server answered" : last_error,
-                             last_host));
+                fail_all(pending,
+                         deferred(0,
+                                  last_error.reply.empty() ? Failure{"451 4.4.1 no server answered"}
+                                                           : last_error,
+                                  last_host));
                 break;
             }
             target_of_c = next_target - 1;
@@ -306,7 +317,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
         co_await transact(*c, m, fd, batch, results);
         if (c->broken || c->session.failed() || !c->session.ready()) {
-            last_error = c->broken ? c->error : smtp::reply_line(c->session.failure());
+            last_error = c->failure();
             c.reset();
         }
     }
