@@ -207,10 +207,22 @@ int serve(const config::Config& config) {
             {config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism},
             config.scram_iterations},
         config.auth_threads, config.auth_queue});
-    auth::LoginThrottle throttle(auth::ThrottleOptions{
-        std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_base_delay),
-        std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_max_delay),
-        config.throttle_reset_after, config.throttle_max_entries});
+    auto tag_key = auth::random_bytes(32);
+    if (!tag_key) {
+        std::cerr << "tern: " << tag_key.error().message << "\n";
+        return 1;
+    }
+    auth::LoginThrottle throttle(auth::LoginThrottleOptions{
+        .base_delay =
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_base_delay),
+        .max_delay =
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_max_delay),
+        .reset_after = config.throttle_reset_after,
+        .max_entries = config.throttle_max_entries,
+        .free_per_login = config.throttle_free_per_login,
+        .free_per_address = config.throttle_free_per_address,
+        .free_per_account = config.throttle_free_per_account,
+        .tag_key = std::move(*tag_key)});
     auto senders = load_sender_map(config);
     if (!senders) {
         std::cerr << "tern: " << senders.error().message << "\n";
