@@ -165,7 +165,8 @@ int serve(const config::Config& config) {
         tls::MtaStsOptions{config.data_dir + "/mta-sts", 443, std::chrono::seconds(20)}, log);
     relay_options->tls = tls_client->get();
     relay_options->mta_sts = config.tls_mta_sts ? &mta_sts : nullptr;
-    delivery::Maildir maildir(config.data_dir + "/mail", config.hostname);
+    delivery::MaildirIo maildir_io((*spool)->group_sync());
+    delivery::Maildir maildir(config.data_dir + "/mail", config.hostname, maildir_io);
     delivery::LocalTransport local(**spool, maildir);
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto router = [&](const spool::Recipient& r) {
