@@ -40,6 +40,7 @@
 #include "spool/spool.h"
 #include "tls/client_context.h"
 #include "tls/mta_sts_cache.h"
+#include "tls/self_signed.h"
 #include "tls/server_context.h"
 
 namespace tern::cli {
@@ -193,7 +194,13 @@ int serve(const config::Config& config) {
             std::cerr << "tern: " << self_signed.error().message << "\n";
             return 1;
         }
-        tls_options.certificates.push_back(*self_signed);
+        if (self_signed->action != tls::SelfSignedAction::kKept) {
+            log.info("tls_self_signed",
+                     {{"action",
+                       self_signed->action == tls::SelfSignedAction::kMade ? "made" : "renewed"},
+                      {"path", self_signed->files.cert}});
+        }
+        tls_options.certificates.push_back(self_signed->files);
     }
     auto server_tls = tls::ServerContext::create(tls_options);
     if (!server_tls) {
