@@ -3,7 +3,6 @@
 // recipient is reported delivered only once both syncs succeeded.
 #include "delivery/local_transport.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <map>
 
@@ -75,17 +74,18 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
     }
     if (written.empty()) co_return results;
 
-    auto [ec] = co_await spool::async_group_sync(maildir_.io(), std::move(data_items),
-                                                 asio::as_tuple(asio::use_awaitable));
+    std::vector<int> data_errors = co_await spool::async_group_sync_each(
+        maildir_.io(), std::move(data_items), asio::use_awaitable);
     // Each new/ directory is opened before any file is renamed into it: a directory that cannot
     // be opened cannot be synced, so its files stay out of new/ and the recipient is retried.
     std::map<std::string, Result<UniqueFd>> dirs;
     std::vector<Written*> published;
-    for (auto& w : written) {
-        if (ec) {
+    for (std::size_t i = 0; i < written.size(); ++i) {
+        Written& w = written[i];
+        if (data_errors[i] != 0) {
             maildir_.discard(w.file);
-            results.push_back(
-                failure_for(w.index, Error::from_errno(ec.value(), "fsync " + w.file.tmp_path)));
+            results.push_back(failure_for(
+                w.index, Error::from_errno(data_errors[i], "fsync " + w.file.tmp_path)));
             continue;
         }
         auto dir = dirs.find(w.file.new_dir);
@@ -107,18 +107,22 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
     if (published.empty()) co_return results;
 
     std::vector<spool::SyncItem> dir_items;
-    for (auto& [path, fd] : dirs)
-        if (fd) dir_items.push_back(spool::SyncItem{-1, fd->get()});
-    auto [dir_ec] = co_await spool::async_group_sync(maildir_.io(), std::move(dir_items),
-                                                     asio::as_tuple(asio::use_awaitable));
+    std::map<std::string, std::size_t> item_of;  // new/ directory -> its index in dir_items
+    for (auto& [path, fd] : dirs) {
+        if (!fd) continue;
+        item_of[path] = dir_items.size();
+        dir_items.push_back(spool::SyncItem{-1, fd->get()});
+    }
+    std::vector<int> dir_errors = co_await spool::async_group_sync_each(
+        maildir_.io(), std::move(dir_items), asio::use_awaitable);
     for (auto* w : published) {
-        if (dir_ec) {
+        if (int err = dir_errors[item_of.at(w->file.new_dir)]; err != 0) {
             // The name in new/ may not survive a crash: take the file back out so that the retry
             // does not find a first copy there. If a reader already took it, the retry delivers
             // a second copy: a duplicate, never a loss.
             (void)maildir_.unpublish(w->file);
-            results.push_back(failure_for(
-                w->index, Error::from_errno(dir_ec.value(), "fsync " + w->file.new_dir)));
+            results.push_back(
+                failure_for(w->index, Error::from_errno(err, "fsync " + w->file.new_dir)));
             continue;
         }
         results.push_back(queue::RecipientResult{w->index, queue::Outcome::kDelivered,

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <future>
+#include <map>
 
 #include "test_files.h"
 
@@ -23,22 +24,30 @@ class FaultyIo : public MaildirIo {
   public:
     using MaildirIo::MaildirIo;
     bool fail_new_dir_open = false;
-    bool fail_dir_sync = false;
+    std::string fail_dir_sync_in;  // the new/ directories whose path holds this fail to sync
 
     int open(const std::string& path, int flags, mode_t mode) override {
-        if (fail_new_dir_open && (flags & O_DIRECTORY) && path.ends_with("/new")) {
+        bool new_dir = (flags & O_DIRECTORY) && path.ends_with("/new");
+        if (fail_new_dir_open && new_dir) {
             errno = EMFILE;
             return -1;
         }
-        return MaildirIo::open(path, flags, mode);
+        int fd = MaildirIo::open(path, flags, mode);
+        if (new_dir && fd >= 0) new_dirs_[fd] = path;
+        return fd;
     }
     void submit(int fd, int dir_fd, std::move_only_function<void(int)> done) override {
-        if (fail_dir_sync && dir_fd >= 0) {
+        auto dir = new_dirs_.find(dir_fd);
+        if (!fail_dir_sync_in.empty() && dir != new_dirs_.end() &&
+            dir->second.find(fail_dir_sync_in) != std::string::npos) {
             done(EIO);
             return;
         }
         MaildirIo::submit(fd, dir_fd, std::move(done));
     }
+
+  private:
+    std::map<int, std::string> new_dirs_;  // descriptors of new/ directories opened, by fd
 };
 
 class LocalTransportTest : public ::testing::Test {
@@ -150,7 +159,7 @@ TEST_F(LocalTransportTest, NewDirectoryThatCannotBeOpenedDefers) {
 // Syncing new/ fails after the rename: the recipients are deferred and their files are taken
 // back out of new/, so that the retry does not deliver a second copy.
 TEST_F(LocalTransportTest, NewDirectoryThatCannotBeSyncedDefers) {
-    io_->fail_dir_sync = true;
+    io_->fail_dir_sync_in = "/";
     auto results = deliver(commit("Subject: hi\r\n\r\nbody\r\n"));
     ASSERT_EQ(results.size(), 2u);
     for (const auto& r : results) {
@@ -162,6 +171,23 @@ TEST_F(LocalTransportTest, NewDirectoryThatCannotBeSyncedDefers) {
         EXPECT_TRUE(files_in(user, "new").empty()) << user;
         EXPECT_TRUE(files_in(user, "tmp").empty()) << user;
     }
+}
+
+// Only the recipient whose new/ directory failed to sync is deferred; the other is delivered.
+TEST_F(LocalTransportTest, OnlyTheRecipientWhoseDirectoryFailedIsDeferred) {
+    io_->fail_dir_sync_in = "/bob/";
+    auto results = deliver(commit("Subject: hi\r\n\r\nbody\r\n"));
+    ASSERT_EQ(results.size(), 2u);
+    for (const auto& r : results) {
+        if (r.index == 0) {
+            EXPECT_EQ(r.outcome, queue::Outcome::kDelivered) << r.reply;
+        } else {
+            EXPECT_EQ(r.outcome, queue::Outcome::kDeferred) << r.reply;
+            EXPECT_TRUE(r.reply.ends_with("/bob/Maildir/new: Input/output error")) << r.reply;
+        }
+    }
+    EXPECT_EQ(files_in("alice", "new").size(), 1u);
+    EXPECT_TRUE(files_in("bob", "new").empty());
 }
 
 }  // namespace
