@@ -40,6 +40,7 @@
 #include "spool/spool.h"
 #include "tls/client_context.h"
 #include "tls/mta_sts_cache.h"
+#include "tls/self_signed.h"
 #include "tls/server_context.h"
 
 namespace tern::cli {
@@ -165,7 +166,8 @@ int serve(const config::Config& config) {
         tls::MtaStsOptions{config.data_dir + "/mta-sts", 443, std::chrono::seconds(20)}, log);
     relay_options->tls = tls_client->get();
     relay_options->mta_sts = config.tls_mta_sts ? &mta_sts : nullptr;
-    delivery::Maildir maildir(config.data_dir + "/mail", config.hostname);
+    delivery::MaildirIo maildir_io((*spool)->group_sync());
+    delivery::Maildir maildir(config.data_dir + "/mail", config.hostname, maildir_io);
     delivery::LocalTransport local(**spool, maildir);
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto router = [&](const spool::Recipient& r) {
@@ -192,7 +194,13 @@ int serve(const config::Config& config) {
             std::cerr << "tern: " << self_signed.error().message << "\n";
             return 1;
         }
-        tls_options.certificates.push_back(*self_signed);
+        if (self_signed->action != tls::SelfSignedAction::kKept) {
+            log.info("tls_self_signed",
+                     {{"action",
+                       self_signed->action == tls::SelfSignedAction::kMade ? "made" : "renewed"},
+                      {"path", self_signed->files.cert}});
+        }
+        tls_options.certificates.push_back(self_signed->files);
     }
     auto server_tls = tls::ServerContext::create(tls_options);
     if (!server_tls) {
