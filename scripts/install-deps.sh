@@ -12,8 +12,8 @@ packages=(
     # fuzzing and the sanitizer runtime for clang
     clang-19 libclang-rt-19-dev clang-format
     # real peers used by the integration tests and benchmarks
-    python3-pytest python3-aiosmtpd python3-dnslib swaks libnet-ssleay-perl libauthen-sasl-perl
-    libdigest-hmac-perl postfix
+    python3-pytest python3-aiosmtpd python3-dnslib python3-cryptography swaks libnet-ssleay-perl
+    libauthen-sasl-perl libdigest-hmac-perl postfix s-nail
     unbound ldnsutils nsd dnsutils testssl.sh openssl
     procps iproute2 psmisc util-linux e2fsprogs
     # the power-cut test: a FUSE disk recorder (python3-llfuse) and its control (eatmydata)

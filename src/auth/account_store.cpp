@@ -139,21 +139,30 @@ Result<Secrets> make_secrets(std::string_view password, const HashOptions& optio
 
 }  // namespace
 
-Result<std::unique_ptr<AccountStore>> AccountStore::open(const std::string& path,
-                                                         HashOptions options) {
+Result<void> AccountStore::create_file(const std::string& path) {
     std::filesystem::path file(path);
     std::error_code ec;
     if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
     if (ec) return fail(ErrorCode::kIo, path + ": cannot create its directory: " + ec.message());
     // SQLite would create the file with mode 0644; the hashes are nobody else's business.
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return std::unexpected(Error::from_errno(errno, path));
+    // O_EXCL: an existing file is never opened here, so the close() below can only drop locks
+    // on a file that nobody had opened yet.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST) return {};
+        return std::unexpected(Error::from_errno(errno, path));
+    }
     ::close(fd);
+    return {};
+}
 
+Result<std::unique_ptr<AccountStore>> AccountStore::open(const std::string& path,
+                                                         HashOptions options) {
+    // No SQLITE_OPEN_CREATE: the file is made by create_file, with its mode, and a database
+    // deleted under a running daemon is not silently replaced by an empty one.
     sqlite3* db = nullptr;
     int rc =
-        sqlite3_open_v2(path.c_str(), &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     auto store = std::make_unique<AccountStore>(Passkey{}, db, options);
     if (rc != SQLITE_OK) return fail(ErrorCode::kIo, path + ": " + sqlite3_errmsg(db));
     sqlite3_extended_result_codes(db, 1);

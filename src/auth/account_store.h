@@ -33,12 +33,23 @@ struct Account {
 };
 
 // One SQLite connection. Not thread-safe: use each object from one thread at a time (the
-// Verifier gives each worker thread its own). The database is in WAL mode with a busy timeout,
-// so `tern user` can change accounts while the daemon's connections read.
+// Verifier gives each worker thread its own, kept for the life of the worker). The database is
+// in WAL mode with a busy timeout, so `tern user` can change accounts while the daemon's
+// connections read; every lookup is a transaction of its own, so it sees every change
+// committed before it began.
 class AccountStore {
   public:
-    // Opens the database at `path`, creating it (mode 0600) and its directory when absent.
-    // kIo when it cannot be opened or is not an account database.
+    // Creates the database file (mode 0600) and its directory when the file is absent; an
+    // existing file is left alone. Call it before this process connects to the file, never
+    // beside a connection: closing any descriptor of a file drops every POSIX lock the process
+    // holds on it (fcntl(2)), SQLite's included, and SQLite's locks are what keep another
+    // process (`tern user`) from removing the WAL under the daemon's connections.
+    static Result<void> create_file(const std::string& path);
+
+    // Connects to the database at `path`, which must exist (create_file), and creates the
+    // schema in an empty file. Touches the file through SQLite only, so it is safe while other
+    // connections of this process are open. kIo when it cannot be opened or is not an account
+    // database.
     static Result<std::unique_ptr<AccountStore>> open(const std::string& path, HashOptions options);
 
   private:

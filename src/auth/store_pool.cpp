@@ -5,6 +5,9 @@
 namespace tern::auth {
 
 StorePool::StorePool(StorePoolOptions options) : options_(std::move(options)) {
+    // Before any worker connects (see AccountStore::create_file). A failure here shows as the
+    // workers' failure to open, which they report with each job and retry.
+    (void)AccountStore::create_file(options_.database);
     std::size_t n = options_.threads == 0 ? 1 : options_.threads;
     for (std::size_t i = 0; i < n; ++i)
         threads_.emplace_back([this] { run(); });

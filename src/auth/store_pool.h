@@ -23,8 +23,11 @@ struct StorePoolOptions {
     std::size_t max_queued = 1024;  // jobs waiting for a worker; more are refused at once
 };
 
-// SQLite connections: one per worker thread, opened on the worker's first job and reopened
-// after a failed open, never shared, so no SQLite mutex is needed (SQLITE_OPEN_NOMUTEX).
+// SQLite connections: one per worker thread, opened on the worker's first job, kept until the
+// pool is destroyed and reopened only after a failed open; never shared, so no SQLite mutex is
+// needed (SQLITE_OPEN_NOMUTEX). The database file is created, when absent, by the constructor
+// before any worker runs; the workers only connect through SQLite, so no worker can drop the
+// file locks another worker's connection holds.
 class StorePool {
   public:
     // The job gets the worker's store, or the error that stands in for it: the database could

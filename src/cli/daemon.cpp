@@ -40,6 +40,7 @@
 #include "spool/spool.h"
 #include "tls/client_context.h"
 #include "tls/mta_sts_cache.h"
+#include "tls/self_signed.h"
 #include "tls/server_context.h"
 
 namespace tern::cli {
@@ -165,7 +166,8 @@ int serve(const config::Config& config) {
         tls::MtaStsOptions{config.data_dir + "/mta-sts", 443, std::chrono::seconds(20)}, log);
     relay_options->tls = tls_client->get();
     relay_options->mta_sts = config.tls_mta_sts ? &mta_sts : nullptr;
-    delivery::Maildir maildir(config.data_dir + "/mail", config.hostname);
+    delivery::MaildirIo maildir_io((*spool)->group_sync());
+    delivery::Maildir maildir(config.data_dir + "/mail", config.hostname, maildir_io);
     delivery::LocalTransport local(**spool, maildir);
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto router = [&](const spool::Recipient& r) {
@@ -192,7 +194,13 @@ int serve(const config::Config& config) {
             std::cerr << "tern: " << self_signed.error().message << "\n";
             return 1;
         }
-        tls_options.certificates.push_back(*self_signed);
+        if (self_signed->action != tls::SelfSignedAction::kKept) {
+            log.info("tls_self_signed",
+                     {{"action",
+                       self_signed->action == tls::SelfSignedAction::kMade ? "made" : "renewed"},
+                      {"path", self_signed->files.cert}});
+        }
+        tls_options.certificates.push_back(self_signed->files);
     }
     auto server_tls = tls::ServerContext::create(tls_options);
     if (!server_tls) {
@@ -207,10 +215,22 @@ int serve(const config::Config& config) {
             {config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism},
             config.scram_iterations},
         config.auth_threads, config.auth_queue});
-    auth::LoginThrottle throttle(auth::ThrottleOptions{
-        std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_base_delay),
-        std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_max_delay),
-        config.throttle_reset_after, config.throttle_max_entries});
+    auto tag_key = auth::random_bytes(32);
+    if (!tag_key) {
+        std::cerr << "tern: " << tag_key.error().message << "\n";
+        return 1;
+    }
+    auth::LoginThrottle throttle(auth::LoginThrottleOptions{
+        .base_delay =
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_base_delay),
+        .max_delay =
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_max_delay),
+        .reset_after = config.throttle_reset_after,
+        .max_entries = config.throttle_max_entries,
+        .free_per_login = config.throttle_free_per_login,
+        .free_per_address = config.throttle_free_per_address,
+        .free_per_account = config.throttle_free_per_account,
+        .tag_key = std::move(*tag_key)});
     auto senders = load_sender_map(config);
     if (!senders) {
         std::cerr << "tern: " << senders.error().message << "\n";

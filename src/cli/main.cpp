@@ -2,6 +2,9 @@
 // Argument parsing only; each subcommand's work lives in its component.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/daemon.h"
 #include "cli/queue_command.h"
@@ -11,9 +14,43 @@
 
 namespace {
 
+// Exit status of a command line that cannot be carried out as written (README.md, "Commands").
+constexpr int kUsageError = 2;
+
 tern::Result<tern::config::Config> load(const std::string& path) {
     if (path.empty()) return tern::config::defaults();
     return tern::config::load_file(path);
+}
+
+// -c/--config, accepted before the subcommand (on the top-level app) and after it (on each
+// subcommand, where its help shows it); every copy is remembered to find the file given.
+class ConfigOption {
+  public:
+    void add_to(CLI::App* app, const std::string& help) {
+        options_.push_back(app->add_option("-c,--config", help)->type_name("FILE"));
+    }
+
+    // The file named, "" when none; nullopt when two different files were named.
+    std::optional<std::string> path() const {
+        std::string found;
+        for (const CLI::Option* option : options_) {
+            if (option->count() == 0) continue;
+            for (const std::string& value : option->results()) {
+                if (!found.empty() && value != found) return std::nullopt;
+                found = value;
+            }
+        }
+        return found;
+    }
+
+  private:
+    std::vector<CLI::Option*> options_;
+};
+
+// The error and the usage of the (sub)command that failed, on standard error.
+int usage_error(const CLI::App& app, const std::string& what) {
+    std::cerr << "tern: " << what << "\n\n" << app.help();
+    return kUsageError;
 }
 
 }  // namespace
@@ -21,26 +58,33 @@ tern::Result<tern::config::Config> load(const std::string& path) {
 int main(int argc, char** argv) {
     CLI::App app{"Tern mail transfer agent"};
     app.require_subcommand(1);
+    app.footer(
+        "Exit status: 0 done, 1 refused or failed, 2 the command could not run (a usage "
+        "error, the daemon or the account database out of reach).");
 
-    std::string config_path;
+    ConfigOption config_option;
+    config_option.add_to(&app, "Configuration file (TOML), for any subcommand");
     auto* serve = app.add_subcommand("serve", "Run the mail server");
-    serve->add_option("-c,--config", config_path,
-                      "Configuration file (TOML); embedded defaults without it");
+    serve->fallthrough();
+    config_option.add_to(serve, "Configuration file (TOML); embedded defaults without it");
 
     std::string check_path;
     auto* check =
         app.add_subcommand("check-config", "Validate a configuration file without starting");
-    check->add_option("file", check_path, "Configuration file")->required();
+    check->fallthrough();
+    check->add_option("file", check_path, "Configuration file (or give it with -c)");
+    config_option.add_to(check, "Configuration file (instead of the FILE argument)");
     bool config_only = false;
     check->add_flag("--config-only", config_only,
                     "Check the file itself, not the files it names (on a host without them)");
 
-    app.add_subcommand("config-reference", "Print every configuration key as Markdown");
+    app.add_subcommand("config-reference", "Print every configuration key as Markdown")
+        ->fallthrough();
 
     tern::cli::QueueCommand queue_cmd;
     auto* queue = app.add_subcommand("queue", "Inspect and manage the queue of the running daemon");
     queue->require_subcommand(1);
-    queue->add_option("-c,--config", config_path, "Configuration file, to find the data directory");
+    config_option.add_to(queue, "Configuration file, to find the data directory");
     queue->add_flag("--json", queue_cmd.json, "Print the reply as JSON");
     queue->fallthrough();
     for (auto [name, help] :
@@ -54,6 +98,7 @@ int main(int argc, char** argv) {
           std::pair{"quarantine", "List spool files recovery set aside as damaged"}}) {
         auto* sub = queue->add_subcommand(name, help);
         sub->fallthrough();
+        config_option.add_to(sub, "Configuration file, to find the data directory");
         std::string action = name;
         if (action != "list" && action != "quarantine") {
             auto* id = sub->add_option("id", queue_cmd.id, "Queue id");
@@ -69,8 +114,7 @@ int main(int argc, char** argv) {
     tern::cli::UserCommand user_cmd;
     auto* user = app.add_subcommand("user", "Manage the accounts of authenticated submission");
     user->require_subcommand(1);
-    user->add_option("-c,--config", config_path,
-                     "Configuration file, to find the account database");
+    config_option.add_to(user, "Configuration file, to find the account database");
     user->fallthrough();
     for (auto [name, help] :
          {std::pair{"add", "Add an account; the password is read from standard input or a prompt"},
@@ -78,6 +122,7 @@ int main(int argc, char** argv) {
           std::pair{"del", "Delete an account"}, std::pair{"list", "List the accounts"}}) {
         auto* sub = user->add_subcommand(name, help);
         sub->fallthrough();
+        config_option.add_to(sub, "Configuration file, to find the account database");
         std::string action = name;
         if (action == "list") {
             sub->add_flag("--json", user_cmd.json, "Print the list as JSON");
@@ -87,9 +132,23 @@ int main(int argc, char** argv) {
         sub->callback([&user_cmd, action] { user_cmd.action = action; });
     }
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help (and its kin) end parsing with status 0; every real parse error is a usage error.
+        if (e.get_exit_code() == 0) return app.exit(e);
+        return usage_error(app, e.what());
+    }
+    std::optional<std::string> given = config_option.path();
+    if (!given) return usage_error(app, "-c/--config names two different files");
+    std::string config_path = *given;
 
     if (app.got_subcommand("check-config")) {
+        if (!check_path.empty() && !config_path.empty() && check_path != config_path) {
+            return usage_error(app, "check-config: the FILE argument and -c name different files");
+        }
+        if (check_path.empty()) check_path = config_path;
+        if (check_path.empty()) return usage_error(app, "check-config: give a configuration file");
         auto config = tern::config::load_file(check_path);
         if (!config) {
             std::cerr << config.error().message << "\n";
@@ -117,7 +176,7 @@ int main(int argc, char** argv) {
         if ((queue_cmd.action == "retry" || queue_cmd.action == "release") &&
             queue_cmd.id.empty() && !queue_cmd.all) {
             std::cerr << "tern queue " << queue_cmd.action << ": give a queue id or --all\n";
-            return 1;
+            return kUsageError;
         }
         queue_cmd.socket_path = config->data_dir + "/control.sock";
         queue_cmd.spool_dir = config->data_dir + "/spool";

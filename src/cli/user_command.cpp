@@ -116,6 +116,13 @@ int run_user_command(const UserCommand& c) {
         if (!parsed) return refuse(c, parsed.error().message);
         name = std::move(*parsed);
     }
+    if (auto created = auth::AccountStore::create_file(c.database); !created) {
+        std::cerr << "tern user " << c.action << ": " << created.error().message << "\n";
+        return 2;
+    }
+    // The same connection settings as the daemon's: WAL (kept in the file), the busy timeout,
+    // secure_delete. At its close SQLite checkpoints and removes the WAL only when no other
+    // process has the database open, so a running daemon's connections keep theirs.
     auto opened = auth::AccountStore::open(c.database, c.hashing);
     if (!opened) {
         std::cerr << "tern user " << c.action << ": " << opened.error().message << "\n";

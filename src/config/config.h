@@ -99,16 +99,19 @@ struct Config {
 
     // [auth]: accounts of authenticated submission
     std::string auth_database;  // SQLite file; empty in the file = <data_dir>/accounts.sqlite
-    std::uint32_t argon2_memory_kib = 0;   // cost of new argon2id hashes: KiB of memory,
-    std::uint32_t argon2_iterations = 0;   // passes,
-    std::uint32_t argon2_parallelism = 0;  // lanes
-    std::uint32_t scram_iterations = 0;    // PBKDF2 rounds of new SCRAM-SHA-256 keys
-    std::size_t auth_threads = 0;          // threads checking passwords off the event loops
-    std::size_t auth_queue = 0;            // checks waiting for a thread; more get 454 4.7.0
-    Seconds throttle_base_delay{1};        // wait after the first failed AUTH; doubles per failure
+    std::uint32_t argon2_memory_kib = 0;          // cost of new argon2id hashes: KiB of memory,
+    std::uint32_t argon2_iterations = 0;          // passes,
+    std::uint32_t argon2_parallelism = 0;         // lanes
+    std::uint32_t scram_iterations = 0;           // PBKDF2 rounds of new SCRAM-SHA-256 keys
+    std::size_t auth_threads = 0;                 // threads checking passwords off the event loops
+    std::size_t auth_queue = 0;                   // checks waiting for a thread; more get 454 4.7.0
+    std::uint32_t throttle_free_per_login = 0;    // failed AUTHs of one (address, account) free
+    std::uint32_t throttle_free_per_address = 0;  // failed AUTHs from one address free
+    std::uint32_t throttle_free_per_account = 0;  // failed AUTHs of one account free
+    Seconds throttle_base_delay{1};        // wait after the free failures; doubles per failure
     Seconds throttle_max_delay{60};        // the doubling stops here
     Seconds throttle_reset_after{900};     // failures are forgotten after this long without one
-    std::size_t throttle_max_entries = 0;  // client addresses (and accounts) remembered
+    std::size_t throttle_max_entries = 0;  // addresses, accounts, pairs remembered (each)
     bool auth_plaintext_loopback = false;  // AUTH without TLS from loopback clients
     std::string sender_map;                // file granting accounts more envelope senders
 };

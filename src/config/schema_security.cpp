@@ -105,19 +105,41 @@ std::vector<Key> security_keys() {
         {"auth", "verify_queue", Kind::kCount, "256",
          "Password checks waiting for one of those threads; the next AUTH is answered 454 4.7.0.",
          [](Config& c, const Value& v) { c.auth_queue = v.number; }, 1, 100000},
+        {"auth", "throttle_free_per_login", Kind::kCount, "3",
+         "Failed AUTHs of one account from one client address that are answered without delay "
+         "(honest typos); a repeat of the last refused password is not counted.",
+         [](Config& c, const Value& v) {
+             c.throttle_free_per_login = static_cast<std::uint32_t>(v.number);
+         },
+         0, 1000},
+        {"auth", "throttle_free_per_address", Kind::kCount, "10",
+         "Failed AUTHs from one client address, all accounts together, before its attempts are "
+         "delayed.",
+         [](Config& c, const Value& v) {
+             c.throttle_free_per_address = static_cast<std::uint32_t>(v.number);
+         },
+         0, 100000},
+        {"auth", "throttle_free_per_account", Kind::kCount, "10",
+         "Failed AUTHs of one account, all client addresses together, before its failures are "
+         "delayed.",
+         [](Config& c, const Value& v) {
+             c.throttle_free_per_account = static_cast<std::uint32_t>(v.number);
+         },
+         0, 100000},
         {"auth", "throttle_base_delay", Kind::kDuration, R"("1s")",
-         "After a failed AUTH, the next attempt from that client address, or for that account, "
-         "waits this long; each further failure doubles the wait.",
+         "Once a client address, an account, or the two together have used their free failures, "
+         "the next attempt waits this long; each further failure doubles the wait.",
          [](Config& c, const Value& v) { c.throttle_base_delay = v.duration; }, 1, 3600},
         {"auth", "throttle_max_delay", Kind::kDuration, R"("1m")",
          "The doubling of throttle_base_delay stops at this wait.",
          [](Config& c, const Value& v) { c.throttle_max_delay = v.duration; }, 1, 86400},
         {"auth", "throttle_reset_after", Kind::kDuration, R"("15m")",
-         "A client address or account without a failed AUTH for this long starts again from "
-         "throttle_base_delay.",
+         "A client address, account, or the two together without a failed AUTH for this long "
+         "start again with their free failures.",
          [](Config& c, const Value& v) { c.throttle_reset_after = v.duration; }, 1, 604800},
         {"auth", "throttle_max_entries", Kind::kCount, "65536",
-         "Client addresses, and separately accounts, the throttle remembers; beyond it the one "
+         "Client addresses, accounts, and (address, account) pairs the throttle remembers, each "
+         "table this many; beyond it the one "
          "whose last failure is oldest is forgotten.",
          [](Config& c, const Value& v) { c.throttle_max_entries = v.number; }, 16, 10000000},
         {"auth", "plaintext_loopback", Kind::kBool, "false",

@@ -1,10 +1,8 @@
 // LocalTransport: Maildir delivery in two group-synced steps (file data, then the new/ entry),
-// so many deliveries share each sync. Errors map to 4xx (retry) or 5xx (return to sender).
+// so many deliveries share each sync. Errors map to 4xx (retry) or 5xx (return to sender); a
+// recipient is reported delivered only once both syncs succeeded.
 #include "delivery/local_transport.h"
 
-#include <fcntl.h>
-
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <map>
 
@@ -57,7 +55,7 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
             results.push_back(failure_for(i, source.error()));
         co_return results;
     }
-    std::string return_path = "Return-Path: <" + m.sender + ">\r\n";
+    std::string return_path = "Return-Path: <" + m.sender + ">\n";
     struct Written {
         std::size_t index;
         MaildirFile file;
@@ -66,7 +64,7 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
     std::vector<spool::SyncItem> data_items;
     for (auto i : job.recipients) {
         const auto& rcpt = m.recipients[i];
-        std::string prefix = return_path + "Delivered-To: " + rcpt.address + "\r\n";
+        std::string prefix = return_path + "Delivered-To: " + rcpt.address + "\n";
         auto file = maildir_.write(mailbox_of(rcpt.address), prefix, source->get(), m.body_offset,
                                    m.body_length);
         if (!file) {
@@ -78,14 +76,27 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
     }
     if (written.empty()) co_return results;
 
-    auto [ec] = co_await spool::async_group_sync(spool_.group_sync(), std::move(data_items),
-                                                 asio::as_tuple(asio::use_awaitable));
-    std::map<std::string, UniqueFd> dirs;
+    std::vector<int> data_errors = co_await spool::async_group_sync_each(
+        maildir_.io(), std::move(data_items), asio::use_awaitable);
+    // Each new/ directory is opened before any file is renamed into it: a directory that cannot
+    // be opened cannot be synced, so its files stay out of new/ and the recipient is retried.
+    std::map<std::string, Result<UniqueFd>> dirs;
     std::vector<Written*> published;
-    for (auto& w : written) {
-        if (ec) {
+    for (std::size_t i = 0; i < written.size(); ++i) {
+        Written& w = written[i];
+        if (data_errors[i] != 0) {
             maildir_.discard(w.file);
-            results.push_back(failure_for(w.index, Error::from_errno(ec.value(), "sync mailbox")));
+            results.push_back(failure_for(
+                w.index, Error::from_errno(data_errors[i], "fsync " + w.file.tmp_path)));
+            continue;
+        }
+        auto dir = dirs.find(w.file.new_dir);
+        if (dir == dirs.end()) {
+            dir = dirs.emplace(w.file.new_dir, maildir_.open_directory(w.file.new_dir)).first;
+        }
+        if (!dir->second) {
+            maildir_.discard(w.file);
+            results.push_back(failure_for(w.index, dir->second.error()));
             continue;
         }
         if (auto p = maildir_.publish(w.file); !p) {
@@ -93,24 +104,27 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
             results.push_back(failure_for(w.index, p.error()));
             continue;
         }
-        if (!dirs.count(w.file.new_dir)) {
-            int fd = ::open(w.file.new_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            dirs.emplace(w.file.new_dir, UniqueFd(fd));
-        }
         published.push_back(&w);
     }
     if (published.empty()) co_return results;
 
     std::vector<spool::SyncItem> dir_items;
-    for (auto& [path, fd] : dirs)
-        if (fd.valid()) dir_items.push_back(spool::SyncItem{-1, fd.get()});
-    auto [dir_ec] = co_await spool::async_group_sync(spool_.group_sync(), std::move(dir_items),
-                                                     asio::as_tuple(asio::use_awaitable));
+    std::map<std::string, std::size_t> item_of;  // new/ directory -> its index in dir_items
+    for (auto& [path, fd] : dirs) {
+        if (!fd) continue;
+        item_of[path] = dir_items.size();
+        dir_items.push_back(spool::SyncItem{-1, fd->get()});
+    }
+    std::vector<int> dir_errors = co_await spool::async_group_sync_each(
+        maildir_.io(), std::move(dir_items), asio::use_awaitable);
     for (auto* w : published) {
-        if (dir_ec) {
-            // The file may or may not have reached new/: retrying risks a duplicate, never a loss.
+        if (int err = dir_errors[item_of.at(w->file.new_dir)]; err != 0) {
+            // The name in new/ may not survive a crash: take the file back out so that the retry
+            // does not find a first copy there. If a reader already took it, the retry delivers
+            // a second copy: a duplicate, never a loss.
+            (void)maildir_.unpublish(w->file);
             results.push_back(
-                failure_for(w->index, Error::from_errno(dir_ec.value(), "sync mailbox directory")));
+                failure_for(w->index, Error::from_errno(err, "fsync " + w->file.new_dir)));
             continue;
         }
         queue::RecipientResult r;

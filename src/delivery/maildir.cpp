@@ -1,9 +1,8 @@
-// Maildir delivery (https://cr.yp.to/proto/maildir.html): a unique file in tmp/, moved to new/.
-// User names are checked again here so that none can lead outside the root directory.
+// Maildir delivery (https://cr.yp.to/proto/maildir.html): a unique file in tmp/ with LF line
+// ends, moved to new/. User names are checked again so that none can lead outside the root.
 #include "delivery/maildir.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +11,8 @@
 #include <cstdint>
 #include <ctime>
 #include <vector>
+
+#include "delivery/crlf_to_lf.h"
 
 namespace tern::delivery {
 namespace {
@@ -23,7 +24,8 @@ std::atomic<std::uint64_t> delivery_counter{0};
 // Attempts at a fresh name when one already exists in tmp/ (a clock step back, a reused pid).
 constexpr int kMaxNameAttempts = 8;
 
-// Size of one read in the copy loop used when the kernel cannot copy between the files.
+// Size of one read of the spooled message: the message is converted chunk by chunk, never held
+// whole in memory.
 constexpr std::size_t kCopyBufferSize = 64 * 1024;
 
 bool valid_user(std::string_view user) {
@@ -57,27 +59,29 @@ std::string parent_of(const std::string& path) {
     return path.substr(0, slash);
 }
 
-Result<void> fsync_dir(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}  // namespace
+
+Result<void> Maildir::fsync_dir(const std::string& path) {
+    int fd = io_.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return std::unexpected(Error::from_errno(errno, "open " + path));
-    int rc = ::fsync(fd);
+    int rc = io_.fsync(fd);
     int err = errno;
-    ::close(fd);
+    io_.close(fd);
     if (rc != 0) return std::unexpected(Error::from_errno(err, "fsync " + path));
     return {};
 }
 
 // mkdir -p with mode 0700. Each directory created is recorded in `created` so that its parent
 // can be synced.
-Result<void> make_dirs(const std::string& path, std::vector<std::string>& created) {
-    if (::mkdir(path.c_str(), 0700) == 0) {
+Result<void> Maildir::make_dirs(const std::string& path, std::vector<std::string>& created) {
+    if (io_.mkdir(path, 0700) == 0) {
         created.push_back(path);
         return {};
     }
     int err = errno;
     if (err == EEXIST) {
         struct stat st {};
-        if (::stat(path.c_str(), &st) != 0) {
+        if (io_.stat(path, &st) != 0) {
             return std::unexpected(Error::from_errno(errno, "stat " + path));
         }
         if (!S_ISDIR(st.st_mode)) {
@@ -90,7 +94,7 @@ Result<void> make_dirs(const std::string& path, std::vector<std::string>& create
     }
     Result<void> parent = make_dirs(parent_of(path), created);
     if (!parent) return parent;
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    if (io_.mkdir(path, 0700) != 0 && errno != EEXIST) {
         return std::unexpected(Error::from_errno(errno, "mkdir " + path));
     }
     created.push_back(path);
@@ -99,7 +103,7 @@ Result<void> make_dirs(const std::string& path, std::vector<std::string>& create
 
 // Creates tmp/, new/ and cur/ where missing, then syncs the directory above each directory it
 // created, so that a Maildir made for this delivery survives a crash.
-Result<void> make_maildir(const std::string& maildir) {
+Result<void> Maildir::make_maildir(const std::string& maildir) {
     std::vector<std::string> created;
     for (const char* sub : {"/tmp", "/new", "/cur"}) {
         Result<void> made = make_dirs(maildir + sub, created);
@@ -117,9 +121,9 @@ Result<void> make_maildir(const std::string& maildir) {
 }
 
 // Writes all of `data`, retrying short writes. Returns 0 or an errno value.
-int write_all(int fd, std::string_view data) {
+int Maildir::write_all(int fd, std::string_view data) {
     while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
+        ssize_t n = io_.write(fd, data.data(), data.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno;
         data.remove_prefix(static_cast<std::size_t>(n));
@@ -127,46 +131,34 @@ int write_all(int fd, std::string_view data) {
     return 0;
 }
 
-// Copies `length` octets of `in` from `offset` to the position of `out` with pread and write,
-// leaving the file position of `in` alone. Returns 0 or an errno value.
-int copy_with_pread(int in, int out, std::uint64_t offset, std::uint64_t length) {
+// Writes `prefix` and `length` octets of `source_fd` from `offset` to `fd` with CR LF turned
+// into LF, reading with pread so the source's file position is left alone. Counts the octets
+// written in `written`. Returns 0 or an errno value (ENODATA: the source is too short).
+int Maildir::write_converted(int fd, std::string_view prefix, int source_fd, std::uint64_t offset,
+                             std::uint64_t length, std::uint64_t& written) {
+    CrlfToLf converter;
+    std::string out;
+    converter.convert(prefix, out);
     std::vector<char> buffer(std::min<std::uint64_t>(length, kCopyBufferSize));
-    while (length > 0) {
+    while (true) {
+        if (length == 0) converter.finish(out);
+        if (int err = write_all(fd, out); err != 0) return err;
+        written += out.size();
+        out.clear();
+        if (length == 0) return 0;
         std::size_t want = std::min<std::uint64_t>(length, buffer.size());
-        ssize_t n = ::pread(in, buffer.data(), want, static_cast<off_t>(offset));
+        ssize_t n = io_.pread(source_fd, buffer.data(), want, static_cast<off_t>(offset));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno;
-        if (n == 0) return ENODATA;  // the source is shorter than the range given
-        int err = write_all(out, std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-        if (err != 0) return err;
+        if (n == 0) return ENODATA;
+        converter.convert(std::string_view(buffer.data(), static_cast<std::size_t>(n)), out);
         offset += static_cast<std::uint64_t>(n);
         length -= static_cast<std::uint64_t>(n);
     }
-    return 0;
 }
 
-// Copies in the kernel where the file systems allow it, else falls back to pread and write.
-// Returns 0 or an errno value.
-int copy_range(int in, int out, std::uint64_t offset, std::uint64_t length) {
-    auto in_offset = static_cast<off64_t>(offset);
-    while (length > 0) {
-        ssize_t n = ::copy_file_range(in, &in_offset, out, nullptr, length, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 &&
-            (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
-            return copy_with_pread(in, out, static_cast<std::uint64_t>(in_offset), length);
-        }
-        if (n < 0) return errno;
-        if (n == 0) return ENODATA;
-        length -= static_cast<std::uint64_t>(n);
-    }
-    return 0;
-}
-
-}  // namespace
-
-Maildir::Maildir(std::string root, std::string hostname)
-    : root_(std::move(root)), hostname_(escape_hostname(hostname)) {
+Maildir::Maildir(std::string root, std::string hostname, MaildirIo& io)
+    : io_(io), root_(std::move(root)), hostname_(escape_hostname(hostname)) {
     while (root_.size() > 1 && root_.back() == '/')
         root_.pop_back();
 }
@@ -204,7 +196,7 @@ Result<MaildirFile> Maildir::write(std::string_view user, std::string_view prefi
                  std::to_string(::getpid()) + "Q" + std::to_string(++delivery_counter) + "." +
                  hostname_;
         file.tmp_path = maildir + "/tmp/" + unique;
-        file.fd = ::open(file.tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        file.fd = io_.open(file.tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (file.fd < 0 && (errno == ENOENT || errno == ENOTDIR) && known) {
             // The Maildir went away since it was made: make it again, once.
             known = false;
@@ -222,18 +214,16 @@ Result<MaildirFile> Maildir::write(std::string_view user, std::string_view prefi
     }
     if (file.fd < 0) return std::unexpected(Error::from_errno(errno, "open " + file.tmp_path));
 
-    int err = write_all(file.fd, prefix);
-    if (err == 0) err = copy_range(source_fd, file.fd, offset, length);
+    int err = write_converted(file.fd, prefix, source_fd, offset, length, file.size);
     if (err != 0) {
-        ::close(file.fd);
-        ::unlink(file.tmp_path.c_str());
+        io_.close(file.fd);
+        io_.unlink(file.tmp_path);
         if (err == ENODATA) {
             return fail(ErrorCode::kIo, "write " + file.tmp_path + ": source ends before " +
                                             std::to_string(offset + length));
         }
         return std::unexpected(Error::from_errno(err, "write " + file.tmp_path));
     }
-    file.size = prefix.size() + length;
     file.new_dir = maildir + "/new";
     file.new_path = file.new_dir + "/" + unique + ",S=" + std::to_string(file.size);
     return file;
@@ -241,19 +231,32 @@ Result<MaildirFile> Maildir::write(std::string_view user, std::string_view prefi
 
 Result<void> Maildir::publish(MaildirFile& file) {
     if (file.fd < 0) return fail(ErrorCode::kInvalid, "publish of a closed file " + file.tmp_path);
-    int rc = ::close(file.fd);
+    int rc = io_.close(file.fd);
     file.fd = -1;  // closed even when close() reports an error
     if (rc != 0) return std::unexpected(Error::from_errno(errno, "close " + file.tmp_path));
-    if (::rename(file.tmp_path.c_str(), file.new_path.c_str()) != 0) {
+    if (io_.rename(file.tmp_path, file.new_path) != 0) {
         return std::unexpected(Error::from_errno(errno, "rename " + file.tmp_path));
     }
     return {};
 }
 
+Result<UniqueFd> Maildir::open_directory(const std::string& path) {
+    int fd = io_.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return std::unexpected(Error::from_errno(errno, "open " + path));
+    return UniqueFd(fd);
+}
+
+Result<void> Maildir::unpublish(const MaildirFile& file) {
+    if (io_.unlink(file.new_path) != 0) {
+        return std::unexpected(Error::from_errno(errno, "unlink " + file.new_path));
+    }
+    return {};
+}
+
 void Maildir::discard(MaildirFile& file) {
-    if (file.fd >= 0) ::close(file.fd);
+    if (file.fd >= 0) io_.close(file.fd);
     file.fd = -1;
-    if (!file.tmp_path.empty()) ::unlink(file.tmp_path.c_str());
+    if (!file.tmp_path.empty()) io_.unlink(file.tmp_path);
 }
 
 }  // namespace tern::delivery

@@ -360,12 +360,12 @@ asio::awaitable<void> InboundConnection::pause(std::chrono::milliseconds delay) 
 
 asio::awaitable<void> InboundConnection::auth_step(std::string data) {
     using auth::Step;
-    auto now = auth::LoginThrottle::Clock::now();
+    using Clock = auth::LoginThrottle::Clock;
     bool first = !mechanism_;
     if (first) {
         // A client that has failed recently waits before its next attempt is even looked at.
         if (ctx_.throttle) {
-            auto wait = ctx_.throttle->wait(client_ip_, "", now);
+            auto wait = ctx_.throttle->wait(client_ip_, "", Clock::now());
             if (wait.count() > 0) co_await pause(wait);
         }
         mechanism_ = auth::make_mechanism(session_.auth_mechanism(), ctx_.mechanism_options);
@@ -388,7 +388,10 @@ asio::awaitable<void> InboundConnection::auth_step(std::string data) {
     Step step = first ? mechanism_->start(decoded ? std::optional<std::string_view>(*decoded)
                                                   : std::nullopt)
                       : mechanism_->step(decoded.value_or(""));
+    std::optional<std::uint64_t> password_tag;  // tells a repeated wrong password from a guess
     while (auto* need = std::get_if<auth::NeedVerify>(&step)) {
+        if (ctx_.throttle && need->what == auth::NeedVerify::What::kPassword)
+            password_tag = ctx_.throttle->tag(need->password);
         auto answer = co_await ctx_.verifier->async_answer(std::move(*need), asio::use_awaitable);
         step = mechanism_->resume(answer);
     }
@@ -400,7 +403,7 @@ asio::awaitable<void> InboundConnection::auth_step(std::string data) {
     std::string account = mechanism_->claimed_user();
     mechanism_.reset();
     if (auto* ok = std::get_if<auth::Success>(&step)) {
-        if (ctx_.throttle) ctx_.throttle->record_success(ok->user);
+        if (ctx_.throttle) ctx_.throttle->record_success(client_ip_, ok->user);
         ctx_.log.info("auth", {{"client", client_ip_},
                                {"user", ok->user},
                                {"mechanism", mechanism},
@@ -408,19 +411,31 @@ asio::awaitable<void> InboundConnection::auth_step(std::string data) {
         session_.auth_succeeded(ok->user);
         co_return;
     }
-    const auto& failure = std::get<auth::Failure>(step);
+    co_await auth_failed(std::get<auth::Failure>(step), mechanism, account, password_tag);
+}
+
+asio::awaitable<void> InboundConnection::auth_failed(const auth::Failure& failure,
+                                                     const std::string& mechanism,
+                                                     const std::string& account,
+                                                     std::optional<std::uint64_t> password_tag) {
+    std::chrono::milliseconds delay{0};
+    bool repeat = false;
     if (failure.kind == auth::FailureKind::kBadCredentials && ctx_.throttle) {
-        ctx_.throttle->record_failure(client_ip_, account, now);
-        // The failure is answered only after the throttle's delay: guessing gets slower and
-        // slower for this address and this account (RFC 4954 section 9 leaves how to us).
-        auto wait = ctx_.throttle->wait(client_ip_, account, auth::LoginThrottle::Clock::now());
-        if (wait.count() > 0) co_await pause(wait);
+        auto now = auth::LoginThrottle::Clock::now();
+        repeat = !ctx_.throttle->record_failure(client_ip_, account, password_tag, now);
+        // Past the free failures, the failure is answered only after the throttle's delay:
+        // guessing gets slower and slower for this address, this account and the two together
+        // (RFC 4954 section 9 leaves how to us).
+        delay = ctx_.throttle->wait(client_ip_, account, now);
+        if (delay.count() > 0) co_await pause(delay);
     }
     ctx_.log.info("auth", {{"client", client_ip_},
                            {"user", account},
                            {"mechanism", mechanism},
                            {"result", "failed"},
-                           {"why", failure.why}});
+                           {"why", failure.why},
+                           {"repeat", repeat},
+                           {"delay_ms", delay.count()}});
     session_.auth_failed(auth::failure_reply(failure.kind));
 }
 

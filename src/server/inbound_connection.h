@@ -32,6 +32,13 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     boost::asio::awaitable<bool> flush();
     boost::asio::awaitable<bool> handshake();
     boost::asio::awaitable<void> auth_step(std::string data);
+    // Counts a failed exchange with the login throttle, holds the reply back as long as the
+    // throttle says, logs it and replies. `password_tag`: LoginThrottle::tag of the password
+    // tried, when the mechanism showed one.
+    boost::asio::awaitable<void> auth_failed(const auth::Failure& failure,
+                                             const std::string& mechanism,
+                                             const std::string& account,
+                                             std::optional<std::uint64_t> password_tag);
     boost::asio::awaitable<void> pause(std::chrono::milliseconds delay);
     smtp::Reply check_sender();
     void begin_message();

@@ -24,9 +24,10 @@ struct SyncItem {
 };
 
 // Completes with one errno value per item (0 = durable), in the order of `items`, after every
-// item is done. For callers that must know which of several files failed.
-template <class Token>
-auto async_group_sync_each(GroupSync& sync, std::vector<SyncItem> items, Token&& token) {
+// item is done. For callers that must know which of several files failed. `sync` is a GroupSync
+// or anything with the same submit(fd, dir_fd, done) (a delivery's file-call seam).
+template <class Sync, class Token>
+auto async_group_sync_each(Sync& sync, std::vector<SyncItem> items, Token&& token) {
     return boost::asio::async_initiate<Token, void(std::vector<int>)>(
         [&sync](auto handler, std::vector<SyncItem> items) {
             using Handler = decltype(handler);
@@ -62,8 +63,8 @@ auto async_group_sync_each(GroupSync& sync, std::vector<SyncItem> items, Token&&
 }
 
 // Completes with the first error of any item, after every item is done.
-template <class Token>
-auto async_group_sync(GroupSync& sync, std::vector<SyncItem> items, Token&& token) {
+template <class Sync, class Token>
+auto async_group_sync(Sync& sync, std::vector<SyncItem> items, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
         [&sync](auto handler, std::vector<SyncItem> items) {
             // Bound to the caller's executor, so the handler runs where the caller waits.

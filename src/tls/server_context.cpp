@@ -3,17 +3,13 @@
 // builds a complete new set before it replaces the old one.
 #include "tls/server_context.h"
 
-#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "base/text.h"
@@ -196,76 +192,6 @@ std::vector<std::string> ServerContext::names() const {
     for (const auto& e : current_->entries)
         out.insert(out.end(), e.names.begin(), e.names.end());
     return out;
-}
-
-Result<CertificateFiles> ensure_self_signed(const std::string& dir, const std::string& hostname) {
-    std::string path = dir + "/self-signed.pem";
-    CertificateFiles files{path, ""};
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec)) return files;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return fail(ErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
-
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    X509* cert = X509_new();
-    auto cleanup = [&] {
-        X509_free(cert);
-        EVP_PKEY_free(key);
-    };
-    if (!key || !cert) {
-        cleanup();
-        return fail(ErrorCode::kIo, openssl_error("cannot make a key"));
-    }
-    X509_set_version(cert, 2);
-    unsigned char serial[16];
-    std::FILE* urandom = std::fopen("/dev/urandom", "rb");
-    bool random_ok = urandom && std::fread(serial, 1, sizeof serial, urandom) == sizeof serial;
-    if (urandom) std::fclose(urandom);
-    serial[0] &= 0x7f;
-    BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
-    BN_free(bn);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 10L * 365 * 86400);
-    X509_set_pubkey(cert, key);
-    X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>(hostname.c_str()), -1, -1, 0);
-    X509_set_issuer_name(cert, name);
-    X509V3_CTX v3;
-    X509V3_set_ctx_nodb(&v3);
-    X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
-    std::string san = "DNS:" + hostname + (hostname == "localhost" ? "" : ",DNS:localhost");
-    for (auto [nid, value] : {std::pair{NID_subject_alt_name, san},
-                              std::pair{NID_basic_constraints, std::string("critical,CA:FALSE")},
-                              std::pair{NID_ext_key_usage, std::string("serverAuth")}}) {
-        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
-        if (ext) {
-            X509_add_ext(cert, ext, -1);
-            X509_EXTENSION_free(ext);
-        }
-    }
-    if (!random_ok || X509_sign(cert, key, EVP_sha256()) == 0) {
-        cleanup();
-        return fail(ErrorCode::kIo, openssl_error("cannot sign the self-signed certificate"));
-    }
-    // Written to a new file of mode 0600 under a temporary name (a leftover one, or a link
-    // there, is removed first), synced, then renamed: never a half-written or empty key.
-    std::string tmp = path + ".tmp";
-    ::unlink(tmp.c_str());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    std::FILE* out = fd >= 0 ? ::fdopen(fd, "wb") : nullptr;
-    if (fd >= 0 && !out) ::close(fd);
-    bool ok = out && PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
-              PEM_write_X509(out, cert) == 1;
-    if (out) ok = std::fflush(out) == 0 && ::fsync(::fileno(out)) == 0 && ok;
-    if (out) ok = std::fclose(out) == 0 && ok;
-    cleanup();
-    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        return fail(ErrorCode::kIo, "cannot write " + path);
-    }
-    return files;
 }
 
 std::string protocol_of(const SSL* ssl) {

@@ -54,11 +54,6 @@ class ServerContext {
     std::shared_ptr<Set> current_;
 };
 
-// Writes a self-signed certificate for `hostname` (and localhost) with a new P-256 key into
-// <dir>/self-signed.pem (mode 0600), unless that file already exists. For the embedded default
-// only: clients cannot verify it.
-Result<CertificateFiles> ensure_self_signed(const std::string& dir, const std::string& hostname);
-
 // "TLSv1.3" and "TLS_AES_256_GCM_SHA384" of an established connection.
 std::string protocol_of(const SSL* ssl);
 std::string cipher_of(const SSL* ssl);

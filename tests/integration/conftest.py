@@ -176,21 +176,29 @@ def queue_id(reply):
     return m.group(1)
 
 
+def maildir_form(wire):
+    """The bytes a Maildir file holds for message text sent as `wire`: each CR LF written as LF
+    (Maildir's line end, which mail readers expect); a lone CR stays."""
+    return wire.replace(b"\r\n", b"\n")
+
+
 def split_trace(data):
-    """Splits a delivered file into its trace fields (Return-Path, Delivered-To, Received, as
-    prepended by Tern) and the message as the client sent it."""
+    """Splits a delivered Maildir file into its trace fields (Return-Path, Delivered-To, Received,
+    as prepended by Tern; folded lines joined with CR LF, as on the wire) and the rest of the
+    file, the message (in Maildir form: compare it with maildir_form(what the client sent))."""
     fields = {}
     pos = 0
     for name in ("Return-Path", "Delivered-To", "Received"):
-        end = data.index(b"\r\n", pos)
+        end = data.index(b"\n", pos)
         line = data[pos:end]
         assert line.startswith(name.encode() + b": "), f"expected {name} at {data[pos:pos + 80]!r}"
+        assert not line.endswith(b"\r"), f"a CR LF line end in a Maildir file: {line!r}"
         value = line[len(name) + 2:]
-        pos = end + 2
+        pos = end + 1
         while data[pos:pos + 1] in (b" ", b"\t"):
-            end = data.index(b"\r\n", pos)
+            end = data.index(b"\n", pos)
             value += b"\r\n" + data[pos:end]
-            pos = end + 2
+            pos = end + 1
         fields[name] = value.decode("utf-8", "replace")
     return fields, data[pos:]
 
@@ -488,7 +496,7 @@ class Tern:
         """The Subject of each message in the user's Maildir/new, sorted."""
         out = []
         for f in self.messages(user):
-            m = re.search(rb"^Subject: (.*)\r$", split_trace(f.read_bytes())[1], re.M)
+            m = re.search(rb"^Subject: (.*)$", split_trace(f.read_bytes())[1], re.M)
             out.append(m.group(1).decode() if m else None)
         return sorted(out, key=str)
 

@@ -6,7 +6,7 @@ import re
 import threading
 import time
 
-from conftest import ConnectionClosed, Dialog, split_trace
+from conftest import ConnectionClosed, Dialog, maildir_form, split_trace
 
 CYCLES = 8                # kills, each followed by a restart on the same data directory
 CLIENTS = 6               # concurrent SMTP clients
@@ -118,10 +118,10 @@ def delivered_tokens(tern, sent):
     for user in ("alice", "bob"):
         for f in tern.messages(user):
             _, message = split_trace(f.read_bytes())
-            m = re.match(rb"Subject: crash (\S+)\r\n", message)
+            m = re.match(rb"Subject: crash (\S+)\n", message)
             token = m.group(1).decode() if m else None
             assert token in sent, f"a message that no client sent: {f}"
-            assert message == sent[token][1], f"{f} differs from the message {token} sent"
+            assert message == maildir_form(sent[token][1]), f"{f} differs from the message {token} sent"
             counts[(token, user)] = counts.get((token, user), 0) + 1
     return counts
 

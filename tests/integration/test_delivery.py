@@ -1,9 +1,11 @@
 # End-to-end delivery: mail sent with smtplib, swaks and raw sockets (pipelining, BDAT, 8BITMIME,
-# SMTPUTF8, dot-stuffing) must land in the Maildir byte for byte, under Tern's trace headers.
+# SMTPUTF8, dot-stuffing) must land in the Maildir byte for byte (with LF line ends) under Tern's
+# trace headers, in files a real mail reader (s-nail) reads.
+import os
 import re
 import subprocess
 
-from conftest import HOSTNAME, queue_id, split_trace
+from conftest import HOSTNAME, maildir_form, queue_id, split_trace
 
 SWAKS_TIMEOUT = 30
 
@@ -37,7 +39,7 @@ def test_smtplib_send_lands_in_maildir(any_tern):
     assert fields["Delivered-To"] == "postmaster@localhost"
     assert_received(fields, qid)
     assert "for <postmaster@localhost>" in fields["Received"]
-    assert message == body
+    assert message == b"Subject: plain\nFrom: sender@example.org\n\nHello, world.\n"
 
 
 def test_swaks_send_lands_in_maildir(tern):
@@ -90,8 +92,8 @@ def test_pipelined_commands_in_one_packet(any_tern):
     alice = [split_trace(f.read_bytes()) for f in any_tern.wait_for_messages("alice", 2)]
     bob = any_tern.wait_for_messages("bob", 1)
     bodies = sorted(m for _, m in alice)
-    assert bodies == [b"Subject: one\r\n\r\nfirst\r\n", b"Subject: two\r\n\r\nsecond\r\n"]
-    assert split_trace(bob[0].read_bytes())[1] == b"Subject: one\r\n\r\nfirst\r\n"
+    assert bodies == [b"Subject: one\n\nfirst\n", b"Subject: two\n\nsecond\n"]
+    assert split_trace(bob[0].read_bytes())[1] == b"Subject: one\n\nfirst\n"
     assert {queue_id(q1), queue_id(q2)} == {re.search(r" id (\w+)", f["Received"]).group(1) for f, _ in alice}
 
 
@@ -102,7 +104,7 @@ def test_whole_transaction_in_one_packet(tern):
         codes = [r.code for r in d.read_replies(6)]
         assert codes == [250, 250, 250, 354, 250, 221]
         d.expect_closed()
-    assert split_trace(tern.wait_for_message("bob"))[1] == b"Subject: burst\r\n\r\nall at once\r\n"
+    assert split_trace(tern.wait_for_message("bob"))[1] == b"Subject: burst\n\nall at once\n"
 
 
 def test_swaks_pipeline(tern):
@@ -138,7 +140,7 @@ def test_bdat_chunks_arrive_byte_exact(any_tern):
         assert d.cmd("QUIT").code == 221
     fields, message = split_trace(any_tern.wait_for_message("alice"))
     assert_received(fields, queue_id(final))
-    assert message == b"".join(chunks)
+    assert message == maildir_form(b"".join(chunks))
 
 
 def test_bdat_last_with_data_and_next_transaction(tern):
@@ -155,7 +157,7 @@ def test_bdat_last_with_data_and_next_transaction(tern):
         assert d.read_reply().code == 250
     files = tern.wait_for_messages("bob", 2)
     bodies = sorted(split_trace(f.read_bytes())[1] for f in files)
-    assert bodies == sorted([body, b"Subject: data\r\n\r\nafter bdat\r\n"])
+    assert bodies == sorted([b"Subject: one chunk\n\nbody\n", b"Subject: data\n\nafter bdat\n"])
 
 
 def test_dot_stuffing_is_undone(any_tern):
@@ -166,13 +168,13 @@ def test_dot_stuffing_is_undone(any_tern):
             b". space after dot\r\n"
             b"middle . dot\r\n"
             b"..\r\n")
-    expected = (b"Subject: dots\r\n\r\n"
-                b".single dot line follows\r\n"
-                b".\r\n"
-                b"..two dots\r\n"
-                b" space after dot\r\n"
-                b"middle . dot\r\n"
-                b".\r\n")
+    expected = (b"Subject: dots\n\n"
+                b".single dot line follows\n"
+                b".\n"
+                b"..two dots\n"
+                b" space after dot\n"
+                b"middle . dot\n"
+                b".\n")
     final = any_tern.send_message(sent, recipients=["bob@localhost"])
     assert (final.code, final.status) == (250, "2.0.0")
     assert split_trace(any_tern.wait_for_message("bob"))[1] == expected
@@ -182,7 +184,7 @@ def test_smtplib_dot_stuffing_round_trip(tern):
     body = b"Subject: smtplib dots\r\n\r\n.\r\n..\r\n.x\r\nend\r\n"
     with tern.smtp() as s:
         s.sendmail("a@example.org", ["alice@localhost"], body)
-    assert split_trace(tern.wait_for_message("alice"))[1] == body
+    assert split_trace(tern.wait_for_message("alice"))[1] == b"Subject: smtplib dots\n\n.\n..\n.x\nend\n"
 
 
 def test_8bitmime_body_arrives_byte_exact(tern):
@@ -193,7 +195,7 @@ def test_8bitmime_body_arrives_byte_exact(tern):
             b"caf\xe9 cr\xe8me br\xfbl\xe9e\r\n" + octets[:120] + b"\r\n" + octets[120:] + b"\r\n")
     final = tern.send_message(body, recipients=["alice@localhost"], mail_params=" BODY=8BITMIME")
     assert (final.code, final.status) == (250, "2.0.0")
-    assert split_trace(tern.wait_for_message("alice"))[1] == body
+    assert split_trace(tern.wait_for_message("alice"))[1] == maildir_form(body)
 
 
 def test_smtputf8_alias_and_sender_arrive_byte_exact(tern_factory):
@@ -212,7 +214,7 @@ def test_smtputf8_alias_and_sender_arrive_byte_exact(tern_factory):
         final = d.read_reply()
         assert (final.code, final.status) == (250, "2.0.0"), final
     fields, message = split_trace(t.wait_for_message("alice"))
-    assert message == body
+    assert message == maildir_form(body)
     assert fields["Return-Path"] == "<usér@exämple.org>"
     assert_received(fields, queue_id(final), protocol="UTF8SMTP")
     assert "for <jösé@localhost>" in fields["Received"]
@@ -223,7 +225,7 @@ def test_smtputf8_sender_to_postmaster(tern):
     final = tern.send_message(body, sender="ünï@exämple.org", mail_params=" SMTPUTF8")
     assert final.code == 250
     fields, message = split_trace(tern.wait_for_message("postmaster"))
-    assert message == body and fields["Return-Path"] == "<ünï@exämple.org>"
+    assert message == "Subject: ✉\n\nnaïve\n".encode() and fields["Return-Path"] == "<ünï@exämple.org>"
 
 
 def test_utf8_address_without_smtputf8_is_refused(tern_factory):
@@ -236,3 +238,35 @@ def test_utf8_address_without_smtputf8_is_refused(tern_factory):
         r = d.cmd("RCPT TO:<jösé@localhost>".encode())
         assert (r.code, r.status) == (553, "5.6.7"), r
         assert d.cmd("QUIT").code == 221
+
+
+def s_nail(maildir, commands):
+    """Runs Debian's s-nail in batch mode, read-only, on a Maildir, without any user or system
+    configuration; returns (stdout, stderr)."""
+    env = {"HOME": str(maildir.parent), "MAILRC": "/dev/null", "PATH": os.environ["PATH"],
+           "LC_ALL": "C.UTF-8"}
+    proc = subprocess.run(["s-nail", "-n", "-#", "-R", "-f", str(maildir)], input=commands.encode(),
+                          capture_output=True, timeout=SWAKS_TIMEOUT, env=env)
+    assert proc.returncode == 0, proc
+    return proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+
+
+def test_maildir_files_end_lines_with_lf_and_a_mail_reader_reads_them(tern):
+    body = (b"Subject: read me\r\nFrom: Sender <sender@example.org>\r\nTo: alice@localhost\r\n\r\n"
+            b"First line of the body.\r\n\r\nSecond paragraph.\r\n")
+    final = tern.send_message(body, recipients=["alice@localhost"])
+    assert (final.code, final.status) == (250, "2.0.0")
+    [path] = tern.wait_for_messages("alice")
+    data = path.read_bytes()
+    assert b"\r" not in data, data
+    assert data.startswith(b"Return-Path: <sender@example.org>\nDelivered-To: alice@localhost\nReceived: ")
+    assert data.endswith(b"\nSubject: read me\nFrom: Sender <sender@example.org>\nTo: alice@localhost\n\n"
+                         b"First line of the body.\n\nSecond paragraph.\n")
+    # The size in the file name (read by Dovecot and others as the message size) is the file's.
+    assert path.name.endswith(f",S={len(data)}"), (path.name, len(data))
+
+    out, err = s_nail(tern.maildir("alice"), "headers\ntype 1\nquit\n")
+    assert err == "", err  # e.g. "Malformed message: headers and body not separated"
+    assert re.search(r"^\S?N\s+1 sender@example\.org\s.*\sread me\s*$", out, re.M), out  # the list
+    assert "\nFirst line of the body.\n\nSecond paragraph.\n" in out, out
+    assert "Subject: read me\n" in out, out

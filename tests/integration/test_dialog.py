@@ -84,7 +84,7 @@ def test_postmaster_without_domain_and_null_sender(tern):
     fields, message = split_trace(tern.wait_for_message("postmaster"))
     assert fields["Return-Path"] == "<>"
     assert fields["Delivered-To"] == "postmaster@localhost"
-    assert message == b"Subject: bounce-like\r\n\r\nnull sender\r\n"
+    assert message == b"Subject: bounce-like\n\nnull sender\n"
 
 
 def test_user_plus_tag_delivers_to_user(tern):
@@ -103,7 +103,7 @@ def test_alias_to_several_users(tern_factory):
     for user in ("alice", "bob", "postmaster"):
         fields, message = split_trace(t.wait_for_message(user))
         assert fields["Delivered-To"] == f"{user}@localhost"
-        assert message == b"Subject: all hands\r\n\r\nhello team\r\n"
+        assert message == b"Subject: all hands\n\nhello team\n"
     # One recipient expanding to the same user twice delivers once.
     time.sleep(0.3)
     assert len(t.messages("alice")) == 1

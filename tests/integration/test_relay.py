@@ -58,9 +58,9 @@ def notice_for(tern, user, timeout=15.0):
     # RFC 6533: a notice about an SMTPUTF8 message uses message/global-delivery-status.
     status = next(p for p in parts if re.search(
         rb"Content-Type: message/(global-)?delivery-status", p, re.I))
-    body = status.split(b"\r\n\r\n", 1)[1].decode("utf-8")
+    body = status.split(b"\n\n", 1)[1].decode("utf-8")  # a Maildir file: LF line ends
     fields = {}
-    for line in re.sub(r"\r\n[ \t]+", " ", body).split("\r\n"):
+    for line in re.sub(r"\n[ \t]+", " ", body).split("\n"):
         if ":" in line:
             key, value = line.split(":", 1)
             fields.setdefault(key.strip().lower(), []).append(value.strip())

@@ -2,7 +2,7 @@
 # is gone; expiry and delay produce RFC 3464 notices; NOTIFY=NEVER and the null sender get none.
 import pytest
 
-from conftest import Notice, queue_id, split_trace
+from conftest import Notice, maildir_form, queue_id, split_trace
 
 
 def queue_config(retry=("1s",), max_lifetime="1h", delay_warning="0"):
@@ -24,7 +24,7 @@ def test_temporary_failure_is_retried_until_its_cause_is_gone(tern_factory, tern
 
     t.unblock_mailbox("alice")
     fields, message = split_trace(t.wait_for_message("alice", timeout=8))
-    assert message == body
+    assert message == maildir_form(body)
     assert fields["Return-Path"] == "<bob@localhost>"
     t.wait_for_empty_queue()
     assert t.messages("bob") == [], "no notice is owed for a message that was delivered"
@@ -81,7 +81,7 @@ def test_delay_notice_once_delay_warning_has_passed(tern_factory):
     assert len(t.messages("bob")) == 1
     t.unblock_mailbox("alice")
     _, message = split_trace(t.wait_for_message("alice", timeout=8))
-    assert message == body
+    assert message == maildir_form(body)
     t.wait_for_empty_queue()
     assert len(t.messages("bob")) == 1, "one delay notice and no failure notice"
 

@@ -1,9 +1,11 @@
 # The daemon's own TLS certificates: the self-signed default, choice by SNI, reload on SIGHUP,
 # refusal of bad files at start, the protocol versions and ciphers it offers (testssl.sh too).
+import datetime
 import hashlib
 import json
 import re
 import signal
+import smtplib
 import socket
 import ssl
 import stat
@@ -12,6 +14,10 @@ import time
 import warnings
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from conftest import CLI_TIMEOUT, TERN_BIN, Dialog, toml_text
 from submission_clients import ALICE, auth_plain, auth_tern, client_context, send_mail
@@ -167,6 +173,102 @@ def test_self_signed_certificate_is_made_at_first_start_and_kept(tern_factory, t
             != openssl("pkey", "-in", path, "-pubout"))
 
 
+def test_self_signed_certificate_verifies_for_the_loopback_addresses(tern_factory):
+    # The README's examples connect to 127.0.0.1: a client that trusts the self-signed file
+    # checks that address against the certificate, with openssl and with Python's ssl.
+    tern = tern_factory()
+    path = tern.data_dir / "tls" / "self-signed.pem"
+    details = openssl("x509", "-in", path, "-noout", "-ext", "subjectAltName")
+    assert ("DNS:mx.tern.test, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"
+            in details), details
+    client = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{tern.submissions_port}", "-verify_ip",
+         "127.0.0.1", "-CAfile", str(path), "-verify_return_error", "-brief"],
+        input="QUIT\r\n", capture_output=True, text=True, timeout=OPENSSL_TIMEOUT)
+    assert client.returncode == 0, client.stdout + client.stderr
+    assert "Verification: OK" in client.stderr, client.stderr
+    # ::1 is named too (the listeners here are on 127.0.0.1: checked against the file).
+    assert openssl("verify", "-verify_ip", "::1", "-CAfile", path, path).strip() == f"{path}: OK"
+
+    ctx = ssl.create_default_context(cafile=str(path))
+    assert ctx.check_hostname and ctx.verify_mode == ssl.CERT_REQUIRED
+    with socket.create_connection(("127.0.0.1", tern.submissions_port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            assert tls.recv(1024).startswith(b"220 ")
+    with smtplib.SMTP("127.0.0.1", tern.submission_port, timeout=10) as smtp:
+        assert smtp.starttls(context=ctx)[0] == 220
+        assert smtp.ehlo()[0] == 250
+
+
+def write_old_self_signed(path, hostname):
+    """A key and certificate in one file exactly as Tern wrote them before it named 127.0.0.1
+    and ::1: P-256, subject CN=hostname, subjectAltName DNS:hostname and DNS:localhost, critical
+    basicConstraints CA:FALSE, extendedKeyUsage serverAuth, nothing else."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname),
+                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(key, hashes.SHA256()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption())
+                     + cert.public_bytes(serialization.Encoding.PEM))
+    path.chmod(0o600)
+
+
+def test_self_signed_certificate_of_an_older_version_is_renewed_once(tern_factory):
+    tern = tern_factory(start=False)
+    path = tern.data_dir / "tls" / "self-signed.pem"
+    write_old_self_signed(path, "mx.tern.test")
+    old = path.read_bytes()
+    tern.start()
+    assert path.read_bytes() != old
+    details = openssl("x509", "-in", path, "-noout", "-ext", "subjectAltName")
+    assert "IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1" in details, details
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    [der] = pem_certificates(path)
+    assert fingerprint(served(tern.submissions_port, "implicit")) == fingerprint(der)
+    assert log_count(tern, r"tls_self_signed.*renewed") == 1, tern.log_text()
+    # Renewed once: the next start keeps it.
+    renewed = path.read_bytes()
+    tern.restart()
+    assert path.read_bytes() == renewed
+    assert log_count(tern, r"tls_self_signed") == 1, tern.log_text()
+
+
+@pytest.mark.parametrize("shape", ["with an organisation", "rsa key", "more extensions"])
+def test_a_certificate_not_made_by_tern_is_never_replaced(tern_factory, tmp_path, shape):
+    # A file of another shape at the self-signed path is someone else's: kept and served as is,
+    # though it does not name 127.0.0.1.
+    subject = "/CN=mx.tern.test/O=Operator" if shape == "with an organisation" else "/CN=mx.tern.test"
+    newkey = ["rsa:2048"] if shape == "rsa key" else ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    extensions = ["-addext", "subjectAltName=DNS:mx.tern.test,DNS:localhost",
+                  "-addext", "basicConstraints=critical,CA:FALSE",
+                  "-addext", "extendedKeyUsage=serverAuth"]
+    if shape == "more extensions":
+        extensions += ["-addext", "keyUsage=digitalSignature"]
+    key, crt = tmp_path / "own.key", tmp_path / "own.crt"
+    openssl("req", "-x509", "-newkey", *newkey, "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+            "-subj", subject, *extensions)
+    tern = tern_factory(start=False)
+    path = tern.data_dir / "tls" / "self-signed.pem"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(key.read_bytes() + crt.read_bytes())
+    own = path.read_bytes()
+    tern.start()
+    assert path.read_bytes() == own
+    [der] = pem_certificates(crt)
+    assert fingerprint(served(tern.submissions_port, "implicit")) == fingerprint(der)
+    assert log_count(tern, r"tls_self_signed") == 0, tern.log_text()
+
+
 # --- choice by SNI --------------------------------------------------------------------------------
 
 # (SNI the client sends, the certificate it must get): "one" is the default for mx.one.example,
@@ -288,7 +390,7 @@ def test_sighup_reloads_certificates_and_keeps_the_old_ones_on_error(tern_factor
             d.close()
     message = tern.wait_for_message("bob")
     assert b"Subject: across the reload" in message
-    assert re.search(rb"with ESMTPSA id \S+\r\n\t\(version=TLSv1\.3 ", message), message[:600]
+    assert re.search(rb"with ESMTPSA id \S+\n\t\(version=TLSv1\.3 ", message), message[:600]
 
     # A key that is not the certificate's: the reload fails, B stays.
     key.write_bytes(files["A"].key.read_bytes())

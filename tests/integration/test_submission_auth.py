@@ -1,5 +1,6 @@
 # SMTP AUTH and submission policy against the real daemon: each SASL mechanism and each failure
-# reply, the STARTTLS injection defence, the login throttle, sender ownership and relaying.
+# reply, the STARTTLS injection defence, sender ownership and relaying (the login throttle is in
+# test_login_throttle.py).
 import re
 import subprocess
 import time
@@ -277,58 +278,6 @@ def test_failed_handshake_after_starttls_closes_the_connection(tern_factory):
     # The daemon goes on serving.
     with starttls_dialog(tern.submission_port) as d:
         assert auth_plain(d).code == 235
-
-
-# --- the throttle --------------------------------------------------------------------------------------
-
-def timed_failure(tern, source, user, password=WRONG):
-    """Seconds from sending a failing AUTH PLAIN until its 535 arrives."""
-    with starttls_dialog(tern.submission_port, source=source) as d:
-        start = time.monotonic()
-        r = auth_plain(d, user, password)
-        took = time.monotonic() - start
-        assert (r.code, r.status) == (535, "5.7.8"), r
-        return took
-
-
-def test_throttle_delays_grow_per_address_and_per_account(tern_factory):
-    # [auth] throttle_base_delay = 1s doubling to throttle_max_delay = 4s (AUTH_CONFIG).
-    tern = auth_tern(tern_factory, accounts=TWO_ACCOUNTS)
-    delays = [timed_failure(tern, "127.0.0.21", ALICE) for _ in range(3)]
-    for took, expected in zip(delays, [1, 2, 4]):
-        assert expected - 0.2 <= took <= expected + 1.5, delays
-    # A fresh address guessing the same account is slowed by the account's count (4 failures:
-    # the cap) ...
-    took = timed_failure(tern, "127.0.0.22", ALICE)
-    assert 3.8 <= took <= 5.5, took
-    # ... while another account from yet another address starts at the base delay.
-    took = timed_failure(tern, "127.0.0.23", BOB)
-    assert 0.8 <= took <= 2.5, took
-    # The right password from an address that never failed works at once, and clears the
-    # account's count.
-    with starttls_dialog(tern.submission_port, source="127.0.0.24") as d:
-        start = time.monotonic()
-        assert auth_plain(d).code == 235
-        assert time.monotonic() - start < 0.8
-    failed = [l for l in auth_lines(tern) if "result=failed" in l]
-    assert len(failed) == 5, failed
-
-
-def test_throttle_holds_parallel_guesses_from_one_address(tern_factory):
-    # A client guessing on several connections at once: while one failure is being delayed,
-    # the next AUTH from the same address waits out that delay before it is even looked at.
-    tern = auth_tern(tern_factory)
-    with starttls_dialog(tern.submission_port, source="127.0.0.25") as guess, \
-            starttls_dialog(tern.submission_port, source="127.0.0.25") as other:
-        guess.send("AUTH PLAIN " + plain_response(ALICE, WRONG) + "\r\n")
-        time.sleep(0.2)  # the guess is verified and counted (argon2 at its minimum cost)
-        start = time.monotonic()
-        r = auth_plain(other)
-        took = time.monotonic() - start
-        assert (r.code, r.status) == (235, "2.7.0"), r
-        assert took >= 0.6, took
-        r = guess.read_reply()
-        assert (r.code, r.status) == (535, "5.7.8"), r
 
 
 # --- sender ownership -----------------------------------------------------------------------------------

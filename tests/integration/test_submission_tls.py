@@ -101,7 +101,7 @@ def test_swaks_starttls_on_mx_and_submission_and_implicit_tls(tern_factory):
     by_subject = {}
     for f in tern.messages("bob"):
         data = f.read_bytes()
-        subject = re.search(rb"^Subject: (swaks \d)\r$", data, re.M).group(1).decode()
+        subject = re.search(rb"^Subject: (swaks \d)$", data, re.M).group(1).decode()
         by_subject[subject] = RECEIVED_TLS.search(split_trace(data)[0]["Received"]).groups()
     assert {s: g[:2] for s, g in by_subject.items()} == {
         "swaks 0": ("ESMTPS", "TLSv1.3"),

@@ -5,7 +5,7 @@ import re
 import zlib
 from pathlib import Path
 
-from conftest import split_trace
+from conftest import maildir_form, split_trace
 from powercut.traffic import token_of
 
 STATE_LINE = re.compile(rb"R (\d+) (\S+) .* ([0-9a-f]{8})")
@@ -75,7 +75,7 @@ class DiskState:
                 self.damaged.append(f"{path}: no trace fields ({e})")
                 continue
             token = token_of(message)
-            if token not in sent or sent[token].text != message:
+            if token not in sent or maildir_form(sent[token].text) != message:
                 self.damaged.append(f"{path}: not a message as sent (token {token})")
                 continue
             self.copies[(token, user)] += 1

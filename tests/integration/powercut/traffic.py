@@ -118,5 +118,5 @@ class Traffic:
 
 def token_of(message):
     """The token in a delivered message's Subject, or None."""
-    m = re.match(rb"Subject: powercut (\S+)\r\n", message)
+    m = re.match(rb"Subject: powercut (\S+)\n", message)  # a Maildir file: LF line ends
     return m.group(1).decode() if m else None

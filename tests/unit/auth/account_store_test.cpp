@@ -1,5 +1,6 @@
 // Unit tests of AccountStore against a real SQLite file in a temporary directory: add, passwd,
-// del, list, lookups, the file's mode, and that no password is stored in clear.
+// del, list, lookups, the file's mode, that no password is stored in clear, and that
+// connections see each other's changes and keep their locks.
 #include "auth/account_store.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,8 @@
 namespace tern::auth {
 namespace {
 
+using testing::another_process_sees_shared_lock;
+using testing::create_and_open;
 using testing::kCheapHashing;
 
 class AccountStoreTest : public ::testing::Test {
@@ -25,7 +28,7 @@ class AccountStoreTest : public ::testing::Test {
         store_ = open();
     }
     std::unique_ptr<AccountStore> open() {
-        auto s = AccountStore::open(path_, kCheapHashing);
+        auto s = create_and_open(path_);
         EXPECT_TRUE(s) << s.error().message;
         return s ? std::move(*s) : nullptr;
     }
@@ -137,6 +140,63 @@ TEST_F(AccountStoreTest, SurvivesReopenAndSharesWithASecondConnection) {
     EXPECT_EQ(store_->list()->size(), 2u);
 }
 
+TEST_F(AccountStoreTest, EachLookupSeesWhatAnotherConnectionCommittedBeforeIt) {
+    // The daemon's connection stays open between logins while `tern user` changes accounts:
+    // no lookup may leave a read transaction behind that pins an old snapshot.
+    auto cli = open();
+    ASSERT_TRUE(cli);
+    EXPECT_EQ(store_->exists("alice@example.org"), false);
+    EXPECT_EQ(store_->verify_password("alice@example.org", "pencil"), false);
+    ASSERT_TRUE(cli->add("alice@example.org", "pencil"));
+    EXPECT_EQ(store_->exists("alice@example.org"), true);
+    EXPECT_EQ(store_->verify_password("alice@example.org", "pencil"), true);
+    ASSERT_TRUE(cli->set_password("alice@example.org", "crayon"));
+    EXPECT_EQ(store_->verify_password("alice@example.org", "pencil"), false);
+    EXPECT_EQ(store_->verify_password("alice@example.org", "crayon"), true);
+    auto keys = store_->scram_keys("alice@example.org");
+    ASSERT_TRUE(keys && *keys);
+    EXPECT_EQ((*keys)->stored_key, derive_scram_keys("crayon", (*keys)->salt, 4096).stored_key);
+    ASSERT_TRUE(cli->remove("alice@example.org"));
+    EXPECT_EQ(store_->exists("alice@example.org"), false);
+    EXPECT_EQ(store_->verify_password("alice@example.org", "crayon"), false);
+    auto gone = store_->scram_keys("alice@example.org");
+    ASSERT_TRUE(gone);
+    EXPECT_FALSE(*gone);
+}
+
+TEST_F(AccountStoreTest, OpeningAnotherConnectionKeepsTheFirstOnesLock) {
+    // Closing any descriptor of the file would drop this process's locks on it, and `tern
+    // user` would then remove the WAL under the open connection at its close.
+    ASSERT_TRUE(store_->add("alice@example.org", "pencil"));
+    EXPECT_TRUE(another_process_sees_shared_lock(path_));
+    auto second = AccountStore::open(path_, kCheapHashing);
+    ASSERT_TRUE(second);
+    EXPECT_TRUE(another_process_sees_shared_lock(path_));
+    EXPECT_EQ((*second)->exists("alice@example.org"), true);
+    second->reset();
+    EXPECT_TRUE(another_process_sees_shared_lock(path_));
+    EXPECT_EQ(store_->exists("alice@example.org"), true);
+}
+
+TEST_F(AccountStoreTest, OpenDoesNotCreateTheFile) {
+    std::string missing = dir_ + "/missing.sqlite";
+    auto s = AccountStore::open(missing, kCheapHashing);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, ErrorCode::kIo);
+    EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+TEST_F(AccountStoreTest, CreateFileLeavesAnExistingFileAlone) {
+    ASSERT_TRUE(store_->add("alice@example.org", "pencil"));
+    ASSERT_EQ(chmod(path_.c_str(), 0640), 0);
+    ASSERT_TRUE(AccountStore::create_file(path_));
+    struct stat st {};
+    ASSERT_EQ(stat(path_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0640u);
+    EXPECT_TRUE(another_process_sees_shared_lock(path_));
+    EXPECT_EQ(store_->exists("alice@example.org"), true);
+}
+
 TEST_F(AccountStoreTest, NoPasswordInClear) {
     ASSERT_TRUE(store_->add("alice@example.org", "Sekrit-Passw0rd-1"));
     ASSERT_TRUE(store_->set_password("alice@example.org", "Sekrit-Passw0rd-2"));
@@ -157,8 +217,9 @@ TEST_F(AccountStoreTest, NotADatabase) {
 }
 
 TEST_F(AccountStoreTest, UnopenablePath) {
-    auto s = AccountStore::open("/proc/tern-no/accounts.sqlite", kCheapHashing);
+    auto s = create_and_open("/proc/tern-no/accounts.sqlite");
     ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, ErrorCode::kIo);
 }
 
 }  // namespace

@@ -1,14 +1,19 @@
 // Unit tests of the Verifier: answers come from the worker threads' own SQLite connections and
-// complete on the caller's io_context, never inline; refusals and shutdown still complete.
+// complete on the caller's io_context, never inline; refusals and shutdown still complete; the
+// workers' connections keep their locks and see account changes made by another connection.
 #include "auth/verifier.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+#include <functional>
+#include <latch>
 #include <thread>
 
 #include "steps.h"
@@ -26,7 +31,7 @@ class VerifierTest : public ::testing::Test {
   protected:
     void SetUp() override {
         ASSERT_FALSE(tmp_.path().empty());
-        auto store = AccountStore::open(path(), kCheapHashing);
+        auto store = testing::create_and_open(path());
         ASSERT_TRUE(store);
         ASSERT_TRUE((*store)->add("alice@example.org", "pencil"));
     }
@@ -119,6 +124,57 @@ TEST_F(VerifierTest, CoroutineDrivesAPlainExchange) {
     ctx.run();
     ASSERT_TRUE(result);
     EXPECT_EQ(testing::as<Success>(*result).user, "alice@example.org");
+}
+
+// Runs `check` on each of the pool's `threads` workers, all at the same time (so that no
+// worker takes two), and returns when all are done: each worker has its connection open then.
+void on_every_worker(StorePool& pool, std::size_t threads,
+                     const std::function<void(AccountStore&)>& check) {
+    std::latch all_running(static_cast<std::ptrdiff_t>(threads));
+    std::latch done(static_cast<std::ptrdiff_t>(threads));
+    for (std::size_t i = 0; i < threads; ++i)
+        pool.submit([&](Result<AccountStore*> store) {
+            all_running.arrive_and_wait();
+            EXPECT_TRUE(store) << store.error().message;
+            if (store) check(**store);
+            done.count_down();
+        });
+    done.wait();
+}
+
+TEST_F(VerifierTest, WorkersKeepTheirLocksAndSeeChangesAtOnce) {
+    // The daemon's case: each worker has its own long-lived connection while `tern user`
+    // changes accounts. A worker opening its connection must not drop the others' locks,
+    // which would let `tern user` remove the WAL under them at its close.
+    constexpr std::size_t kThreads = 3;
+    StorePool workers(pool(kThreads));
+    on_every_worker(workers, kThreads, [](AccountStore& store) {
+        EXPECT_EQ(store.verify_password("alice@example.org", "pencil"), true);
+        EXPECT_EQ(store.exists("bob@example.org"), false);
+    });
+    EXPECT_TRUE(testing::another_process_sees_shared_lock(path()));
+
+    auto cli = AccountStore::open(path(), kCheapHashing);
+    ASSERT_TRUE(cli);
+    ASSERT_TRUE((*cli)->add("bob@example.org", "crayon"));
+    ASSERT_TRUE((*cli)->set_password("alice@example.org", "marker"));
+    cli->reset();
+    on_every_worker(workers, kThreads, [](AccountStore& store) {
+        EXPECT_EQ(store.verify_password("alice@example.org", "pencil"), false);
+        EXPECT_EQ(store.verify_password("alice@example.org", "marker"), true);
+        EXPECT_EQ(store.verify_password("bob@example.org", "crayon"), true);
+    });
+    EXPECT_TRUE(testing::another_process_sees_shared_lock(path()));
+    EXPECT_TRUE(std::filesystem::exists(path() + "-wal"));
+}
+
+TEST_F(VerifierTest, PoolCreatesAMissingDatabaseBeforeItsWorkersConnect) {
+    std::string fresh = tmp_.path() + "/new/accounts.sqlite";
+    Verifier v(StorePoolOptions{fresh, kCheapHashing, 2, 8});
+    EXPECT_EQ(ask(v, password("alice@example.org", "pencil")).status, Status::kRejected);
+    struct stat st {};
+    ASSERT_EQ(stat(fresh.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(VerifierTest, DestructionCompletesEveryQueuedRequest) {

@@ -20,6 +20,9 @@ TEST(AuthKeys, Defaults) {
     EXPECT_EQ(c.throttle_max_delay, std::chrono::seconds(60));
     EXPECT_EQ(c.throttle_reset_after, std::chrono::seconds(900));
     EXPECT_EQ(c.throttle_max_entries, 65536u);
+    EXPECT_EQ(c.throttle_free_per_login, 3u);
+    EXPECT_EQ(c.throttle_free_per_address, 10u);
+    EXPECT_EQ(c.throttle_free_per_account, 10u);
 }
 
 TEST(AuthKeys, DatabaseFollowsDataDirUnlessNamed) {
@@ -44,6 +47,9 @@ throttle_base_delay = "2s"
 throttle_max_delay = "5m"
 throttle_reset_after = "1h"
 throttle_max_entries = 1000
+throttle_free_per_login = 0
+throttle_free_per_address = 50
+throttle_free_per_account = 7
 )",
                          "t.toml");
     ASSERT_TRUE(c) << c.error().message;
@@ -57,13 +63,18 @@ throttle_max_entries = 1000
     EXPECT_EQ(c->throttle_max_delay, std::chrono::seconds(300));
     EXPECT_EQ(c->throttle_reset_after, std::chrono::seconds(3600));
     EXPECT_EQ(c->throttle_max_entries, 1000u);
+    EXPECT_EQ(c->throttle_free_per_login, 0u);
+    EXPECT_EQ(c->throttle_free_per_address, 50u);
+    EXPECT_EQ(c->throttle_free_per_account, 7u);
 }
 
 TEST(AuthKeys, RangesAreEnforced) {
     for (const char* bad :
          {"scram_iterations = 4095", "argon2_memory_kib = 512", "argon2_iterations = 0",
           "argon2_parallelism = 17", "verify_threads = 0", "verify_queue = 0",
-          "throttle_base_delay = 0", "throttle_max_entries = 1"}) {
+          "throttle_base_delay = 0", "throttle_max_entries = 1", "throttle_free_per_login = -1",
+          "throttle_free_per_login = 1001", "throttle_free_per_address = 100001",
+          "throttle_free_per_account = 100001"}) {
         auto c = load_string(std::string("[auth]\n") + bad + "\n", "t.toml");
         ASSERT_FALSE(c) << bad;
         EXPECT_NE(c.error().message.find("t.toml:2:"), std::string::npos) << c.error().message;
