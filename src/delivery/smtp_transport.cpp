@@ -214,12 +214,12 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     // RFC 5321 section 6.3: a message that has passed this many relays is looping.
     auto hops = count_received(read_header_section(fd, m));
     if (hops > options_.max_hops) {
-        fail_all(job.recipients,
-                 RecipientResult{0, Outcome::kFailed,
-                                 "554 5.4.6 too many hops (" + std::to_string(hops) +
-                                     " Received header fields; the limit is " +
-                                     std::to_string(options_.max_hops) + "): mail loop?",
-                                 "", ""});
+        RecipientResult loop;
+        loop.outcome = Outcome::kFailed;
+        loop.reply = "554 5.4.6 too many hops (" + std::to_string(hops) +
+                     " Received header fields; the limit is " + std::to_string(options_.max_hops) +
+                     "): mail loop?";
+        fail_all(job.recipients, loop);
         co_return results;
     }
     net::NextHop hop = next_hop_of(job.destination);
