@@ -108,8 +108,14 @@ void print_message(const nlohmann::json& m) {
             done ? "-" : next_attempt_text(held, r.value("next_attempt", std::int64_t{0})));
         if (!r.value("last_host", "").empty())
             std::cout << fmt::format("      host: {}\n", r.value("last_host", ""));
-        if (!r.value("last_reply", "").empty())
-            std::cout << fmt::format("      reply: {}\n", r.value("last_reply", ""));
+        if (!r.value("last_reply", "").empty()) {
+            // Whose words: a reply the host sent, or Tern's account of what went wrong.
+            bool by_host = r.value("reply_by", "") == "host";
+            std::cout << fmt::format("      reply: {}{}\n", r.value("last_reply", ""),
+                                     by_host ? "" : "  (Tern's own, not the host's)");
+        }
+        if (!r.value("verdict", "").empty())
+            std::cout << fmt::format("      verdict: {}\n", r.value("verdict", ""));
         if (!r.value("last_detail", "").empty())
             std::cout << fmt::format("      how: {}\n", r.value("last_detail", ""));
     }

@@ -29,7 +29,9 @@ std::string mailbox_of(std::string_view address) {
 namespace {
 
 queue::RecipientResult failure_for(std::size_t index, const Error& e) {
-    queue::RecipientResult r{index, queue::Outcome::kDeferred, "", "local", ""};
+    queue::RecipientResult r;
+    r.index = index;
+    r.remote_host = "local";
     if (e.code == ErrorCode::kNoSpace) {
         r.reply = "452 4.2.2 Mailbox full or disk full: " + e.message;
     } else if (e.code == ErrorCode::kInvalid) {
@@ -125,9 +127,13 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
                 failure_for(w->index, Error::from_errno(err, "fsync " + w->file.new_dir)));
             continue;
         }
-        results.push_back(queue::RecipientResult{w->index, queue::Outcome::kDelivered,
-                                                 "250 2.0.0 Delivered to maildir", "local",
-                                                 w->file.new_path});
+        queue::RecipientResult r;
+        r.index = w->index;
+        r.outcome = queue::Outcome::kDelivered;
+        r.reply = "250 2.0.0 Delivered to maildir";
+        r.remote_host = "local";
+        r.detail = w->file.new_path;
+        results.push_back(std::move(r));
     }
     co_return results;
 }

@@ -1,5 +1,5 @@
-// SmtpTransport: next-hop selection, connecting through the MX list, driving the ClientSession
-// over a socket with the RFC 5321 4.5.3.2 timeouts, streaming the body, and the idle pool.
+// SmtpTransport: relaying one delivery job: the next hop, the servers in order, transactions of
+// at most the allowed recipients, and the pool of idle connections kept for reuse.
 #include "delivery/smtp_transport.h"
 
 #include <unistd.h>
@@ -18,6 +18,7 @@
 #include <charconv>
 
 #include "base/text.h"
+#include "delivery/smtp_connection.h"
 #include "dns/records.h"
 #include "smtp/client_session.h"
 #include "smtp/data_encoder.h"
@@ -33,22 +34,6 @@ namespace {
 
 constexpr std::size_t kBodyChunk = 64 * 1024;        // octets read from the spool at a time
 constexpr std::size_t kMaxHeaderScan = 1024 * 1024;  // octets searched for Received fields
-
-asio::io_context& context_of(const asio::any_io_executor& ex) {
-    return static_cast<asio::io_context&>(asio::query(ex, asio::execution::context));
-}
-
-// Reads up to `n` octets at `offset`; fewer only at the end of the file or on an error.
-std::size_t pread_some(int fd, char* buf, std::size_t n, std::uint64_t offset) {
-    std::size_t got = 0;
-    while (got < n) {
-        ssize_t r = ::pread(fd, buf + got, n - got, static_cast<off_t>(offset + got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += static_cast<std::size_t>(r);
-    }
-    return got;
-}
 
 std::string read_header_section(int fd, const spool::Message& m) {
     std::string text;
@@ -79,6 +64,9 @@ RecipientResult result_for(std::size_t index, const smtp::Reply& reply, const st
     r.index = index;
     r.reply = smtp::reply_line(reply);
     r.remote_host = host;
+    r.from_host = !reply.synthetic;  // a server's reply, or the client session's own verdict
+    // The client session's verdict says "the receiving server": name it.
+    if (reply.synthetic && !host.empty()) r.reply += " (server " + host + ")";
     r.outcome = reply.positive()            ? Outcome::kDelivered
                 : reply.permanent_failure() ? Outcome::kFailed
                                             : Outcome::kDeferred;
@@ -95,8 +83,14 @@ std::size_t next_batch_size(const spool::Message& m, const std::vector<std::size
     return smtp::recipients_per_transaction(front, ours, limits);
 }
 
-RecipientResult deferred(std::size_t index, std::string reply, std::string host = {}) {
-    return RecipientResult{index, Outcome::kDeferred, std::move(reply), std::move(host), ""};
+RecipientResult deferred(std::size_t index, Failure why, std::string host = {}) {
+    RecipientResult r;
+    r.index = index;
+    r.outcome = Outcome::kDeferred;
+    r.reply = std::move(why.reply);
+    r.remote_host = std::move(host);
+    r.from_host = why.from_host;
+    return r;
 }
 
 }  // namespace
@@ -118,27 +112,6 @@ bool has_eight_bit(std::string_view text) {
     return std::any_of(text.begin(), text.end(),
                        [](char c) { return static_cast<unsigned char>(c) > 127; });
 }
-
-struct SmtpTransport::Connection {
-    Connection(const asio::any_io_executor& ex, smtp::ClientOptions options)
-        : socket(ex), timer(ex), idle_timer(ex), session(std::move(options)) {}
-
-    // The TCP socket under any TLS: for connect, options, shutdown and close.
-    tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
-
-    tcp::socket socket;                                   // until STARTTLS
-    std::unique_ptr<asio::ssl::stream<tcp::socket>> tls;  // after STARTTLS
-    asio::steady_timer timer;                             // the deadline of the operation under way
-    asio::steady_timer idle_timer;  // while in the idle pool: when to close it
-    smtp::ClientSession session;
-    tls::PeerRequirement need;  // what this connection requires of TLS
-    tls::Session tls_session;   // what it got; empty protocol = plain text
-    std::string label;          // "mx.example.org[192.0.2.1]:25", for logs and queue show
-    std::size_t messages = 0;   // transactions completed on this connection
-    bool broken = false;        // the socket failed or timed out: not usable any more
-    std::string error;          // why it broke, as an SMTP-style reply line
-    std::array<char, 8192> input{};
-};
 
 SmtpTransport::SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTransportOptions options,
                              log::Logger& log)
@@ -177,369 +150,6 @@ net::NextHop SmtpTransport::next_hop_of(const std::string& destination) const {
     return hop;
 }
 
-bool SmtpTransport::is_own(const asio::ip::address& address, std::uint16_t port) const {
-    for (const auto& ep : options_.own_endpoints) {
-        if (ep.port() != port) continue;
-        if (ep.address() == address) return true;
-        // A listener on the wildcard address answers on every local address.
-        if (ep.address().is_unspecified() && (address.is_loopback() || address.is_unspecified()))
-            return true;
-    }
-    return false;
-}
-
-asio::awaitable<std::expected<std::vector<SmtpTransport::Target>, RecipientResult>>
-SmtpTransport::targets_for(const net::NextHop& hop) {
-    auto failure = [](const dns::MxError& e) {
-        RecipientResult r;
-        r.outcome = e.permanent ? Outcome::kFailed : Outcome::kDeferred;
-        // RFC 7505 section 4.2: 556 for a domain that publishes a null MX.
-        std::string code = e.status == "5.1.10" ? "556" : e.permanent ? "550" : "451";
-        r.reply = code + " " + e.status + " " + e.text;
-        return std::unexpected(std::move(r));
-    };
-    std::vector<dns::MxHost> hosts;
-    if (hop.mx_lookup) {
-        auto mx = co_await mx_.resolve(hop.host);
-        if (!mx) co_return failure(mx.error());
-        hosts = std::move(mx->hosts);
-    } else if (boost::system::error_code ec; asio::ip::make_address(hop.host, ec), !ec) {
-        dns::MxHost literal;
-        literal.name = hop.host;
-        literal.addresses.push_back(hop.host);
-        hosts.push_back(std::move(literal));
-    } else {
-        auto host = co_await mx_.resolve_host(hop.host);
-        if (!host) co_return failure(host.error());
-        hosts.push_back(std::move(*host));
-    }
-    // RFC 5321 section 5.1: when this host is one of the exchangers, only those more preferred
-    // than it may be tried; none left means the mail would loop back to us.
-    std::optional<std::uint16_t> own_preference;
-    for (const auto& h : hosts) {
-        bool own = ascii_lower(h.name) == ascii_lower(options_.helo_name) && hop.mx_lookup;
-        for (const auto& a : h.addresses) {
-            boost::system::error_code ec;
-            auto address = asio::ip::make_address(a, ec);
-            if (!ec && is_own(address, hop.port)) own = true;
-        }
-        if (own && (!own_preference || h.preference < *own_preference))
-            own_preference = h.preference;
-    }
-    std::vector<Target> targets;
-    for (const auto& h : hosts) {
-        if (own_preference && h.preference >= *own_preference) continue;
-        for (const auto& a : h.addresses)
-            targets.push_back(Target{h.name, a, hop.port, h.secure, h.canonical});
-    }
-    if (targets.empty()) {
-        RecipientResult r;
-        r.outcome = Outcome::kFailed;
-        r.reply = "554 5.4.6 mail for " + hop.host + " loops back to myself";
-        co_return std::unexpected(std::move(r));
-    }
-    co_return targets;
-}
-
-asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport::requirement_for(
-    tls::Level level, const std::string& domain, const Target& target,
-    const std::optional<tls::StsPolicy>& sts) {
-    tls::PeerRequirement need;
-    need.level = tls::Level::kNone;
-    if (!tls_) co_return need;
-    need.level = level;
-    need.source = "policy";
-    boost::system::error_code ec;
-    asio::ip::make_address(target.host, ec);
-    if (ec) need.sni = target.host;  // never an address literal (RFC 6066 3)
-    if (need.level == tls::Level::kNone) co_return need;
-    if (options_.dane && target.secure) {
-        // RFC 7672 2.2: secure TLSA records make TLS mandatory and decide the certificate;
-        // a failed lookup means this server cannot be used now.
-        // RFC 7672 2.2.2: behind a secure CNAME the expanded name's TLSA records come first,
-        // then the original name's.
-        std::vector<std::string> bases;
-        if (!target.canonical.empty() && ascii_lower(target.canonical) != ascii_lower(target.host))
-            bases.push_back(target.canonical);
-        bases.push_back(target.host);
-        std::optional<dns::TlsaResult> tlsa;
-        for (const auto& base : bases) {
-            auto found = co_await mx_.resolve_tlsa(base, target.port);
-            if (!found)
-                co_return std::unexpected("451 " + found.error().status + " " + found.error().text);
-            tlsa = std::move(*found);
-            if (tlsa->secure && !tlsa->records.empty()) break;
-        }
-        if (tlsa && tlsa->secure && !tlsa->records.empty()) {
-            auto usable = tls::usable_tlsa(tlsa->records);
-            if (!usable.empty()) {
-                need.level = tls::Level::kDane;
-                need.tlsa = std::move(usable);
-                // DANE-TA names (RFC 7672 3.2.3): the MX host, its CNAME target, the domain.
-                for (const auto& n : {target.host, target.canonical, domain}) {
-                    std::string name = ascii_lower(n);
-                    if (!name.empty() &&
-                        std::find(need.names.begin(), need.names.end(), name) == need.names.end())
-                        need.names.push_back(name);
-                }
-                need.source = "dane";
-                co_return need;
-            }
-            // RFC 7672 2.2: records exist but none is usable: encrypt, no authentication.
-            need.level = std::max(need.level, tls::Level::kEncrypt);
-            need.source = "dane, no usable TLSA";
-            co_return need;
-        }
-    }
-    if (sts && sts->mode != tls::StsPolicy::Mode::kNone) {
-        // Enforce raises the level; testing only checks, so the result can be logged.
-        need.names = {target.host};
-        need.source = "mta-sts";
-        if (sts->mode == tls::StsPolicy::Mode::kEnforce)
-            need.level = std::max(need.level, tls::Level::kVerify);
-        co_return need;
-    }
-    if (need.level == tls::Level::kVerify) need.names = {target.host};
-    co_return need;
-}
-
-asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::connect(
-    const Target& target, tls::PeerRequirement need, std::string& error) {
-    auto c = co_await open(target, need, error);
-    if (!c && need.level == tls::Level::kMay &&
-        error.find(" TLS handshake ") != std::string::npos) {
-        // Opportunistic TLS (RFC 3207 4.1): a server whose TLS fails gets the mail in plain
-        // text rather than never, as Postfix does at level "may".
-        log_.warn("tls_fallback",
-                  {{"host", target.host}, {"address", target.address}, {"error", error}});
-        need.level = tls::Level::kNone;
-        c = co_await open(target, need, error);
-    }
-    co_return c;
-}
-
-asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::open(
-    const Target& target, const tls::PeerRequirement& need, std::string& error) {
-    auto ex = co_await asio::this_coro::executor;
-    smtp::ClientOptions o;
-    o.helo_name = options_.helo_name;
-    o.starttls = need.level != tls::Level::kNone;
-    o.require_tls = need.level >= tls::Level::kEncrypt;
-    auto c = std::make_unique<Connection>(ex, std::move(o));
-    c->need = need;
-    c->label = target.host + "[" + target.address + "]:" + std::to_string(target.port);
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(target.address, ec);
-    if (ec) {
-        error = "451 4.4.1 bad address " + target.address;
-        co_return nullptr;
-    }
-    c->timer.expires_after(options_.connect_timeout);
-    auto r = co_await (c->socket.async_connect(tcp::endpoint(address, target.port),
-                                               asio::as_tuple(asio::use_awaitable)) ||
-                       c->timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (r.index() == 1) {
-        error = "451 4.4.1 connect to " + c->label + ": timed out";
-        co_return nullptr;
-    }
-    if (auto [cec] = std::get<0>(r); cec) {
-        error = "451 4.4.1 connect to " + c->label + ": " + cec.message();
-        co_return nullptr;
-    }
-    c->socket.set_option(tcp::no_delay(true), ec);
-    if (!co_await drive(*c, nullptr, -1) || !c->session.ready()) {
-        error = c->broken ? c->error : smtp::reply_line(c->session.failure());
-        if (error.empty()) error = "451 4.4.2 " + c->label + " closed the session";
-        if (!c->broken) co_await quit(std::move(c));
-        co_return nullptr;
-    }
-    co_return c;
-}
-
-asio::awaitable<bool> SmtpTransport::write(Connection& c, std::string_view data,
-                                           std::chrono::seconds limit) {
-    c.timer.expires_after(limit);
-    if (c.tls) {
-        auto r = co_await (
-            asio::async_write(*c.tls, asio::buffer(data), asio::as_tuple(asio::use_awaitable)) ||
-            c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-        co_return r.index() == 0 && !std::get<0>(std::get<0>(r));
-    }
-    auto r = co_await (
-        asio::async_write(c.socket, asio::buffer(data), asio::as_tuple(asio::use_awaitable)) ||
-        c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    co_return r.index() == 0 && !std::get<0>(std::get<0>(r));
-}
-
-asio::awaitable<SmtpTransport::ReadResult> SmtpTransport::read(Connection& c,
-                                                               std::chrono::seconds limit) {
-    c.timer.expires_after(limit);
-    auto buf = asio::buffer(c.input);
-    std::variant<std::tuple<boost::system::error_code, std::size_t>,
-                 std::tuple<boost::system::error_code>>
-        r;
-    if (c.tls)
-        r = co_await (c.tls->async_read_some(buf, asio::as_tuple(asio::use_awaitable)) ||
-                      c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    else
-        r = co_await (c.socket.async_read_some(buf, asio::as_tuple(asio::use_awaitable)) ||
-                      c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (r.index() == 1) co_return ReadResult{false, true, 0};
-    auto [ec, n] = std::get<0>(r);
-    co_return ReadResult{!ec, false, n};
-}
-
-asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
-    // The socket moves under the TLS stream; from here on all I/O goes through it.
-    c.tls = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(c.socket), tls_->context());
-    if (auto r = tls_->prepare(c.tls->native_handle(), c.need); !r) {
-        c.error = "451 4.7.5 TLS with " + c.label + ": " + r.error().message;
-        co_return false;
-    }
-    c.timer.expires_after(options_.command_timeout);
-    auto r = co_await (c.tls->async_handshake(asio::ssl::stream_base::client,
-                                              asio::as_tuple(asio::use_awaitable)) ||
-                       c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (r.index() == 1 || std::get<0>(std::get<0>(r))) {
-        c.error = "451 4.7.5 TLS handshake with " + c.label + " failed" +
-                  (r.index() == 1 ? std::string(": timed out")
-                                  : ": " + std::get<0>(std::get<0>(r)).message());
-        co_return false;
-    }
-    c.tls_session = tls_->inspect(c.tls->native_handle(), c.need);
-    if (c.need.level >= tls::Level::kVerify && !c.tls_session.verified) {
-        // RFC 7672 2.2 / RFC 8461 5: a server that fails authentication is not used.
-        c.error = "451 4.7.5 certificate of " + c.label + " not accepted (" + c.need.source +
-                  "): " + c.tls_session.verify_error;
-        co_return false;
-    }
-    co_return true;
-}
-
-asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* m, int body_fd) {
-    auto fail = [&](std::string why) {
-        c.broken = true;
-        c.error = std::move(why);
-        boost::system::error_code ignored;
-        c.lowest().close(ignored);
-    };
-    while (!c.broken) {
-        bool settled = false;
-        bool ok = true;
-        bool more = false;  // the session has new actions to take before anything is read
-        for (auto& a : c.session.take_actions()) {
-            if (c.broken) break;
-            switch (a.kind) {
-                case smtp::ClientActionKind::kSend:
-                    if (!co_await write(c, a.data, options_.command_timeout))
-                        fail("451 4.4.2 lost connection with " + c.label + " while sending");
-                    break;
-                case smtp::ClientActionKind::kSendBody:
-                    if (!m || !co_await send_body(c, *m, body_fd, a.data)) {
-                        if (!c.broken)
-                            fail("451 4.4.2 lost connection with " + c.label +
-                                 " while sending the message");
-                    }
-                    break;
-                case smtp::ClientActionKind::kStartTls: {
-                    bool ok_tls = tls_ && co_await start_tls(c);
-                    if (!ok_tls) {
-                        if (c.error.empty()) c.error = "451 4.7.5 TLS is not available";
-                        std::string why = c.error;
-                        fail(why);
-                        break;
-                    }
-                    // The EHLO that tls_started() queues must go out before the reply is read.
-                    c.session.tls_started(true);
-                    more = true;
-                    break;
-                }
-                case smtp::ClientActionKind::kReady:
-                case smtp::ClientActionKind::kDone:
-                    settled = true;
-                    break;
-                case smtp::ClientActionKind::kFailed:
-                    settled = true;
-                    ok = false;
-                    break;
-            }
-        }
-        if (c.broken) co_return false;
-        if (settled) co_return ok;
-        if (more) continue;
-        std::chrono::seconds limit = options_.command_timeout;
-        const char* what = "a reply";
-        switch (c.session.waiting()) {
-            case smtp::ClientSession::Waiting::kGreeting:
-                limit = options_.greeting_timeout;
-                what = "the greeting";
-                break;
-            case smtp::ClientSession::Waiting::kDataReady:
-                limit = options_.data_init_timeout;
-                what = "the reply to DATA";
-                break;
-            case smtp::ClientSession::Waiting::kDataEnd:
-                limit = options_.data_end_timeout;
-                what = "the reply to the end of data";
-                break;
-            case smtp::ClientSession::Waiting::kNothing:
-                // Nothing to send and nothing expected: the session is stuck; never wait forever.
-                fail("451 4.4.2 internal error: the session with " + c.label + " is stuck");
-                co_return false;
-            default:
-                break;
-        }
-        auto got = co_await read(c, limit);
-        if (got.timed_out) {
-            fail(std::string("451 4.4.2 timeout waiting for ") + what + " from " + c.label);
-            co_return false;
-        }
-        if (!got.ok) {
-            fail(std::string("451 4.4.2 lost connection with ") + c.label + " while waiting for " +
-                 what);
-            co_return false;
-        }
-        c.session.receive(std::string_view(c.input.data(), got.size));
-    }
-    co_return false;
-}
-
-asio::awaitable<bool> SmtpTransport::send_body(Connection& c, const spool::Message& m, int body_fd,
-                                               const std::string& bdat) {
-    std::string chunk(kBodyChunk, '\0');
-    std::string out;
-    smtp::DataEncoder encoder;
-    bool raw = !bdat.empty();
-    if (raw) out = bdat;
-    for (std::uint64_t done = 0; done < m.body_length || out.size() > 0;) {
-        if (done < m.body_length && out.size() < kBodyChunk) {
-            auto want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunk, m.body_length - done));
-            auto got = pread_some(body_fd, chunk.data(), want, m.body_offset + done);
-            if (got == 0) {
-                c.error = "451 4.3.0 cannot read the spool file of " + m.id;
-                c.broken = true;
-                co_return false;
-            }
-            done += got;
-            std::string_view piece(chunk.data(), got);
-            if (raw)
-                out.append(piece);
-            else
-                encoder.encode(piece, out);
-            if (done == m.body_length && !raw) encoder.finish(out);
-            continue;
-        }
-        if (!co_await write(c, out, options_.data_block_timeout)) co_return false;
-        out.clear();
-    }
-    if (m.body_length == 0 && !raw) {
-        encoder.finish(out);
-        if (!co_await write(c, out, options_.data_block_timeout)) co_return false;
-    }
-    co_return true;
-}
-
 asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Message& m, int body_fd,
                                               const std::vector<std::size_t>& batch,
                                               std::vector<RecipientResult>& results) {
@@ -564,7 +174,7 @@ asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Messag
                 std::all_of(replies.begin(), replies.end(),
                             [](const smtp::Reply& r) { return r.code != 0; });
     if (!done || (!settled && c.broken)) {
-        std::string why = c.broken ? c.error : smtp::reply_line(c.session.failure());
+        Failure why = c.failure();
         for (auto i : batch)
             results.push_back(deferred(i, why, c.label));
         co_return;
@@ -596,20 +206,20 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     };
     auto source = spool_.open_message(m.id);
     if (!source) {
-        fail_all(job.recipients,
-                 deferred(0, "451 4.3.0 cannot open the spool file: " + source.error().message));
+        fail_all(job.recipients, deferred(0, Failure{"451 4.3.0 cannot open the spool file: " +
+                                                     source.error().message}));
         co_return results;
     }
     int fd = source->get();
     // RFC 5321 section 6.3: a message that has passed this many relays is looping.
     auto hops = count_received(read_header_section(fd, m));
     if (hops > options_.max_hops) {
-        fail_all(job.recipients,
-                 RecipientResult{0, Outcome::kFailed,
-                                 "554 5.4.6 too many hops (" + std::to_string(hops) +
-                                     " Received header fields; the limit is " +
-                                     std::to_string(options_.max_hops) + "): mail loop?",
-                                 "", ""});
+        RecipientResult loop;
+        loop.outcome = Outcome::kFailed;
+        loop.reply = "554 5.4.6 too many hops (" + std::to_string(hops) +
+                     " Received header fields; the limit is " + std::to_string(options_.max_hops) +
+                     "): mail loop?";
+        fail_all(job.recipients, loop);
         co_return results;
     }
     net::NextHop hop = next_hop_of(job.destination);
@@ -624,7 +234,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     std::optional<std::vector<Target>> targets;
     std::size_t next_target = 0;
     std::optional<std::size_t> target_of_c;  // the target `c` was opened to; none when reused
-    std::string last_error;
+    Failure last_error;
     std::string last_host;  // the last server tried, for queue show and notices
     // The TLS level: the recipient domain's for an MX destination, else the one in the route's
     // key (all recipients of a route job share it). MTA-STS applies to MX delivery only: a
@@ -663,8 +273,9 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                         return !tls::sts_mx_allowed(*sts, x.host);
                     });
                     if (targets->empty()) {
-                        fail_all(pending, deferred(0, "451 4.7.5 no MX of " + domain +
-                                                          " is allowed by its MTA-STS policy"));
+                        fail_all(pending,
+                                 deferred(0, Failure{"451 4.7.5 no MX of " + domain +
+                                                     " is allowed by its MTA-STS policy"}));
                         break;
                     }
                 }
@@ -676,10 +287,10 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                 if (need)
                     c = co_await connect(t, std::move(*need), last_error);
                 else
-                    last_error = need.error();
+                    last_error = Failure{need.error()};
                 if (!c) {
                     log_.info("server_skipped",
-                              {{"id", m.id}, {"host", last_host}, {"reason", last_error}});
+                              {{"id", m.id}, {"host", last_host}, {"reason", last_error.reply}});
                     continue;
                 }
                 if (sts && sts->mode == tls::StsPolicy::Mode::kTesting &&
@@ -690,10 +301,11 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                                                   {"tls", c->tls_session.summary(c->need)}});
             }
             if (!c) {
-                fail_all(
-                    pending,
-                    deferred(0, last_error.empty() ? "451 4.4.1 no server answered" : last_error,
-                             last_host));
+                fail_all(pending,
+                         deferred(0,
+                                  last_error.reply.empty() ? Failure{"451 4.4.1 no server answered"}
+                                                           : last_error,
+                                  last_host));
                 break;
             }
             target_of_c = next_target - 1;
@@ -705,7 +317,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
         co_await transact(*c, m, fd, batch, results);
         if (c->broken || c->session.failed() || !c->session.ready()) {
-            last_error = c->broken ? c->error : smtp::reply_line(c->session.failure());
+            last_error = c->failure();
             c.reset();
         }
     }

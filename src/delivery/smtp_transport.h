@@ -49,6 +49,13 @@ struct SmtpTransportOptions {
     tls::MtaStsCache* mta_sts = nullptr;             // RFC 8461 policies; null = off
 };
 
+// Why an attempt failed, as an SMTP-style reply line, and who said it: the server (a reply it
+// sent) or Tern (a connection that failed, a TLS requirement not met, a timeout).
+struct Failure {
+    std::string reply;
+    bool from_host = false;
+};
+
 class SmtpTransport : public queue::Transport {
   public:
     SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTransportOptions options,
@@ -95,10 +102,10 @@ class SmtpTransport : public queue::Transport {
     tls::Level level_for(std::string_view domain) const;
     boost::asio::awaitable<std::unique_ptr<Connection>> connect(const Target& target,
                                                                 tls::PeerRequirement need,
-                                                                std::string& error);
+                                                                Failure& error);
     boost::asio::awaitable<std::unique_ptr<Connection>> open(const Target& target,
                                                              const tls::PeerRequirement& need,
-                                                             std::string& error);
+                                                             Failure& error);
     boost::asio::awaitable<bool> write(Connection& c, std::string_view data,
                                        std::chrono::seconds limit);
     boost::asio::awaitable<ReadResult> read(Connection& c, std::chrono::seconds limit);

@@ -252,15 +252,20 @@ std::string_view group_intro(DsnAction action) {
     return "";
 }
 
-// One recipient in the readable part: its address and what the remote host said.
+// One recipient in the readable part: its address and what happened: "host X said: ..." only
+// for a reply the remote host really sent; Tern's own account without it; a verdict first.
 std::string recipient_text(const DsnRecipient& r) {
     std::string start = "<" + clean_header_text(r.final_recipient, true) + ">:";
     std::string detail;
-    if (std::string host = clean_header_text(r.remote_mta, true); !host.empty()) {
-        detail = "host " + host + " said: ";
+    std::string said = clean_header_text(r.diagnostic, true);
+    if (std::string host = clean_header_text(r.remote_mta, true); !host.empty() && !said.empty())
+        said = "host " + host + " said: " + said;
+    if (std::string verdict = clean_header_text(r.verdict, true); !verdict.empty()) {
+        detail = verdict;
+        if (!said.empty()) detail += "; the last attempt: " + said;
+    } else {
+        detail = said.empty() ? "status " + status_of(r) : said;
     }
-    std::string diagnostic = clean_header_text(r.diagnostic, true);
-    detail += diagnostic.empty() ? "status " + status_of(r) : diagnostic;
     std::string out = wrap_words(start, detail, "    ", kTextWidth) + "\r\n";
     if (r.action == DsnAction::kDelayed && r.will_retry_until) {
         out += "    (the mail system will keep trying until " + rfc5322_date(*r.will_retry_until) +
@@ -340,7 +345,7 @@ std::string status_part(const DsnRequest& request) {
             out += fold_header("Remote-MTA", "dns; " + host);
         }
         if (std::string text = clean_header_text(r.diagnostic, utf8); !text.empty()) {
-            out += fold_header("Diagnostic-Code", "smtp; " + text);
+            out += fold_header("Diagnostic-Code", r.diagnostic_type + "; " + text);
         }
         if (r.last_attempt) out += fold_header("Last-Attempt-Date", rfc5322_date(*r.last_attempt));
         if (r.action == DsnAction::kDelayed && r.will_retry_until) {

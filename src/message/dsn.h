@@ -17,9 +17,17 @@ struct DsnRecipient {
     std::string original_recipient;  // ORCPT as "addr-type;address"; empty when not given
     DsnAction action = DsnAction::kFailed;
     std::string status;      // enhanced status "5.1.1"
-    std::string remote_mta;  // host name of the MTA that answered; empty if none
+    std::string remote_mta;  // host name of the MTA whose reply `diagnostic` is; empty if none
     std::string
         diagnostic;  // the SMTP reply text that caused the result, e.g. "550 5.1.1 No such user"
+    // "smtp" when `diagnostic` is the remote MTA's reply; for Tern's own account of a failure
+    // (a refused connection, a missing extension, a local mailbox error) "X-Tern", as Postfix
+    // writes "X-Postfix" (RFC 3464 2.3.6: a diagnostic-type other than smtp).
+    std::string diagnostic_type = "smtp";
+    // Tern's decision that made the recipient fail apart from `diagnostic` ("554 5.0.0 Message
+    // returned to sender by the postmaster", giving up after the queue lifetime); shown first,
+    // with `diagnostic` as the last attempt's reply. Empty otherwise.
+    std::string verdict;
     std::optional<std::chrono::system_clock::time_point> last_attempt;
     std::optional<std::chrono::system_clock::time_point> will_retry_until;  // for delayed
 };

@@ -40,6 +40,18 @@ std::string status_of_reply(std::string_view reply) {
     return "5.0.0";
 }
 
+std::string duration_text(std::int64_t seconds) {
+    if (seconds <= 0) return "0s";
+    std::string out;
+    for (auto [unit, size] : {std::pair{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}}) {
+        if (seconds >= size) {
+            out += std::to_string(seconds / size) + unit;
+            seconds %= size;
+        }
+    }
+    return out;
+}
+
 std::vector<std::size_t> recipients_owing(const spool::Message& m, NoticeKind kind) {
     std::vector<std::size_t> out;
     if (m.sender.empty()) return out;  // never notify the null sender (RFC 5321 section 6.1)
@@ -89,10 +101,15 @@ message::DsnRequest notice_request(const spool::Message& m,
         d.final_recipient = r.address;
         d.original_recipient =
             r.orcpt.empty() ? (r.original.empty() ? "" : "rfc822;" + r.original) : r.orcpt;
-        d.status = status_of_reply(r.reply);
-        d.diagnostic = r.reply;
+        // The verdict (an operator's bounce, giving up) decides the status; the diagnostic is
+        // the last attempt's reply, attributed to the host only when the host said it.
+        d.status = status_of_reply(r.verdict.empty() ? r.reply : r.verdict);
+        d.diagnostic = r.reply.empty() ? r.verdict : r.reply;
+        d.verdict = r.reply.empty() ? "" : r.verdict;
+        bool host_said = r.from_host && !r.reply.empty();
+        d.diagnostic_type = host_said ? "smtp" : "X-Tern";
         // RFC 3464 2.3.5: Remote-MTA names the host; "[address]:port" stays in the diagnostic.
-        if (!r.remote_host.empty() && r.remote_host != "local")
+        if (host_said && !r.remote_host.empty() && r.remote_host != "local")
             d.remote_mta = r.remote_host.substr(0, r.remote_host.find('['));
         if (r.last_attempt != 0)
             d.last_attempt = clock::time_point(std::chrono::seconds(r.last_attempt));

@@ -33,4 +33,7 @@ message::DsnRequest notice_request(const spool::Message& message,
 // the reply's class when it has none.
 std::string status_of_reply(std::string_view reply);
 
+// A duration for people: "5d", "4h", "1h30m", "45s".
+std::string duration_text(std::int64_t seconds);
+
 }  // namespace tern::queue

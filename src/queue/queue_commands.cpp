@@ -39,6 +39,8 @@ json describe_recipient(const spool::Recipient& r, bool busy, bool full) {
     j["last_attempt"] = r.last_attempt;
     j["last_host"] = r.remote_host;
     j["last_detail"] = r.detail;
+    j["reply_by"] = r.from_host ? "host" : "tern";  // who said last_reply: last_host, or Tern
+    j["verdict"] = r.verdict;
     return j;
 }
 
@@ -197,9 +199,12 @@ asio::awaitable<json> QueueManager::command(json request) {
             const auto& r = e.message.recipients[i];
             if (r.final() || e.busy[i]) continue;
             e.busy[i] = true;
-            c.results.push_back(
-                RecipientResult{i, Outcome::kFailed,
-                                "554 5.0.0 Message returned to sender by the postmaster", "", ""});
+            // The last attempt's reply and host stay: the notice gives them too.
+            RecipientResult res;
+            res.index = i;
+            res.outcome = Outcome::kFailed;
+            res.verdict = "554 5.0.0 Message returned to sender by the postmaster";
+            c.results.push_back(std::move(res));
         }
         std::size_t n = c.results.size();
         completed_.push_back(std::move(c));

@@ -31,10 +31,14 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
     if (counts_as_attempt) {
         ++r.attempts;
         r.last_attempt = now;
+        r.reply = res.reply;
+        r.remote_host = res.remote_host;
+        r.from_host = res.from_host;
+        r.detail = res.detail;
+        r.verdict.clear();
     }
-    r.reply = res.reply;
-    r.remote_host = res.remote_host;
-    r.detail = res.detail;
+    // An operator's bounce keeps the last attempt's reply and host: the notice names both.
+    if (!res.verdict.empty()) r.verdict = res.verdict;
     switch (res.outcome) {
         case Outcome::kDelivered:
             r.status = spool::RecipientStatus::kDelivered;
@@ -48,10 +52,12 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
             break;
         case Outcome::kDeferred:
             if (options_.retry.expired(e.message.arrival, now)) {
-                // Given up: the notice carries the last temporary error and says why.
+                // Given up: the verdict keeps the last error's code and status (as Postfix
+                // does) in Tern's words; the notice gives the last attempt's reply as well.
                 r.status = spool::RecipientStatus::kFailed;
-                r.reply = res.reply + " (gave up: message older than " +
-                          std::to_string(options_.retry.max_lifetime.count()) + "s)";
+                r.verdict = res.reply.substr(0, 3) + " " + status_of_reply(res.reply) +
+                            " Gave up: the message was queued for longer than " +
+                            duration_text(options_.retry.max_lifetime.count());
                 r.reported = e.message.sender.empty() || !r.notify.wants_failure();
             } else {
                 r.status = spool::RecipientStatus::kDeferred;
@@ -65,6 +71,8 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
                            {"status", spool::status_name(r.status)},
                            {"attempts", r.attempts},
                            {"reply", r.reply},
+                           {"by", r.from_host ? "host" : "tern"},
+                           {"verdict", r.verdict},
                            {"detail", res.detail}});
 }
 

@@ -22,9 +22,15 @@ struct RecipientResult {
     std::size_t index = 0;  // into Message::recipients
     Outcome outcome = Outcome::kDeferred;
     std::string reply;        // the SMTP-style reply that explains the outcome: "250 2.0.0 ..."
-    std::string remote_host;  // who answered: "local", or "mx.example.com[192.0.2.1]"
+    std::string remote_host;  // the server concerned: "local", or "mx.example.com[192.0.2.1]"
     std::string detail;       // extra facts for the log and queue show (e.g. the TLS used)
     bool notify_passed_on = false;  // relayed to a server that took over DSN duty (RFC 3461)
+    // Who decided: true when `reply` is what remote_host said; false when it is Tern's own
+    // account (a connection that failed, a next hop without SMTPUTF8, a local mailbox error).
+    bool from_host = false;
+    // Tern's reply that makes the recipient final regardless of any attempt (an operator's
+    // bounce); empty for results of a delivery attempt.
+    std::string verdict;
 };
 
 struct DeliveryJob {

@@ -10,8 +10,9 @@
 namespace tern::smtp {
 namespace {
 
+// Tern's own verdict on the session, in the form of a reply; never attributed to the server.
 Reply synthetic(int code, std::string status, std::string text) {
-    return Reply{code, std::move(status), std::move(text)};
+    return Reply{code, std::move(status), std::move(text), true};
 }
 
 }  // namespace

@@ -82,6 +82,7 @@ struct Reply {
     int code = 0;
     std::string status;  // enhanced status "x.y.z", empty where RFC 2034 forbids one
     std::string text;
+    bool synthetic = false;  // made by Tern's client session, not a reply the peer sent
 
     bool positive() const { return code >= 200 && code < 400; }
     bool transient_failure() const { return code >= 400 && code < 500; }

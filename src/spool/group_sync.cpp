@@ -73,18 +73,20 @@ void GroupSync::run() {
                       std::back_inserter(batch));
             pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
         }
-        sync_batch(batch);
-        std::size_t served = batch.size();
-        batch.clear();  // the callbacks may hold work guards of event loops: drop them now
+        std::vector<int> errors = sync_batch(batch);
         {
+            // Counted before the callbacks run, so a caller woken by one sees its round.
             std::lock_guard lock(mutex_);
             ++rounds_;
-            served_ += served;
+            served_ += batch.size();
         }
+        for (std::size_t i = 0; i < batch.size(); ++i)
+            batch[i].done(errors[i]);
+        batch.clear();  // the callbacks may hold work guards of event loops: drop them now
     }
 }
 
-void GroupSync::sync_batch(std::vector<Request>& batch) {
+std::vector<int> GroupSync::sync_batch(std::vector<Request>& batch) {
     // Group by filesystem: syncfs flushes one filesystem only.
     std::map<dev_t, std::vector<Request*>> by_device;
     std::vector<int> errors(batch.size(), 0);
@@ -110,8 +112,7 @@ void GroupSync::sync_batch(std::vector<Request>& batch) {
         }
         sync_each(requests, errors, batch);
     }
-    for (std::size_t i = 0; i < batch.size(); ++i)
-        batch[i].done(errors[i]);
+    return errors;
 }
 
 void GroupSync::sync_each(std::vector<Request*>& requests, std::vector<int>& errors,

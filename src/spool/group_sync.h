@@ -46,7 +46,8 @@ class GroupSync {
         std::move_only_function<void(int)> done;
     };
     void run();
-    void sync_batch(std::vector<Request>& batch);
+    // Syncs every request of the batch; returns each one's errno (0 = durable).
+    std::vector<int> sync_batch(std::vector<Request>& batch);
     void sync_each(std::vector<Request*>& requests, std::vector<int>& errors,
                    const std::vector<Request>& batch);
 

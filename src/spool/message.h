@@ -27,9 +27,13 @@ struct Recipient {
     std::uint32_t attempts = 0;
     std::int64_t next_attempt = 0;  // unix seconds; 0 = as soon as possible
     std::int64_t last_attempt = 0;  // unix seconds; 0 = never
-    std::string remote_host;        // who answered the last attempt ("local" for Maildir)
+    std::string remote_host;        // the server of the last attempt ("local" for Maildir)
     std::string reply;              // the last reply, e.g. "550 5.1.1 User unknown"
-    std::string detail;     // how the last attempt went: "ESMTP BDAT, TLSv1.3 ... (verified, dane)"
+    bool from_host = false;         // `reply` is what remote_host said, not Tern's own words
+    std::string detail;  // how the last attempt went: "ESMTP BDAT, TLSv1.3 ... (verified, dane)"
+    // Tern's reply that made the recipient final apart from the last attempt: an operator's
+    // bounce ("554 5.0.0 ..."), or giving up after max_lifetime. Empty otherwise.
+    std::string verdict;
     bool reported = false;  // the notice owed for a final status has been queued
 
     bool final() const {

@@ -266,9 +266,10 @@ std::optional<Trailer> decode_trailer(std::string_view bytes) {
 }
 
 std::string encode_recipient_state(std::size_t index, const Recipient& r) {
-    return with_crc(fmt::format("R {} {} {} {} {} {} {} {} {}", index, status_name(r.status),
+    return with_crc(fmt::format("R {} {} {} {} {} {} {} {} {} {} {}", index, status_name(r.status),
                                 r.attempts, r.next_attempt, r.last_attempt, r.reported ? 1 : 0,
-                                field(r.remote_host), field(r.reply), field(r.detail)));
+                                field(r.remote_host), field(r.reply), field(r.detail),
+                                r.from_host ? "host" : "tern", field(r.verdict)));
 }
 
 std::string encode_flag(std::string_view flag) {
@@ -297,8 +298,10 @@ bool apply_state_line(std::string_view line, Message& m) {
             return false;
         return true;
     }
-    // Nine fields, or ten with the detail of the last attempt (added later; both are read).
-    if ((parts.size() != 9 && parts.size() != 10) || parts[0] != "R") return false;
+    // Nine fields; ten with the detail of the last attempt; twelve with who said the reply and
+    // the verdict (each added later; all are read).
+    if ((parts.size() != 9 && parts.size() != 10 && parts.size() != 12) || parts[0] != "R")
+        return false;
     std::size_t index = 0;
     if (!to_number(parts[1], index) || index >= m.recipients.size()) return false;
     Recipient r = m.recipients[index];
@@ -319,12 +322,21 @@ bool apply_state_line(std::string_view line, Message& m) {
         !to_number(parts[5], r.last_attempt) || !to_number(parts[6], reported) || !host || !reply)
         return false;
     std::optional<std::string> detail = std::string();
-    if (parts.size() == 10) detail = unfield(parts[9]);
-    if (!detail) return false;
+    std::optional<std::string> verdict = std::string();
+    if (parts.size() >= 10) detail = unfield(parts[9]);
+    if (parts.size() == 12) {
+        if (parts[10] != "host" && parts[10] != "tern") return false;
+        verdict = unfield(parts[11]);
+    }
+    if (!detail || !verdict) return false;
     r.reported = reported != 0;
+    // Lines written before the origin was recorded: a reply with a remote host was taken as
+    // that host's (the old notices' reading).
+    r.from_host = parts.size() == 12 ? parts[10] == "host" : !host->empty() && *host != "local";
     r.remote_host = std::move(*host);
     r.reply = std::move(*reply);
     r.detail = std::move(*detail);
+    r.verdict = std::move(*verdict);
     m.recipients[index] = std::move(r);
     return true;
 }

@@ -247,7 +247,11 @@ def test_bounce_returns_to_sender(tern_q, form):
         "only the recipient not yet delivered is returned"
     r = notice.recipient("alice@localhost")
     assert (r["Action"], r["Status"]) == ("failed", "5.0.0")
-    assert "Message returned to sender by the postmaster" in r["Diagnostic-Code"]
+    # The real last error is kept: in Diagnostic-Code, and after the postmaster's verdict.
+    assert r["Diagnostic-Code"].startswith("X-Tern; 451 4.3.0 Local delivery failed"), r
+    readable = " ".join(notice.text.split())
+    assert ("<alice@localhost>: 554 5.0.0 Message returned to sender by the postmaster; "
+            "the last attempt: 451 4.3.0 Local delivery failed") in readable, readable
     assert notice.returned_message()["Subject"] == "bounced"
     t.wait_for_empty_queue()
 

@@ -321,8 +321,28 @@ def test_smtputf8_message_to_server_without_smtputf8_fails_5_6_7(relay_tern, pee
         assert d.cmd("DATA").code == 354
         d.send(BODY + b".\r\n")
         assert d.read_reply().code == 250
-    _, fields = notice_for(tern, "alice")
+    msg, fields = notice_for(tern, "alice")
     assert fields["status"] == ["5.6.7"], fields
+    # Tern decided this: the host said no such thing, so no "host X said", no Remote-MTA, and
+    # the diagnostic is Tern's own type (as Postfix writes X-Postfix).
+    assert "remote-mta" not in fields, fields
+    assert fields["diagnostic-code"][0].startswith("X-Tern; 553 5.6.7 "), fields
+    assert "127.0.0.13" in fields["diagnostic-code"][0], "it names the server concerned"
+    readable = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert " said:" not in readable, readable
+    assert "553 5.6.7" in readable, readable
+
+
+def test_a_refusal_the_host_sent_is_attributed_to_it(relay_tern, peers, mx_port):
+    peers("127.0.0.13", mx_port, rules={"rcpt": {"nobody@a-only.relay.example": "550 5.1.1 no such user here"}})
+    tern = relay_tern()
+    send(tern, ["nobody@a-only.relay.example"])
+    msg, fields = notice_for(tern, "alice")
+    assert fields["status"] == ["5.1.1"], fields
+    assert fields["remote-mta"][0].startswith("dns; "), fields
+    assert fields["diagnostic-code"] == ["smtp; 550 5.1.1 no such user here"], fields
+    readable = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert " said: 550 5.1.1 no such user here" in " ".join(readable.split()), readable
 
 
 def test_eight_bit_message_to_server_without_8bitmime_fails_5_6_3(relay_tern, peers, mx_port):

@@ -257,6 +257,47 @@ TEST(Dsn, FailedRecipientReport) {
     EXPECT_EQ(p.parts[2].body, kOriginalHeaders);
 }
 
+TEST(Dsn, TernsOwnDecisionIsNotPutInTheHostsMouth) {
+    DsnRecipient r = failed_bob();
+    r.status = "5.6.7";
+    r.remote_mta.clear();
+    r.diagnostic_type = "X-Tern";
+    r.diagnostic =
+        "553 5.6.7 the receiving server does not support SMTPUTF8 (RFC 6531) "
+        "(server mx.example.org[192.0.2.1]:25)";
+    Parsed p = parse(build_dsn(request_with({r}), kNow));
+    std::string text;  // the readable part with its wrapping undone
+    for (char c : unfold(p.parts[0].body))
+        if (c != ' ' || text.empty() || text.back() != ' ') text += c;
+    EXPECT_EQ(text.find(" said:"), std::string::npos) << text;
+    EXPECT_NE(text.find("<bob@example.org>: 553 5.6.7 the receiving server does not support"),
+              std::string::npos)
+        << text;
+    std::vector<Fields> groups = status_groups(p.parts[1].body);
+    ASSERT_EQ(groups.size(), 2u);
+    EXPECT_EQ(field(groups[1], "Remote-MTA"), "<absent>");
+    EXPECT_EQ(field(groups[1], "Diagnostic-Code").rfind("X-Tern; 553 5.6.7 ", 0), 0u);
+}
+
+TEST(Dsn, AVerdictComesFirstAndTheLastAttemptAfterIt) {
+    DsnRecipient r = failed_bob();
+    r.status = "5.0.0";
+    r.verdict = "554 5.0.0 Message returned to sender by the postmaster";
+    r.diagnostic = "451 4.4.1 try again later";
+    Parsed p = parse(build_dsn(request_with({r}), kNow));
+    std::string text;  // the readable part with its wrapping undone
+    for (char c : unfold(p.parts[0].body))
+        if (c != ' ' || text.empty() || text.back() != ' ') text += c;
+    EXPECT_NE(text.find("<bob@example.org>: 554 5.0.0 Message returned to sender by the "
+                        "postmaster; the last attempt: host mx.example.org said: 451 4.4.1 try "
+                        "again later"),
+              std::string::npos)
+        << text;
+    std::vector<Fields> groups = status_groups(p.parts[1].body);
+    EXPECT_EQ(field(groups[1], "Status"), "5.0.0");
+    EXPECT_EQ(field(groups[1], "Diagnostic-Code"), "smtp; 451 4.4.1 try again later");
+}
+
 TEST(Dsn, StatusPartIsExactlyAsRfc3464Shows) {
     DsnRecipient r = failed_bob();
     r.original_recipient.clear();

@@ -85,6 +85,7 @@ TEST(Notices, RequestCarriesDsnFields) {
     m.envid = "ENV1";
     m.recipients[0].orcpt = "rfc822;orig@example.org";
     m.recipients[0].remote_host = "mx.example.org[192.0.2.1]";
+    m.recipients[0].from_host = true;
     NoticeContext ctx{"mx.test", 1000, 86400};
     auto req = notice_request(m, {0}, NoticeKind::kFailure, "Subject: x\r\n\r\nbody\r\n", ctx,
                               "<n@mx.test>");
@@ -95,7 +96,53 @@ TEST(Notices, RequestCarriesDsnFields) {
     EXPECT_EQ(req.recipients[0].original_recipient, "rfc822;orig@example.org");
     // Remote-MTA names the host only (RFC 3464 2.3.5); the address stays in queue show.
     EXPECT_EQ(req.recipients[0].remote_mta, "mx.example.org");
+    EXPECT_EQ(req.recipients[0].diagnostic_type, "smtp");
     EXPECT_EQ(req.recipients[0].action, message::DsnAction::kFailed);
+}
+
+TEST(Notices, TernsOwnDecisionIsNotAttributedToTheHost) {
+    // The next hop did not offer SMTPUTF8: Tern decided, the host said nothing of the kind.
+    auto m = message_with({spool::RecipientStatus::kFailed});
+    m.recipients[0].reply = "553 5.6.7 the receiving server does not support SMTPUTF8";
+    m.recipients[0].remote_host = "mx.example.org[192.0.2.1]:25";
+    m.recipients[0].from_host = false;
+    NoticeContext ctx{"mx.test", 1000, 86400};
+    auto req = notice_request(m, {0}, NoticeKind::kFailure, "", ctx, "<n@mx.test>");
+    ASSERT_EQ(req.recipients.size(), 1u);
+    EXPECT_EQ(req.recipients[0].status, "5.6.7");
+    EXPECT_EQ(req.recipients[0].remote_mta, "");
+    EXPECT_EQ(req.recipients[0].diagnostic_type, "X-Tern");
+    EXPECT_EQ(req.recipients[0].diagnostic, m.recipients[0].reply);
+}
+
+TEST(Notices, AVerdictDecidesTheStatusAndKeepsTheLastReply) {
+    auto m = message_with({spool::RecipientStatus::kFailed});
+    m.recipients[0].reply = "451 4.4.1 connection refused by the host";
+    m.recipients[0].remote_host = "mx.example.org[192.0.2.1]:25";
+    m.recipients[0].from_host = true;
+    m.recipients[0].verdict = "554 5.0.0 Message returned to sender by the postmaster";
+    NoticeContext ctx{"mx.test", 1000, 86400};
+    auto req = notice_request(m, {0}, NoticeKind::kFailure, "", ctx, "<n@mx.test>");
+    ASSERT_EQ(req.recipients.size(), 1u);
+    EXPECT_EQ(req.recipients[0].status, "5.0.0");
+    EXPECT_EQ(req.recipients[0].verdict, m.recipients[0].verdict);
+    EXPECT_EQ(req.recipients[0].diagnostic, m.recipients[0].reply);  // the real one, kept
+    EXPECT_EQ(req.recipients[0].diagnostic_type, "smtp");
+    EXPECT_EQ(req.recipients[0].remote_mta, "mx.example.org");
+    // Never attempted: the verdict is all there is to say.
+    m.recipients[0].reply.clear();
+    m.recipients[0].remote_host.clear();
+    req = notice_request(m, {0}, NoticeKind::kFailure, "", ctx, "<n@mx.test>");
+    EXPECT_EQ(req.recipients[0].diagnostic, m.recipients[0].verdict);
+    EXPECT_EQ(req.recipients[0].diagnostic_type, "X-Tern");
+    EXPECT_EQ(req.recipients[0].verdict, "");
+}
+
+TEST(Notices, DurationText) {
+    EXPECT_EQ(duration_text(5 * 86400), "5d");
+    EXPECT_EQ(duration_text(5400), "1h30m");
+    EXPECT_EQ(duration_text(45), "45s");
+    EXPECT_EQ(duration_text(0), "0s");
 }
 
 }  // namespace

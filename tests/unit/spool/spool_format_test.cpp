@@ -2,6 +2,7 @@
 // state-log lines that must reject torn or corrupt records.
 #include "spool/spool_format.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace tern::spool {
@@ -100,6 +101,43 @@ TEST(SpoolFormat, StateLinesApplyLastWins) {
     ASSERT_TRUE(apply_state_line(std::string_view(line).substr(0, line.size() - 1), m));
     EXPECT_TRUE(m.recipients[0].final());
     EXPECT_FALSE(m.complete());  // recipient 1 is still pending
+}
+
+TEST(SpoolFormat, WhoSaidTheReplyAndTheVerdictRoundTrip) {
+    Message m = sample();
+    Recipient r = m.recipients[0];
+    r.status = RecipientStatus::kFailed;
+    r.reply = "451 4.4.1 connect to mx.example.org[192.0.2.9]:25: Connection refused";
+    r.remote_host = "mx.example.org[192.0.2.9]:25";
+    r.from_host = false;
+    r.verdict = "554 5.0.0 Message returned to sender by the postmaster";
+    std::string line = encode_recipient_state(0, r);
+    ASSERT_TRUE(apply_state_line(std::string_view(line).substr(0, line.size() - 1), m));
+    EXPECT_FALSE(m.recipients[0].from_host);
+    EXPECT_EQ(m.recipients[0].verdict, r.verdict);
+    r.from_host = true;
+    r.verdict.clear();
+    line = encode_recipient_state(0, r);
+    ASSERT_TRUE(apply_state_line(std::string_view(line).substr(0, line.size() - 1), m));
+    EXPECT_TRUE(m.recipients[0].from_host);
+    EXPECT_EQ(m.recipients[0].verdict, "");
+}
+
+TEST(SpoolFormat, StateLinesOfEarlierVersionsStillApply) {
+    // Nine and ten fields, as older versions wrote them (no origin, no verdict): a reply with a
+    // remote host is read as that host's, the old notices' reading.
+    for (std::string record :
+         {std::string("R 0 deferred 1 100 50 0 mx.example.org 451+204.3.0+20x"),
+          std::string("R 0 deferred 1 100 50 0 mx.example.org 451+204.3.0+20x "
+                      "ESMTP+20DATA")}) {
+        Message m = sample();
+        std::string line = record + fmt::format(" {:08x}", crc32_update(0, record));
+        ASSERT_TRUE(apply_state_line(line, m)) << line;
+        EXPECT_EQ(m.recipients[0].status, RecipientStatus::kDeferred);
+        EXPECT_EQ(m.recipients[0].reply, "451 4.3.0 x");
+        EXPECT_TRUE(m.recipients[0].from_host);
+        EXPECT_EQ(m.recipients[0].verdict, "");
+    }
 }
 
 TEST(SpoolFormat, TornAndCorruptStateLinesAreIgnored) {
