@@ -12,26 +12,13 @@
 #include <vector>
 
 #include "base/error.h"
+#include "dns/answer.h"
 #include "dns/records.h"
 
 struct ub_ctx;
 struct ub_result;
 
 namespace tern::dns {
-
-struct Answer {
-    enum class Status {
-        kOk,        // records present
-        kNoData,    // the name exists but has no records of this type
-        kNxDomain,  // the name does not exist (permanent)
-        kTempFail,  // SERVFAIL, timeout, bogus DNSSEC, or a local failure (temporary)
-    };
-    Status status = Status::kTempFail;
-    bool secure = false;             // validated by DNSSEC
-    std::string canonical;           // the name after following CNAMEs
-    std::vector<std::string> rdata;  // one entry per record
-    std::string why;                 // for kTempFail: what went wrong
-};
 
 struct ResolverOptions {
     std::vector<std::string> upstream;  // "ip" or "ip@port"; empty = the system's resolv.conf
