@@ -190,9 +190,8 @@ void QueueManager::start_job(Destination& dest, DeliveryJob job) {
                 }
                 results.clear();
                 for (auto i : indices)
-                    results.push_back(
-                        RecipientResult{i, Outcome::kDeferred, "451 4.3.0 " + what, "", "", false,
-                                        false, ""});
+                    results.push_back(RecipientResult{i, Outcome::kDeferred, "451 4.3.0 " + what,
+                                                      "", "", false, false, ""});
             }
             asio::post(home_, [this, id, name, results = std::move(results)]() mutable {
                 auto& dest = destinations_[name];
