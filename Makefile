@@ -58,7 +58,7 @@ unit-asan: build-asan
 
 integration: deps-test build build-asan
 	TERN_BIN=$(CURDIR)/$(BUILD)/tern TERN_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/tern \
-		$(PYTEST) -q -p no:cacheprovider tests/integration
+		$(PYTEST) -q -rs -p no:cacheprovider tests/integration
 
 test: deps deps-test format unit unit-asan integration
 
