@@ -43,9 +43,9 @@ command -v debootstrap >/dev/null || {
 }
 
 # The repository's HEAD, as a fresh clone would get it (uncommitted changes are not checked).
-COMMIT=$(git -C "$REPO" rev-parse --short HEAD)
+COMMIT=$(git -C "$REPO" rev-parse HEAD)
 [[ -z $(git -C "$REPO" status --porcelain --untracked-files=no) ]] ||
-    say "note: uncommitted changes in $REPO are not part of the check (HEAD $COMMIT is)"
+    say "note: uncommitted changes in $REPO are not part of the check (HEAD ${COMMIT:0:7} is)"
 
 # Everything under one directory outside the repository: the root, the logs, the result.
 BASE=$(mktemp -d "${FRESH_DIR:-/var/tmp}/tern-fresh.XXXXXX")
@@ -53,7 +53,9 @@ case $BASE/ in "$REPO"/*) rmdir "$BASE"; die "FRESH_DIR must be outside the repo
 ROOT=$BASE/root
 LOGS=$BASE/logs
 mkdir -p "$ROOT" "$LOGS"
-MOUNTED=()
+# HEAD now, so that a commit made during the run does not change what is checked.
+git -C "$REPO" bundle create "$BASE/tern.bundle" HEAD >/dev/null 2>&1 || die "git bundle"
+[[ $(git -C "$REPO" bundle list-heads "$BASE/tern.bundle" | cut -d" " -f1) == "$COMMIT" ]] || die "HEAD moved while bundling"
 
 # Mounts under $ROOT, deepest first, read from the kernel (not only those this script made).
 mounts_under() { awk -v r="$ROOT" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r; }
@@ -109,7 +111,6 @@ say "root ready in $(elapsed "$t0"): $(chroot "$ROOT" dpkg-query -W | wc -l) pac
 mount_in() { # TYPE SOURCE TARGET [OPTIONS]
     mkdir -p "$ROOT$3"
     if [[ $1 == bind ]]; then mount --bind "$2" "$ROOT$3"; else mount -t "$1" ${4:+-o "$4"} "$2" "$ROOT$3"; fi
-    MOUNTED+=("$3")
 }
 mount_in proc proc /proc
 mount_in sysfs sys /sys
@@ -119,7 +120,6 @@ mount_in tmpfs shm /dev/shm mode=1777
 mount_in tmpfs run /run mode=755
 mkdir -p "$ROOT/run/lock" && chmod 1777 "$ROOT/run/lock"
 
-git -C "$REPO" bundle create "$ROOT/root/tern.bundle" HEAD >/dev/null 2>&1 || die "git bundle"
 
 # Runs a shell command as root inside the root, in a login-like clean environment.
 inside() {
@@ -127,9 +127,11 @@ inside() {
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         /bin/bash -c "$1"
 }
-inside "git clone -q /root/tern.bundle /root/tern && git -C /root/tern checkout -q -B main" ||
+cp "$BASE/tern.bundle" "$ROOT/root/tern.bundle"
+inside "git -c advice.detachedHead=false clone -q /root/tern.bundle /root/tern &&
+    git -C /root/tern checkout -q -B main" ||
     die "git clone"
-say "cloned $COMMIT into /root/tern"
+say "cloned ${COMMIT:0:7} into /root/tern"
 
 # Enabled systemd units and sysv start links in the root, and a policy-rc.d if there is one.
 enabled_in_root() {
@@ -224,4 +226,4 @@ for s in "${STEPS[@]}"; do
     "step_$s"
     check_quiet "$s"
 done
-say "PASSED: ${STEPS[*]} on a fresh $SUITE root from $COMMIT in $(elapsed "$t0")"
+say "PASSED: ${STEPS[*]} on a fresh $SUITE root from ${COMMIT:0:7} in $(elapsed "$t0")"
