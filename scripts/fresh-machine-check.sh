@@ -9,7 +9,7 @@
 #   bench  `make bench` with few messages (BENCH_MESSAGES=200 BENCH_ROUNDS=1 BENCH_WARMUP=0)
 #   fuzz   `make fuzz FUZZ_SECONDS=10`, and no "invalid path to external symbolizer"
 # After each step no service may be running or enabled in the root, and no policy-rc.d be left.
-# Takes about an hour on 2 cores (the whole build from scratch, then the whole suite).
+# Takes about 90 minutes on 2 cores (the whole build from scratch twice, then the whole suite).
 # Environment: FRESH_KEEP=1 keeps the root (unmounted) for a look; FRESH_DIR is where the root is
 # made ([/var/tmp], never inside the repository); FRESH_MIRROR overrides the Debian mirror.
 set -euo pipefail
