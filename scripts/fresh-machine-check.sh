@@ -25,6 +25,11 @@ die() { say "FAILED: $*"; exit 1; }
 
 for s in "${STEPS[@]}"; do [[ $s =~ ^(run|test|bench|fuzz)$ ]] || die "unknown step '$s'"; done
 ((EUID == 0)) || die "run as root (debootstrap, chroot and mounts need it)"
+if [[ ${FRESH_NAMESPACE:-} != 1 ]]; then
+    # In a mount namespace of its own: the mounts made for the root vanish with its last process,
+    # even when this script is killed before its clean-up can unmount them.
+    FRESH_NAMESPACE=1 exec unshare --mount --propagation private "$0" "$@"
+fi
 
 # The mirror and security archive this machine's apt uses (one-line or deb822 sources).
 apt_uri() {
