@@ -74,10 +74,23 @@ chroot_pids() {
     return 0
 }
 
+# Runs a long command in the background and waits for it, so that a signal's trap runs at once
+# (bash defers traps while a foreground command runs) and the clean-up can stop it by its pid.
+CHILD=
+run_child() {
+    "$@" &
+    CHILD=$!
+    local rc=0
+    wait "$CHILD" || rc=$?
+    CHILD=
+    return "$rc"
+}
+
 cleanup() {
     local rc=$? pid m
     trap - EXIT INT TERM
     set +e
+    [[ -n $CHILD ]] && kill -TERM "$CHILD" 2>/dev/null
     for pid in $(chroot_pids); do kill -TERM "$pid" 2>/dev/null; done
     sleep 1
     for pid in $(chroot_pids); do kill -KILL "$pid" 2>/dev/null; done
@@ -102,7 +115,7 @@ elapsed() { local s=$(($(date +%s) - $1)); printf '%dm%02ds' $((s / 60)) $((s % 
 # ---- the root ----------------------------------------------------------------------------------
 t0=$(date +%s)
 say "debootstrap $SUITE (minbase + git, make, ca-certificates) from $MIRROR into $ROOT"
-debootstrap --variant=minbase --include=git,make,ca-certificates "$SUITE" "$ROOT" "$MIRROR" \
+run_child debootstrap --variant=minbase --include=git,make,ca-certificates "$SUITE" "$ROOT" "$MIRROR" \
     >"$LOGS/debootstrap.log" 2>&1 || { tail -n 20 "$LOGS/debootstrap.log" >&2; die "debootstrap"; }
 cat >"$ROOT/etc/apt/sources.list" <<EOF
 deb $MIRROR $SUITE main
@@ -206,7 +219,7 @@ step_run() {
 
 step_test() {
     local t=$(date +%s)
-    inside 'cd /root/tern && make test' >"$LOGS/test.log" 2>&1 ||
+    run_child inside 'cd /root/tern && make test' >"$LOGS/test.log" 2>&1 ||
         { tail -n 60 "$LOGS/test.log" >&2; die "make test (log: $LOGS/test.log)"; }
     say "test: make test passed in $(elapsed "$t")"
     grep -E 'tests passed|[0-9]+ passed' "$LOGS/test.log" | sed 's/^/fresh-check: test:   /' >&2
@@ -214,14 +227,14 @@ step_test() {
 
 step_bench() {
     local t=$(date +%s)
-    inside 'cd /root/tern && BENCH_MESSAGES=200 BENCH_ROUNDS=1 BENCH_WARMUP=0 make bench' \
+    run_child inside 'cd /root/tern && BENCH_MESSAGES=200 BENCH_ROUNDS=1 BENCH_WARMUP=0 make bench' \
         >"$LOGS/bench.log" 2>&1 || { tail -n 40 "$LOGS/bench.log" >&2; die "make bench"; }
     say "bench: make bench (200 messages, 1 round) passed in $(elapsed "$t")"
 }
 
 step_fuzz() {
     local t=$(date +%s)
-    inside 'cd /root/tern && make fuzz FUZZ_SECONDS=10' >"$LOGS/fuzz.log" 2>&1 ||
+    run_child inside 'cd /root/tern && make fuzz FUZZ_SECONDS=10' >"$LOGS/fuzz.log" 2>&1 ||
         { tail -n 40 "$LOGS/fuzz.log" >&2; die "make fuzz"; }
     ! grep -q 'invalid path to external symbolizer' "$LOGS/fuzz.log" || die "fuzz: no symbolizer"
     say "fuzz: make fuzz FUZZ_SECONDS=10 passed in $(elapsed "$t")"
