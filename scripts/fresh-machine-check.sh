@@ -74,13 +74,17 @@ chroot_pids() {
     return 0
 }
 
-# Runs a long command in the background and waits for it, so that a signal's trap runs at once
-# (bash defers traps while a foreground command runs) and the clean-up can stop it by its pid.
+# run_child LOG COMMAND...: runs a long command in the background, output to LOG, and waits for
+# it, so that a signal's trap runs at once (bash defers traps while a foreground command runs).
+# With job control on, the command leads a process group of its own, which the clean-up stops
+# whole (debootstrap's downloads included) by its id.
+set -m
 CHILD=
 run_child() {
-    "$@" &
+    local log=$1 rc=0
+    shift
+    "$@" >"$log" 2>&1 &
     CHILD=$!
-    local rc=0
     wait "$CHILD" || rc=$?
     CHILD=
     return "$rc"
@@ -90,7 +94,12 @@ cleanup() {
     local rc=$? pid m
     trap - EXIT INT TERM
     set +e
-    [[ -n $CHILD ]] && kill -TERM "$CHILD" 2>/dev/null
+    if [[ -n $CHILD ]]; then
+        kill -TERM -- "-$CHILD" 2>/dev/null
+        sleep 2
+        kill -KILL -- "-$CHILD" 2>/dev/null
+        wait "$CHILD" 2>/dev/null
+    fi
     for pid in $(chroot_pids); do kill -TERM "$pid" 2>/dev/null; done
     sleep 1
     for pid in $(chroot_pids); do kill -KILL "$pid" 2>/dev/null; done
@@ -115,8 +124,8 @@ elapsed() { local s=$(($(date +%s) - $1)); printf '%dm%02ds' $((s / 60)) $((s % 
 # ---- the root ----------------------------------------------------------------------------------
 t0=$(date +%s)
 say "debootstrap $SUITE (minbase + git, make, ca-certificates) from $MIRROR into $ROOT"
-run_child debootstrap --variant=minbase --include=git,make,ca-certificates "$SUITE" "$ROOT" "$MIRROR" \
-    >"$LOGS/debootstrap.log" 2>&1 || { tail -n 20 "$LOGS/debootstrap.log" >&2; die "debootstrap"; }
+run_child "$LOGS/debootstrap.log" \
+    debootstrap --variant=minbase --include=git,make,ca-certificates "$SUITE" "$ROOT" "$MIRROR" || { tail -n 20 "$LOGS/debootstrap.log" >&2; die "debootstrap"; }
 cat >"$ROOT/etc/apt/sources.list" <<EOF
 deb $MIRROR $SUITE main
 deb $MIRROR $SUITE-updates main
@@ -195,6 +204,7 @@ step_run() {
     local t=$(date +%s) make_pid tern_pid i
     inside 'cd /root/tern && exec make run' >"$LOGS/run.log" 2>&1 &
     make_pid=$!
+    CHILD=$make_pid
     for ((i = 0; i < 3600; i++)); do
         smtp_answers && break
         kill -0 "$make_pid" 2>/dev/null || { tail -n 30 "$LOGS/run.log" >&2; die "make run ended before the server answered"; }
@@ -214,12 +224,13 @@ step_run() {
     tern_pid=$(tern_pid_under "$make_pid") || die "no tern process under make run"
     kill -TERM "$tern_pid"
     wait "$make_pid" || die "make run exited $? after SIGTERM to tern (want 0)"
+    CHILD=
     say "run: stopped by SIGTERM, make run exited 0"
 }
 
 step_test() {
     local t=$(date +%s)
-    run_child inside 'cd /root/tern && make test' >"$LOGS/test.log" 2>&1 ||
+    run_child "$LOGS/test.log" inside 'cd /root/tern && make test' ||
         { tail -n 60 "$LOGS/test.log" >&2; die "make test (log: $LOGS/test.log)"; }
     say "test: make test passed in $(elapsed "$t")"
     grep -E 'tests passed|[0-9]+ passed' "$LOGS/test.log" | sed 's/^/fresh-check: test:   /' >&2
@@ -227,14 +238,14 @@ step_test() {
 
 step_bench() {
     local t=$(date +%s)
-    run_child inside 'cd /root/tern && BENCH_MESSAGES=200 BENCH_ROUNDS=1 BENCH_WARMUP=0 make bench' \
-        >"$LOGS/bench.log" 2>&1 || { tail -n 40 "$LOGS/bench.log" >&2; die "make bench"; }
+    run_child "$LOGS/bench.log" \
+        inside 'cd /root/tern && BENCH_MESSAGES=200 BENCH_ROUNDS=1 BENCH_WARMUP=0 make bench' || { tail -n 40 "$LOGS/bench.log" >&2; die "make bench"; }
     say "bench: make bench (200 messages, 1 round) passed in $(elapsed "$t")"
 }
 
 step_fuzz() {
     local t=$(date +%s)
-    run_child inside 'cd /root/tern && make fuzz FUZZ_SECONDS=10' >"$LOGS/fuzz.log" 2>&1 ||
+    run_child "$LOGS/fuzz.log" inside 'cd /root/tern && make fuzz FUZZ_SECONDS=10' ||
         { tail -n 40 "$LOGS/fuzz.log" >&2; die "make fuzz"; }
     ! grep -q 'invalid path to external symbolizer' "$LOGS/fuzz.log" || die "fuzz: no symbolizer"
     say "fuzz: make fuzz FUZZ_SECONDS=10 passed in $(elapsed "$t")"
