@@ -1,6 +1,7 @@
-# Tern: set-up, build, run and test. Every target installs what is missing first (idempotent).
+# Tern: set-up, build, run and test. Every target first installs the Debian packages it needs and
+# are missing (scripts/install-deps.sh GROUP; idempotent, instant when all are there).
 #   make run    build and start `tern serve` on the embedded defaults (127.0.0.1:2525, ./var)
-#   make test   unit tests, the same under ASan+UBSan, then integration tests with real peers
+#   make test   format check, unit tests, the same under ASan+UBSan, integration tests with peers
 #   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
 #   make bench  benchmarks against Postfix on this machine (bench/): local delivery, then relaying
 
@@ -11,18 +12,32 @@ JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CONFIG     ?=
 PYTEST     := /usr/bin/python3 -m pytest
+# The symbolizer of clang-19's version (package llvm-19), so a fuzzer's crash shows names and lines.
+LLVM_SYMBOLIZER ?= /usr/lib/llvm-19/bin/llvm-symbolizer
+INSTALL    := ./scripts/install-deps.sh
 
-.PHONY: all deps build build-asan run test unit unit-asan integration fuzz bench bench-relay format clean
+.PHONY: all deps deps-format deps-test deps-fuzz deps-bench build build-asan run test unit \
+	unit-asan integration fuzz bench bench-relay format clean
 
 all: build
 
+# What each purpose needs (the lists are in scripts/install-deps.sh). Test and bench peers are
+# installed without ever running as system services.
 deps:
-	@./scripts/install-deps.sh
+	@$(INSTALL) run
+deps-format:
+	@$(INSTALL) format
+deps-test:
+	@$(INSTALL) test
+deps-fuzz:
+	@$(INSTALL) fuzz
+deps-bench:
+	@$(INSTALL) bench
 
-$(BUILD)/build.ninja:
+$(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_WERROR=ON
 
-$(ASAN_BUILD)/build.ninja:
+$(ASAN_BUILD)/build.ninja: | deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTERN_WERROR=ON -DTERN_SANITIZE=ON
 
 build: deps $(BUILD)/build.ninja
@@ -41,32 +56,32 @@ unit-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
-integration: build build-asan
+integration: deps-test build build-asan
 	TERN_BIN=$(CURDIR)/$(BUILD)/tern TERN_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/tern \
-		$(PYTEST) -q -p no:cacheprovider tests/integration
+		$(PYTEST) -q -rs -p no:cacheprovider tests/integration
 
-test: format unit unit-asan integration
+test: deps deps-test format unit unit-asan integration
 
-$(FUZZ_BUILD)/build.ninja:
+$(FUZZ_BUILD)/build.ninja: | deps deps-fuzz
 	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_FUZZ=ON \
 		-DCMAKE_CXX_COMPILER=clang++-19 -DTERN_WERROR=OFF
 
-fuzz: deps $(FUZZ_BUILD)/build.ninja
+fuzz: deps deps-fuzz $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzz_command fuzz_data_decoder fuzz_limits
 	for t in command data_decoder limits; do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
-		./$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		ASAN_SYMBOLIZER_PATH=$(LLVM_SYMBOLIZER) ./$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
-bench: build
+bench: deps-bench build
 	./bench/run.sh
 	/usr/bin/python3 bench/relay.py
 
-bench-relay: build
+bench-relay: deps-bench build
 	/usr/bin/python3 bench/relay.py
 
-format:
+format: deps-format
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')
 
 clean:

@@ -8,7 +8,7 @@
 #   BENCH_ROUNDS   [3]     timed rounds (median kept)  BENCH_TIMEOUT  [300] seconds per wait
 #   BENCH_MODES    ["conn reuse"]                      BENCH_KEEP     [0]   1 keeps the temp dir
 #   TERN_BIN [build/tern]  SMTP_SOURCE [/usr/sbin/smtp-source]  TMPDIR [/tmp]
-# Needs root (Postfix's master starts as root), the postfix package, and python3.
+# Needs root (Postfix's master starts as root), the postfix package, and python3 (make deps-bench).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,8 +48,8 @@ done
 for m in $MODES; do [[ $m == conn || $m == reuse ]] || die "unknown mode '$m' (conn, reuse)"; done
 ((EUID == 0)) || die "run as root: Postfix's master must start as root"
 [[ -x $TERN_BIN ]] || die "no Tern binary at $TERN_BIN (make build)"
-[[ -x $SMTP_SOURCE ]] || die "no smtp-source at $SMTP_SOURCE (apt-get install postfix)"
-[[ -x $POSTFIX ]] || die "no $POSTFIX (apt-get install postfix)"
+[[ -x $SMTP_SOURCE ]] || die "no smtp-source at $SMTP_SOURCE (make deps-bench installs postfix)"
+[[ -x $POSTFIX ]] || die "no $POSTFIX (make deps-bench installs postfix)"
 [[ -x $PYTHON ]] || die "no $PYTHON"
 getent passwd postfix >/dev/null || die "no 'postfix' user (the postfix package creates it)"
 getent group postdrop >/dev/null || die "no 'postdrop' group (the postfix package creates it)"
