@@ -34,6 +34,7 @@
 #include "net/endpoint.h"
 #include "net/event_loops.h"
 #include "net/network_list.h"
+#include "cli/daemon_stages.h"
 #include "pipeline/pipeline.h"
 #include "queue/queue_manager.h"
 #include "server/recipient_policy.h"
@@ -197,6 +198,11 @@ int serve(const config::Config& config) {
     pipeline::Pipeline submission_stages(pipeline_limits(config));
     pipeline::Pipeline local_stages(pipeline_limits(config));
     qopts.notice_stages = &local_stages;
+    if (auto added = add_stages(config, **resolver, {mx_stages, submission_stages, local_stages}, log);
+        !added) {
+        std::cerr << "tern: " << added.error().message << "\n";
+        return 1;
+    }
     queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
 
     // Server TLS: the configured certificates, or one made for the embedded default.
