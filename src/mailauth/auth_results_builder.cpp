@@ -127,10 +127,17 @@ std::string format_authentication_results(const AuthenticationResults& field) {
     return out + "\r\n";
 }
 
-ResultInfo spf_result_info(const SpfOutcome& spf) {
+std::string format_result_info(const ResultInfo& info) {
+    std::string out;
+    for (const std::string& e : elements(info))
+        out += (out.empty() ? "" : " ") + e;
+    return out;
+}
+
+ResultInfo spf_result_info(const SpfEvidence& spf) {
     ResultInfo info{"spf", "", std::string(result_name(spf.result)), "", "", {}};
     add_reason(info, spf.result, spf.reason);
-    if (spf.identity == SpfOutcome::Identity::kHelo) {
+    if (spf.identity == SpfEvidence::Identity::kHelo) {
         info.properties.push_back({"smtp", "helo", spf.domain});
     } else {
         info.properties.push_back(

@@ -18,9 +18,12 @@ namespace tern::mailauth {
 // lines folded between elements to stay within 78 octets where an element allows it.
 std::string format_authentication_results(const AuthenticationResults& field);
 
+// One resinfo on one line, its elements as the field writes them: "dkim=pass header.d=...".
+std::string format_result_info(const ResultInfo& info);
+
 // spf=RESULT with smtp.mailfrom (the address, or the domain for a null path's HELO stand-in)
 // or smtp.helo.
-ResultInfo spf_result_info(const SpfOutcome& spf);
+ResultInfo spf_result_info(const SpfEvidence& spf);
 
 // One dkim=RESULT per signature with header.d, header.s and header.b: the shortest prefix of b=
 // of at least 8 characters that tells the signatures of this message apart (RFC 6008).

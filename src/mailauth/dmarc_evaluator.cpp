@@ -33,7 +33,7 @@ bool DmarcResult::dkim_aligned() const {
     });
 }
 
-DmarcEvaluator::DmarcEvaluator(std::string author_domain, std::optional<SpfOutcome> spf,
+DmarcEvaluator::DmarcEvaluator(std::string author_domain, std::optional<SpfEvidence> spf,
                                std::vector<DkimOutcome> dkim, DmarcOptions options)
     : author_(to_a_label(author_domain).value_or("")),
       spf_(std::move(spf)),
@@ -229,7 +229,7 @@ std::vector<IdentifierAlignment> DmarcEvaluator::candidates() const {
     using M = IdentifierAlignment::Method;
     std::vector<IdentifierAlignment> out;
     if (spf_ && spf_->result == AuthResult::kPass &&
-        spf_->identity == SpfOutcome::Identity::kMailFrom) {
+        spf_->identity == SpfEvidence::Identity::kMailFrom) {
         out.push_back(
             {M::kSpf, to_a_label(spf_->domain).value_or(spf_->domain), {}, State::kNotChecked});
     }

@@ -19,8 +19,8 @@ namespace tern::mailauth {
 class PublicSuffixList;
 
 // What SPF said, as DMARC needs it (DMARCbis section 5.3.3): the result and the domain it was
-// evaluated for.
-struct SpfOutcome {
+// evaluated for (spf_evidence() in dmarc_inputs.h makes it from SpfCheck's outcome).
+struct SpfEvidence {
     enum class Identity {
         kMailFrom,  // the RFC5321.MailFrom domain, or for a null path the HELO name standing in
                     // for it (RFC 7208 section 2.4): the identity DMARC aligns
@@ -93,7 +93,7 @@ struct DmarcResult {
 class DmarcEvaluator {
   public:
     // `author_domain` is the Author Domain (AuthorDomainFinder; A-labels).
-    DmarcEvaluator(std::string author_domain, std::optional<SpfOutcome> spf,
+    DmarcEvaluator(std::string author_domain, std::optional<SpfEvidence> spf,
                    std::vector<DkimOutcome> dkim, DmarcOptions options = {});
 
     // A message without a single Author Domain: the result is permerror with `why` as reason.
@@ -135,7 +135,7 @@ class DmarcEvaluator {
     std::vector<IdentifierAlignment> candidates() const;
 
     std::string author_;
-    std::optional<SpfOutcome> spf_;
+    std::optional<SpfEvidence> spf_;
     std::vector<DkimOutcome> dkim_;
     DmarcOptions options_;
     DmarcResult result_;

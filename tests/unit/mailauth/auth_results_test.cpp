@@ -31,11 +31,11 @@ void expect_folded(const std::string& field) {
 }
 
 TEST(AuthResultsBuilder, AFieldWithEveryMethod) {
-    SpfOutcome spf{AuthResult::kPass,
-                   "example.com",
-                   SpfOutcome::Identity::kMailFrom,
-                   "bounce@example.com",
-                   {}};
+    SpfEvidence spf{AuthResult::kPass,
+                    "example.com",
+                    SpfEvidence::Identity::kMailFrom,
+                    "bounce@example.com",
+                    {}};
     std::vector<DkimOutcome> sigs{
         {AuthResult::kPass, "example.com", "2024", "abcdefgh12345/+=xyz", {}},
         {AuthResult::kFail, "example.net", "s1", "abcdefgh9999", "body hash did not verify"}};
@@ -113,12 +113,15 @@ TEST(AuthResultsBuilder, HeaderBPrefixTellsSignaturesApart) {
 }
 
 TEST(AuthResultsBuilder, SpfForANullPathAndForHelo) {
-    SpfOutcome null_path{
-        AuthResult::kSoftFail, "mx.example.org", SpfOutcome::Identity::kMailFrom, {}, "not listed"};
+    SpfEvidence null_path{AuthResult::kSoftFail,
+                          "mx.example.org",
+                          SpfEvidence::Identity::kMailFrom,
+                          {},
+                          "not listed"};
     auto a = spf_result_info(null_path);
     EXPECT_EQ(a.properties, (std::vector<AuthProperty>{{"smtp", "mailfrom", "mx.example.org"}}));
     EXPECT_EQ(a.reason, "not listed");
-    SpfOutcome helo{AuthResult::kPass, "mx.example.org", SpfOutcome::Identity::kHelo, {}, {}};
+    SpfEvidence helo{AuthResult::kPass, "mx.example.org", SpfEvidence::Identity::kHelo, {}, {}};
     EXPECT_EQ(spf_result_info(helo).properties,
               (std::vector<AuthProperty>{{"smtp", "helo", "mx.example.org"}}));
 }

@@ -6,24 +6,27 @@
 #include <gtest/gtest.h>
 
 #include "dmarc_test_dns.h"
+#include "mailauth/lookups.h"
 #include "mailauth/public_suffix_list.h"
 
 namespace tern::mailauth {
 namespace {
 
+static_assert(LookupDriven<DmarcEvaluator>);
+
 using testing::FakeDns;
 using State = IdentifierAlignment::State;
 using Strings = std::vector<std::string>;
 
-SpfOutcome spf_pass(std::string domain) {
-    return {AuthResult::kPass, std::move(domain), SpfOutcome::Identity::kMailFrom, {}, {}};
+SpfEvidence spf_pass(std::string domain) {
+    return {AuthResult::kPass, std::move(domain), SpfEvidence::Identity::kMailFrom, {}, {}};
 }
 
 DkimOutcome dkim(std::string domain, AuthResult result = AuthResult::kPass) {
     return {result, std::move(domain), "sel", {}, {}};
 }
 
-DmarcResult evaluate(FakeDns& dns, std::string author, std::optional<SpfOutcome> spf,
+DmarcResult evaluate(FakeDns& dns, std::string author, std::optional<SpfEvidence> spf,
                      std::vector<DkimOutcome> sigs = {}, DmarcOptions options = {}) {
     DmarcEvaluator e(std::move(author), std::move(spf), std::move(sigs), options);
     return dns.run(e);
@@ -98,7 +101,7 @@ TEST(DmarcEvaluator, StrictAndRelaxedDkimAlignment) {
 TEST(DmarcEvaluator, OnlyPassingIdentifiersOfTheMailFromIdentityCount) {
     FakeDns dns;
     dns.txt["_dmarc.example.com"] = {"v=DMARC1; p=reject"};
-    SpfOutcome helo{AuthResult::kPass, "example.com", SpfOutcome::Identity::kHelo, {}, {}};
+    SpfEvidence helo{AuthResult::kPass, "example.com", SpfEvidence::Identity::kHelo, {}, {}};
     DmarcResult r = evaluate(
         dns, "example.com", helo,
         {dkim("example.com", AuthResult::kFail), dkim("example.com", AuthResult::kTempError)});
