@@ -335,6 +335,12 @@ void SpfCheck::on_mx(Frame& f, const dns::Answer& a) {
         auto mx = dns::parse_mx(rdata);
         if (mx && !mx->exchange.empty()) f.hosts.push_back(std::move(mx->exchange));
     }
+    // Section 4.6.4: looking up more than max_names_per_lookup MX names is a permerror. Said
+    // before any lookup, so that the result does not depend on the order of the MX records.
+    if (f.hosts.size() > options_.max_names_per_lookup)
+        return conclude(AuthResult::kPermError, d.text + " in " + f.domain + ": more than " +
+                                                    std::to_string(options_.max_names_per_lookup) +
+                                                    " MX names");
     f.host = 0;
     next_mx_host(f);
 }
@@ -356,15 +362,7 @@ void SpfCheck::on_mx_host(Frame& f, const dns::Answer& a) {
 }
 
 void SpfCheck::next_mx_host(Frame& f) {
-    // Section 4.6.4: at most max_names_per_lookup MX names are looked up; more is a permerror.
-    if (f.host < f.hosts.size() && f.host < options_.max_names_per_lookup)
-        return ask(f.hosts[f.host], address_type(), Wait::kMxHost);
-    if (f.hosts.size() > options_.max_names_per_lookup) {
-        const SpfDirective& d = f.record.directives[f.index];
-        return conclude(AuthResult::kPermError, d.text + " in " + f.domain + ": more than " +
-                                                    std::to_string(options_.max_names_per_lookup) +
-                                                    " MX names");
-    }
+    if (f.host < f.hosts.size()) return ask(f.hosts[f.host], address_type(), Wait::kMxHost);
     next_directive(f);
 }
 

@@ -28,7 +28,7 @@ enum class SpfIdentity { kMailFrom, kHelo };
 struct SpfOptions {
     unsigned max_dns_terms = 10;           // include, a, mx, ptr, exists and redirect evaluated
     unsigned max_void_lookups = 2;         // of those, lookups answered NXDOMAIN or no records
-    unsigned max_names_per_lookup = 10;    // MX names (more: permerror), PTR names (more: ignored)
+    unsigned max_names_per_lookup = 10;    // MX names (more: permerror), PTR names (more ignored)
     std::size_t max_record_length = 4096;  // a longer SPF record is a permerror
 };
 
