@@ -25,7 +25,8 @@ def label(name):
 
 def records_from_json(entries):
     """RRs from [name, type, value] entries: A/AAAA "ip", MX [preference, "host"], PTR/CNAME
-    "host", TXT "text" or ["string", ...] (latin-1 octets, split at 255); type TIMEOUT marks
+    "host", TXT "text" or ["string", ...] (latin-1 octets, split at 255; [] is one empty
+    string, as no TXT record can have none); type TIMEOUT marks
     a name whose questions go unanswered unless it has records of the type asked. Returns
     (records, names that time out)."""
     records, timeouts = [], set()
@@ -49,7 +50,9 @@ def records_from_json(entries):
             for text in strings:
                 data = text.encode("latin-1")
                 octets += [data[i:i + 255] for i in range(0, len(data), 255)] or [b""]
-            records.append(RR(owner, QTYPE.TXT, rdata=TXT(octets), ttl=60))
+            # A TXT record holds one string or more (RFC 1035 3.3.14): resolvers refuse an
+            # empty rdata as malformed, so a record of no strings is served as one empty string.
+            records.append(RR(owner, QTYPE.TXT, rdata=TXT(octets or [b""]), ttl=60))
         else:
             raise ValueError(f"unknown record type {rtype}")
     return records, timeouts
