@@ -24,6 +24,7 @@
 #include "base/durable_dirs.h"
 #include "base/text.h"
 #include "cli/component_options.h"
+#include "cli/daemon_stages.h"
 #include "delivery/local_directory.h"
 #include "delivery/local_transport.h"
 #include "delivery/maildir.h"
@@ -34,7 +35,6 @@
 #include "net/endpoint.h"
 #include "net/event_loops.h"
 #include "net/network_list.h"
-#include "cli/daemon_stages.h"
 #include "pipeline/pipeline.h"
 #include "queue/queue_manager.h"
 #include "server/recipient_policy.h"
@@ -198,7 +198,8 @@ int serve(const config::Config& config) {
     pipeline::Pipeline submission_stages(pipeline_limits(config));
     pipeline::Pipeline local_stages(pipeline_limits(config));
     qopts.notice_stages = &local_stages;
-    if (auto added = add_stages(config, **resolver, {mx_stages, submission_stages, local_stages}, log);
+    if (auto added =
+            add_stages(config, **resolver, {mx_stages, submission_stages, local_stages}, log);
         !added) {
         std::cerr << "tern: " << added.error().message << "\n";
         return 1;

@@ -51,8 +51,8 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
     }
     if (!config.dkim_sign) return {};
     mailauth::SigningKeysSetup setup{
-        config.dkim_domains.empty() ? config.local_domains : config.dkim_domains,
-        config.dkim_keys, config.dkim_generate_keys, config.dkim_key_dir};
+        config.dkim_domains.empty() ? config.local_domains : config.dkim_domains, config.dkim_keys,
+        config.dkim_generate_keys, config.dkim_key_dir};
     std::vector<mailauth::GeneratedKey> generated;
     auto keys = mailauth::SigningKeys::load(setup, &generated);
     if (!keys) return std::unexpected(keys.error());
@@ -60,7 +60,8 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
         log.info("dkim_key_generated",
                  {{"path", g.path}, {"record", g.record_name}, {"value", g.record_value}});
     if (keys->empty()) return {};
-    auto sign = std::make_shared<mailauth::SignStage>(std::move(*keys), mailauth::DkimSignOptions{});
+    auto sign =
+        std::make_shared<mailauth::SignStage>(std::move(*keys), mailauth::DkimSignOptions{});
     pipelines.mx.add(sign);  // for trusted clients only: the stage checks
     pipelines.submission.add(sign);
     pipelines.local.add(sign);

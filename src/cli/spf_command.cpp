@@ -3,11 +3,11 @@
 #include "cli/spf_command.h"
 
 #include <unistd.h>
-
 #include <iostream>
 
 #include "cli/resolver_run.h"
 #include "cli/tool_files.h"
+#include "mailauth/message_checks.h"
 #include "mailauth/spf_report.h"
 
 namespace tern::cli {
@@ -95,15 +95,9 @@ std::chrono::seconds spf_query_timeout(double timeout) {
 
 boost::asio::awaitable<void> run_spf_check(dns::Resolver& resolver, mailauth::SpfCheck& check,
                                            double timeout) {
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(static_cast<long>(timeout * 1000));
-    while (auto query = check.next_query()) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            check.time_out();
-            break;
-        }
-        check.feed(co_await resolver.query(query->name, query->type));
-    }
+    co_await mailauth::run_spf(resolver, check,
+                               std::chrono::steady_clock::now() +
+                                   std::chrono::milliseconds(static_cast<long>(timeout * 1000)));
 }
 
 int run_spf_command(const SpfCommand& command, const config::Config& config) {

@@ -1,5 +1,5 @@
 // Files and standard input for the mail authentication tools: DKIM private keys read and written
-// (mode 0600, never over an existing file) and a message read from standard input.
+// as the daemon does (mailauth/stages/signing_keys.h) and a message read from standard input.
 #pragma once
 
 #include <cstdint>
@@ -8,16 +8,14 @@
 
 #include "base/error.h"
 #include "mailauth/dkim_keys.h"
+#include "mailauth/stages/signing_keys.h"
 #include "message/header_split.h"
 
 namespace tern::cli {
 
-// A PEM private key (RSA or Ed25519); the error names the file.
-Result<mailauth::PrivateKey> load_private_key(const std::string& path);
-
-// Creates `path` with mode 0600 and O_EXCL, writes `data` and syncs it: an existing file (a key
-// in use, or published) is never replaced; that failure has ErrorCode::kExists.
-Result<void> write_new_file(const std::string& path, std::string_view data);
+// Key files as the daemon reads and writes them.
+using mailauth::load_private_key;
+using mailauth::write_new_file;
 
 // A message from standard input: the text as read, with CRLF line ends, and cut into header
 // fields and body as the pipeline hands them over.

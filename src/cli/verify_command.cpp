@@ -2,16 +2,14 @@
 // would feed it, then SPF (when asked), then DMARC over both; the field is the builder's.
 #include "cli/verify_command.h"
 
+#include <chrono>
 #include <iostream>
 #include <optional>
 
 #include "cli/resolver_run.h"
 #include "cli/tool_files.h"
 #include "mailauth/auth_results_builder.h"
-#include "mailauth/author_domain.h"
-#include "mailauth/dkim_verifier.h"
-#include "mailauth/dmarc_inputs.h"
-#include "mailauth/lookups.h"
+#include "mailauth/message_checks.h"
 
 namespace tern::cli {
 namespace {
@@ -23,40 +21,6 @@ constexpr int kUsageError = 2;
 int refuse(std::string_view why, int status) {
     std::cerr << "tern mailauth verify: " << why << "\n";
     return status;
-}
-
-// What the evaluators found, for printing.
-struct Verdicts {
-    std::vector<DkimResult> dkim;  // the signatures checked (at most max_signatures)
-    std::size_t unchecked = 0;     // signatures over the limit, left out of the field
-    std::optional<SpfEvidence> spf;
-    std::optional<DmarcResult> dmarc;
-};
-
-DmarcEvaluator dmarc_for(const message::SplitMessage& message,
-                         const std::optional<SpfEvidence>& spf,
-                         const std::vector<DkimResult>& dkim) {
-    AuthorDomainFinder finder;
-    for (const std::string& field : message.fields)
-        finder.header_field(field);
-    AuthorDomain author = finder.result();
-    if (!author.domain) return DmarcEvaluator::without_author(author.problem);
-    return DmarcEvaluator(*author.domain, spf, dkim_outcomes(dkim));
-}
-
-AuthenticationResults field_for(const Verdicts& v, const std::string& authserv_id) {
-    AuthenticationResults field{authserv_id, "", dkim_result_infos(dkim_outcomes(v.dkim))};
-    for (std::size_t i = 0; i < v.dkim.size(); ++i)
-        if (v.dkim[i].key_bits > 0)
-            field.results[i].comment = std::to_string(v.dkim[i].key_bits) + "-bit key" +
-                                       (v.dkim[i].testing ? ", testing" : "");
-    if (v.dkim.empty()) field.results.push_back({"dkim", "", "none", "", "", {}});
-    if (v.spf) field.results.push_back(spf_result_info(*v.spf));
-    if (v.dmarc) {
-        DmarcDisposition disposition = decide_disposition(*v.dmarc, DmarcLocalPolicy{});
-        field.results.push_back(dmarc_result_info(*v.dmarc, &disposition));
-    }
-    return field;
 }
 
 // The field with LF line ends, for a terminal.
@@ -96,40 +60,28 @@ int run_verify_command(const VerifyCommand& command, const config::Config& confi
 
     InputMessage message;
     read_message(message);
-    Verdicts verdicts;
+    CheckResults results;
     auto ran = run_with_resolver(*resolver, [&](dns::Resolver& r) -> boost::asio::awaitable<void> {
-        DkimVerifyOptions options;
-        DkimVerifier dkim(options, unix_now());
+        MessageChecks checks(CheckOptions{}, unix_now());
         for (const std::string& field : message.split.fields)
-            dkim.header(field);
-        dkim.end_headers();
-        dkim.body(message.split.body);
-        dkim.end_body();
-        co_await run_lookups(r, dkim);
-        verdicts.dkim = dkim.results();
-        // The verifier gives each signature over the limit a neutral "not checked": the field
-        // keeps those it checked, so that a message with many signatures gets a bounded field.
-        if (verdicts.dkim.size() > options.max_signatures) {
-            verdicts.unchecked = verdicts.dkim.size() - options.max_signatures;
-            verdicts.dkim.resize(options.max_signatures);
-        }
-        if (request) {
-            SpfCheck spf(*request);
-            co_await run_spf_check(r, spf, command.spf.timeout);
-            verdicts.spf = spf_evidence(*request, spf.outcome());
-        }
-        DmarcEvaluator dmarc = dmarc_for(message.split, verdicts.spf, verdicts.dkim);
-        co_await run_lookups(r, dmarc);
-        verdicts.dmarc = dmarc.result();
+            checks.header(field);
+        checks.end_headers();
+        checks.body(message.split.body);
+        auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<long>(command.spf.timeout * 1000));
+        results = co_await checks.finish(r, request, deadline);
     });
     if (!ran) return refuse(ran.error().message, 1);
-    AuthenticationResults field = field_for(verdicts, authserv_id);
+    std::optional<DmarcDisposition> disposition;
+    if (results.dmarc) disposition = decide_disposition(*results.dmarc, DmarcLocalPolicy{});
+    AuthenticationResults field =
+        authentication_results(results, authserv_id, disposition ? &*disposition : nullptr);
     for (const ResultInfo& info : field.results)
         std::cout << format_result_info(info) << "\n";
-    if (verdicts.unchecked > 0)
-        std::cout << "dkim: " << verdicts.unchecked
+    if (results.dkim_unchecked > 0)
+        std::cout << "dkim: " << results.dkim_unchecked
                   << " more DKIM-Signature fields not checked (over the limit of "
-                  << verdicts.dkim.size() << " per message)\n";
+                  << results.dkim.size() << " per message)\n";
     std::cout << with_lf(format_authentication_results(field)) << std::flush;
     return 0;
 }

@@ -117,8 +117,8 @@ struct Config {
     std::string sender_map;                // file granting accounts more envelope senders
 
     // [mailauth]: judging what arrives (docs/mail-authentication.md)
-    std::string authserv_id;               // in Authentication-Results; empty = the hostname
-    std::vector<std::string> verify_on;    // listener kinds that verify: "mx", "submission"
+    std::string authserv_id;             // in Authentication-Results; empty = the hostname
+    std::vector<std::string> verify_on;  // listener kinds that verify: "mx", "submission"
     bool verify_spf = true;
     bool verify_dkim = true;
     bool verify_arc = true;

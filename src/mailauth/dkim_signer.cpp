@@ -110,12 +110,10 @@ void DkimSigner::end_headers() {
 }
 
 void DkimSigner::body(std::string_view chunk) {
-    end_headers();
     if (!body_done_) body_.feed(chunk);
 }
 
 void DkimSigner::end_body() {
-    end_headers();
     if (body_done_) return;
     body_done_ = true;
     body_.finish();
@@ -144,6 +142,7 @@ std::string DkimSigner::field_without_b(const SigningKey& key, const std::string
 }
 
 Result<std::vector<std::string>> DkimSigner::signatures() {
+    end_headers();
     end_body();
     if (!has_from_) return fail(ErrorCode::kInvalid, "the message has no From field to sign");
     const std::string& body_hash = body_.digest(body_handle_);

@@ -40,7 +40,9 @@ struct DkimSignOptions {
 };
 
 // Use: header() for each field in order, end_headers(), body() for each chunk, end_body(),
-// then signatures(). The message must have a From field (RFC 6376 section 5.4).
+// then signatures(). The body may also come first: the pipeline's signing stage hashes it as
+// it streams and gives the header fields at the end, after the edits of earlier stages. The message
+// must have a From field (RFC 6376 section 5.4).
 class DkimSigner {
   public:
     // `now`: unix seconds, for t=.

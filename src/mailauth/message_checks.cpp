@@ -58,8 +58,8 @@ boost::asio::awaitable<CheckResults> MessageChecks::finish(
     if (options_.dmarc) {
         AuthorDomain author = author_.result();
         DmarcEvaluator dmarc =
-            author.domain ? DmarcEvaluator(*author.domain, results.spf,
-                                           dkim_outcomes(results.dkim), options_.dmarc_options)
+            author.domain ? DmarcEvaluator(*author.domain, results.spf, dkim_outcomes(results.dkim),
+                                           options_.dmarc_options)
                           : DmarcEvaluator::without_author(author.problem);
         co_await run_lookups(resolver, dmarc, deadline);
         results.dmarc = dmarc.result();

@@ -30,10 +30,10 @@ struct CheckOptions {
 };
 
 struct CheckResults {
-    std::vector<DkimResult> dkim;     // the signatures checked (at most max_signatures)
-    std::size_t dkim_unchecked = 0;   // signatures over the limit, left out of the field
-    std::optional<SpfEvidence> spf;   // when SPF was asked for
-    std::optional<DmarcResult> dmarc; // when DMARC was asked for
+    std::vector<DkimResult> dkim;      // the signatures checked (at most max_signatures)
+    std::size_t dkim_unchecked = 0;    // signatures over the limit, left out of the field
+    std::optional<SpfEvidence> spf;    // when SPF was asked for
+    std::optional<DmarcResult> dmarc;  // when DMARC was asked for
 };
 
 class MessageChecks {

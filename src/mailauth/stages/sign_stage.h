@@ -19,8 +19,8 @@ class SignStage : public pipeline::Stage {
 
     std::string_view name() const override { return "dkim-sign"; }
     unsigned hooks() const override { return pipeline::kOnMessage; }
-    std::unique_ptr<pipeline::MessageFilter> start_message(
-        const pipeline::SessionInfo& session, const spool::Message& envelope) override;
+    std::unique_ptr<pipeline::MessageFilter> start_message(const pipeline::SessionInfo& session,
+                                                           const spool::Message& envelope) override;
 
     const SigningKeys& keys() const { return keys_; }
     const DkimSignOptions& options() const { return options_; }

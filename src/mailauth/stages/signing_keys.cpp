@@ -46,8 +46,8 @@ Result<void> write_new_file(const std::string& path, std::string_view data) {
 namespace {
 
 // The generated key of `domain` for `type`: read when an earlier start made it, else made now.
-Result<SigningKey> generated_key(const std::string& dir, const std::string& domain,
-                                 KeyType type, std::vector<GeneratedKey>* generated) {
+Result<SigningKey> generated_key(const std::string& dir, const std::string& domain, KeyType type,
+                                 std::vector<GeneratedKey>* generated) {
     std::string selector = type == KeyType::kRsa ? "tern-rsa" : "tern-ed25519";
     std::string path = dir + "/" + domain + "." + selector + ".key";
     auto key = load_private_key(path);
@@ -77,8 +77,9 @@ Result<SigningKeys> SigningKeys::load(const SigningKeysSetup& setup,
         auto key = load_private_key(std::string(words[2]));
         if (!key) return fail(ErrorCode::kInvalid, "dkim.keys: " + key.error().message);
         std::string domain = ascii_lower(words[0]);
-        out.keys_[domain].push_back(SigningKey{
-            domain, std::string(words[1]), std::make_shared<const PrivateKey>(std::move(*key)), ""});
+        out.keys_[domain].push_back(SigningKey{domain, std::string(words[1]),
+                                               std::make_shared<const PrivateKey>(std::move(*key)),
+                                               ""});
     }
     if (!setup.generate) return out;
     bool dir_made = false;

@@ -48,7 +48,7 @@ class SigningKeys {
 Result<PrivateKey> load_private_key(const std::string& path);
 
 // Creates `path` with mode 0600 and O_EXCL, writes `data` and syncs it: an existing file (a key
-// above all) is never overwritten.
+// in use, or published) is never replaced; that failure has ErrorCode::kExists.
 Result<void> write_new_file(const std::string& path, std::string_view data);
 
 }  // namespace tern::mailauth

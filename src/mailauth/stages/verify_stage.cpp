@@ -56,7 +56,9 @@ pipeline::Verdict verdict_of(const DmarcDisposition& d, const DmarcResult& dmarc
 class VerifyFilter : public pipeline::MessageFilter {
   public:
     VerifyFilter(VerifyStage& stage, std::optional<SpfRequest> spf)
-        : stage_(stage), spf_(std::move(spf)), checks_(check_options(stage.options()), unix_now()) {}
+        : stage_(stage),
+          spf_(std::move(spf)),
+          checks_(check_options(stage.options()), unix_now()) {}
 
     void on_header(std::string_view raw) override { checks_.header(raw); }
     void on_end_of_headers() override { checks_.end_headers(); }

@@ -37,8 +37,8 @@ class VerifyStage : public pipeline::Stage {
 
     std::string_view name() const override { return "mailauth"; }
     unsigned hooks() const override { return pipeline::kOnMessage; }
-    std::unique_ptr<pipeline::MessageFilter> start_message(
-        const pipeline::SessionInfo& session, const spool::Message& envelope) override;
+    std::unique_ptr<pipeline::MessageFilter> start_message(const pipeline::SessionInfo& session,
+                                                           const spool::Message& envelope) override;
 
     dns::Resolver& resolver() { return resolver_; }
     const VerifyOptions& options() const { return options_; }
