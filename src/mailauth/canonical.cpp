@@ -53,8 +53,12 @@ std::string canonical_header(std::string_view raw_field, Canon canon) {
     bool space = false;
     for (std::size_t i = value_begin; i < raw_field.size(); ++i) {
         char c = raw_field[i];
-        if (c == '\r' && i + 1 < raw_field.size() && raw_field[i + 1] == '\n') {
-            ++i;  // a fold: the WSP after it is reduced below
+        // A fold is CRLF followed by WSP (RFC 6376 section 3.4.2); its WSP is reduced below. A
+        // CRLF before anything else is no fold (a field the pipeline hands over has none) and is
+        // kept, so that canonicalising twice changes nothing.
+        if (c == '\r' && i + 2 < raw_field.size() && raw_field[i + 1] == '\n' &&
+            is_wsp(raw_field[i + 2])) {
+            ++i;
             continue;
         }
         if (is_wsp(c)) {
