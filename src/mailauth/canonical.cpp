@@ -54,11 +54,20 @@ std::string canonical_header(std::string_view raw_field, Canon canon) {
     for (std::size_t i = value_begin; i < raw_field.size(); ++i) {
         char c = raw_field[i];
         // A fold is CRLF followed by WSP (RFC 6376 section 3.4.2); its WSP is reduced below. A
-        // CRLF before anything else is no fold (a field the pipeline hands over has none) and is
-        // kept, so that canonicalising twice changes nothing.
-        if (c == '\r' && i + 2 < raw_field.size() && raw_field[i + 1] == '\n' &&
-            is_wsp(raw_field[i + 2])) {
-            ++i;
+        // run of CRLFs is one fold when WSP follows it (removing one fold would make another),
+        // else kept as text (a field the pipeline hands over has none), so that canonicalising
+        // twice changes nothing.
+        if (c == '\r' && i + 1 < raw_field.size() && raw_field[i + 1] == '\n') {
+            std::size_t after = i;
+            while (raw_field.substr(after, 2) == "\r\n")
+                after += 2;
+            if (after == raw_field.size() || !is_wsp(raw_field[after])) {
+                if (space && started) out += ' ';
+                space = false;
+                started = true;
+                out += raw_field.substr(i, after - i);
+            }
+            i = after - 1;
             continue;
         }
         if (is_wsp(c)) {

@@ -42,6 +42,10 @@ TEST(Canonical, RelaxedUnfoldsOnlyCrlfBeforeWsp) {
     EXPECT_EQ(canonical_header(once, Canon::kRelaxed), once);
     EXPECT_EQ(canonical_header("X: a\r\n\r\nb\r\n", Canon::kRelaxed), "x:a\r\n\r\nb\r\n");
     EXPECT_EQ(canonical_header("X: a\r\n\t \r\n b\r\n", Canon::kRelaxed), "x:a b\r\n");
+    // Two line ends before WSP: removing the second alone would leave a fold for next time.
+    once = canonical_header("X: a\r\n\r\n b\r\n", Canon::kRelaxed);
+    EXPECT_EQ(once, "x:a b\r\n");
+    EXPECT_EQ(canonical_header(once, Canon::kRelaxed), once);
 }
 
 TEST(Canonical, Rfc6376Example) {
