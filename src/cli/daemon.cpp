@@ -34,9 +34,11 @@
 #include "net/endpoint.h"
 #include "net/event_loops.h"
 #include "net/network_list.h"
+#include "pipeline/pipeline.h"
 #include "queue/queue_manager.h"
 #include "server/recipient_policy.h"
 #include "server/smtp_server.h"
+#include "spool/injector.h"
 #include "spool/spool.h"
 #include "tls/client_context.h"
 #include "tls/mta_sts_cache.h"
@@ -47,6 +49,12 @@ namespace tern::cli {
 namespace asio = boost::asio;
 
 namespace {
+
+pipeline::PipelineLimits pipeline_limits(const config::Config& config) {
+    pipeline::PipelineLimits limits;
+    limits.max_header_section = config.header_section;
+    return limits;
+}
 
 // Each open connection needs a descriptor; raise the soft limit as far as allowed.
 void raise_file_limit() {
@@ -184,6 +192,11 @@ int serve(const config::Config& config) {
     qopts.bounce_size_limit = config.bounce_size_limit;
     qopts.max_deliveries = config.max_deliveries;
     qopts.state_retry = config.spool_sync_retry;
+    // The stages of each source of mail (docs/pipeline.md).
+    pipeline::Pipeline mx_stages(pipeline_limits(config));
+    pipeline::Pipeline submission_stages(pipeline_limits(config));
+    pipeline::Pipeline local_stages(pipeline_limits(config));
+    qopts.notice_stages = &local_stages;
     queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
 
     // Server TLS: the configured certificates, or one made for the embedded default.
@@ -247,9 +260,12 @@ int serve(const config::Config& config) {
 
     server::RecipientPolicy policy(*directory);
     net::ConnectionLimits limits(config.max_connections, config.max_connections_per_client);
+    // The one commit sequence of inbound mail; what it commits goes to the queue.
+    spool::Injector injector(**spool, [&queue](spool::Message m) { queue.submit(std::move(m)); });
     server::ServerContext context{.config = config,
                                   .log = log,
                                   .spool = **spool,
+                                  .injector = injector,
                                   .queue = queue,
                                   .policy = policy,
                                   .limits = limits,
@@ -259,6 +275,8 @@ int serve(const config::Config& config) {
                                   .throttle = &throttle,
                                   .senders = &*senders,
                                   .mechanism_options = mechanisms,
+                                  .mx_pipeline = &mx_stages,
+                                  .submission_pipeline = &submission_stages,
                                   .sessions = {},
                                   .accepting = {true}};
     server::SmtpServer smtp(context, loops);

@@ -43,6 +43,7 @@ struct Config {
     Seconds command_timeout{300};                // waiting for a command (RFC 5321 4.5.3.2.7)
     Seconds data_timeout{180};                   // waiting for the next block of message data
     Seconds tls_close_timeout{5};                // sending our close_notify at the end
+    std::size_t header_section = 0;  // octets of header section the pipeline stages may see
 
     // [local]
     std::vector<std::string> local_domains;

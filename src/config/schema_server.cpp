@@ -111,6 +111,10 @@ std::vector<Key> server_keys() {
         {"limits", "auth_line", Kind::kCount, "12288",
          "Longest AUTH command or SASL response line in octets (RFC 4954 section 4).",
          [](Config& c, const Value& v) { c.limits.max_auth_line = v.number; }, 512, 1048576},
+        {"limits", "header_section", Kind::kSize, R"("1M")",
+         "Largest header section (all header fields of a message) the pipeline's stages look at; "
+         "a message with a larger one is refused with 552 5.3.4 when any stage checks messages.",
+         [](Config& c, const Value& v) { c.header_section = v.number; }, 1024, 1ull << 30},
         {"limits", "connections", Kind::kCount, "5000",
          "Open SMTP connections on all listeners together; the next is answered 421 4.7.0 and "
          "closed.",

@@ -8,6 +8,7 @@
 
 #include "base/text.h"
 #include "spool/async_sync.h"
+#include "spool/text_reader.h"
 
 namespace tern::delivery {
 namespace asio = boost::asio;
@@ -55,6 +56,13 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
             results.push_back(failure_for(i, source.error()));
         co_return results;
     }
+    spool::TextReader text(source->get(), m);
+    if (text.failed()) {
+        for (auto i : job.recipients)
+            results.push_back(failure_for(
+                i, Error{ErrorCode::kIo, "cannot read the header section of spool file " + m.id}));
+        co_return results;
+    }
     std::string return_path = "Return-Path: <" + m.sender + ">\n";
     struct Written {
         std::size_t index;
@@ -65,8 +73,10 @@ asio::awaitable<std::vector<queue::RecipientResult>> LocalTransport::deliver(
     for (auto i : job.recipients) {
         const auto& rcpt = m.recipients[i];
         std::string prefix = return_path + "Delivered-To: " + rcpt.address + "\n";
-        auto file = maildir_.write(mailbox_of(rcpt.address), prefix, source->get(), m.body_offset,
-                                   m.body_length);
+        // The pipeline's header edits come first, then the rest of the text from the spool.
+        prefix += text.head();
+        auto file = maildir_.write(mailbox_of(rcpt.address), prefix, source->get(),
+                                   text.rest_offset(), text.rest_length());
         if (!file) {
             results.push_back(failure_for(i, file.error()));
             continue;

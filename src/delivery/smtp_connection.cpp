@@ -36,17 +36,6 @@ constexpr std::size_t kBodyChunk = 64 * 1024;  // octets read from the spool at 
 
 }  // namespace
 
-std::size_t pread_some(int fd, char* buf, std::size_t n, std::uint64_t offset) {
-    std::size_t got = 0;
-    while (got < n) {
-        ssize_t r = ::pread(fd, buf + got, n - got, static_cast<off_t>(offset + got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += static_cast<std::size_t>(r);
-    }
-    return got;
-}
-
 asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::connect(
     const Target& target, tls::PeerRequirement need, Failure& error) {
     auto c = co_await open(target, need, error);
@@ -91,7 +80,7 @@ asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::open(
         co_return nullptr;
     }
     c->socket.set_option(tcp::no_delay(true), ec);
-    if (!co_await drive(*c, nullptr, -1) || !c->session.ready()) {
+    if (!co_await drive(*c, nullptr, nullptr) || !c->session.ready()) {
         error = c->failure();
         if (error.reply.empty()) error = Failure{"451 4.4.2 " + c->label + " closed the session"};
         if (!c->broken) co_await quit(std::move(c));
@@ -160,7 +149,8 @@ asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
     co_return true;
 }
 
-asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* m, int body_fd) {
+asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* m,
+                                           const spool::TextReader* text) {
     auto fail = [&](std::string why) {
         c.broken = true;
         c.error = std::move(why);
@@ -179,7 +169,7 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
                         fail("451 4.4.2 lost connection with " + c.label + " while sending");
                     break;
                 case smtp::ClientActionKind::kSendBody:
-                    if (!m || !co_await send_body(c, *m, body_fd, a.data)) {
+                    if (!m || !text || !co_await send_body(c, *m, *text, a.data)) {
                         if (!c.broken)
                             fail("451 4.4.2 lost connection with " + c.label +
                                  " while sending the message");
@@ -248,18 +238,20 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
     co_return false;
 }
 
-asio::awaitable<bool> SmtpTransport::send_body(Connection& c, const spool::Message& m, int body_fd,
+asio::awaitable<bool> SmtpTransport::send_body(Connection& c, const spool::Message& m,
+                                               const spool::TextReader& text,
                                                const std::string& bdat) {
     std::string chunk(kBodyChunk, '\0');
     std::string out;
     smtp::DataEncoder encoder;
     bool raw = !bdat.empty();
     if (raw) out = bdat;
-    for (std::uint64_t done = 0; done < m.body_length || out.size() > 0;) {
-        if (done < m.body_length && out.size() < kBodyChunk) {
+    const std::uint64_t length = text.size();
+    for (std::uint64_t done = 0; done < length || out.size() > 0;) {
+        if (done < length && out.size() < kBodyChunk) {
             auto want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunk, m.body_length - done));
-            auto got = pread_some(body_fd, chunk.data(), want, m.body_offset + done);
+                static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunk, length - done));
+            auto got = text.read_at(done, chunk.data(), want);
             if (got == 0) {
                 c.error = "451 4.3.0 cannot read the spool file of " + m.id;
                 c.broken = true;
@@ -271,13 +263,13 @@ asio::awaitable<bool> SmtpTransport::send_body(Connection& c, const spool::Messa
                 out.append(piece);
             else
                 encoder.encode(piece, out);
-            if (done == m.body_length && !raw) encoder.finish(out);
+            if (done == length && !raw) encoder.finish(out);
             continue;
         }
         if (!co_await write(c, out, options_.data_block_timeout)) co_return false;
         out.clear();
     }
-    if (m.body_length == 0 && !raw) {
+    if (length == 0 && !raw) {
         encoder.finish(out);
         if (!co_await write(c, out, options_.data_block_timeout)) co_return false;
     }

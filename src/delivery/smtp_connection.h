@@ -44,9 +44,6 @@ struct SmtpTransport::Connection {
     }
 };
 
-// Reads up to `n` octets at `offset`; fewer only at the end of the file or on an error.
-std::size_t pread_some(int fd, char* buf, std::size_t n, std::uint64_t offset);
-
 // The io_context an executor belongs to.
 inline boost::asio::io_context& context_of(const boost::asio::any_io_executor& ex) {
     return static_cast<boost::asio::io_context&>(

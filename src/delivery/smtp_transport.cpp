@@ -35,23 +35,23 @@ namespace {
 constexpr std::size_t kBodyChunk = 64 * 1024;        // octets read from the spool at a time
 constexpr std::size_t kMaxHeaderScan = 1024 * 1024;  // octets searched for Received fields
 
-std::string read_header_section(int fd, const spool::Message& m) {
+std::string read_header_section(const spool::TextReader& reader) {
     std::string text;
-    std::uint64_t want = std::min<std::uint64_t>(m.body_length, kMaxHeaderScan);
+    std::uint64_t want = std::min<std::uint64_t>(reader.size(), kMaxHeaderScan);
     text.resize(want);
-    text.resize(pread_some(fd, text.data(), want, m.body_offset));
+    text.resize(reader.read_at(0, text.data(), want));
     auto end = text.find("\r\n\r\n");
     if (end == std::string::npos) end = text.find("\n\n");
     if (end != std::string::npos) text.resize(end + 2);
     return text;
 }
 
-bool body_has_eight_bit(int fd, const spool::Message& m) {
+bool body_has_eight_bit(const spool::TextReader& text) {
     std::string buf(kBodyChunk, '\0');
-    for (std::uint64_t done = 0; done < m.body_length;) {
+    for (std::uint64_t done = 0; done < text.size();) {
         auto want =
-            static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunk, m.body_length - done));
-        auto got = pread_some(fd, buf.data(), want, m.body_offset + done);
+            static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunk, text.size() - done));
+        auto got = text.read_at(done, buf.data(), want);
         if (got == 0) break;
         if (has_eight_bit(std::string_view(buf.data(), got))) return true;
         done += got;
@@ -150,25 +150,26 @@ net::NextHop SmtpTransport::next_hop_of(const std::string& destination) const {
     return hop;
 }
 
-asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Message& m, int body_fd,
+asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Message& m,
+                                              const spool::TextReader& text,
                                               const std::vector<std::size_t>& batch,
                                               std::vector<RecipientResult>& results) {
     smtp::OutboundMessage out;
     out.sender = m.sender;
-    out.size = m.body_length;
+    out.size = text.size();
     out.body = m.body;
     out.smtputf8 = m.smtputf8;
     out.ret = m.ret;
     out.envid = m.envid;
     // Only a server without 8BITMIME makes the octets matter (RFC 6152 section 3).
     if (m.body == smtp::BodyType::k8BitMime && !c.session.capabilities().eight_bit_mime)
-        out.eight_bit = body_has_eight_bit(body_fd, m);
+        out.eight_bit = body_has_eight_bit(text);
     for (auto i : batch) {
         const auto& r = m.recipients[i];
         out.recipients.push_back(smtp::OutboundRecipient{r.address, r.notify, r.orcpt});
     }
     c.session.send_message(out);
-    bool settled = co_await drive(c, &m, body_fd);
+    bool settled = co_await drive(c, &m, &text);
     const auto& replies = c.session.result();
     bool done = replies.size() == batch.size() &&
                 std::all_of(replies.begin(), replies.end(),
@@ -210,9 +211,15 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                                                      source.error().message}));
         co_return results;
     }
-    int fd = source->get();
+    spool::TextReader text(source->get(), m);
+    if (text.failed()) {
+        fail_all(
+            job.recipients,
+            deferred(0, Failure{"451 4.3.0 cannot read the header section of the spool file"}));
+        co_return results;
+    }
     // RFC 5321 section 6.3: a message that has passed this many relays is looping.
-    auto hops = count_received(read_header_section(fd, m));
+    auto hops = count_received(read_header_section(text));
     if (hops > options_.max_hops) {
         RecipientResult loop;
         loop.outcome = Outcome::kFailed;
@@ -229,7 +236,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     if (c) {
         // A cached connection may have been closed by the server meanwhile: RSET proves it.
         c->session.reset();
-        if (!co_await drive(*c, nullptr, -1) || !c->session.ready()) c.reset();
+        if (!co_await drive(*c, nullptr, nullptr) || !c->session.ready()) c.reset();
     }
     std::optional<std::vector<Target>> targets;
     std::size_t next_target = 0;
@@ -315,7 +322,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                                     c->session.capabilities().limits);
         batch.assign(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
-        co_await transact(*c, m, fd, batch, results);
+        co_await transact(*c, m, text, batch, results);
         if (c->broken || c->session.failed() || !c->session.ready()) {
             last_error = c->failure();
             c.reset();

@@ -18,6 +18,7 @@
 #include "net/next_hop.h"
 #include "queue/transport.h"
 #include "spool/spool.h"
+#include "spool/text_reader.h"
 #include "tls/client_context.h"
 #include "tls/mta_sts_cache.h"
 
@@ -110,12 +111,14 @@ class SmtpTransport : public queue::Transport {
                                        std::chrono::seconds limit);
     boost::asio::awaitable<ReadResult> read(Connection& c, std::chrono::seconds limit);
     boost::asio::awaitable<bool> start_tls(Connection& c);
-    boost::asio::awaitable<void> transact(Connection& c, const spool::Message& m, int body_fd,
+    boost::asio::awaitable<void> transact(Connection& c, const spool::Message& m,
+                                          const spool::TextReader& text,
                                           const std::vector<std::size_t>& batch,
                                           std::vector<queue::RecipientResult>& results);
-    boost::asio::awaitable<bool> drive(Connection& c, const spool::Message* m, int body_fd);
-    boost::asio::awaitable<bool> send_body(Connection& c, const spool::Message& m, int body_fd,
-                                           const std::string& bdat);
+    boost::asio::awaitable<bool> drive(Connection& c, const spool::Message* m,
+                                       const spool::TextReader* text);
+    boost::asio::awaitable<bool> send_body(Connection& c, const spool::Message& m,
+                                           const spool::TextReader& text, const std::string& bdat);
     std::unique_ptr<Connection> take_idle(const std::string& destination,
                                           boost::asio::io_context* here);
     void keep_idle(const std::string& destination, std::unique_ptr<Connection> c);

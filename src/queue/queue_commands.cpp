@@ -52,7 +52,7 @@ json QueueManager::describe(const Entry& e, bool full) const {
     j["id"] = m.id;
     j["arrival"] = m.arrival;
     j["sender"] = m.sender;
-    j["size"] = m.body_length;
+    j["size"] = m.size();
     j["held"] = m.held;
     std::size_t pending = 0;
     std::int64_t next = 0;

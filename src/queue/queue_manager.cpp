@@ -28,6 +28,7 @@ QueueManager::QueueManager(asio::io_context& home, net::EventLoops& loops, spool
     : home_(home),
       loops_(loops),
       spool_(spool),
+      injector_(spool, [this](spool::Message m) { add(std::move(m)); }),
       log_(log),
       options_(std::move(options)),
       router_(std::move(router)),

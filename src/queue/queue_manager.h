@@ -18,9 +18,11 @@
 
 #include "log/logger.h"
 #include "net/event_loops.h"
+#include "pipeline/pipeline.h"
 #include "queue/notices.h"
 #include "queue/retry_policy.h"
 #include "queue/transport.h"
+#include "spool/injector.h"
 #include "spool/spool.h"
 
 namespace tern::queue {
@@ -31,6 +33,7 @@ struct QueueOptions {
     std::size_t bounce_size_limit = 51200;
     std::size_t max_deliveries = 500;      // jobs in progress, all destinations together
     std::chrono::seconds state_retry{10};  // a failed state write or sync is tried again after
+    const pipeline::Pipeline* notice_stages = nullptr;  // the stages notices pass; null = none
 };
 
 // Where one recipient goes: a destination key (jobs to one key share its concurrency
@@ -114,6 +117,7 @@ class QueueManager {
     boost::asio::io_context& home_;
     net::EventLoops& loops_;
     spool::Spool& spool_;
+    spool::Injector injector_;  // commits notices; hands them to this queue
     log::Logger& log_;
     QueueOptions options_;
     Router router_;

@@ -15,8 +15,10 @@
 #include "message/dsn.h"
 #include "queue/queue_manager.h"
 #include "queue/unix_time.h"
+#include "smtp/reply_parser.h"
 #include "spool/async_sync.h"
 #include "spool/spool_format.h"
+#include "spool/text_reader.h"
 
 namespace tern::queue {
 namespace asio = boost::asio;
@@ -28,54 +30,64 @@ std::string QueueManager::read_original(const spool::Message& m, bool& whole) co
     auto fd = spool_.open_message(m.id);
     whole = false;
     if (!fd) return {};
-    whole = options_.bounce_size_limit == 0 || m.body_length <= options_.bounce_size_limit;
-    std::uint64_t want =
-        whole ? m.body_length : std::min<std::uint64_t>(m.body_length, kHeaderWindow);
+    spool::TextReader reader(fd->get(), m);  // the text as it was delivered, edits and all
+    if (reader.failed()) return {};
+    std::uint64_t size = reader.size();
+    whole = options_.bounce_size_limit == 0 || size <= options_.bounce_size_limit;
+    std::uint64_t want = whole ? size : std::min<std::uint64_t>(size, kHeaderWindow);
     std::string text(want, '\0');
-    std::size_t got = 0;
-    while (got < want) {
-        ssize_t n = ::pread(fd->get(), text.data() + got, want - got,
-                            static_cast<off_t>(m.body_offset + got));
-        if (n <= 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    text.resize(got);
-    if (got < m.body_length) whole = false;
+    text.resize(reader.read_at(0, text.data(), want));
+    if (text.size() < size) whole = false;
     return text;
 }
 
 asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
     struct Pending {
         std::string id;
-        std::vector<std::size_t>
-            reported;  // recipients to mark reported once the notice is durable
-        bool warned = false;
+        std::vector<std::size_t> reported;  // recipients to mark reported once it is durable
+        bool warned = false;                // the delay notice is durable (or none was owed)
+    };
+    struct Notice {
+        std::unique_ptr<spool::MessageWriter> writer;
+        std::size_t pending = 0;  // index into `pending`: the original it reports on
+        NoticeKind kind = NoticeKind::kFailure;
+        std::vector<std::size_t> owing;
+        bool hold = false;
     };
     std::vector<Pending> pending;
-    std::vector<std::unique_ptr<spool::MessageWriter>> writers;
-    std::vector<spool::SyncItem> items;
+    std::vector<Notice> notices_made;
     NoticeContext ctx{options_.hostname, options_.bounce_size_limit,
                       options_.retry.max_lifetime.count()};
     std::int64_t now = unix_now();
+    pipeline::SessionInfo local{pipeline::Source::kLocal, "127.0.0.1", "",
+                                options_.hostname,        "",          false};
     for (const auto& id : ids) {
         auto it = entries_.find(id);
         if (it == entries_.end() || it->second.deleted) continue;
-        spool::Message& m = it->second.message;
         Pending p{id, {}, false};
         std::vector<std::pair<NoticeKind, std::vector<std::size_t>>> notices;
-        for (auto kind : {NoticeKind::kFailure, NoticeKind::kSuccess}) {
-            auto owing = recipients_owing(m, kind);
-            if (!owing.empty()) notices.emplace_back(kind, owing);
+        {
+            const spool::Message& m = it->second.message;
+            for (auto kind : {NoticeKind::kFailure, NoticeKind::kSuccess}) {
+                auto owing = recipients_owing(m, kind);
+                if (!owing.empty()) notices.emplace_back(kind, owing);
+            }
+            auto notice_at = options_.retry.delay_notice_at(m.arrival);
+            if (notice_at != 0 && notice_at <= now && !m.delay_warned) {
+                auto owing = recipients_owing(m, NoticeKind::kDelay);
+                if (!owing.empty())
+                    notices.emplace_back(NoticeKind::kDelay, owing);
+                else
+                    p.warned = true;  // nobody wants one: the time has simply passed
+            }
         }
-        auto notice_at = options_.retry.delay_notice_at(m.arrival);
-        if (notice_at != 0 && notice_at <= now && !m.delay_warned) {
-            auto owing = recipients_owing(m, NoticeKind::kDelay);
-            if (!owing.empty()) notices.emplace_back(NoticeKind::kDelay, owing);
-            p.warned = true;
-        }
+        pending.push_back(std::move(p));
         // Final recipients whose notice is not wanted are marked reported by apply(); any
         // final recipient still unreported here is covered by a notice below.
         for (auto& [kind, owing] : notices) {
+            auto entry = entries_.find(id);
+            if (entry == entries_.end()) break;
+            const spool::Message& m = entry->second.message;
             bool whole = false;
             std::string original = read_original(m, whole);
             auto request = notice_request(m, owing, kind, original, ctx,
@@ -95,57 +107,65 @@ asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
             to.address = m.sender;
             to.original = m.sender;
             notice.recipients.push_back(std::move(to));
-            auto writer = spool_.create(std::move(notice));
+            std::string sender = m.sender;
+            auto writer = injector_.begin(std::move(notice));
             if (!writer) {
-                log_.error("notice", {{"id", m.id}, {"error", writer.error().message}});
+                log_.error("notice", {{"id", id}, {"error", writer.error().message}});
                 continue;
             }
             (*writer)->append(text);
-            items.push_back(spool::SyncItem{(*writer)->fd(), spool_.msg_dir_fd()});
-            writers.push_back(std::move(*writer));
-            if (kind != NoticeKind::kDelay)
-                p.reported.insert(p.reported.end(), owing.begin(), owing.end());
-            log_.info("notice", {{"id", m.id},
+            // Notices pass through the local pipeline like any message (DKIM signing, say).
+            bool hold = false;
+            if (options_.notice_stages) {
+                if (auto run = options_.notice_stages->start_message(local, (*writer)->message())) {
+                    run->text(text);
+                    auto outcome = co_await run->finish();
+                    using Kind = pipeline::Verdict::Kind;
+                    const auto& v = outcome.verdict;
+                    if (v.kind == Kind::kReject || v.kind == Kind::kDefer ||
+                        v.kind == Kind::kDiscard) {
+                        log_.warn("notice_refused", {{"id", id},
+                                                     {"stage", v.stage},
+                                                     {"reason", v.reason},
+                                                     {"reply", smtp::reply_line(v.reply)}});
+                        injector_.discard(**writer);
+                        continue;  // the original stays unreported: tried again later
+                    }
+                    hold = v.kind == Kind::kHold;
+                    (*writer)->set_edits(std::move(outcome.edits), outcome.edits_delta);
+                }
+            }
+            log_.info("notice", {{"id", id},
                                  {"kind", kind == NoticeKind::kFailure ? "failure"
                                           : kind == NoticeKind::kDelay ? "delay"
                                                                        : "success"},
-                                 {"to", m.sender},
-                                 {"notice_id", writers.back()->id()}});
+                                 {"to", sender},
+                                 {"notice_id", (*writer)->id()}});
+            notices_made.push_back(
+                Notice{std::move(*writer), pending.size() - 1, kind, owing, hold});
         }
-        if (!p.reported.empty() || p.warned) pending.push_back(std::move(p));
     }
-    if (writers.empty() && pending.empty()) co_return;
-    // Finish the notices and make them durable before the originals say "reported".
-    std::vector<spool::Message> finished;
-    std::vector<spool::SyncItem> sync_items;
-    std::vector<std::unique_ptr<spool::MessageWriter>> written;
-    for (auto& w : writers) {
-        auto m = spool_.finish(*w);
-        if (!m) {
-            log_.error("notice", {{"error", m.error().message}});
+    if (notices_made.empty() && pending.empty()) co_return;
+    // The notices are made durable (one sync round) before the originals say "reported".
+    std::vector<spool::Injector::Draft> drafts;
+    for (auto& n : notices_made)
+        drafts.push_back(spool::Injector::Draft{n.writer.get(), n.hold});
+    auto committed = co_await injector_.commit(std::move(drafts));
+    for (std::size_t k = 0; k < notices_made.size(); ++k) {
+        auto& n = notices_made[k];
+        if (!committed[k]) {
+            // The original stays unreported, so its notice is made again next time.
+            log_.error("notice_sync",
+                       {{"id", pending[n.pending].id}, {"error", committed[k].error().message}});
             continue;
         }
-        sync_items.push_back(spool::SyncItem{w->fd(), spool_.msg_dir_fd()});
-        finished.push_back(std::move(*m));
-        written.push_back(std::move(w));
+        if (n.kind == NoticeKind::kDelay)
+            pending[n.pending].warned = true;
+        else
+            pending[n.pending].reported.insert(pending[n.pending].reported.end(), n.owing.begin(),
+                                               n.owing.end());
     }
-    writers.clear();
-    if (!sync_items.empty()) {
-        auto [ec] = co_await spool::async_group_sync(spool_.group_sync(), std::move(sync_items),
-                                                     asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-            log_.error("notice_sync", {{"error", ec.message()}});
-            // The originals stay unreported, so their notices are made again next time.
-            for (auto& w : written)
-                spool_.discard(*w);
-            co_return;
-        }
-    }
-    for (auto& w : written)
-        spool_.mark_committed(*w);
-    written.clear();
-    for (auto& m : finished)
-        add(std::move(m));
+    notices_made.clear();
     std::map<std::string, std::string> lines;
     for (auto& p : pending) {
         auto it = entries_.find(p.id);

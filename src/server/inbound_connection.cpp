@@ -13,6 +13,7 @@
 
 #include "auth/crypto.h"
 #include "message/received.h"
+#include "smtp/reply_parser.h"
 #include "spool/async_sync.h"
 
 namespace tern::server {
@@ -56,10 +57,36 @@ InboundConnection::InboundConnection(ServerContext& context, asio::ip::tcp::sock
       deadline_(std::chrono::steady_clock::now() + context.config.command_timeout),
       client_ip_(client_address(socket_)),
       loopback_(is_loopback(client_ip_)),
-      session_(session_options()) {}
+      session_(session_options()) {
+    pipeline_ = kind == ListenerKind::kMx ? context.mx_pipeline : context.submission_pipeline;
+    if (pipeline_ && pipeline_->empty()) pipeline_ = nullptr;
+}
 
 InboundConnection::~InboundConnection() {
-    if (writer_) ctx_.spool.discard(*writer_);
+    run_.reset();  // it refers to the writer's envelope
+    if (writer_) ctx_.injector.discard(*writer_);
+}
+
+const pipeline::SessionInfo& InboundConnection::session_info() {
+    info_.source =
+        kind_ == ListenerKind::kMx ? pipeline::Source::kMx : pipeline::Source::kSubmission;
+    info_.client_ip = client_ip_;
+    info_.helo = session_.helo_name();
+    info_.auth_user = session_.authenticated_user();
+    info_.tls = session_.tls_active();
+    return info_;
+}
+
+smtp::Reply InboundConnection::pipeline_reply(const pipeline::Verdict& v, smtp::Reply ok,
+                                              std::string_view hook) {
+    using Kind = pipeline::Verdict::Kind;
+    if (v.kind != Kind::kReject && v.kind != Kind::kDefer) return ok;
+    ctx_.log.info("reject", {{"client", client_ip_},
+                             {"stage", v.stage},
+                             {"at", hook},
+                             {"reason", v.reason},
+                             {"reply", smtp::reply_line(v.reply)}});
+    return v.reply;
 }
 
 smtp::SessionOptions InboundConnection::session_options() const {
@@ -74,6 +101,8 @@ smtp::SessionOptions InboundConnection::session_options() const {
     // RFC 4954 4 / RFC 8314: passwords only over TLS, unless loopback is exempted.
     o.auth_needs_tls = !(ctx_.config.auth_plaintext_loopback && loopback_);
     o.auth_required = !mx;  // RFC 6409 4.3: submission needs authentication
+    const pipeline::Pipeline* stages = mx ? ctx_.mx_pipeline : ctx_.submission_pipeline;
+    o.check_helo = stages && stages->has(pipeline::kOnHelo);
     return o;
 }
 
@@ -125,7 +154,15 @@ asio::awaitable<void> InboundConnection::run() {
     // RFC 8314 3.3: on the submissions port TLS comes first; no SMTP byte before it.
     bool ready = kind_ != ListenerKind::kSubmissions || (ctx_.tls && co_await handshake());
     if (ready) {
-        session_.start();
+        // A stage may refuse the client before the greeting (a blocklisted address, say).
+        pipeline::Verdict verdict;
+        if (pipeline_ && pipeline_->has(pipeline::kOnConnect))
+            verdict = co_await pipeline_->connect(session_info());
+        if (verdict.kind == pipeline::Verdict::Kind::kReject ||
+            verdict.kind == pipeline::Verdict::Kind::kDefer)
+            session_.refuse(pipeline_reply(verdict, {}, "connect"));
+        else
+            session_.start();
         co_await perform();
     } else {
         closed_ = true;
@@ -184,8 +221,9 @@ asio::awaitable<void> InboundConnection::run() {
     }
     lowest().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     lowest().close(ignored);
+    run_.reset();
     if (writer_) {
-        ctx_.spool.discard(*writer_);
+        ctx_.injector.discard(*writer_);
         writer_.reset();
     }
     ctx_.sessions.remove(registry_key_);
@@ -217,46 +255,34 @@ asio::awaitable<void> InboundConnection::perform() {
                 case ActionKind::kSend:
                     out_ += a.data;
                     break;
+                case ActionKind::kCheckHelo:
+                    session_.helo_checked(co_await check_helo());
+                    break;
                 case ActionKind::kCheckSender: {
                     // Refuse early when the spool's disk is nearly full, before any data flows.
                     if (ctx_.spool.free_space() < ctx_.config.spool_min_free) {
                         ctx_.log.warn("spool_full",
                                       {{"client", client_ip_}, {"free", ctx_.spool.free_space()}});
                         session_.sender_checked(smtp::reply(ReplyName::kNoSpace));
-                    } else {
-                        session_.sender_checked(check_sender());
+                        break;
                     }
+                    smtp::Reply reply = check_sender();
+                    if (reply.positive() && pipeline_ && pipeline_->has(pipeline::kOnMail)) {
+                        auto v = co_await pipeline_->mail(session_info(), session_.pending_mail());
+                        reply = pipeline_reply(v, std::move(reply), "mail");
+                    }
+                    session_.sender_checked(std::move(reply));
                     break;
                 }
-                case ActionKind::kCheckRecipient: {
-                    ClientFacts facts{client_ip_, ctx_.relay_clients.contains(client_ip_) ||
-                                                      !session_.authenticated_user().empty()};
-                    const auto& path = session_.pending_recipient().recipient;
-                    auto reply = ctx_.policy.check(path, facts);
-                    if (reply.code == 550 && reply.status == "5.1.1" && ctx_.verifier) {
-                        // An account of `tern user` is a mailbox too.
-                        auto exists = co_await ctx_.verifier->async_account_exists(
-                            path.mailbox.str(), asio::use_awaitable);
-                        if (!exists)
-                            reply = smtp::reply(ReplyName::kLocalError,
-                                                "Cannot check the recipient now, try again later");
-                        else if (*exists)
-                            reply = smtp::reply(ReplyName::kRecipientOk);
-                    }
-                    if (!reply.positive())
-                        ctx_.log.info(
-                            "reject",
-                            {{"client", client_ip_},
-                             {"to", session_.pending_recipient().recipient.str()},
-                             {"reply", reply.render().substr(0, reply.render().size() - 2)}});
-                    session_.recipient_checked(std::move(reply));
+                case ActionKind::kCheckRecipient:
+                    session_.recipient_checked(co_await check_recipient());
                     break;
-                }
                 case ActionKind::kBeginMessage:
                     begin_message();
                     break;
                 case ActionKind::kBodyData:
                     if (writer_) writer_->append(a.data);
+                    if (run_) run_->text(a.data);
                     break;
                 case ActionKind::kCommitMessage: {
                     if (!co_await flush()) co_return;
@@ -265,10 +291,11 @@ asio::awaitable<void> InboundConnection::perform() {
                     break;
                 }
                 case ActionKind::kAbortMessage:
+                    run_.reset();
                     if (writer_) {
                         ctx_.log.info("message_refused",
                                       {{"id", writer_->id()}, {"client", client_ip_}});
-                        ctx_.spool.discard(*writer_);
+                        ctx_.injector.discard(*writer_);
                         writer_.reset();
                     }
                     writer_error_.reset();
@@ -317,7 +344,7 @@ void InboundConnection::begin_message() {
         writer_error_ = Error{ErrorCode::kPermanent, "no deliverable recipients"};
         return;
     }
-    auto writer = ctx_.spool.create(std::move(m));
+    auto writer = ctx_.injector.begin(std::move(m));
     if (!writer) {
         ctx_.log.error("spool_create", {{"client", client_ip_}, {"error", writer.error().message}});
         writer_error_ = writer.error();
@@ -333,7 +360,51 @@ void InboundConnection::begin_message() {
     info.queue_id = writer_->id();
     if (env.recipients.size() == 1) info.for_recipient = env.recipients.front().path.str();
     info.when = std::chrono::system_clock::now();
-    writer_->append(message::received_header(info));
+    std::string received = message::received_header(info);
+    writer_->append(received);
+    // The stages see the text as it is stored, our Received field first.
+    if (pipeline_) {
+        run_ = pipeline_->start_message(session_info(), writer_->message());
+        if (run_) run_->text(received);
+    }
+}
+
+asio::awaitable<smtp::Reply> InboundConnection::check_helo() {
+    smtp::Reply ok = smtp::reply(ReplyName::kOk);
+    if (!pipeline_ || !pipeline_->has(pipeline::kOnHelo)) co_return ok;
+    pipeline::SessionInfo info = session_info();
+    info.helo = session_.pending_helo();
+    auto v = co_await pipeline_->helo(info);
+    co_return pipeline_reply(v, ok, "helo");
+}
+
+asio::awaitable<smtp::Reply> InboundConnection::check_recipient() {
+    ClientFacts facts{client_ip_, ctx_.relay_clients.contains(client_ip_) ||
+                                      !session_.authenticated_user().empty()};
+    const auto& path = session_.pending_recipient().recipient;
+    auto reply = ctx_.policy.check(path, facts);
+    if (reply.code == 550 && reply.status == "5.1.1" && ctx_.verifier) {
+        // An account of `tern user` is a mailbox too.
+        auto exists =
+            co_await ctx_.verifier->async_account_exists(path.mailbox.str(), asio::use_awaitable);
+        if (!exists)
+            reply = smtp::reply(ReplyName::kLocalError,
+                                "Cannot check the recipient now, try again later");
+        else if (*exists)
+            reply = smtp::reply(ReplyName::kRecipientOk);
+    }
+    if (!reply.positive()) {
+        ctx_.log.info("reject", {{"client", client_ip_},
+                                 {"to", path.str()},
+                                 {"reply", reply.render().substr(0, reply.render().size() - 2)}});
+        co_return reply;
+    }
+    if (pipeline_ && pipeline_->has(pipeline::kOnRcpt)) {
+        auto v = co_await pipeline_->rcpt(session_info(), session_.pending_mail(),
+                                          session_.pending_recipient());
+        reply = pipeline_reply(v, std::move(reply), "rcpt");
+    }
+    co_return reply;
 }
 
 asio::awaitable<bool> InboundConnection::handshake() {
@@ -458,32 +529,51 @@ smtp::Reply InboundConnection::check_sender() {
 asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
     const auto& env = session_.envelope();
     if (!writer_) {
+        run_.reset();
         Error e = writer_error_.value_or(Error{ErrorCode::kIo, "no spool file"});
         writer_error_.reset();
         co_return smtp::reply_for(e);
     }
-    auto message = ctx_.spool.finish(*writer_);
+    std::string id = writer_->id();
+    // The stages' end hooks decide, and their header edits go into the spool with the message.
+    bool hold = false;
+    if (run_) {
+        auto outcome = co_await run_->finish();
+        run_.reset();
+        using Kind = pipeline::Verdict::Kind;
+        const auto& v = outcome.verdict;
+        if (v.kind == Kind::kReject || v.kind == Kind::kDefer || v.kind == Kind::kDiscard) {
+            ctx_.injector.discard(*writer_);
+            writer_.reset();
+            if (v.kind == Kind::kDiscard) {
+                // Accepted as far as the client can tell, and dropped (as Postfix's DISCARD).
+                ctx_.log.info(
+                    "discarded",
+                    {{"id", id}, {"client", client_ip_}, {"stage", v.stage}, {"reason", v.reason}});
+                co_return smtp::reply(ReplyName::kQueued, "Ok: queued as " + id);
+            }
+            ctx_.log.info("message_refused", {{"id", id},
+                                              {"client", client_ip_},
+                                              {"stage", v.stage},
+                                              {"reason", v.reason},
+                                              {"reply", smtp::reply_line(v.reply)}});
+            co_return v.reply;
+        }
+        hold = v.kind == Kind::kHold;
+        if (hold)
+            ctx_.log.info(
+                "held",
+                {{"id", id}, {"client", client_ip_}, {"stage", v.stage}, {"reason", v.reason}});
+        writer_->set_edits(std::move(outcome.edits), outcome.edits_delta);
+    }
+    // finish, group sync, commit mark, hand-off to the queue: then, and only then, the 250.
+    auto message = co_await ctx_.injector.commit(*writer_, hold);
+    writer_.reset();
     if (!message) {
-        ctx_.log.error(
-            "spool_write",
-            {{"id", writer_->id()}, {"client", client_ip_}, {"error", message.error().message}});
-        writer_.reset();
+        ctx_.log.error("spool_write",
+                       {{"id", id}, {"client", client_ip_}, {"error", message.error().message}});
         co_return smtp::reply_for(message.error());
     }
-    // (A braced list inside co_await trips g++ 12, hence the named vector.)
-    std::vector<spool::SyncItem> items{spool::SyncItem{writer_->fd(), ctx_.spool.msg_dir_fd()}};
-    auto [ec] = co_await spool::async_group_sync(ctx_.spool.group_sync(), std::move(items),
-                                                 asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-        Error e = Error::from_errno(ec.value(), "sync spool file");
-        ctx_.log.error("spool_sync", {{"id", writer_->id()}, {"error", e.message}});
-        ctx_.spool.discard(*writer_);
-        writer_.reset();
-        co_return smtp::reply_for(e);
-    }
-    ctx_.spool.mark_committed(*writer_);
-    std::string id = writer_->id();
-    writer_.reset();
     ++messages_;
     std::string to;
     for (const auto& r : env.recipients)
@@ -493,9 +583,8 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
                               {"helo", session_.helo_name()},
                               {"from", env.sender.str()},
                               {"to", to},
-                              {"size", message->body_length},
+                              {"size", message->size()},
                               {"result", "queued"}});
-    ctx_.queue.submit(std::move(*message));
     co_return smtp::reply(ReplyName::kQueued, "Ok: queued as " + id);
 }
 

@@ -41,7 +41,13 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
                                              std::optional<std::uint64_t> password_tag);
     boost::asio::awaitable<void> pause(std::chrono::milliseconds delay);
     smtp::Reply check_sender();
+    boost::asio::awaitable<smtp::Reply> check_recipient();
+    boost::asio::awaitable<smtp::Reply> check_helo();
     void begin_message();
+    // The stages' reply in place of `ok` when one of them decides; logs it.
+    smtp::Reply pipeline_reply(const pipeline::Verdict& verdict, smtp::Reply ok,
+                               std::string_view hook);
+    const pipeline::SessionInfo& session_info();
     boost::asio::awaitable<smtp::Reply> commit_message();
     void request_stop();
     void set_deadline(std::chrono::seconds timeout);
@@ -67,7 +73,10 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     std::string tls_summary_;  // "version=TLSv1.3 cipher=..." for the Received header; "" = none
     smtp::ServerSession session_;
     std::string out_;                               // replies not yet written
+    const pipeline::Pipeline* pipeline_ = nullptr;  // this listener's stages; null = none
+    pipeline::SessionInfo info_;                    // what the stages know of the client
     std::unique_ptr<spool::MessageWriter> writer_;  // the message being received
+    std::unique_ptr<pipeline::MessageRun> run_;     // the stages' view of it (null: no stage)
     std::optional<Error> writer_error_;             // why writer_ could not be created
     std::size_t messages_ = 0;
     std::unique_ptr<auth::Mechanism> mechanism_;  // the SASL exchange under way

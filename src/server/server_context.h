@@ -16,8 +16,10 @@
 #include "log/logger.h"
 #include "net/connection_limits.h"
 #include "net/network_list.h"
+#include "pipeline/pipeline.h"
 #include "queue/queue_manager.h"
 #include "server/recipient_policy.h"
+#include "spool/injector.h"
 #include "spool/spool.h"
 #include "tls/server_context.h"
 
@@ -51,15 +53,18 @@ struct ServerContext {
     const config::Config& config;
     log::Logger& log;
     spool::Spool& spool;
+    spool::Injector& injector;  // commits each message and hands it to the queue
     queue::QueueManager& queue;
     const RecipientPolicy& policy;
     net::ConnectionLimits& limits;
-    const net::NetworkList& relay_clients;     // clients that may send to other domains
-    tls::ServerContext* tls = nullptr;         // null: no STARTTLS, no implicit TLS
-    auth::Verifier* verifier = nullptr;        // null: no AUTH
-    auth::LoginThrottle* throttle = nullptr;   // growing delays after failed AUTH
-    const auth::SenderMap* senders = nullptr;  // who may use which envelope sender
-    auth::MechanismOptions mechanism_options;  // SCRAM settings shared by all sessions
+    const net::NetworkList& relay_clients;            // clients that may send to other domains
+    tls::ServerContext* tls = nullptr;                // null: no STARTTLS, no implicit TLS
+    auth::Verifier* verifier = nullptr;               // null: no AUTH
+    auth::LoginThrottle* throttle = nullptr;          // growing delays after failed AUTH
+    const auth::SenderMap* senders = nullptr;         // who may use which envelope sender
+    auth::MechanismOptions mechanism_options;         // SCRAM settings shared by all sessions
+    const pipeline::Pipeline* mx_pipeline = nullptr;  // stages of the MX listener
+    const pipeline::Pipeline* submission_pipeline = nullptr;  // of submission and submissions
     SessionRegistry sessions;
     std::atomic<bool> accepting{true};
 };

@@ -49,6 +49,10 @@ void ServerSession::start() {
     send(reply(ReplyName::kGreeting, options_.hostname + " ESMTP Tern"));
 }
 
+void ServerSession::refuse(Reply r) {
+    send_and_close(r);
+}
+
 void ServerSession::receive(std::string_view bytes) {
     if (state_ == State::kClosed) return;
     in_.append(bytes);
@@ -326,7 +330,32 @@ void ServerSession::on_helo(const CommandLine& cmd, bool extended) {
     }
     // EHLO/HELO in a transaction resets it (RFC 5321 section 4.1.4).
     reset_transaction();
-    helo_name_ = std::string(*name);
+    if (options_.check_helo) {
+        pending_helo_ = std::string(*name);
+        pending_esmtp_ = extended;
+        wait_ = Wait::kHelo;
+        emit(ActionKind::kCheckHelo);
+        return;
+    }
+    accept_helo(std::string(*name), extended);
+}
+
+void ServerSession::helo_checked(Reply r) {
+    if (wait_ != Wait::kHelo) return;
+    wait_ = Wait::kNone;
+    if (r.positive()) {
+        accept_helo(std::move(pending_helo_), pending_esmtp_);
+    } else if (r.code == 421) {
+        send_and_close(r);
+    } else {
+        send(r);  // the name is refused; the client has still not greeted us
+    }
+    pending_helo_.clear();
+    process();
+}
+
+void ServerSession::accept_helo(std::string name, bool extended) {
+    helo_name_ = std::move(name);
     esmtp_ = extended;
     if (extended) {
         send(reply(ReplyName::kEhlo, ehlo_text()));

@@ -41,10 +41,12 @@ struct SessionOptions {
                                  // offered, 538 5.7.11 when it is not)
     bool auth_required = false;  // MAIL needs AUTH first (submission, RFC 6409)
     bool tls_required = false;   // commands other than EHLO/STARTTLS/QUIT need TLS first
+    bool check_helo = false;     // ask the driver about each EHLO/HELO name (kCheckHelo)
 };
 
 enum class ActionKind {
     kSend,            // write `data` (rendered replies) to the client
+    kCheckHelo,       // decide on pending_helo(); answer with helo_checked()
     kCheckSender,     // decide on pending_mail(); answer with sender_checked()
     kCheckRecipient,  // decide on pending_recipient(); answer with recipient_checked()
     kBeginMessage,    // a message starts; envelope() is final
@@ -69,12 +71,17 @@ class ServerSession {
 
     // Emits the 220 greeting.
     void start();
+    // Instead of the greeting: refuses the connection with `reply` (554 or 421) and closes.
+    void refuse(Reply reply);
 
     // Feeds bytes received from the client. They are processed at once unless the session is
     // waiting for an answer, in which case they are kept until the answer comes.
     void receive(std::string_view bytes);
 
     // Answers to the actions that ask for one. Each resumes processing of buffered input.
+    // A positive answer to a HELO check lets the greeting reply go out; any other is sent in
+    // its place (and a 421 closes).
+    void helo_checked(Reply reply);
     void sender_checked(Reply reply);
     void recipient_checked(Reply reply);
     void message_committed(Reply reply);
@@ -105,6 +112,8 @@ class ServerSession {
     const MailCommand& pending_mail() const { return pending_mail_; }
     const RcptCommand& pending_recipient() const { return pending_rcpt_; }
     const std::string& helo_name() const { return helo_name_; }
+    // The EHLO/HELO name waiting for helo_checked().
+    const std::string& pending_helo() const { return pending_helo_; }
     const std::string& auth_mechanism() const { return auth_mechanism_; }
     const std::string& authenticated_user() const { return auth_user_; }
     bool tls_active() const { return tls_active_; }
@@ -124,7 +133,7 @@ class ServerSession {
         kAuthResponse,  // reading one SASL response line
         kClosed,
     };
-    enum class Wait { kNone, kSender, kRecipient, kCommit, kTls, kAuth };
+    enum class Wait { kNone, kHelo, kSender, kRecipient, kCommit, kTls, kAuth };
 
     void process();
     void handle_line(std::string_view line);
@@ -136,6 +145,7 @@ class ServerSession {
     void handle_auth_line(std::string_view line);
 
     void on_helo(const CommandLine& cmd, bool extended);
+    void accept_helo(std::string name, bool extended);
     void on_mail(const CommandLine& cmd);
     void on_rcpt(const CommandLine& cmd);
     void on_data(const CommandLine& cmd);
@@ -170,6 +180,8 @@ class ServerSession {
     bool tls_active_ = false;
     std::string auth_user_;       // authenticated identity; empty = not authenticated
     std::string auth_mechanism_;  // mechanism of the SASL exchange under way
+    std::string pending_helo_;    // a HELO name being checked (Wait::kHelo)
+    bool pending_esmtp_ = false;  // ... given with EHLO
 
     // Transaction state, reset by RSET, EHLO/HELO, and the end of each message.
     bool in_transaction_ = false;    // MAIL accepted

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "message/header_edit.h"
 #include "smtp/envelope.h"
 
 namespace tern::spool {
@@ -59,7 +60,16 @@ struct Message {
     bool held = false;              // an operator put the message on hold
     bool delay_warned = false;      // the delay notice was sent
     std::uint64_t body_offset = 0;  // where the message text starts in the spool file
-    std::uint64_t body_length = 0;  // octets of message text
+    std::uint64_t body_length = 0;  // octets of message text as received
+    // Changes the pipeline made to the header section, applied when the text is read out
+    // (spool::TextReader); the text in the file stays as received.
+    std::vector<message::HeaderEdit> edits;
+    long long edits_delta = 0;  // octets the edits add to the text
+
+    // Octets of the text as it is delivered: received text plus edits.
+    std::uint64_t size() const {
+        return static_cast<std::uint64_t>(static_cast<long long>(body_length) + edits_delta);
+    }
 
     // True when every recipient is final and reported: the files can go.
     bool complete() const;

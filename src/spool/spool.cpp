@@ -105,13 +105,22 @@ Result<std::unique_ptr<MessageWriter>> Spool::create(Message message) {
 }
 
 Result<Message> Spool::finish(MessageWriter& writer) {
+    std::uint64_t length = writer.envelope_length_ + writer.body_length_;
     if (!writer.error_) {
-        std::string trailer =
-            encode_trailer(writer.envelope_length_, writer.body_length_, writer.crc_);
-        if (auto r = write_all(writer.fd(), trailer, "spool file " + writer.id()); !r)
+        // Without edits the file is in the first format: the edits block and its longer
+        // trailer only for messages a pipeline stage changed.
+        std::string tail;
+        if (writer.message_.edits.empty()) {
+            tail = encode_trailer(writer.envelope_length_, writer.body_length_, writer.crc_);
+        } else {
+            tail = encode_edits(writer.message_.edits, writer.message_.edits_delta);
+            std::uint32_t crc = crc32_update(writer.crc_, tail);
+            tail += encode_trailer2(writer.envelope_length_, writer.body_length_, tail.size(), crc);
+        }
+        length += tail.size();
+        if (auto r = write_all(writer.fd(), tail, "spool file " + writer.id()); !r)
             writer.error_ = r.error();
     }
-    std::uint64_t length = writer.envelope_length_ + writer.body_length_ + kTrailerSize;
     if (!writer.error_ && writer.stale_size_ > length &&
         ::ftruncate(writer.fd(), static_cast<off_t>(length)) != 0)
         writer.error_ = Error::from_errno(errno, "truncate spool file " + writer.id());

@@ -27,6 +27,12 @@ class MessageWriter {
     void append(std::string_view bytes);
     const Message& message() const { return message_; }
     std::uint64_t body_length() const { return body_length_; }
+    // The header edits of the pipeline, stored with the message by Spool::finish();
+    // `delta` is the octets they add to the text.
+    void set_edits(std::vector<message::HeaderEdit> edits, long long delta) {
+        message_.edits = std::move(edits);
+        message_.edits_delta = delta;
+    }
 
   private:
     friend class Spool;

@@ -258,11 +258,90 @@ std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_len
     return out;
 }
 
+std::string encode_trailer2(std::uint64_t envelope_length, std::uint64_t body_length,
+                            std::uint64_t edits_length, std::uint32_t crc) {
+    std::string out(kTrailerMagic2);
+    put_u64(out, envelope_length);
+    put_u64(out, body_length);
+    put_u64(out, edits_length);
+    put_u32(out, crc);
+    put_u32(out, crc32_update(0, out));
+    return out;
+}
+
 std::optional<Trailer> decode_trailer(std::string_view bytes) {
-    if (bytes.size() != kTrailerSize || !bytes.starts_with(kTrailerMagic)) return std::nullopt;
     const char* p = bytes.data();
+    if (bytes.size() == kTrailer2Size && bytes.starts_with(kTrailerMagic2)) {
+        if (get_u32(p + 36) != crc32_update(0, bytes.substr(0, 36))) return std::nullopt;
+        return Trailer{get_u64(p + 8), get_u64(p + 16), get_u32(p + 32), get_u64(p + 24),
+                       kTrailer2Size};
+    }
+    if (bytes.size() != kTrailerSize || !bytes.starts_with(kTrailerMagic)) return std::nullopt;
     if (get_u32(p + 28) != crc32_update(0, bytes.substr(0, 28))) return std::nullopt;
-    return Trailer{get_u64(p + 8), get_u64(p + 16), get_u32(p + 24)};
+    return Trailer{get_u64(p + 8), get_u64(p + 16), get_u32(p + 24), 0, kTrailerSize};
+}
+
+std::string encode_edits(const std::vector<message::HeaderEdit>& edits, long long delta) {
+    std::string out(kEditsMagic);
+    out += fmt::format("delta {}\n", delta);
+    for (const auto& e : edits) {
+        switch (e.kind) {
+            case message::HeaderEdit::Kind::kPrepend:
+                out += "p " + field(e.field) + "\n";
+                break;
+            case message::HeaderEdit::Kind::kInsert:
+                out += fmt::format("i {} {}\n", e.index, field(e.field));
+                break;
+            case message::HeaderEdit::Kind::kRemove:
+                out += fmt::format("r {}\n", e.index);
+                break;
+        }
+    }
+    out += "end\n";
+    return out;
+}
+
+std::optional<std::pair<std::vector<message::HeaderEdit>, long long>> decode_edits(
+    std::string_view block) {
+    if (!block.starts_with(kEditsMagic)) return std::nullopt;
+    block.remove_prefix(kEditsMagic.size());
+    std::vector<message::HeaderEdit> edits;
+    long long delta = 0;
+    bool have_delta = false;
+    while (!block.empty()) {
+        auto nl = block.find('\n');
+        if (nl == std::string_view::npos) return std::nullopt;
+        std::string_view line = block.substr(0, nl);
+        block.remove_prefix(nl + 1);
+        if (line == "end")
+            return block.empty() && have_delta ? std::optional{std::pair{std::move(edits), delta}}
+                                               : std::nullopt;
+        auto parts = split_spaces(line);
+        message::HeaderEdit e;
+        if (parts.size() == 2 && parts[0] == "delta") {
+            if (!to_number(parts[1], delta)) return std::nullopt;
+            have_delta = true;
+            continue;
+        }
+        if (parts.size() == 2 && parts[0] == "p") {
+            auto f = unfield(parts[1]);
+            if (!f) return std::nullopt;
+            e.kind = message::HeaderEdit::Kind::kPrepend;
+            e.field = std::move(*f);
+        } else if (parts.size() == 3 && parts[0] == "i") {
+            auto f = unfield(parts[2]);
+            if (!f || !to_number(parts[1], e.index)) return std::nullopt;
+            e.kind = message::HeaderEdit::Kind::kInsert;
+            e.field = std::move(*f);
+        } else if (parts.size() == 2 && parts[0] == "r") {
+            if (!to_number(parts[1], e.index)) return std::nullopt;
+            e.kind = message::HeaderEdit::Kind::kRemove;
+        } else {
+            return std::nullopt;
+        }
+        edits.push_back(std::move(e));
+    }
+    return std::nullopt;
 }
 
 std::string encode_recipient_state(std::size_t index, const Recipient& r) {

@@ -8,7 +8,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "message/header_edit.h"
 #include "spool/message.h"
 
 namespace tern::spool {
@@ -16,6 +19,11 @@ namespace tern::spool {
 inline constexpr std::string_view kEnvelopeMagic = "TERN-SPOOL 1\n";
 inline constexpr std::string_view kTrailerMagic = "TERNEND1";
 inline constexpr std::size_t kTrailerSize = 32;  // magic(8) env_len(8) body_len(8) crc(4) crc(4)
+// Version 2, for a message whose header section was edited: an edits block lies between the
+// text and the trailer. magic(8) env_len(8) text_len(8) edits_len(8) crc(4) crc(4).
+inline constexpr std::string_view kTrailerMagic2 = "TERNEND2";
+inline constexpr std::size_t kTrailer2Size = 40;
+inline constexpr std::string_view kEditsMagic = "TERN-EDITS 1\n";
 
 // The commit mark (as Postfix marks a finished queue file): a message file is created, or taken
 // for reuse, with kWritingMode and gets kCommittedMode once the sync that follows its trailer has
@@ -38,13 +46,26 @@ std::optional<Message> decode_envelope(std::string_view block);
 // The trailer proving the file complete: lengths and a CRC-32 of everything before it.
 std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_length,
                            std::uint32_t crc);
+// The version 2 trailer, with the length of the edits block before it.
+std::string encode_trailer2(std::uint64_t envelope_length, std::uint64_t body_length,
+                            std::uint64_t edits_length, std::uint32_t crc);
 
 struct Trailer {
     std::uint64_t envelope_length;
     std::uint64_t body_length;
     std::uint32_t crc;
+    std::uint64_t edits_length = 0;   // version 2 only
+    std::size_t size = kTrailerSize;  // octets of the trailer itself
 };
+// A trailer of either version: `bytes` is exactly kTrailerSize or kTrailer2Size octets.
 std::optional<Trailer> decode_trailer(std::string_view bytes);
+
+// The edits block: "TERN-EDITS 1", "delta <octets added>", one line per edit ("p <field>",
+// "i <index> <field>", "r <index>", fields in xtext), then "end".
+std::string encode_edits(const std::vector<message::HeaderEdit>& edits, long long delta);
+// Parses an edits block; nullopt when it is malformed.
+std::optional<std::pair<std::vector<message::HeaderEdit>, long long>> decode_edits(
+    std::string_view block);
 
 // One state-log line (with its own CRC and the newline) for recipient `index`.
 std::string encode_recipient_state(std::size_t index, const Recipient& r);

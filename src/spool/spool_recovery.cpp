@@ -44,21 +44,30 @@ std::expected<Message, Spool::Damage> Spool::load(const std::string& id, Recover
     auto size = static_cast<std::uint64_t>(st.st_size);
     if (size < kTrailerSize)
         return damaged(committed, "only " + std::to_string(size) + " octets, no trailer");
-    std::string trailer_bytes(kTrailerSize, '\0');
-    if (auto r = pread_all(fd->get(), trailer_bytes.data(), kTrailerSize, size - kTrailerSize,
-                           "spool file " + id);
-        !r)
-        return unreadable(r.error().message);
-    auto trailer = decode_trailer(trailer_bytes);
+    // A trailer of the second format (with an edits block before it), else of the first.
+    std::optional<Trailer> trailer;
+    for (std::size_t tsize : {kTrailer2Size, kTrailerSize}) {
+        if (size < tsize) continue;
+        std::string trailer_bytes(tsize, '\0');
+        if (auto r =
+                pread_all(fd->get(), trailer_bytes.data(), tsize, size - tsize, "spool file " + id);
+            !r)
+            return unreadable(r.error().message);
+        trailer = decode_trailer(trailer_bytes);
+        if (trailer) break;
+    }
     if (!trailer) return damaged(committed, "no valid trailer at its end (truncated?)");
-    if (trailer->envelope_length + trailer->body_length + kTrailerSize != size)
+    if (trailer->envelope_length + trailer->body_length + trailer->edits_length + trailer->size !=
+        size)
         return damaged(committed, "its trailer gives a length other than the file's " +
                                       std::to_string(size) + " octets");
     // The CRC over envelope and body proves that every block reached the disk.
     std::uint32_t crc = 0;
     std::string envelope;
+    std::string edits_block;
+    std::uint64_t edits_at = trailer->envelope_length + trailer->body_length;
     std::string buf(1 << 20, '\0');
-    for (std::uint64_t off = 0, left = size - kTrailerSize; left > 0;) {
+    for (std::uint64_t off = 0, left = size - trailer->size; left > 0;) {
         std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
         if (auto r = pread_all(fd->get(), buf.data(), n, off, "spool file " + id); !r)
             return unreadable(r.error().message);
@@ -67,6 +76,10 @@ std::expected<Message, Spool::Damage> Spool::load(const std::string& id, Recover
         if (off < trailer->envelope_length)
             envelope.append(chunk.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(
                                                 n, trailer->envelope_length - off))));
+        if (off + n > edits_at) {
+            std::uint64_t from = off < edits_at ? edits_at - off : 0;
+            edits_block.append(chunk.substr(static_cast<std::size_t>(from)));
+        }
         off += n;
         left -= n;
     }
@@ -78,6 +91,12 @@ std::expected<Message, Spool::Damage> Spool::load(const std::string& id, Recover
         return damaged(committed, "its envelope names another queue id, " + message->id);
     message->body_offset = trailer->envelope_length;
     message->body_length = trailer->body_length;
+    if (trailer->edits_length > 0) {
+        auto edits = decode_edits(edits_block);
+        if (!edits) return damaged(committed, "malformed block of header edits");
+        message->edits = std::move(edits->first);
+        message->edits_delta = edits->second;
+    }
     if (auto r = replay_state(id, *message, report); !r) return unreadable(r.error().message);
     return std::move(*message);
 }

@@ -2,7 +2,8 @@
 // MAIL/RCPT/BDAT/HELO parsers, then through a ServerSession that answers every question it asks.
 //
 // Input layout: byte 0 picks session options, the top bit of byte 1 the bare LF mode (set:
-// reject), the rest of bytes 1-2 a split point, the rest is what the client sends. Besides "no
+// reject), the next bit HELO checks (names of even length are refused), the rest of bytes 1-2
+// a split point, the rest is what the client sends. Besides "no
 // crash", the target checks invariants a driver relies on: replies are well-formed, every begun
 // message ends in exactly one commit or abort, nothing follows kClose, parsed paths re-parse to
 // themselves, and the session's output does not depend on how the input was split into reads
@@ -121,6 +122,11 @@ class Driver {
                 check_wire(a.data);
                 seen_.sent += a.data;
                 return;
+            case ActionKind::kCheckHelo:
+                session_.helo_checked(session_.pending_helo().size() % 2 == 0
+                                          ? Reply{550, "5.7.1", "HELO name refused"}
+                                          : reply(ReplyName::kOk));
+                return;
             case ActionKind::kCheckSender:
                 session_.sender_checked(reply(ReplyName::kSenderOk));
                 return;
@@ -191,9 +197,10 @@ class Driver {
     bool closed_ = false;
 };
 
-SessionOptions options_from(std::uint8_t bits, BareLf bare_lf) {
+SessionOptions options_from(std::uint8_t bits, BareLf bare_lf, bool check_helo) {
     SessionOptions o;
     o.limits.bare_lf = bare_lf;
+    o.check_helo = check_helo;
     o.hostname = "mx.fuzz.example";
     o.starttls = bits & 0x01;
     o.tls_active = bits & 0x02;
@@ -221,7 +228,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 3) return 0;
     std::uint8_t bits = data[0];
     BareLf bare_lf = (data[1] & 0x80) != 0 ? BareLf::kReject : BareLf::kNormalize;
-    std::size_t cut = (static_cast<std::size_t>(data[1] & 0x7F) << 8) | data[2];
+    bool check_helo = (data[1] & 0x40) != 0;
+    std::size_t cut = (static_cast<std::size_t>(data[1] & 0x3F) << 8) | data[2];
     std::string_view input(reinterpret_cast<const char*>(data) + 3, size - 3);
     cut = input.empty() ? 0 : cut % (input.size() + 1);
 
@@ -237,13 +245,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     // The session, with the options as given.
     {
-        Driver d(options_from(bits, bare_lf));
+        Driver d(options_from(bits, bare_lf, check_helo));
         d.feed(input);
         d.finish();
     }
 
     // The same bytes in one read and in two must look the same to the client and the spool.
-    SessionOptions options = options_from(bits, bare_lf);
+    SessionOptions options = options_from(bits, bare_lf, check_helo);
     options.starttls = false;
     Driver whole(options);
     whole.feed(input);

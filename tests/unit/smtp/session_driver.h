@@ -117,6 +117,9 @@ class SessionDriver {
     };
     std::function<std::optional<Reply>(const RcptCommand&)> recipient_policy =
         [](const RcptCommand&) { return std::optional<Reply>(reply(ReplyName::kRecipientOk)); };
+    std::function<std::optional<Reply>(const std::string&)> helo_policy = [](const std::string&) {
+        return std::optional<Reply>(reply(ReplyName::kOk));
+    };
     std::function<std::optional<Reply>()> commit_policy = [] {
         return std::optional<Reply>(reply(ReplyName::kQueued, "Ok: queued as X"));
     };
@@ -134,8 +137,9 @@ class SessionDriver {
     std::vector<std::string> checked_senders;  // sender of each kCheckSender, as "<a@b>"
     std::vector<MailParams> checked_params;    // parameters of each kCheckSender
     std::vector<std::string> checked_recipients;
-    std::vector<std::string> auth_steps;  // data of each kAuthStart and kAuthStep
-    std::size_t auth_starts = 0;          // kAuthStart actions (new SASL exchanges)
+    std::vector<std::string> checked_helos;  // name of each kCheckHelo
+    std::vector<std::string> auth_steps;     // data of each kAuthStart and kAuthStep
+    std::size_t auth_starts = 0;             // kAuthStart actions (new SASL exchanges)
 
   private:
     void handle(Action& a) {
@@ -144,6 +148,11 @@ class SessionDriver {
             case ActionKind::kSend:
                 sent += a.data;
                 return;
+            case ActionKind::kCheckHelo: {
+                checked_helos.push_back(session.pending_helo());
+                if (auto r = helo_policy(session.pending_helo())) session.helo_checked(*r);
+                return;
+            }
             case ActionKind::kCheckSender: {
                 checked_senders.push_back(session.pending_mail().sender.str());
                 checked_params.push_back(session.pending_mail().params);

@@ -64,6 +64,37 @@ TEST(SpoolFormat, TruncatedEnvelopeIsRejected) {
         EXPECT_FALSE(decode_envelope(block.substr(0, cut))) << cut;
 }
 
+TEST(SpoolFormat, EditsBlockRoundTrip) {
+    std::vector<message::HeaderEdit> edits{
+        {message::HeaderEdit::Kind::kPrepend, 0, "DKIM-Signature: v=1; a=rsa-sha256;\r\n\tb=x\r\n"},
+        {message::HeaderEdit::Kind::kInsert, 3, "X-Spam: yes\r\n"},
+        {message::HeaderEdit::Kind::kRemove, 7, ""},
+    };
+    std::string block = encode_edits(edits, -42);
+    auto back = decode_edits(block);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->first, edits);
+    EXPECT_EQ(back->second, -42);
+    for (std::size_t cut = 0; cut < block.size(); ++cut)
+        EXPECT_FALSE(decode_edits(block.substr(0, cut))) << cut;
+    EXPECT_FALSE(decode_edits(block + "x"));
+}
+
+TEST(SpoolFormat, SecondTrailerFormat) {
+    std::string t = encode_trailer2(100, 2000, 77, 0xfeedbeef);
+    ASSERT_EQ(t.size(), kTrailer2Size);
+    auto ok = decode_trailer(t);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->edits_length, 77u);
+    EXPECT_EQ(ok->size, kTrailer2Size);
+    EXPECT_EQ(ok->crc, 0xfeedbeefu);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        std::string bad = t;
+        bad[i] ^= 0x01;
+        EXPECT_FALSE(decode_trailer(bad)) << i;
+    }
+}
+
 TEST(SpoolFormat, TrailerDetectsDamage) {
     std::string t = encode_trailer(100, 2000, 0xdeadbeef);
     ASSERT_EQ(t.size(), kTrailerSize);

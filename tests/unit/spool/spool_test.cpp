@@ -15,6 +15,7 @@
 #include <future>
 
 #include "spool/spool_format.h"
+#include "spool/text_reader.h"
 
 namespace tern::spool {
 namespace {
@@ -410,6 +411,86 @@ TEST_F(SpoolTest, RecyclingHasLimits) {
     recover();
     EXPECT_EQ(spool_->recycled(), 0u);
     EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/spool/free"));
+}
+
+TEST_F(SpoolTest, HeaderEditsAreStoredAfterTheTextAndAppliedWhenRead) {
+    std::string text = "Received: by us\r\nSubject: hi\r\nX-Drop: me\r\n\r\nbody\r\n";
+    auto w = spool_->create(envelope());
+    ASSERT_TRUE(w);
+    (*w)->append(text);
+    std::vector<message::HeaderEdit> edits{
+        {message::HeaderEdit::Kind::kPrepend, 0, "Authentication-Results: mx; none\r\n"},
+        {message::HeaderEdit::Kind::kRemove, 3, ""},  // X-Drop, after the prepend
+    };
+    (*w)->set_edits(edits,
+                    message::edits_size_delta(
+                        {"Received: by us\r\n", "Subject: hi\r\n", "X-Drop: me\r\n"}, edits));
+    auto m = spool_->finish(**w);
+    ASSERT_TRUE(m);
+    std::string expected =
+        "Authentication-Results: mx; none\r\nReceived: by us\r\nSubject: hi\r\n\r\nbody\r\n";
+    auto read_all = [&](const Message& msg) {
+        auto fd = spool_->open_message(msg.id);
+        EXPECT_TRUE(fd);
+        TextReader reader(fd->get(), msg);
+        EXPECT_FALSE(reader.failed());
+        EXPECT_EQ(reader.size(), msg.size());
+        std::string out;
+        // Read in odd pieces: the edited head and the file's rest join seamlessly.
+        for (std::uint64_t pos = 0; pos < reader.size();) {
+            char buf[7];
+            auto n = reader.read_at(pos, buf, sizeof buf);
+            EXPECT_GT(n, 0u);
+            out.append(buf, n);
+            pos += n;
+        }
+        return out;
+    };
+    EXPECT_EQ(read_all(*m), expected);
+    EXPECT_EQ(m->size(), expected.size());
+    // The edits survive a restart, and the file keeps the text as received.
+    std::promise<int> done;
+    spool_->group_sync().submit((*w)->fd(), spool_->msg_dir_fd(),
+                                [&](int e) { done.set_value(e); });
+    ASSERT_EQ(done.get_future().get(), 0);
+    spool_->mark_committed(**w);
+    reopen();
+    auto out = recover();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].edits, edits);
+    EXPECT_EQ(read_all(out[0]), expected);
+    EXPECT_EQ(body_of(out[0]), text);
+}
+
+TEST_F(SpoolTest, AFileWithoutEditsKeepsTheFirstFormat) {
+    Message m = commit("Subject: plain\r\n\r\nbody\r\n");
+    auto path = spool_->message_path(m.id);
+    std::ifstream in(path, std::ios::binary);
+    std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GE(file.size(), kTrailerSize);
+    EXPECT_EQ(file.substr(file.size() - kTrailerSize, 8), kTrailerMagic);
+    EXPECT_EQ(file.find("TERN-EDITS"), std::string::npos);
+}
+
+TEST_F(SpoolTest, DamageToTheEditsBlockIsCaught) {
+    auto w = spool_->create(envelope());
+    ASSERT_TRUE(w);
+    (*w)->append("Subject: x\r\n\r\nbody\r\n");
+    (*w)->set_edits({{message::HeaderEdit::Kind::kPrepend, 0, "X-A: b\r\n"}}, 8);
+    auto m = spool_->finish(**w);
+    ASSERT_TRUE(m);
+    spool_->mark_committed(**w);
+    std::string path = spool_->message_path(m->id);
+    int fd = ::open(path.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    // A byte of the edits block, just before the 40-octet trailer.
+    auto size = std::filesystem::file_size(path);
+    ASSERT_EQ(pwrite(fd, "Z", 1, static_cast<off_t>(size - kTrailer2Size - 3)), 1);
+    ::close(fd);
+    reopen();
+    RecoveryReport report;
+    EXPECT_TRUE(recover(&report).empty());
+    EXPECT_EQ(report.quarantined.size(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,128 @@
+// Pipeline: stages in order; a MessageRun splits the text once (message::HeaderSplitter) and
+// hands every field and body piece to each filter, then awaits their end hooks in turn.
+#include "pipeline/pipeline.h"
+
+namespace tern::pipeline {
+namespace asio = boost::asio;
+
+void Pipeline::add(std::shared_ptr<Stage> stage) {
+    hooks_ |= stage->hooks();
+    stages_.push_back(std::move(stage));
+}
+
+namespace {
+
+// The first final verdict of the stages that have `hook`, named after its stage.
+template <class Call>
+asio::awaitable<Verdict> first_final(const std::vector<std::shared_ptr<Stage>>& stages,
+                                     unsigned hook, Call call) {
+    for (const auto& s : stages) {
+        if ((s->hooks() & hook) == 0) continue;
+        Verdict v = co_await call(*s);
+        if (v.final()) {
+            v.stage = std::string(s->name());
+            co_return v;
+        }
+    }
+    co_return Verdict::next();
+}
+
+}  // namespace
+
+asio::awaitable<Verdict> Pipeline::connect(const SessionInfo& session) const {
+    co_return co_await first_final(stages_, kOnConnect,
+                                   [&](Stage& s) { return s.on_connect(session); });
+}
+
+asio::awaitable<Verdict> Pipeline::helo(const SessionInfo& session) const {
+    co_return co_await first_final(stages_, kOnHelo, [&](Stage& s) { return s.on_helo(session); });
+}
+
+asio::awaitable<Verdict> Pipeline::mail(const SessionInfo& session,
+                                        const smtp::MailCommand& mail) const {
+    co_return co_await first_final(stages_, kOnMail,
+                                   [&](Stage& s) { return s.on_mail(session, mail); });
+}
+
+asio::awaitable<Verdict> Pipeline::rcpt(const SessionInfo& session, const smtp::MailCommand& mail,
+                                        const smtp::RcptCommand& rcpt) const {
+    co_return co_await first_final(stages_, kOnRcpt,
+                                   [&](Stage& s) { return s.on_rcpt(session, mail, rcpt); });
+}
+
+std::unique_ptr<MessageRun> Pipeline::start_message(const SessionInfo& session,
+                                                    const spool::Message& envelope) const {
+    if (!has(kOnMessage)) return nullptr;
+    std::vector<std::pair<std::string, std::unique_ptr<MessageFilter>>> filters;
+    for (const auto& s : stages_) {
+        if ((s->hooks() & kOnMessage) == 0) continue;
+        if (auto f = s->start_message(session, envelope))
+            filters.emplace_back(std::string(s->name()), std::move(f));
+    }
+    if (filters.empty()) return nullptr;
+    return std::unique_ptr<MessageRun>(
+        new MessageRun(session, envelope, limits_, std::move(filters)));
+}
+
+MessageRun::MessageRun(const SessionInfo& session, const spool::Message& envelope,
+                       PipelineLimits limits,
+                       std::vector<std::pair<std::string, std::unique_ptr<MessageFilter>>> filters)
+    : session_(session),
+      envelope_(envelope),
+      limits_(limits),
+      filters_(std::move(filters)),
+      splitter_(limits.max_header_section) {}
+
+void MessageRun::text(std::string_view bytes) {
+    splitter_.feed(bytes, *this);
+}
+
+void MessageRun::on_field(std::string_view raw) {
+    header_octets_ += raw.size();
+    if (header_octets_ > limits_.max_header_section) {
+        too_large_ = true;
+        return;
+    }
+    fields_.emplace_back(raw);
+    for (auto& [name, f] : filters_)
+        f->on_header(raw);
+}
+
+void MessageRun::on_end_of_headers(std::string_view) {
+    for (auto& [name, f] : filters_)
+        f->on_end_of_headers();
+}
+
+void MessageRun::on_body(std::string_view bytes) {
+    body_octets_ += bytes.size();
+    for (auto& [name, f] : filters_)
+        f->on_body(bytes);
+}
+
+asio::awaitable<MessageOutcome> MessageRun::finish() {
+    splitter_.finish(*this);
+    MessageOutcome out;
+    if (too_large_ || splitter_.too_large()) {
+        out.verdict = Verdict::reject(
+            smtp::Reply{552, "5.3.4", "Message header section too large", false},
+            "header section over " + std::to_string(limits_.max_header_section) + " octets");
+        out.verdict.stage = "pipeline";
+        co_return out;
+    }
+    MessageView view(session_, envelope_, std::move(fields_), body_octets_);
+    for (auto& [name, f] : filters_) {
+        Verdict v = co_await f->on_end(view);
+        if (v.final()) {
+            v.stage = name;
+            out.verdict = std::move(v);
+            // A hold keeps the message, and the edits made so far with it.
+            if (out.verdict.kind != Verdict::Kind::kHold) co_return out;
+            break;
+        }
+    }
+    out.edits = view.edits();
+    out.edits_delta = view.edits_delta();
+    co_return out;
+}
+
+}  // namespace tern::pipeline

@@ -1,0 +1,84 @@
+// Pipeline: the ordered stages one kind of listener runs (docs/pipeline.md). The session-level
+// checks stop at the first stage with a final verdict; a MessageRun streams one message's text
+// through every stage's filter and collects their verdicts and header edits at its end.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "message/header_splitter.h"
+#include "pipeline/stage.h"
+
+namespace tern::pipeline {
+
+struct PipelineLimits {
+    // Octets of header section kept for the stages; a larger one refuses the message (552
+    // 5.3.4), as its fields could not all be seen.
+    std::size_t max_header_section = 1 << 20;
+};
+
+// How a message ended: the verdict that decided (kContinue: accept), and the header edits to
+// store with it.
+struct MessageOutcome {
+    Verdict verdict;
+    std::vector<message::HeaderEdit> edits;
+    long long edits_delta = 0;
+};
+
+class MessageRun : private message::HeaderSink {
+  public:
+    // The next piece of the message text, as received.
+    void text(std::string_view bytes);
+    // Runs every stage's end hook in order, each seeing the edits of those before; stops at
+    // the first final verdict.
+    boost::asio::awaitable<MessageOutcome> finish();
+
+  private:
+    friend class Pipeline;
+    MessageRun(const SessionInfo& session, const spool::Message& envelope, PipelineLimits limits,
+               std::vector<std::pair<std::string, std::unique_ptr<MessageFilter>>> filters);
+    void on_field(std::string_view raw) override;
+    void on_end_of_headers(std::string_view separator) override;
+    void on_body(std::string_view bytes) override;
+
+    const SessionInfo& session_;
+    const spool::Message& envelope_;
+    PipelineLimits limits_;
+    std::vector<std::pair<std::string, std::unique_ptr<MessageFilter>>> filters_;
+    message::HeaderSplitter splitter_;
+    std::vector<std::string> fields_;
+    std::size_t header_octets_ = 0;
+    std::uint64_t body_octets_ = 0;
+    bool too_large_ = false;
+};
+
+class Pipeline {
+  public:
+    explicit Pipeline(PipelineLimits limits = {}) : limits_(limits) {}
+
+    void add(std::shared_ptr<Stage> stage);
+    bool empty() const { return stages_.empty(); }
+    // True when some stage has this hook (the driver may skip the call otherwise).
+    bool has(Hook hook) const { return (hooks_ & hook) != 0; }
+
+    boost::asio::awaitable<Verdict> connect(const SessionInfo& session) const;
+    boost::asio::awaitable<Verdict> helo(const SessionInfo& session) const;
+    boost::asio::awaitable<Verdict> mail(const SessionInfo& session,
+                                         const smtp::MailCommand& mail) const;
+    boost::asio::awaitable<Verdict> rcpt(const SessionInfo& session, const smtp::MailCommand& mail,
+                                         const smtp::RcptCommand& rcpt) const;
+
+    // A run for one message, or nullptr when no stage looks at messages. `session` and
+    // `envelope` must outlive the run.
+    std::unique_ptr<MessageRun> start_message(const SessionInfo& session,
+                                              const spool::Message& envelope) const;
+
+  private:
+    PipelineLimits limits_;
+    std::vector<std::shared_ptr<Stage>> stages_;
+    unsigned hooks_ = 0;
+};
+
+}  // namespace tern::pipeline

@@ -1,0 +1,157 @@
+// Pipeline: stages in order, the first final verdict at each session hook, the streamed
+// filters (fields, body, any split), header edits seen by later stages, and the end verdicts.
+#include "pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+namespace tern::pipeline {
+namespace {
+namespace asio = boost::asio;
+
+// A stage that records what it sees and ends messages as it is told.
+struct Recorder : Stage {
+    std::string id;
+    unsigned mask = kOnMessage;
+    Verdict at_helo;
+    Verdict at_end;
+    std::function<void(MessageView&)> edit;
+    std::vector<std::string> fields_seen;
+    std::string body_seen;
+    std::vector<std::string> view_at_end;  // fields() as this stage's end hook found them
+    int ends = 0;
+
+    explicit Recorder(std::string name) : id(std::move(name)) {}
+    std::string_view name() const override { return id; }
+    unsigned hooks() const override { return mask; }
+    asio::awaitable<Verdict> on_helo(const SessionInfo&) override { co_return at_helo; }
+
+    struct Filter : MessageFilter {
+        Recorder& r;
+        explicit Filter(Recorder& rec) : r(rec) {}
+        void on_header(std::string_view f) override { r.fields_seen.emplace_back(f); }
+        void on_body(std::string_view b) override { r.body_seen += b; }
+        asio::awaitable<Verdict> on_end(MessageView& m) override {
+            ++r.ends;
+            r.view_at_end = m.fields();
+            if (r.edit) r.edit(m);
+            co_return r.at_end;
+        }
+    };
+    std::unique_ptr<MessageFilter> start_message(const SessionInfo&,
+                                                 const spool::Message&) override {
+        return std::make_unique<Filter>(*this);
+    }
+};
+
+template <class T>
+T run(asio::awaitable<T> a) {
+    asio::io_context io;
+    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
+    io.run();
+    return f.get();
+}
+
+const std::string kText = "Received: by mx\r\nSubject: s\r\nX-Old: 1\r\n\r\nline 1\r\nline 2\r\n";
+
+MessageOutcome feed(Pipeline& p, std::size_t piece = 0) {
+    SessionInfo info;
+    spool::Message envelope;
+    auto r = p.start_message(info, envelope);
+    if (!r) return {};
+    if (piece == 0) {
+        r->text(kText);
+    } else {
+        for (std::size_t i = 0; i < kText.size(); i += piece)
+            r->text(std::string_view(kText).substr(i, piece));
+    }
+    return run(r->finish());
+}
+
+TEST(Pipeline, FiltersSeeFieldsAndBodyWhateverTheSplit) {
+    for (std::size_t piece : {0u, 1u, 3u, 17u}) {
+        Pipeline p;
+        auto a = std::make_shared<Recorder>("a");
+        p.add(a);
+        auto out = feed(p, piece);
+        EXPECT_FALSE(out.verdict.final());
+        EXPECT_EQ(a->fields_seen, (std::vector<std::string>{"Received: by mx\r\n", "Subject: s\r\n",
+                                                            "X-Old: 1\r\n"}));
+        EXPECT_EQ(a->body_seen, "line 1\r\nline 2\r\n");
+    }
+}
+
+TEST(Pipeline, LaterStagesSeeEarlierEdits) {
+    Pipeline p;
+    auto a = std::make_shared<Recorder>("a");
+    auto b = std::make_shared<Recorder>("b");
+    a->edit = [](MessageView& m) {
+        m.prepend("X-First: a\r\n");
+        m.remove(3);  // X-Old, now at 3 after the prepend
+    };
+    b->edit = [](MessageView& m) { m.insert(1, "X-Second: b\r\n"); };
+    p.add(a);
+    p.add(b);
+    auto out = feed(p);
+    EXPECT_EQ(b->view_at_end, (std::vector<std::string>{"X-First: a\r\n", "Received: by mx\r\n",
+                                                        "Subject: s\r\n"}));
+    ASSERT_EQ(out.edits.size(), 3u);
+    EXPECT_EQ(out.edits_delta, 12 + 13 - 10);
+}
+
+TEST(Pipeline, TheFirstFinalVerdictEndsTheMessage) {
+    Pipeline p;
+    auto a = std::make_shared<Recorder>("a");
+    auto b = std::make_shared<Recorder>("b");
+    a->at_end = Verdict::reject(smtp::Reply{550, "5.7.1", "no", false}, "test");
+    p.add(a);
+    p.add(b);
+    auto out = feed(p);
+    EXPECT_EQ(out.verdict.kind, Verdict::Kind::kReject);
+    EXPECT_EQ(out.verdict.stage, "a");
+    EXPECT_EQ(out.verdict.reply.code, 550);
+    EXPECT_EQ(b->ends, 0);
+}
+
+TEST(Pipeline, AHoldKeepsTheEditsMadeSoFar) {
+    Pipeline p;
+    auto a = std::make_shared<Recorder>("a");
+    a->edit = [](MessageView& m) { m.prepend("X-Held: yes\r\n"); };
+    a->at_end = Verdict::hold("suspicious");
+    p.add(a);
+    auto out = feed(p);
+    EXPECT_EQ(out.verdict.kind, Verdict::Kind::kHold);
+    ASSERT_EQ(out.edits.size(), 1u);
+}
+
+TEST(Pipeline, SessionHooksStopAtTheFirstFinalVerdict) {
+    Pipeline p;
+    auto a = std::make_shared<Recorder>("a");
+    auto b = std::make_shared<Recorder>("b");
+    a->mask = kOnHelo;
+    b->mask = kOnHelo;
+    b->at_helo = Verdict::reject(smtp::Reply{550, "5.7.1", "bad helo", false}, "helo");
+    p.add(a);
+    p.add(b);
+    EXPECT_TRUE(p.has(kOnHelo));
+    EXPECT_FALSE(p.has(kOnMail));
+    EXPECT_FALSE(p.start_message(SessionInfo{}, spool::Message{}));  // no message stage
+    auto v = run(p.helo(SessionInfo{}));
+    EXPECT_EQ(v.kind, Verdict::Kind::kReject);
+    EXPECT_EQ(v.stage, "b");
+}
+
+TEST(Pipeline, AnOversizedHeaderSectionIsRefused) {
+    Pipeline p(PipelineLimits{20});
+    p.add(std::make_shared<Recorder>("a"));
+    auto out = feed(p);
+    EXPECT_EQ(out.verdict.kind, Verdict::Kind::kReject);
+    EXPECT_EQ(out.verdict.reply.code, 552);
+    EXPECT_EQ(out.verdict.reply.status, "5.3.4");
+}
+
+}  // namespace
+}  // namespace tern::pipeline
