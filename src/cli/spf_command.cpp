@@ -7,6 +7,8 @@
 
 #include "cli/resolver_run.h"
 #include "cli/tool_files.h"
+#include "mailauth/auth_results_builder.h"
+#include "mailauth/dmarc_inputs.h"
 #include "mailauth/message_checks.h"
 #include "mailauth/spf_report.h"
 
@@ -37,8 +39,11 @@ void print(const mailauth::SpfCheck& check, const std::string& receiver) {
     for (std::size_t at; (at = field.find('\r')) != std::string::npos;)
         field.erase(at, 1);
     std::cout << field;
+    // The spf entry as the daemon's field writes it (one line here).
     std::cout << "Authentication-Results: " << receiver << "; "
-              << mailauth::spf_auth_results(o).str() << "\n";
+              << mailauth::format_result_info(
+                     mailauth::spf_result_info(mailauth::spf_evidence(check.request(), o)))
+              << "\n";
 }
 
 }  // namespace

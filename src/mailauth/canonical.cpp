@@ -53,8 +53,21 @@ std::string canonical_header(std::string_view raw_field, Canon canon) {
     bool space = false;
     for (std::size_t i = value_begin; i < raw_field.size(); ++i) {
         char c = raw_field[i];
+        // A fold is CRLF followed by WSP (RFC 6376 section 3.4.2); its WSP is reduced below. A
+        // run of CRLFs is one fold when WSP follows it (removing one fold would make another),
+        // else kept as text (a field the pipeline hands over has none), so that canonicalising
+        // twice changes nothing.
         if (c == '\r' && i + 1 < raw_field.size() && raw_field[i + 1] == '\n') {
-            ++i;  // a fold: the WSP after it is reduced below
+            std::size_t after = i;
+            while (raw_field.substr(after, 2) == "\r\n")
+                after += 2;
+            if (after == raw_field.size() || !is_wsp(raw_field[after])) {
+                if (space && started) out += ' ';
+                space = false;
+                started = true;
+                out += raw_field.substr(i, after - i);
+            }
+            i = after - 1;
             continue;
         }
         if (is_wsp(c)) {

@@ -1,6 +1,6 @@
-// Received-SPF (RFC 7208 section 9.1) and the Authentication-Results spf entry (RFC 8601): the
-// comment wording follows the examples of RFC 7208; values that are not dot-atoms or tokens
-// are quoted, so odd HELO names and addresses cannot break the field.
+// Received-SPF (RFC 7208 section 9.1): the comment wording follows the examples of RFC 7208;
+// values that are not dot-atoms are quoted, so odd HELO names and addresses cannot break the
+// field.
 #include "mailauth/spf_report.h"
 
 #include <string_view>
@@ -24,16 +24,6 @@ bool is_dot_atom(std::string_view s) {
             return false;
         }
     }
-    return true;
-}
-
-// RFC 2045 token (what RFC 8601 calls a value when it is not quoted).
-bool is_token(std::string_view s) {
-    if (s.empty()) return false;
-    for (char c : s)
-        if (c <= 0x20 || c >= 0x7f ||
-            std::string_view("()<>@,;:\\\"/[]?=").find(c) != std::string_view::npos)
-            return false;
     return true;
 }
 
@@ -88,20 +78,6 @@ std::string comment_for(const SpfRequest& request, const SpfOutcome& o,
 }
 
 }  // namespace
-
-std::string SpfAuthResults::str() const {
-    return "spf=" + std::string(result_name(result)) + " " + property + "=" + value;
-}
-
-SpfAuthResults spf_auth_results(const SpfOutcome& outcome) {
-    SpfAuthResults r;
-    r.result = outcome.result;
-    bool helo = outcome.identity == SpfIdentity::kHelo;
-    r.property = helo ? "smtp.helo" : "smtp.mailfrom";
-    r.value = is_token(outcome.domain) ? outcome.domain : quoted(outcome.domain);
-    r.comment = outcome.reason;
-    return r;
-}
 
 std::string received_spf_field(const SpfRequest& request, const SpfOutcome& outcome,
                                const std::string& receiver) {

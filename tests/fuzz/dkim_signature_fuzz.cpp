@@ -55,7 +55,10 @@ void fuzz_signature(std::string_view value) {
     std::string field = "DKIM-Signature:" + std::string(value);
     std::string blank = without_signature_value(field);
     check(blank.size() <= field.size());
-    auto again = parse_tag_list(std::string_view(blank).substr(15));
+    // Parsed as without_signature_value parses it: a final CRLF ends the field.
+    std::string_view rest = std::string_view(blank).substr(15);
+    if (rest.ends_with("\r\n")) rest.remove_suffix(2);
+    auto again = parse_tag_list(rest);
     check(again.has_value());
     const Tag* b = find_tag(*again, "b");
     check(b != nullptr && b->value.empty() && b->raw_begin == b->raw_end);

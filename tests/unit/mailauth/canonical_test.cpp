@@ -34,6 +34,20 @@ TEST(Canonical, RelaxedHeader) {
 }
 
 // RFC 6376 section 3.4.6, the example of both algorithms.
+TEST(Canonical, RelaxedUnfoldsOnlyCrlfBeforeWsp) {
+    // Found by fuzz_dkim_canonical: a CRLF not followed by WSP was dropped as if it were a fold,
+    // so canonicalising the result again changed it ("a\r\r\n\nb" became "a\r\nb", then "ab").
+    std::string once = canonical_header("X: a\r\r\n\nb\r\n", Canon::kRelaxed);
+    EXPECT_EQ(once, "x:a\r\r\n\nb\r\n");
+    EXPECT_EQ(canonical_header(once, Canon::kRelaxed), once);
+    EXPECT_EQ(canonical_header("X: a\r\n\r\nb\r\n", Canon::kRelaxed), "x:a\r\n\r\nb\r\n");
+    EXPECT_EQ(canonical_header("X: a\r\n\t \r\n b\r\n", Canon::kRelaxed), "x:a b\r\n");
+    // Two line ends before WSP: removing the second alone would leave a fold for next time.
+    once = canonical_header("X: a\r\n\r\n b\r\n", Canon::kRelaxed);
+    EXPECT_EQ(once, "x:a b\r\n");
+    EXPECT_EQ(canonical_header(once, Canon::kRelaxed), once);
+}
+
 TEST(Canonical, Rfc6376Example) {
     std::string header = "A: X\r\nB : Y\t\r\n\tZ  \r\n";
     EXPECT_EQ(canonical_header("A: X\r\n", Canon::kRelaxed) +

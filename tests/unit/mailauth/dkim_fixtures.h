@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../../fuzz/fuzz_dns.h"
 #include "base/base64.h"
 #include "dns/answer.h"
 #include "mailauth/dkim_keys.h"
@@ -85,16 +86,7 @@ inline const std::string kRfc8463RsaPem =
     "-----END RSA PRIVATE KEY-----\n";
 
 // TXT rdata on the wire: the text cut into length-prefixed strings of at most 255 octets.
-inline std::string txt_rdata(std::string_view text) {
-    std::string rdata;
-    do {
-        std::size_t n = std::min<std::size_t>(255, text.size());
-        rdata += static_cast<char>(n);
-        rdata += text.substr(0, n);
-        text.remove_prefix(n);
-    } while (!text.empty());
-    return rdata;
-}
+using fuzz::txt_rdata;
 
 inline dns::Answer txt_answer(std::vector<std::string> texts) {
     dns::Answer answer;

@@ -7,22 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "../../fuzz/fuzz_dns.h"
 #include "dns/answer.h"
 #include "mailauth/dmarc_evaluator.h"
 
 namespace tern::mailauth::testing {
 
 // One TXT record's rdata in wire form: character-strings of at most 255 octets.
-inline std::string txt_rdata(std::string_view text) {
-    std::string out;
-    do {
-        std::string_view part = text.substr(0, 255);
-        out += static_cast<char>(part.size());
-        out += part;
-        text.remove_prefix(part.size());
-    } while (!text.empty());
-    return out;
-}
+using fuzz::txt_rdata;
 
 struct FakeDns {
     std::map<std::string, std::vector<std::string>> txt;  // owner name -> texts
