@@ -13,6 +13,7 @@ packages=(
     clang-19 libclang-rt-19-dev clang-format
     # real peers used by the integration tests and benchmarks
     python3-pytest python3-aiosmtpd python3-dnslib python3-cryptography swaks libnet-ssleay-perl
+    python3-dkim python3-authres
     libauthen-sasl-perl libdigest-hmac-perl postfix s-nail
     unbound ldnsutils nsd dnsutils testssl.sh openssl
     procps iproute2 psmisc util-linux e2fsprogs
