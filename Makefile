@@ -52,8 +52,8 @@ $(FUZZ_BUILD)/build.ninja:
 		-DCMAKE_CXX_COMPILER=clang++-19 -DTERN_WERROR=OFF
 
 fuzz: deps $(FUZZ_BUILD)/build.ninja
-	ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzz_command fuzz_data_decoder fuzz_limits
-	for t in command data_decoder limits; do \
+	ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzz_command fuzz_data_decoder fuzz_limits fuzz_arc_set
+	for t in command data_decoder limits arc_set; do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
 		./$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \

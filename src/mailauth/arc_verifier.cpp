@@ -30,10 +30,11 @@ ArcVerifier::ArcVerifier(ArcVerifyOptions options, std::int64_t now)
 
 void ArcVerifier::header(std::string_view field) {
     if (headers_done_) return;
+    if (arc_field_kind(field_name(field))) arc_seen_ = true;
+    if (header_too_large_) return;
     header_bytes_ += field.size();
     if (header_bytes_ > options_.max_header_bytes) {
-        // Past the limit nothing is kept; an ARC field there still means a chain exists.
-        if (arc_field_kind(field_name(field))) header_too_large_ = true;
+        header_too_large_ = true;  // what follows is not kept: no signature can be checked
         return;
     }
     fields_.emplace_back(field);
@@ -50,7 +51,7 @@ void ArcVerifier::end_headers() {
     if (headers_done_) return;
     headers_done_ = true;
     ArcChain chain = parse_arc_chain(fields_, options_.max_instances);
-    if (header_too_large_) {
+    if (header_too_large_ && arc_seen_) {
         fail("not checked: the header is over " + std::to_string(options_.max_header_bytes) +
              " octets");
     } else if (chain.empty()) {

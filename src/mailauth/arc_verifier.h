@@ -102,7 +102,8 @@ class ArcVerifier {
     std::int64_t now_;
     std::vector<std::string> fields_;
     std::size_t header_bytes_ = 0;
-    bool header_too_large_ = false;
+    bool header_too_large_ = false;  // over max_header_bytes: fields past it were not kept
+    bool arc_seen_ = false;          // an ARC field, kept or not
     bool headers_done_ = false;
     bool body_done_ = false;
     bool decided_ = false;

@@ -204,6 +204,13 @@ TEST(ArcVerifier, Limits) {
     v = verify_arc(arc_fixture("sealed_twice"), arc_zone(), small);
     EXPECT_EQ(v.result.result, AuthResult::kFail);
     EXPECT_EQ(v.result.reason, "not checked: the header is over 500 octets");
+    // Over the limit after the ARC fields: still not checked (the AMS may sign what follows).
+    std::string big = arc_fixture("sealed_once");
+    big = replace(big, "From: Joe", "X-Big: " + std::string(600, 'x') + "\r\nFrom: Joe");
+    small.max_header_bytes = 1500;
+    EXPECT_EQ(verify_arc(big, arc_zone(), small).result.reason,
+              "not checked: the header is over 1500 octets");
+    small.max_header_bytes = 500;
     // A large header with no ARC field in it is simply no chain.
     std::string plain = "From: a@b.example\r\nX-Big: " + std::string(600, 'x') + "\r\n\r\nhi\r\n";
     EXPECT_EQ(verify_arc(plain, arc_zone(), small).result.result, AuthResult::kNone);
