@@ -223,6 +223,39 @@ TEST(ArcVerifier, Limits) {
     EXPECT_EQ(v.result.sets[0].signature, AuthResult::kNone);  // not checked
 }
 
+TEST(ArcVerifier, HostileInputGivesAPreciseFailCheaply) {
+    std::string once = arc_fixture("sealed_once");
+    std::string seals;
+    for (int i = 0; i < 1000; ++i)
+        seals += "ARC-Seal: i=1; cv=none; a=rsa-sha256; d=x" + std::to_string(i) +
+                 ".example; s=s; b=AAAA\r\n";
+    auto v = verify_arc(seals + once, arc_zone());
+    EXPECT_EQ(v.result.reason, "i=1: 1001 ARC-Seal fields");
+    EXPECT_TRUE(v.queries.empty());
+
+    std::string folded = "ARC-Seal: i=1; cv=none;";
+    for (int i = 0; i < 100000; ++i)
+        folded += "\r\n         ";
+    v = verify_arc(folded + " a=rsa-sha256\r\n" + once, arc_zone());
+    EXPECT_EQ(v.result.reason, "not checked: the header is over 1048576 octets");
+    EXPECT_TRUE(v.queries.empty());
+
+    // Fifty sets, each with its own key name: one lookup, the newest seal, which fails.
+    std::string fifty;
+    for (int i = 50; i >= 1; --i) {
+        std::string n = std::to_string(i);
+        fifty += "ARC-Seal: i=" + n + "; cv=" + (i == 1 ? "none" : "pass") +
+                 "; a=rsa-sha256; d=relay1.example; s=k" + n + "; b=AAAA\r\n";
+        fifty += "ARC-Message-Signature: i=" + n + "; a=rsa-sha256; d=relay1.example; s=k" + n +
+                 "; h=from; bh=AAAA; b=AAAA\r\n";
+        fifty += "ARC-Authentication-Results: i=" + n + "; relay1.example; none\r\n";
+    }
+    Zone zone{{"k50._domainkey.relay1.example", arc_zone().begin()->second}};
+    v = verify_arc(fifty + "From: a@b.example\r\n\r\nhi\r\n", zone);
+    EXPECT_EQ(v.result.result, AuthResult::kFail);
+    EXPECT_EQ(v.queries, std::vector<std::string>{"k50._domainkey.relay1.example"});
+}
+
 TEST(ArcVerifier, ResultsDoNotDependOnChunking) {
     std::vector<std::string> messages = {
         arc_fixture("sealed_once"), arc_fixture("sealed_twice"), arc_fixture("sealed_twice_list"),
