@@ -34,6 +34,14 @@ std::string_view field_name(std::string_view raw_field) {
     return name;
 }
 
+std::string_view field_value(std::string_view raw_field) {
+    auto colon = raw_field.find(':');
+    if (colon == std::string_view::npos) return {};
+    std::string_view value = raw_field.substr(colon + 1);
+    if (value.ends_with("\r\n")) value.remove_suffix(2);
+    return value;
+}
+
 std::string canonical_header(std::string_view raw_field, Canon canon) {
     if (canon == Canon::kSimple) return std::string(raw_field);
     bool crlf = raw_field.ends_with("\r\n");

@@ -21,6 +21,10 @@ std::optional<Canon> parse_canon(std::string_view word);
 // that the obsolete syntax allows before the colon; "" when the field has no colon.
 std::string_view field_name(std::string_view raw_field);
 
+// The value of a raw header field: what follows the colon, folds kept, without the final CRLF;
+// "" when the field has no colon.
+std::string_view field_value(std::string_view raw_field);
+
 // One header field, given raw (name, colon, value with its folds, final CRLF), in the form
 // that is hashed. simple: unchanged. relaxed (section 3.4.2): the name in lower case, folds
 // unfolded, runs of WSP made one space, WSP removed at the ends of the value and around the

@@ -1,5 +1,6 @@
-// The DKIM-Signature header field (RFC 6376 section 3.5): parsing and validation of the tags
-// of a received signature (section 6.1.1), and the text of a new one. Input is untrusted.
+// The DKIM-Signature header field (RFC 6376 section 3.5) and its two ARC cousins, the
+// ARC-Message-Signature and the ARC-Seal (RFC 8617 4.1.2, 4.1.3): parsing and validation of the
+// tags of a received signature (RFC 6376 section 6.1.1). Input is untrusted.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,16 @@
 #include "mailauth/dkim_keys.h"
 
 namespace tern::mailauth {
+
+// Which of the three tag-list signature fields a value comes from.
+enum class SignatureField {
+    kDkim,        // DKIM-Signature
+    kArcMessage,  // ARC-Message-Signature: no v=, i= is the ARC instance, not the AUID
+    kArcSeal,     // ARC-Seal: i= and cv=, no h= nor bh=, relaxed header canonicalisation
+};
+
+// The highest ARC instance (RFC 8617 section 4.2.1: i= runs from 1 to 50).
+inline constexpr unsigned kMaxArcInstance = 50;
 
 struct DkimSignature {
     Algorithm algorithm = Algorithm::kRsaSha256;  // a=
@@ -29,6 +40,8 @@ struct DkimSignature {
     std::string signature;                        // b=, decoded
     std::string signature_text;                   // b=, base64 without white space
     std::string algorithm_text;                   // a= as written (for reports)
+    unsigned instance = 0;                        // ARC i= (1 to 50); 0 for DKIM
+    std::string chain_validation;                 // ARC-Seal cv=, lower case: none/pass/fail
 
     // SELECTOR._domainkey.DOMAIN, the name of the key record.
     std::string key_name() const { return selector + "._domainkey." + domain; }
@@ -46,10 +59,19 @@ struct ParsedSignature {
     std::optional<SignatureProblem> problem;
 };
 
-// Parses the value of a DKIM-Signature field (after the colon, folds included). Required tags
-// v=1 a b bh d h s; h= must name From; i= must be in d= (or a subdomain of it); x= must come
-// after t=; q= must offer dns/txt; unknown tags are ignored.
-ParsedSignature parse_dkim_signature(std::string_view value);
+// Parses the value of a signature field (after the colon, folds included). DKIM-Signature:
+// required tags v=1 a b bh d h s; h= must name From; i= must be in d= (or a subdomain of it);
+// x= must come after t=; q= must offer dns/txt; unknown tags are ignored.
+// ARC-Message-Signature: the same, but i= (an instance, 1 to 50) replaces v=, and h= may not
+// name ARC-Seal. ARC-Seal: required i a b cv d s; cv= none, pass or fail; h= is refused; the
+// header canonicalisation is always relaxed.
+ParsedSignature parse_dkim_signature(std::string_view value,
+                                     SignatureField field = SignatureField::kDkim);
+
+// fail when the signature expired (x= more than `skew` seconds before `now`) or was made in
+// the future (t= more than `skew` seconds after it); nullopt when its times are fine.
+std::optional<SignatureProblem> check_signature_times(const DkimSignature& sig, std::int64_t now,
+                                                      std::int64_t skew);
 
 // True for a name made of labels of letters, digits, '-' and '_' separated by dots, each of
 // 1 to 63 octets, 253 in all: what d= and s= may hold for a DNS query to be made of them.

@@ -121,14 +121,14 @@ void DkimSigner::end_body() {
 
 std::string DkimSigner::field_without_b(const SigningKey& key, const std::string& body_hash,
                                         std::uint64_t body_length) const {
-    FieldFolder f("DKIM-Signature:");
-    f.word("v=1;");
+    FieldFolder f(arc_instance_ > 0 ? "ARC-Message-Signature:" : "DKIM-Signature:");
+    f.word(arc_instance_ > 0 ? "i=" + std::to_string(arc_instance_) + ";" : "v=1;");
     f.word("a=" + std::string(algorithm_name(algorithm_for(key.key->type()))) + ";");
     f.word("c=" + std::string(canon_name(options_.header_canon)) + "/" +
            std::string(canon_name(options_.body_canon)) + ";");
     f.word("d=" + key.domain + ";");
     f.word("s=" + key.selector + ";");
-    if (!key.identity.empty()) f.word("i=" + key.identity + ";");
+    if (!key.identity.empty() && arc_instance_ == 0) f.word("i=" + key.identity + ";");
     f.word("t=" + std::to_string(now_) + ";");
     if (options_.expire_after) f.word("x=" + std::to_string(now_ + *options_.expire_after) + ";");
     if (options_.body_length) f.word("l=" + std::to_string(body_length) + ";");

@@ -53,6 +53,10 @@ class DkimSigner {
     void body(std::string_view chunk);
     void end_body();
 
+    // Makes ARC-Message-Signature fields of ARC instance `instance` (RFC 8617 section 4.1.2:
+    // i= in place of v=, no AUID) instead of DKIM-Signature fields. Before signatures().
+    void set_arc_instance(unsigned instance) { arc_instance_ = instance; }
+
     // One DKIM-Signature field per key, in the order of the keys, each folded at 78 columns
     // and ending in CRLF, to be prepended to the message.
     Result<std::vector<std::string>> signatures();
@@ -68,6 +72,7 @@ class DkimSigner {
     std::vector<std::string> h_;       // the h= names
     std::string signed_text_;          // the chosen fields, canonicalised, in h= order
     bool has_from_ = false;
+    unsigned arc_instance_ = 0;  // set: ARC-Message-Signature fields of this instance
     bool headers_done_ = false;
     bool body_done_ = false;
     BodyHasher body_;

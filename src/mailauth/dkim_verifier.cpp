@@ -7,15 +7,6 @@
 #include "mailauth/header_hash.h"
 
 namespace tern::mailauth {
-namespace {
-
-std::string_view field_value(std::string_view raw_field) {
-    std::string_view value = raw_field.substr(raw_field.find(':') + 1);
-    if (value.ends_with("\r\n")) value.remove_suffix(2);
-    return value;
-}
-
-}  // namespace
 
 DkimVerifier::DkimVerifier(DkimVerifyOptions options, std::int64_t now)
     : options_(std::move(options)), now_(now) {}
@@ -69,14 +60,9 @@ void DkimVerifier::start_check(std::size_t field, std::size_t index) {
         return;
     }
     // RFC 6376 section 6.1.1 lets expired signatures be ignored: no key is fetched for them.
-    if (sig.expiration && now_ > *sig.expiration + options_.clock_skew) {
-        result.result = AuthResult::kFail;
-        result.reason = "signature expired (x=" + std::to_string(*sig.expiration) + ")";
-        return;
-    }
-    if (sig.timestamp && *sig.timestamp > now_ + options_.clock_skew) {
-        result.result = AuthResult::kFail;
-        result.reason = "signature made in the future (t=" + std::to_string(*sig.timestamp) + ")";
+    if (auto problem = check_signature_times(sig, now_, options_.clock_skew)) {
+        result.result = problem->result;
+        result.reason = std::move(problem->reason);
         return;
     }
     Check check;
@@ -84,11 +70,7 @@ void DkimVerifier::start_check(std::size_t field, std::size_t index) {
     check.header_digest = header_digest(fields_, sig.signed_fields, sig.header_canon,
                                         without_signature_value(raw), field);
     check.body_handle = body_.request(sig.body_canon, sig.body_length);
-    std::string name = sig.key_name();
-    check.key = keys_.size();
-    for (std::size_t k = 0; k < keys_.size(); ++k)
-        if (keys_[k].name == name) check.key = k;
-    if (check.key == keys_.size()) keys_.push_back(Key{std::move(name), false, false, {}});
+    check.key = keys_.want(sig.key_name());
     check.signature = std::move(sig);
     checks_.push_back(std::move(check));
 }
@@ -107,21 +89,13 @@ void DkimVerifier::end_body() {
 
 std::optional<dns::Query> DkimVerifier::next_query() {
     if (!headers_done_) return std::nullopt;
-    for (std::size_t k = 0; k < keys_.size(); ++k) {
-        if (keys_[k].asked) continue;
-        keys_[k].asked = true;
-        asking_ = k;
-        return dns::Query{keys_[k].name, dns::RecordType::kTxt};
-    }
+    for (std::size_t k = 0; k < keys_.size(); ++k)
+        if (auto query = keys_.ask(k)) return query;
     return std::nullopt;
 }
 
 void DkimVerifier::feed(const dns::Answer& answer) {
-    if (!asking_) return;
-    Key& key = keys_[*asking_];
-    asking_.reset();
-    key.fetched = key_from_answer(answer, key.name);
-    key.answered = true;
+    keys_.feed(answer);
 }
 
 const std::vector<DkimResult>& DkimVerifier::results() {
@@ -136,27 +110,19 @@ const std::vector<DkimResult>& DkimVerifier::results() {
 void DkimVerifier::judge(const Check& check) {
     const DkimSignature& sig = check.signature;
     DkimResult& result = results_[check.result];
-    const Key& key = keys_[check.key];
     auto decide = [&result](AuthResult r, std::string reason) {
         result.result = r;
         result.reason = std::move(reason);
     };
-    if (!key.answered) return decide(AuthResult::kTempError, "the key was not looked up");
-    if (key.fetched.record) result.testing = key.fetched.record->testing;
-    if (key.fetched.key) result.key_bits = key.fetched.key->bits();
-    auto problem =
-        check_key(key.fetched, sig.algorithm, sig.domain, sig.identity, options_.key_limits);
-    if (problem) return decide(problem->result, std::move(problem->reason));
-
+    if (!keys_.answered(check.key))
+        return decide(AuthResult::kTempError, "the key was not looked up");
+    const FetchedKey& key = keys_.fetched(check.key);
+    if (key.record) result.testing = key.record->testing;
+    if (key.key) result.key_bits = key.key->bits();
     std::uint64_t length = body_.canonical_length(check.body_handle);
-    if (sig.body_length && *sig.body_length > length)
-        return decide(AuthResult::kFail, "l=" + std::to_string(*sig.body_length) +
-                                             " is longer than the body (" + std::to_string(length) +
-                                             " canonical octets)");
-    if (body_.digest(check.body_handle) != sig.body_hash)
-        return decide(AuthResult::kFail, "body hash mismatch");
-    if (!key.fetched.key->verify(check.header_digest, sig.signature))
-        return decide(AuthResult::kFail, "signature mismatch");
+    BodyDigest body{body_.digest(check.body_handle), length};
+    auto problem = check_signature(key, sig, check.header_digest, &body, options_.key_limits);
+    if (problem) return decide(problem->result, std::move(problem->reason));
     if (sig.body_length && *sig.body_length < length) {
         result.unsigned_octets = length - *sig.body_length;
         std::string note =

@@ -69,13 +69,6 @@ class DkimVerifier {
         std::size_t body_handle = 0;
         std::size_t key = 0;  // index into keys_
     };
-    struct Key {
-        std::string name;
-        bool asked = false;
-        bool answered = false;
-        FetchedKey fetched;
-    };
-
     void start_check(std::size_t field, std::size_t result);
     void judge(const Check& check);
 
@@ -89,8 +82,7 @@ class DkimVerifier {
     bool judged_ = false;
     std::vector<Check> checks_;
     std::vector<DkimResult> results_;  // one per DKIM-Signature field
-    std::vector<Key> keys_;
-    std::optional<std::size_t> asking_;  // the key whose query next_query() returned
+    KeyRequests keys_;
     BodyHasher body_;
 };
 

@@ -82,4 +82,43 @@ std::optional<SignatureProblem> check_key(const FetchedKey& key, Algorithm algor
     return std::nullopt;
 }
 
+std::optional<SignatureProblem> check_signature(const FetchedKey& key, const DkimSignature& sig,
+                                                std::string_view header_digest,
+                                                const BodyDigest* body, const KeyLimits& limits) {
+    if (auto bad = check_key(key, sig.algorithm, sig.domain, sig.identity, limits)) return bad;
+    if (body != nullptr) {
+        if (sig.body_length && *sig.body_length > body->canonical_length)
+            return problem(AuthResult::kFail,
+                           "l=" + std::to_string(*sig.body_length) + " is longer than the body (" +
+                               std::to_string(body->canonical_length) + " canonical octets)");
+        if (body->digest != sig.body_hash) return problem(AuthResult::kFail, "body hash mismatch");
+    }
+    if (!key.key->verify(header_digest, sig.signature))
+        return problem(AuthResult::kFail, "signature mismatch");
+    return std::nullopt;
+}
+
+std::size_t KeyRequests::want(std::string name) {
+    for (std::size_t k = 0; k < keys_.size(); ++k)
+        if (keys_[k].name == name) return k;
+    keys_.push_back(Key{std::move(name), false, false, {}});
+    return keys_.size() - 1;
+}
+
+std::optional<dns::Query> KeyRequests::ask(std::size_t index) {
+    Key& key = keys_[index];
+    if (key.asked) return std::nullopt;
+    key.asked = true;
+    asking_ = index;
+    return dns::Query{key.name, dns::RecordType::kTxt};
+}
+
+void KeyRequests::feed(const dns::Answer& answer) {
+    if (!asking_) return;
+    Key& key = keys_[*asking_];
+    asking_.reset();
+    key.fetched = key_from_answer(answer, key.name);
+    key.answered = true;
+}
+
 }  // namespace tern::mailauth

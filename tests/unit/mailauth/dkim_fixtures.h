@@ -16,6 +16,7 @@
 #include "mailauth/dkim_keys.h"
 #include "mailauth/dkim_signer.h"
 #include "mailauth/dkim_verifier.h"
+#include "mailauth/lookups.h"
 #include "message/header_split.h"
 
 namespace tern::mailauth::testing {
@@ -111,27 +112,38 @@ struct Verified {
     std::vector<std::string> queries;  // the names asked, in order
 };
 
-// The message (CRLF text) through a DkimVerifier, the body in chunks of `chunk` octets (0: one
-// chunk), the key lookups done between the header and the body.
-inline Verified verify(std::string_view message, const Zone& zone, std::int64_t now,
-                       DkimVerifyOptions options = {}, std::size_t chunk = 0) {
+// Feeds `message` (CRLF text) to `sink`, a verifier, signer or sealer: its header fields, then,
+// for a LookupDriven sink, the DNS answers from `zone` to what it asks (the names recorded in
+// `queries`), then the body in chunks of `chunk` octets (0: one chunk) and its end.
+template <class Sink>
+void feed_message(Sink& sink, std::string_view message, std::size_t chunk, const Zone& zone = {},
+                  std::vector<std::string>* queries = nullptr) {
     auto split = message::split_header(message);
-    DkimVerifier verifier(options, now);
     for (const std::string& f : split.fields)
-        verifier.header(f);
-    verifier.end_headers();
-    Verified out;
-    while (auto query = verifier.next_query()) {
-        out.queries.push_back(query->name);
-        auto it = zone.find(query->name);
-        verifier.feed(it != zone.end() ? it->second
+        sink.header(f);
+    sink.end_headers();
+    if constexpr (LookupDriven<Sink>) {
+        while (auto query = sink.next_query()) {
+            if (queries != nullptr) queries->push_back(query->name);
+            auto it = zone.find(query->name);
+            sink.feed(it != zone.end() ? it->second
                                        : status_answer(dns::Answer::Status::kNxDomain));
+        }
     }
     std::string_view body = split.body;
     if (chunk == 0) chunk = std::max<std::size_t>(1, body.size());
     for (std::size_t i = 0; i < body.size(); i += chunk)
-        verifier.body(body.substr(i, chunk));
-    verifier.end_body();
+        sink.body(body.substr(i, chunk));
+    sink.end_body();
+}
+
+// The message through a DkimVerifier, the body in chunks of `chunk` octets (0: one chunk), the
+// key lookups done between the header and the body.
+inline Verified verify(std::string_view message, const Zone& zone, std::int64_t now,
+                       DkimVerifyOptions options = {}, std::size_t chunk = 0) {
+    DkimVerifier verifier(options, now);
+    Verified out;
+    feed_message(verifier, message, chunk, zone, &out.queries);
     out.results = verifier.results();
     return out;
 }
@@ -144,13 +156,8 @@ inline Zone rfc8463_zone() {
 // The signature fields `keys` make for `message`, prepended to it.
 inline std::string sign(std::string_view message, std::vector<SigningKey> keys, std::int64_t now,
                         DkimSignOptions options = {}) {
-    auto split = message::split_header(message);
     DkimSigner signer(std::move(options), std::move(keys), now);
-    for (const std::string& f : split.fields)
-        signer.header(f);
-    signer.end_headers();
-    signer.body(split.body);
-    signer.end_body();
+    feed_message(signer, message, 0);
     auto fields = signer.signatures();
     if (!fields) return "error: " + fields.error().message;
     std::string out;
