@@ -25,9 +25,11 @@ std::vector<Key> mailauth_keys() {
         {"mailauth",
          "verify",
          Kind::kStringList,
-         R"(["mx"])",
-         "Listeners whose mail is verified (SPF, DKIM, ARC, DMARC) and gets an "
-         "Authentication-Results field: \"mx\", \"submission\" (submission and submissions).",
+         R"(["mx", "submission"])",
+         "Listeners whose mail is verified (SPF, DKIM, DMARC) and gets an Authentication-Results "
+         "field: \"mx\", \"submission\" (submission and submissions). Mail from trusted "
+         "clients (authenticated, or in relay.trusted_networks) is verified only when it has a "
+         "local recipient, and its results are recorded, never enforced.",
          [](Config& c, const Value& v) { c.verify_on = v.list; },
          0,
          UINT64_MAX,
