@@ -3,6 +3,7 @@
 #include "cli/spf_command.h"
 
 #include <unistd.h>
+
 #include <iostream>
 
 #include "cli/resolver_run.h"

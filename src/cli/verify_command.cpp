@@ -72,10 +72,7 @@ int run_verify_command(const VerifyCommand& command, const config::Config& confi
         results = co_await checks.finish(r, request, deadline);
     });
     if (!ran) return refuse(ran.error().message, 1);
-    std::optional<DmarcDisposition> disposition;
-    if (results.dmarc) disposition = decide_disposition(*results.dmarc, DmarcLocalPolicy{});
-    AuthenticationResults field =
-        authentication_results(results, authserv_id, disposition ? &*disposition : nullptr);
+    AuthenticationResults field = authentication_results(results, authserv_id);
     for (const ResultInfo& info : field.results)
         std::cout << format_result_info(info) << "\n";
     if (results.dkim_unchecked > 0)

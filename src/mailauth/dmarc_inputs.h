@@ -5,7 +5,9 @@
 #include <span>
 #include <vector>
 
+#include "mailauth/arc_verifier.h"
 #include "mailauth/dkim_verifier.h"
+#include "mailauth/dmarc_disposition.h"
 #include "mailauth/dmarc_evaluator.h"
 #include "mailauth/spf.h"
 
@@ -18,5 +20,9 @@ SpfEvidence spf_evidence(const SpfRequest& request, const SpfOutcome& outcome);
 
 // One DkimOutcome per signature, in the verifier's order.
 std::vector<DkimOutcome> dkim_outcomes(std::span<const DkimResult> results);
+
+// The ARC chain as DMARC's trusted-forwarder rule takes it: the validation, the newest sealer
+// and the results it recorded in its ARC-Authentication-Results (unparseable ones: none).
+ArcEvidence arc_evidence(const ArcResult& arc);
 
 }  // namespace tern::mailauth

@@ -9,19 +9,24 @@
 namespace tern::mailauth {
 
 MessageChecks::MessageChecks(CheckOptions options, std::int64_t now)
-    : options_(std::move(options)), dkim_(options_.dkim_options, now) {}
+    : options_(std::move(options)),
+      dkim_(options_.dkim_options, now),
+      arc_(options_.arc_options, now) {}
 
 void MessageChecks::header(std::string_view raw_field) {
     if (options_.dkim) dkim_.header(raw_field);
+    if (options_.arc) arc_.header(raw_field);
     author_.header_field(raw_field);
 }
 
 void MessageChecks::end_headers() {
     if (options_.dkim) dkim_.end_headers();
+    if (options_.arc) arc_.end_headers();
 }
 
 void MessageChecks::body(std::string_view chunk) {
     if (options_.dkim) dkim_.body(chunk);
+    if (options_.arc) arc_.body(chunk);
 }
 
 boost::asio::awaitable<void> run_spf(dns::Resolver& resolver, SpfCheck& check,
@@ -55,6 +60,11 @@ boost::asio::awaitable<CheckResults> MessageChecks::finish(
             results.dkim.resize(options_.dkim_options.max_signatures);
         }
     }
+    if (options_.arc) {
+        arc_.end_body();
+        co_await run_lookups(resolver, arc_, deadline);
+        results.arc = arc_.result();
+    }
     if (options_.dmarc) {
         AuthorDomain author = author_.result();
         DmarcEvaluator dmarc =
@@ -63,13 +73,16 @@ boost::asio::awaitable<CheckResults> MessageChecks::finish(
                           : DmarcEvaluator::without_author(author.problem);
         co_await run_lookups(resolver, dmarc, deadline);
         results.dmarc = dmarc.result();
+        std::optional<ArcEvidence> arc;
+        if (results.arc) arc = arc_evidence(*results.arc);
+        results.disposition =
+            decide_disposition(*results.dmarc, options_.local_policy, arc ? &*arc : nullptr);
     }
     co_return results;
 }
 
 AuthenticationResults authentication_results(const CheckResults& results,
-                                             const std::string& authserv_id,
-                                             const DmarcDisposition* disposition) {
+                                             const std::string& authserv_id) {
     AuthenticationResults field{authserv_id, "", dkim_result_infos(dkim_outcomes(results.dkim))};
     for (std::size_t i = 0; i < results.dkim.size(); ++i)
         if (results.dkim[i].key_bits > 0)
@@ -77,7 +90,17 @@ AuthenticationResults authentication_results(const CheckResults& results,
                                        (results.dkim[i].testing ? ", testing" : "");
     if (results.dkim.empty()) field.results.push_back({"dkim", "", "none", "", "", {}});
     if (results.spf) field.results.push_back(spf_result_info(*results.spf));
-    if (results.dmarc) field.results.push_back(dmarc_result_info(*results.dmarc, disposition));
+    if (results.dmarc)
+        field.results.push_back(dmarc_result_info(
+            *results.dmarc, results.disposition ? &*results.disposition : nullptr));
+    if (results.arc && results.arc->result != AuthResult::kNone) {
+        ResultInfo arc = arc_result_info(arc_evidence(*results.arc));
+        if (results.arc->result == AuthResult::kFail) arc.reason = results.arc->reason;
+        if (results.arc->result == AuthResult::kPass && results.arc->oldest_pass > 0)
+            arc.properties.push_back(
+                {"header", "oldest-pass", std::to_string(results.arc->oldest_pass)});
+        field.results.push_back(std::move(arc));
+    }
     return field;
 }
 

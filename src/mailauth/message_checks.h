@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dns/resolver.h"
+#include "mailauth/arc_verifier.h"
 #include "mailauth/auth_results.h"
 #include "mailauth/author_domain.h"
 #include "mailauth/dkim_verifier.h"
@@ -24,9 +25,12 @@ namespace tern::mailauth {
 struct CheckOptions {
     bool dkim = true;
     bool dmarc = true;
+    bool arc = true;
     DkimVerifyOptions dkim_options;
     DmarcOptions dmarc_options;
     SpfOptions spf_options;
+    ArcVerifyOptions arc_options;
+    DmarcLocalPolicy local_policy;  // what DMARC failures lead to, and the trusted ARC sealers
 };
 
 struct CheckResults {
@@ -34,6 +38,8 @@ struct CheckResults {
     std::size_t dkim_unchecked = 0;    // signatures over the limit, left out of the field
     std::optional<SpfEvidence> spf;    // when SPF was asked for
     std::optional<DmarcResult> dmarc;  // when DMARC was asked for
+    std::optional<ArcResult> arc;      // when ARC was asked for
+    std::optional<DmarcDisposition> disposition;  // the local policy applied to `dmarc`
 };
 
 class MessageChecks {
@@ -55,6 +61,7 @@ class MessageChecks {
   private:
     CheckOptions options_;
     DkimVerifier dkim_;
+    ArcVerifier arc_;
     AuthorDomainFinder author_;
     bool body_ended_ = false;
 };
@@ -64,9 +71,8 @@ boost::asio::awaitable<void> run_spf(dns::Resolver& resolver, SpfCheck& check,
                                      std::chrono::steady_clock::time_point deadline);
 
 // The Authentication-Results field of `results` under `authserv_id`, with the DMARC
-// disposition taken (null: none was), as "Authentication-Results: ...\r\n".
+// disposition taken.
 AuthenticationResults authentication_results(const CheckResults& results,
-                                             const std::string& authserv_id,
-                                             const DmarcDisposition* disposition);
+                                             const std::string& authserv_id);
 
 }  // namespace tern::mailauth
