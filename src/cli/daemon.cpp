@@ -198,8 +198,10 @@ int serve(const config::Config& config) {
     pipeline::Pipeline submission_stages(pipeline_limits(config));
     pipeline::Pipeline local_stages(pipeline_limits(config));
     qopts.notice_stages = &local_stages;
-    if (auto added =
-            add_stages(config, **resolver, {mx_stages, submission_stages, local_stages}, log);
+    if (auto added = add_stages(config, **resolver,
+                                {mx_stages, submission_stages, local_stages,
+                                 [&](std::string_view d) { return directory->is_local_domain(d); }},
+                                log);
         !added) {
         std::cerr << "tern: " << added.error().message << "\n";
         return 1;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "base/text.h"
 #include "mailauth/stages/sign_stage.h"
 #include "mailauth/stages/verify_stage.h"
 
@@ -27,6 +28,7 @@ mailauth::VerifyOptions verify_options(const config::Config& c) {
     o.spf = c.verify_spf;
     o.dkim = c.verify_dkim;
     o.dmarc = c.verify_dmarc;
+    o.arc = c.verify_arc;
     o.timeout = c.mailauth_timeout;
     o.dkim_options.max_signatures = c.dkim_max_signatures;
     o.local_policy.on_reject = action_named(c.dmarc_on_reject);
@@ -44,8 +46,12 @@ bool verifies(const config::Config& c, std::string_view listener) {
 
 Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
                         DaemonPipelines pipelines, log::Logger& log) {
-    if (config.verify_spf || config.verify_dkim || config.verify_dmarc) {
-        auto verify = std::make_shared<mailauth::VerifyStage>(resolver, verify_options(config));
+    if (config.verify_spf || config.verify_dkim || config.verify_dmarc || config.verify_arc) {
+        auto options = verify_options(config);
+        options.is_local_domain = [local = pipelines.is_local_domain](std::string_view domain) {
+            return local(ascii_lower(domain));
+        };
+        auto verify = std::make_shared<mailauth::VerifyStage>(resolver, std::move(options));
         if (verifies(config, "mx")) pipelines.mx.add(verify);
         if (verifies(config, "submission")) pipelines.submission.add(verify);
     }

@@ -3,6 +3,9 @@
 // trusted MX clients and notices.
 #pragma once
 
+#include <functional>
+#include <string_view>
+
 #include "base/error.h"
 #include "config/config.h"
 #include "dns/resolver.h"
@@ -15,6 +18,7 @@ struct DaemonPipelines {
     pipeline::Pipeline& mx;
     pipeline::Pipeline& submission;
     pipeline::Pipeline& local;
+    std::function<bool(std::string_view domain)> is_local_domain;  // lower-case domain
 };
 
 // Adds the configured stages in their order: verification first (its Authentication-Results

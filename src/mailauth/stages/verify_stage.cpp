@@ -55,9 +55,12 @@ pipeline::Verdict verdict_of(const DmarcDisposition& d, const DmarcResult& dmarc
 
 class VerifyFilter : public pipeline::MessageFilter {
   public:
-    VerifyFilter(VerifyStage& stage, std::optional<SpfRequest> spf)
+    VerifyFilter(VerifyStage& stage, std::optional<SpfRequest> spf, bool enforce,
+                 std::string auth_user)
         : stage_(stage),
           spf_(std::move(spf)),
+          enforce_(enforce),
+          auth_user_(std::move(auth_user)),
           checks_(check_options(stage.options()), unix_now()) {}
 
     void on_header(std::string_view raw) override { checks_.header(raw); }
@@ -68,27 +71,37 @@ class VerifyFilter : public pipeline::MessageFilter {
         const VerifyOptions& o = stage_.options();
         auto deadline = std::chrono::steady_clock::now() + o.timeout;
         CheckResults results = co_await checks_.finish(stage_.resolver(), spf_, deadline);
-        std::optional<DmarcDisposition> disposition;
-        if (results.dmarc) disposition = decide_disposition(*results.dmarc, o.local_policy);
 
         // RFC 8601 section 5: fields claiming our authserv-id did not come from us.
         std::vector<std::string> ours{o.authserv_id};
         for (std::size_t i = message.fields().size(); i-- > 0;)
             if (claims_authserv_id(message.fields()[i], ours)) message.remove(i);
-        message.prepend(format_authentication_results(
-            authentication_results(results, o.authserv_id, disposition ? &*disposition : nullptr)));
+        AuthenticationResults field = authentication_results(results, o.authserv_id);
+        if (!auth_user_.empty())  // RFC 8601 section 2.7.4: the client authenticated (SMTP AUTH)
+            field.results.push_back({"auth", "", "pass", "", "", {{"smtp", "auth", auth_user_}}});
+        message.prepend(format_authentication_results(field));
         message.facts()["mailauth"] = results;
-        if (!disposition) co_return pipeline::Verdict::next();
-        co_return verdict_of(*disposition, *results.dmarc, message);
+        if (!results.disposition || !enforce_) co_return pipeline::Verdict::next();
+        co_return verdict_of(*results.disposition, *results.dmarc, message);
     }
 
   private:
     static CheckOptions check_options(const VerifyOptions& o) {
-        return CheckOptions{o.dkim, o.dmarc, o.dkim_options, o.dmarc_options, o.spf_options};
+        CheckOptions c;
+        c.dkim = o.dkim;
+        c.dmarc = o.dmarc;
+        c.arc = o.arc;
+        c.dkim_options = o.dkim_options;
+        c.dmarc_options = o.dmarc_options;
+        c.spf_options = o.spf_options;
+        c.local_policy = o.local_policy;
+        return c;
     }
 
     VerifyStage& stage_;
     std::optional<SpfRequest> spf_;
+    bool enforce_;           // act on DMARC (untrusted clients only)
+    std::string auth_user_;  // the SMTP AUTH identity, for auth=pass
     MessageChecks checks_;
 };
 
@@ -96,7 +109,18 @@ class VerifyFilter : public pipeline::MessageFilter {
 
 std::unique_ptr<pipeline::MessageFilter> VerifyStage::start_message(
     const pipeline::SessionInfo& session, const spool::Message& envelope) {
-    return std::make_unique<VerifyFilter>(*this, spf_request(session, envelope, options_));
+    if (session.trusted) {
+        bool inbound = false;
+        for (const auto& r : envelope.recipients) {
+            auto at = r.address.rfind('@');
+            std::string_view domain(r.address);
+            domain.remove_prefix(at == std::string::npos ? domain.size() : at + 1);
+            if (options_.is_local_domain && options_.is_local_domain(domain)) inbound = true;
+        }
+        if (!inbound) return nullptr;  // our own outbound mail: the signing stage's business
+    }
+    return std::make_unique<VerifyFilter>(*this, spf_request(session, envelope, options_),
+                                          !session.trusted, session.auth_user);
 }
 
 }  // namespace tern::mailauth
