@@ -21,6 +21,7 @@ import authres.dmarc  # noqa: E402  (policy.dmarc)
 
 CONTEXT = authres.FeatureContext(authres.dmarc, authres.dkim_b)
 DOMAIN = "example.com"
+FORWARDER = "lists.example.net"  # a mailing list that seals with ARC
 
 
 def message(sender_domain=DOMAIN, subject="Lunch", extra=b""):
@@ -50,20 +51,23 @@ def keys(tmp_path_factory):
     directory = tmp_path_factory.mktemp("dkimkeys")
     made = {s: keygen(directory, DOMAIN, s, a)
             for s, a in (("tern-rsa", "rsa"), ("tern-ed25519", "ed25519"), ("sender", "rsa"))}
+    made["arc"] = keygen(directory, FORWARDER, "arc", "rsa")
     return directory, made
 
 
 @pytest.fixture(scope="module")
 def dns(tmp_path_factory, keys):
     _, made = keys
-    records = [[f"{s}._domainkey.{DOMAIN}", "TXT", value] for s, (_, value) in made.items()]
+    records = [[f"{s}._domainkey.{DOMAIN}", "TXT", value] for s, (_, value) in made.items()
+               if s != "arc"]
+    records.append([f"arc._domainkey.{FORWARDER}", "TXT", made["arc"][1]])
     records += [
         [DOMAIN, "TXT", "v=spf1 ip4:127.0.0.1 -all"],
         [f"_dmarc.{DOMAIN}", "TXT", "v=DMARC1; p=reject"],
-        ["quarantined.test", "TXT", "v=spf1 -all"],
-        ["_dmarc.quarantined.test", "TXT", "v=DMARC1; p=quarantine"],
-        ["slow.test", "TIMEOUT", ""],
-        ["_dmarc.slow.test", "TIMEOUT", ""],
+        ["quarantined.example.net", "TXT", "v=spf1 -all"],
+        ["_dmarc.quarantined.example.net", "TXT", "v=DMARC1; p=quarantine"],
+        ["slow.example.net", "TIMEOUT", ""],
+        ["_dmarc.slow.example.net", "TIMEOUT", ""],
     ]
     server = DnsServer(tmp_path_factory.mktemp("mailauthdns"), "", records=records)
     yield server
@@ -114,7 +118,7 @@ def fields(delivered):
 def our_results(delivered):
     """The Authentication-Results fields of the message and python3-authres's parse of ours."""
     ar = [v for n, v in fields(delivered) if n.lower() == "authentication-results"]
-    ours = [authres.AuthenticationResultsHeader.parse(CONTEXT, "Authentication-Results: " + v)
+    ours = [CONTEXT.parse("Authentication-Results: " + v)
             for v in ar if v.split(";")[0].strip() == HOSTNAME]
     return ar, ours
 
@@ -174,7 +178,7 @@ def test_dmarc_local_policy_can_tag_instead(tern_factory, dns):
 
 def test_dmarc_quarantine_can_hold(tern_factory, dns):
     t = verifying(tern_factory, dns, mailauth={"dmarc_quarantine": "hold"})
-    reply = t.send_message(message("quarantined.test"), sender="a@quarantined.test",
+    reply = t.send_message(message("quarantined.example.net"), sender="a@quarantined.example.net",
                            recipients=["bob@localhost"])
     assert reply.code == 250, reply
     t.wait_for_log(r"held .*stage=mailauth")
@@ -186,7 +190,7 @@ def test_dmarc_quarantine_can_hold(tern_factory, dns):
 def test_dns_that_never_answers_costs_the_time_budget_and_fails_open(tern_factory, dns):
     t = verifying(tern_factory, dns, mailauth={"timeout": "3s"})
     start = time.monotonic()
-    reply = t.send_message(message("slow.test"), sender="a@slow.test", recipients=["bob@localhost"])
+    reply = t.send_message(message("slow.example.net"), sender="a@slow.example.net", recipients=["bob@localhost"])
     took = time.monotonic() - start
     assert reply.code == 250, reply
     assert took < 10, took
@@ -200,6 +204,7 @@ def test_trusted_clients_are_dual_signed_and_dkimpy_verifies(tern_factory, dns, 
     directory, _ = keys
     t = tern_factory(config={
         "dns": {"upstream": [dns.upstream], "timeout": "1s"},
+        "mailauth": {"verify": ["mx"]},
         "dkim": {"sign": True, "domains": [DOMAIN], "key_dir": str(directory)},
     })
     reply = t.send_message(message(subject="Signed by Tern"), sender=f"alice@{DOMAIN}",
@@ -210,12 +215,30 @@ def test_trusted_clients_are_dual_signed_and_dkimpy_verifies(tern_factory, dns, 
     assert len(sigs) == 2, fields(delivered)
     assert "a=rsa-sha256" in sigs[0] and "s=tern-rsa" in sigs[0], sigs[0]
     assert "a=ed25519-sha256" in sigs[1] and "s=tern-ed25519" in sigs[1], sigs[1]
-    # Trusted (loopback is in relay.trusted_networks): not verified, so no field of ours.
-    assert our_results(delivered)[0] == []
+    # Trusted (loopback is in relay.trusted_networks), and for a local mailbox: verified before
+    # signing, so the field says what came in; the signatures are above it.
+    names = [n for n, _ in fields(delivered)]
+    assert names[2:5] == ["DKIM-Signature", "DKIM-Signature", "Authentication-Results"], names
+    _, ours = our_results(delivered)
+    assert results_by_method(ours[0]) == {"dkim": "none", "spf": "pass", "dmarc": "pass"}
     text = delivered.split(b"\n", 2)[2].replace(b"\n", b"\r\n")  # without Return-Path, Delivered-To
     d = dkim.DKIM(text)
     assert d.verify(idx=0, dnsfunc=dnsfunc_for(dns))
     assert d.verify(idx=1, dnsfunc=dnsfunc_for(dns))
+
+
+def test_trusted_clients_are_judged_but_never_refused(tern_factory, dns):
+    t = tern_factory(config={
+        "dns": {"upstream": [dns.upstream], "timeout": "1s"},
+        "mailauth": {"verify": ["mx"]},
+    })
+    # Fails DMARC under p=reject, but loopback is a trusted client: recorded, delivered.
+    reply = t.send_message(message(), sender="someone@elsewhere.example.net",
+                           recipients=["bob@localhost"])
+    assert reply.code == 250, reply
+    delivered = t.wait_for_message("bob", timeout=15)
+    _, ours = our_results(delivered)
+    assert results_by_method(ours[0])["dmarc"] == "fail", ours[0]
 
 
 def test_keys_are_made_once_for_the_local_domains(tern_factory):
@@ -235,3 +258,34 @@ def test_keys_are_made_once_for_the_local_domains(tern_factory):
     assert reply.code == 250, reply
     delivered = t.wait_for_message("bob", timeout=15)
     assert [n for n, _ in fields(delivered)].count("DKIM-Signature") == 2
+
+
+def arc_sealed(keys):
+    """A message from example.com as a mailing list passes it on: it judged it (dmarc=pass),
+    changed the subject, and sealed the result with ARC (dkimpy's arc_sign)."""
+    _, made = keys
+    text = message(subject="[list] Lunch")
+    theirs = (f"Authentication-Results: {FORWARDER}; dkim=pass header.d={DOMAIN};"
+              f" spf=pass smtp.mailfrom=alice@{DOMAIN}; dmarc=pass header.from={DOMAIN}\r\n").encode()
+    with open(made["arc"][0], "rb") as f:
+        seal = dkim.arc_sign(theirs + text, b"arc", FORWARDER.encode(), f.read(),
+                             FORWARDER.encode(), include_headers=[b"from", b"to", b"subject"])
+    return b"".join(seal) + theirs + text
+
+
+def test_arc_of_a_trusted_forwarder_overrides_a_dmarc_failure(tern_factory, dns, keys):
+    t = verifying(tern_factory, dns, mailauth={"trusted_arc_sealers": [FORWARDER]})
+    reply = t.send_message(arc_sealed(keys), sender=f"list-bounces@{FORWARDER}",
+                           recipients=["bob@localhost"])
+    assert reply.code == 250, reply
+    delivered = t.wait_for_message("bob", timeout=15)
+    _, ours = our_results(delivered)
+    got = results_by_method(ours[0])
+    assert got["arc"] == "pass" and got["dmarc"] == "fail", ours[0]
+
+
+def test_arc_of_an_unknown_forwarder_does_not(tern_factory, dns, keys):
+    t = verifying(tern_factory, dns)
+    reply = t.send_message(arc_sealed(keys), sender=f"list-bounces@{FORWARDER}",
+                           recipients=["bob@localhost"])
+    assert (reply.code, reply.status) == (550, "5.7.1"), reply
