@@ -10,6 +10,9 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+# The libFuzzer targets (tests/fuzz/NAME_fuzz.cpp): SMTP, then mail authentication.
+FUZZ_TARGETS ?= command data_decoder limits header_splitter spf_record spf_macro dkim_signature \
+	dkim_key_record dkim_canonical dmarc_record auth_results arc_set
 CONFIG     ?=
 PYTEST     := /usr/bin/python3 -m pytest
 # The symbolizer of clang-19's version (package llvm-19), so a fuzzer's crash shows names and lines.
@@ -67,8 +70,8 @@ $(FUZZ_BUILD)/build.ninja: | deps deps-fuzz
 		-DCMAKE_CXX_COMPILER=clang++-19 -DTERN_WERROR=OFF
 
 fuzz: deps deps-fuzz $(FUZZ_BUILD)/build.ninja
-	ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzz_command fuzz_data_decoder fuzz_limits fuzz_header_splitter
-	for t in command data_decoder limits header_splitter; do \
+	ninja -C $(FUZZ_BUILD) -j $(JOBS) $(addprefix fuzz_,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
 		ASAN_SYMBOLIZER_PATH=$(LLVM_SYMBOLIZER) ./$(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \

@@ -11,12 +11,13 @@ set -euo pipefail
 
 # ---- the package lists: the only place they are kept --------------------------------------------
 declare -A GROUPS_=(
-    # `make build` / `make run`: the compiler, the libraries, GoogleTest for the unit tests, and
-    # swaks, the SMTP client the README's quick start talks to the running server with.
+    # `make build` / `make run`: the compiler, the libraries (libidn2: IDNA domains for DMARC),
+    # GoogleTest for the unit tests, and swaks, the SMTP client the README's quick start talks
+    # to the running server with.
     [run]="g++ cmake ninja-build pkg-config make
         libboost1.81-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
         libunbound-dev libargon2-dev libsqlite3-dev libssl-dev nlohmann-json3-dev zlib1g-dev
-        libgtest-dev libgmock-dev
+        libidn2-dev libgtest-dev libgmock-dev
         swaks libnet-ssleay-perl libauthen-sasl-perl libdigest-hmac-perl"
     # `make format`
     [format]="clang-format"
@@ -25,9 +26,14 @@ declare -A GROUPS_=(
     # (a DNSSEC-signed zone), testssl.sh, openssl; the clients and readers curl and s-nail;
     # python3-cryptography (certificate checks); for the power-cut test a FUSE disk recorder
     # (python3-llfuse) and its control (eatmydata); mkfs.ext4, losetup and mount come with
-    # every Debian system (e2fsprogs, mount).
+    # every Debian system (e2fsprogs, mount). Mail authentication: the independent
+    # implementations Tern is checked against, dkimpy (python3-dkim, with python3-nacl for
+    # Ed25519), pyspf (python3-spf), python3-authres (RFC 8601 parser), Mail::DKIM
+    # (libmail-dkim-perl), and python3-yaml for the RFC 7208 suite.
     [test]="python3-pytest python3-aiosmtpd python3-dnslib python3-cryptography
-        postfix nsd ldnsutils testssl.sh openssl curl s-nail python3-llfuse eatmydata"
+        postfix nsd ldnsutils testssl.sh openssl curl s-nail python3-llfuse eatmydata
+        python3-dkim python3-nacl python3-spf python3-dnspython python3-authres
+        libmail-dkim-perl python3-yaml"
     # `make fuzz`: clang with libFuzzer and the sanitizer runtime, and the LLVM symbolizer of the
     # same version, which turns a crash's addresses into function names and file:line.
     [fuzz]="clang-19 libclang-rt-19-dev llvm-19"

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/base64.h"
 #include "base/error.h"
 
 namespace tern::auth {
@@ -24,12 +25,9 @@ std::string pbkdf2_sha256(std::string_view password, std::string_view salt,
 // `n` octets from OpenSSL's CSPRNG; fails only when it cannot be seeded.
 Result<std::string> random_bytes(std::size_t n);
 
-// Standard base64 (RFC 4648 section 4) with padding.
-std::string base64_encode(std::string_view data);
-
-// Strict decoding: the alphabet, padding only at the end, length a multiple of 4, no
-// whitespace, unused bits zero. Anything else is nullopt.
-std::optional<std::string> base64_decode(std::string_view text);
+// Base64 as SASL uses it: the codec of base/base64.h.
+using ::tern::base64_decode;
+using ::tern::base64_encode;
 
 // Equality whose running time depends on the length only, never on where `a` and `b` differ.
 bool equal_constant_time(std::string_view a, std::string_view b);

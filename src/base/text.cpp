@@ -26,4 +26,18 @@ std::string_view trim_blanks(std::string_view s) {
     return s;
 }
 
+std::vector<std::string_view> split_blanks(std::string_view s) {
+    std::vector<std::string_view> words;
+    std::size_t i = 0;
+    while (true) {
+        i = s.find_first_not_of(" \t", i);
+        if (i == std::string_view::npos) break;
+        auto end = s.find_first_of(" \t", i);
+        words.push_back(s.substr(i, end == std::string_view::npos ? s.size() - i : end - i));
+        if (end == std::string_view::npos) break;
+        i = end;
+    }
+    return words;
+}
+
 }  // namespace tern

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tern {
 
@@ -27,5 +28,8 @@ inline bool ascii_iequals(std::string_view a, std::string_view b) {
 // `s` without spaces and tabs at either end, and without a trailing CR: a view into `s`,
 // so `s` must outlive it.
 [[nodiscard]] std::string_view trim_blanks(std::string_view s);
+
+// The words of `s` between runs of spaces and tabs: views into `s`.
+std::vector<std::string_view> split_blanks(std::string_view s);
 
 }  // namespace tern

@@ -24,6 +24,7 @@
 #include "base/durable_dirs.h"
 #include "base/text.h"
 #include "cli/component_options.h"
+#include "cli/daemon_stages.h"
 #include "delivery/local_directory.h"
 #include "delivery/local_transport.h"
 #include "delivery/maildir.h"
@@ -197,6 +198,14 @@ int serve(const config::Config& config) {
     pipeline::Pipeline submission_stages(pipeline_limits(config));
     pipeline::Pipeline local_stages(pipeline_limits(config));
     qopts.notice_stages = &local_stages;
+    if (auto added = add_stages(config, **resolver,
+                                {mx_stages, submission_stages, local_stages,
+                                 [&](std::string_view d) { return directory->is_local_domain(d); }},
+                                log);
+        !added) {
+        std::cerr << "tern: " << added.error().message << "\n";
+        return 1;
+    }
     queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
 
     // Server TLS: the configured certificates, or one made for the embedded default.

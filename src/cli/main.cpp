@@ -1,4 +1,4 @@
-// The `tern` command: serve, check-config, config-reference, queue and user subcommands.
+// The `tern` command: serve, check-config, config-reference, queue, user, mailauth and dkim.
 // Argument parsing only; each subcommand's work lives in its component.
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/daemon.h"
+#include "cli/mailauth_command.h"
 #include "cli/queue_command.h"
 #include "cli/referenced_files.h"
 #include "cli/user_command.h"
@@ -132,6 +133,9 @@ int main(int argc, char** argv) {
         sub->callback([&user_cmd, action] { user_cmd.action = action; });
     }
 
+    tern::cli::MailauthTools mailauth_tools;
+    tern::cli::add_mailauth_commands(app, mailauth_tools);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -171,6 +175,7 @@ int main(int argc, char** argv) {
         std::cerr << "tern: " << config.error().message << "\n";
         return 1;
     }
+    if (mailauth_tools.run) return mailauth_tools.run(*config);
     if (app.got_subcommand("serve")) return tern::cli::serve(*config);
     if (app.got_subcommand("queue")) {
         if ((queue_cmd.action == "retry" || queue_cmd.action == "release") &&

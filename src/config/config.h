@@ -115,6 +115,27 @@ struct Config {
     std::size_t throttle_max_entries = 0;  // addresses, accounts, pairs remembered (each)
     bool auth_plaintext_loopback = false;  // AUTH without TLS from loopback clients
     std::string sender_map;                // file granting accounts more envelope senders
+
+    // [mailauth]: judging what arrives (docs/mail-authentication.md)
+    std::string authserv_id;             // in Authentication-Results; empty = the hostname
+    std::vector<std::string> verify_on;  // listener kinds that verify: "mx", "submission"
+    bool verify_spf = true;
+    bool verify_dkim = true;
+    bool verify_arc = true;
+    bool verify_dmarc = true;
+    Seconds mailauth_timeout{20};          // DNS time one message's checks may take
+    std::size_t dkim_max_signatures = 10;  // DKIM-Signature fields checked per message
+    std::string dmarc_on_reject;           // what p=reject failures get: reject, hold, tag, accept
+    std::string dmarc_on_quarantine;       // p=quarantine failures: hold, tag, accept
+    std::string dmarc_on_temperror;        // accept (fail open) or defer
+    std::vector<std::string> trusted_arc_sealers;  // forwarders whose ARC dmarc=pass is believed
+
+    // [dkim]: signing what leaves
+    bool dkim_sign = true;                  // sign mail of trusted clients and local notices
+    std::vector<std::string> dkim_domains;  // signing domains; empty = the local domains
+    std::vector<std::string> dkim_keys;     // "domain selector key-file", several per domain
+    bool dkim_generate_keys = true;         // domains without a key get RSA and Ed25519 keys
+    std::string dkim_key_dir;               // generated keys; empty = <data_dir>/dkim
 };
 
 // The defaults, as `tern serve` runs without a config file.

@@ -55,6 +55,7 @@ const std::vector<Key>& schema();
 std::vector<Key> server_keys();    // [server] [log] [smtp] [submission] [submissions] [limits]
 std::vector<Key> delivery_keys();  // [local] [queue] [relay] [dns] [spool]
 std::vector<Key> security_keys();  // [tls] [auth]
+std::vector<Key> mailauth_keys();  // [mailauth] [dkim]
 
 // Checks of one string value: "" when fine, else what is wrong.
 std::string check_network(std::string_view s);

@@ -50,10 +50,16 @@ Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& home,
             return std::unexpected(r.error());
     } else {
         // Test and split-horizon servers often live on loopback, which libunbound skips by default.
-        if (auto r = check(ub_ctx_set_option(ctx, "do-not-query-localhost:", "no"),
-                           "dns option do-not-query-localhost");
-            !r)
-            return std::unexpected(r.error());
+        // They also serve the reverse zones of private and documentation address space, which
+        // libunbound would otherwise answer itself with NXDOMAIN (RFC 6303): SPF's ptr and %{p}
+        // need the PTR records of such clients from the configured server.
+        for (auto [option, value] :
+             {std::pair{"do-not-query-localhost:", "no"}, std::pair{"unblock-lan-zones:", "yes"},
+              std::pair{"insecure-lan-zones:", "yes"}})
+            if (auto r = check(ub_ctx_set_option(ctx, option, value),
+                               std::string("dns option ") + option);
+                !r)
+                return std::unexpected(r.error());
         for (const auto& up : options.upstream)
             if (auto r = check(ub_ctx_set_fwd(ctx, up.c_str()), "dns upstream " + up); !r)
                 return std::unexpected(r.error());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <optional>
 
 #include "dns/answer.h"
@@ -22,6 +23,23 @@ template <LookupDriven Evaluator>
 boost::asio::awaitable<void> run_lookups(dns::Resolver& resolver, Evaluator& evaluator) {
     while (auto query = evaluator.next_query())
         evaluator.feed(co_await resolver.query(query->name, query->type));
+}
+
+// The same within a time budget: once `deadline` has passed, every further question is
+// answered as a temporary failure without asking, so the evaluator ends with what it has.
+template <LookupDriven Evaluator>
+boost::asio::awaitable<void> run_lookups(dns::Resolver& resolver, Evaluator& evaluator,
+                                         std::chrono::steady_clock::time_point deadline) {
+    while (auto query = evaluator.next_query()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            dns::Answer late;
+            late.status = dns::Answer::Status::kTempFail;
+            late.why = "the time for this message's checks ran out";
+            evaluator.feed(late);
+            continue;
+        }
+        evaluator.feed(co_await resolver.query(query->name, query->type));
+    }
 }
 
 }  // namespace tern::mailauth

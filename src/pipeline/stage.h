@@ -32,6 +32,7 @@ struct SessionInfo {
     std::string helo;         // the EHLO/HELO argument; our own name for local notices
     std::string auth_user;    // the authenticated account; empty when none
     bool tls = false;         // the session is protected by TLS
+    bool trusted = false;     // may relay: authenticated, or in relay.trusted_networks; local
 };
 
 // A stage's decision. kContinue lets the next stage (or the normal course) go on; the others

@@ -74,6 +74,7 @@ const pipeline::SessionInfo& InboundConnection::session_info() {
     info_.helo = session_.helo_name();
     info_.auth_user = session_.authenticated_user();
     info_.tls = session_.tls_active();
+    info_.trusted = !info_.auth_user.empty() || ctx_.relay_clients.contains(client_ip_);
     return info_;
 }
 

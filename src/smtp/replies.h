@@ -35,6 +35,7 @@ enum class ReplyName {
     kTooManyFromClient,     // 421 4.7.0
     kTooManyTransactions,   // 421 4.7.0 (RFC 9422 MAILMAX)
     kLocalError,            // 451 4.3.0
+    kDmarcTemporary,        // 451 4.4.3: the DMARC policy could not be looked up (fail closed)
     kNoSpace,               // 452 4.3.1
     kTooManyRecipients,     // 452 4.5.3
     kTlsUnavailable,        // 454 4.7.0
@@ -64,6 +65,7 @@ enum class ReplyName {
     kEncryptionRequired,    // 538 5.7.11
     kUnknownUser,           // 550 5.1.1
     kAliasLoop,             // 550 5.4.6
+    kDmarcRejected,         // 550 5.7.1 (DMARCbis section 7.2)
     kMessageTooBig,         // 552 5.3.4
     kBadRecipientSyntax,    // 553 5.1.3
     kNonAsciiAddress,       // 553 5.6.7

@@ -273,6 +273,10 @@ class Tern:
             "submission": {"listen": [f"127.0.0.1:{self.submission_port}"]},
             "submissions": {"listen": [f"127.0.0.1:{self.submissions_port}"]},
             "local": {"users": ["alice", "bob"]},
+            # Mail authentication is tested in test_mailauth_daemon.py with a DNS server of its
+            # own; elsewhere it would ask the machine's resolver and change delivered messages.
+            "mailauth": {"verify": []},
+            "dkim": {"sign": False},
         }
         if aliases is not None:
             aliases_path = self.dir / "aliases"

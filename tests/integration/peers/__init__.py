@@ -75,16 +75,21 @@ class Process:
 
 
 class DnsServer:
-    """dns_server.py serving `zone_text` on address:port (UDP and TCP)."""
+    """dns_server.py serving `zone_text` and `records` ([name, type, value] entries, see
+    dns_server.records_from_json) on address:port (UDP and TCP)."""
 
     def __init__(self, workdir, zone_text, address="127.0.0.1", port=None, drop=(),
-                 servfail=()):
+                 servfail=(), records=None):
         self.address = address
         self.port = port or free_udp_tcp_port(address)
         self.zone = Path(workdir) / "zone.txt"
         self.zone.write_text(zone_text, encoding="utf-8")
         argv = [PYTHON, str(HERE / "dns_server.py"), "--address", address, "--port", str(self.port),
                 "--zone", str(self.zone)]
+        if records is not None:
+            path = Path(workdir) / "records.json"
+            path.write_text(json.dumps(records), encoding="utf-8")
+            argv += ["--records", str(path)]
         for name in drop:
             argv += ["--drop", name]
         for name in servfail:

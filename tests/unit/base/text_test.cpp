@@ -37,5 +37,13 @@ TEST(Text, TrimBlanks) {
     EXPECT_EQ(trim_blanks("x\n"), "x\n");          // line feeds are not blanks
 }
 
+TEST(Text, SplitBlanksGivesTheWords) {
+    using V = std::vector<std::string_view>;
+    EXPECT_EQ(split_blanks("example.com  sel\t/k/f.key "), (V{"example.com", "sel", "/k/f.key"}));
+    EXPECT_EQ(split_blanks(""), V{});
+    EXPECT_EQ(split_blanks(" \t "), V{});
+    EXPECT_EQ(split_blanks("one"), V{"one"});
+}
+
 }  // namespace
 }  // namespace tern

@@ -18,8 +18,8 @@ TEST(HeaderEdit, EditsApplyInOrder) {
     };
     EXPECT_EQ(edits_size_delta(fields, edits), 6 + 6 + 6 - 6);
     apply_edits(fields, edits);
-    EXPECT_EQ(fields,
-              (std::vector<std::string>{"P: 0\r\n", "I: x\r\n", "A: 1\r\n", "C: 3\r\n", "Z: z\r\n"}));
+    EXPECT_EQ(fields, (std::vector<std::string>{"P: 0\r\n", "I: x\r\n", "A: 1\r\n", "C: 3\r\n",
+                                                "Z: z\r\n"}));
 }
 
 }  // namespace

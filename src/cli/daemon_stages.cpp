@@ -1,0 +1,77 @@
+// Stage assembly: config keys become VerifyOptions and SigningKeys; generated keys are logged
+// with the DNS record to publish.
+#include "cli/daemon_stages.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "base/text.h"
+#include "mailauth/stages/sign_stage.h"
+#include "mailauth/stages/verify_stage.h"
+
+namespace tern::cli {
+namespace {
+
+mailauth::DmarcAction action_named(const std::string& name) {
+    using mailauth::DmarcAction;
+    if (name == "reject") return DmarcAction::kReject;
+    if (name == "hold") return DmarcAction::kHold;
+    if (name == "tag") return DmarcAction::kTag;
+    if (name == "defer") return DmarcAction::kDefer;
+    return DmarcAction::kAccept;
+}
+
+mailauth::VerifyOptions verify_options(const config::Config& c) {
+    mailauth::VerifyOptions o;
+    o.authserv_id = c.authserv_id;
+    o.hostname = c.hostname;
+    o.spf = c.verify_spf;
+    o.dkim = c.verify_dkim;
+    o.dmarc = c.verify_dmarc;
+    o.arc = c.verify_arc;
+    o.timeout = c.mailauth_timeout;
+    o.dkim_options.max_signatures = c.dkim_max_signatures;
+    o.local_policy.on_reject = action_named(c.dmarc_on_reject);
+    o.local_policy.on_quarantine = action_named(c.dmarc_on_quarantine);
+    o.local_policy.on_temperror = action_named(c.dmarc_on_temperror);
+    o.local_policy.trusted_arc_sealers = c.trusted_arc_sealers;
+    return o;
+}
+
+bool verifies(const config::Config& c, std::string_view listener) {
+    return std::ranges::find(c.verify_on, listener) != c.verify_on.end();
+}
+
+}  // namespace
+
+Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
+                        DaemonPipelines pipelines, log::Logger& log) {
+    if (config.verify_spf || config.verify_dkim || config.verify_dmarc || config.verify_arc) {
+        auto options = verify_options(config);
+        options.is_local_domain = [local = pipelines.is_local_domain](std::string_view domain) {
+            return local(ascii_lower(domain));
+        };
+        auto verify = std::make_shared<mailauth::VerifyStage>(resolver, std::move(options));
+        if (verifies(config, "mx")) pipelines.mx.add(verify);
+        if (verifies(config, "submission")) pipelines.submission.add(verify);
+    }
+    if (!config.dkim_sign) return {};
+    mailauth::SigningKeysSetup setup{
+        config.dkim_domains.empty() ? config.local_domains : config.dkim_domains, config.dkim_keys,
+        config.dkim_generate_keys, config.dkim_key_dir};
+    std::vector<mailauth::GeneratedKey> generated;
+    auto keys = mailauth::SigningKeys::load(setup, &generated);
+    if (!keys) return std::unexpected(keys.error());
+    for (const auto& g : generated)
+        log.info("dkim_key_generated",
+                 {{"path", g.path}, {"record", g.record_name}, {"value", g.record_value}});
+    if (keys->empty()) return {};
+    auto sign =
+        std::make_shared<mailauth::SignStage>(std::move(*keys), mailauth::DkimSignOptions{});
+    pipelines.mx.add(sign);  // for trusted clients only: the stage checks
+    pipelines.submission.add(sign);
+    pipelines.local.add(sign);
+    return {};
+}
+
+}  // namespace tern::cli

@@ -1,0 +1,29 @@
+// The daemon's pipeline stages from the configuration (docs/pipeline.md): mail authentication
+// verification on the listeners [mailauth] verify names, DKIM signing ([dkim]) for submission,
+// trusted MX clients and notices.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+#include "base/error.h"
+#include "config/config.h"
+#include "dns/resolver.h"
+#include "log/logger.h"
+#include "pipeline/pipeline.h"
+
+namespace tern::cli {
+
+struct DaemonPipelines {
+    pipeline::Pipeline& mx;
+    pipeline::Pipeline& submission;
+    pipeline::Pipeline& local;
+    std::function<bool(std::string_view domain)> is_local_domain;  // lower-case domain
+};
+
+// Adds the configured stages in their order: verification first (its Authentication-Results
+// field is then signed), signing last. Fails when a signing key cannot be read or made.
+Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
+                        DaemonPipelines pipelines, log::Logger& log);
+
+}  // namespace tern::cli

@@ -1,0 +1,30 @@
+// Key files through open(2) for the mode and O_EXCL; everything else through the standard
+// library.
+#include "cli/tool_files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "base/unique_fd.h"
+
+namespace tern::cli {
+
+void read_message(InputMessage& out) {
+    out.input.assign(std::istreambuf_iterator<char>(std::cin), {});
+    out.unix_lines = message::has_bare_lf(out.input);
+    out.text = out.unix_lines ? message::to_crlf(out.input) : out.input;
+    out.split = message::split_header(out.text);
+}
+
+std::int64_t unix_now() {
+    using namespace std::chrono;
+    return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace tern::cli
