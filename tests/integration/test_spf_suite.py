@@ -1,9 +1,11 @@
 # The openspf RFC 7208 test suite (rfc7208-tests.yml, as pyspf ships it) run through
 # `tern mailauth spf` against a real DNS server on loopback serving each scenario's zone data.
-# The suite is not kept in this repository: point SPF_TEST_SUITE at a copy to run it.
+# The suite is not kept in this repository: Debian's python3-spf (a test dependency) ships it,
+# and SPF_TEST_SUITE may name another copy.
 # As the suite's drivers do, records of type SPF are served as TXT when a name has no TXT of
 # its own ("TXT: NONE" stops that), TIMEOUT names leave unanswered the questions for types
 # they hold no records of, and an expected explanation of DEFAULT means "none from exp=".
+import gzip
 import os
 from pathlib import Path
 
@@ -14,13 +16,16 @@ from spf_cli import run_spf
 
 yaml = pytest.importorskip("yaml")
 
-SUITE = os.environ.get("SPF_TEST_SUITE", "")
-if not SUITE or not Path(SUITE).is_file():
-    pytest.skip("SPF_TEST_SUITE names no rfc7208-tests.yml", allow_module_level=True)
+DEBIAN_SUITE = "/usr/share/doc/python3-spf/rfc7208-tests.yml.gz"
+SUITE = os.environ.get("SPF_TEST_SUITE", DEBIAN_SUITE)
+if not Path(SUITE).is_file():
+    pytest.skip(f"no RFC 7208 suite at {SUITE} (python3-spf is a test dependency)",
+                allow_module_level=True)
 
 
 def load_scenarios():
-    with open(SUITE, "rb") as f:
+    opener = gzip.open if SUITE.endswith(".gz") else open
+    with opener(SUITE, "rb") as f:
         return [d for d in yaml.safe_load_all(f) if d]
 
 
