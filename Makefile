@@ -79,7 +79,9 @@ fuzz: deps deps-fuzz $(FUZZ_BUILD)/build.ninja
 
 bench: deps-bench build
 	./bench/run.sh
+	BENCH_MAILAUTH=verify ./bench/run.sh
 	/usr/bin/python3 bench/relay.py
+	BENCH_DKIM=1 /usr/bin/python3 bench/relay.py
 
 bench-relay: deps-bench build
 	/usr/bin/python3 bench/relay.py

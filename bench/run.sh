@@ -8,6 +8,9 @@
 #   BENCH_ROUNDS   [3]     timed rounds (median kept)  BENCH_TIMEOUT  [300] seconds per wait
 #   BENCH_MODES    ["conn reuse"]                      BENCH_KEEP     [0]   1 keeps the temp dir
 #   TERN_BIN [build/tern]  SMTP_SOURCE [/usr/sbin/smtp-source]  TMPDIR [/tmp]
+#   BENCH_MAILAUTH [off]   off: Tern verifies and signs nothing (Postfix here does neither);
+#                          verify: the MX verifies every message (SPF, DKIM, ARC, DMARC; the
+#                          client is not trusted, the DNS answers for bench.test are local)
 # Needs root (Postfix's master starts as root), the postfix package, and python3 (make deps-bench).
 set -euo pipefail
 
@@ -21,6 +24,7 @@ WARMUP=${BENCH_WARMUP:-300}
 ROUNDS=${BENCH_ROUNDS:-3}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 MODES=${BENCH_MODES:-conn reuse}
+MAILAUTH=${BENCH_MAILAUTH:-off}
 KEEP=${BENCH_KEEP:-0}
 TERN_BIN=${TERN_BIN:-$ROOT/build/tern}
 SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
@@ -46,6 +50,8 @@ for v in MESSAGES SESSIONS SIZE WARMUP ROUNDS TIMEOUT; do
 done
 ((MESSAGES > 0 && SESSIONS > 0 && ROUNDS > 0 && TIMEOUT > 0)) || die "counts must be positive"
 for m in $MODES; do [[ $m == conn || $m == reuse ]] || die "unknown mode '$m' (conn, reuse)"; done
+[[ $MAILAUTH == off || $MAILAUTH == verify ]] || die "BENCH_MAILAUTH must be off or verify"
+if [[ $MAILAUTH == verify ]]; then VERIFY_ON='["mx"]' TRUSTED='[]'; else VERIFY_ON='[]' TRUSTED='["127.0.0.0/8"]'; fi
 ((EUID == 0)) || die "run as root: Postfix's master must start as root"
 [[ -x $TERN_BIN ]] || die "no Tern binary at $TERN_BIN (make build)"
 [[ -x $SMTP_SOURCE ]] || die "no smtp-source at $SMTP_SOURCE (make deps-bench installs postfix)"
@@ -176,6 +182,14 @@ connections_per_client = 100000
 [local]
 domains = ["$DOMAIN"]
 users = [$USER_LIST]
+
+# Mail authentication as BENCH_MAILAUTH says; never signing (smtp-source's mail is not ours).
+[mailauth]
+verify = $VERIFY_ON
+[relay]
+trusted_networks = $TRUSTED
+[dkim]
+sign = false
 EOF
 
 start_tern() {
