@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -20,11 +19,6 @@ void read_message(InputMessage& out) {
     out.unix_lines = message::has_bare_lf(out.input);
     out.text = out.unix_lines ? message::to_crlf(out.input) : out.input;
     out.split = message::split_header(out.text);
-}
-
-std::int64_t unix_now() {
-    using namespace std::chrono;
-    return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace tern::cli

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/unix_time.h"
 #include "mailauth/dkim_keys.h"
 #include "mailauth/stages/signing_keys.h"
 #include "message/header_split.h"
@@ -34,6 +35,6 @@ struct InputMessage {
 void read_message(InputMessage& out);
 
 // The current time in unix seconds (t=, x=, %{t}).
-std::int64_t unix_now();
+using tern::unix_now;
 
 }  // namespace tern::cli
