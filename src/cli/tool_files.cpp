@@ -21,4 +21,9 @@ void read_message(InputMessage& out) {
     out.split = message::split_header(out.text);
 }
 
+std::string with_lf(std::string text) {
+    std::erase(text, '\r');
+    return text;
+}
+
 }  // namespace tern::cli

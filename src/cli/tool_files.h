@@ -34,6 +34,10 @@ struct InputMessage {
 // Reads all of standard input into `out` (not movable: `split` points into it).
 void read_message(InputMessage& out);
 
+// `text` (header fields Tern wrote) with its CRLFs made LF: for a terminal, or for input that came
+// with Unix line ends.
+std::string with_lf(std::string text);
+
 // The current time in unix seconds (t=, x=, %{t}).
 using tern::unix_now;
 
