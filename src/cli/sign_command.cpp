@@ -32,14 +32,6 @@ std::optional<std::string> selector_from_file(const std::string& path, const std
     return selector;
 }
 
-// `field` with its CRLFs made LF, for input that came with Unix line ends.
-std::string with_lf(const std::string& field) {
-    std::string out;
-    for (char c : field)
-        if (c != '\r') out += c;
-    return out;
-}
-
 }  // namespace
 
 CLI::App* add_sign_command(CLI::App& mailauth, SignCommand& command) {

@@ -10,7 +10,7 @@
 #include "cli/tool_files.h"
 #include "mailauth/auth_results_builder.h"
 #include "mailauth/dmarc_inputs.h"
-#include "mailauth/message_checks.h"
+#include "mailauth/lookups.h"
 #include "mailauth/spf_report.h"
 
 namespace tern::cli {
@@ -101,9 +101,10 @@ std::chrono::seconds spf_query_timeout(double timeout) {
 
 boost::asio::awaitable<void> run_spf_check(dns::Resolver& resolver, mailauth::SpfCheck& check,
                                            double timeout) {
-    co_await mailauth::run_spf(resolver, check,
-                               std::chrono::steady_clock::now() +
-                                   std::chrono::milliseconds(static_cast<long>(timeout * 1000)));
+    co_await mailauth::run_lookups(
+        resolver, check,
+        std::chrono::steady_clock::now() +
+            std::chrono::milliseconds(static_cast<long>(timeout * 1000)));
 }
 
 int run_spf_command(const SpfCommand& command, const config::Config& config) {

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -22,9 +21,9 @@ void read_message(InputMessage& out) {
     out.split = message::split_header(out.text);
 }
 
-std::int64_t unix_now() {
-    using namespace std::chrono;
-    return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+std::string with_lf(std::string text) {
+    std::erase(text, '\r');
+    return text;
 }
 
 }  // namespace tern::cli

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/unix_time.h"
 #include "mailauth/dkim_keys.h"
 #include "mailauth/stages/signing_keys.h"
 #include "message/header_split.h"
@@ -33,7 +34,11 @@ struct InputMessage {
 // Reads all of standard input into `out` (not movable: `split` points into it).
 void read_message(InputMessage& out);
 
+// `text` (header fields Tern wrote) with its CRLFs made LF: for a terminal, or for input that came
+// with Unix line ends.
+std::string with_lf(std::string text);
+
 // The current time in unix seconds (t=, x=, %{t}).
-std::int64_t unix_now();
+using tern::unix_now;
 
 }  // namespace tern::cli

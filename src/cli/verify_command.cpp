@@ -23,12 +23,6 @@ int refuse(std::string_view why, int status) {
     return status;
 }
 
-// The field with LF line ends, for a terminal.
-std::string with_lf(std::string text) {
-    std::erase(text, '\r');
-    return text;
-}
-
 }  // namespace
 
 CLI::App* add_verify_command(CLI::App& mailauth, VerifyCommand& command) {

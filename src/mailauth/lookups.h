@@ -25,13 +25,19 @@ boost::asio::awaitable<void> run_lookups(dns::Resolver& resolver, Evaluator& eva
         evaluator.feed(co_await resolver.query(query->name, query->type));
 }
 
-// The same within a time budget: once `deadline` has passed, every further question is
-// answered as a temporary failure without asking, so the evaluator ends with what it has.
+// The same within a time budget. Once `deadline` has passed, an evaluator with a time_out()
+// (SPF: the whole check becomes temperror, RFC 7208 section 4.6.4) is told so; any other gets
+// every further question answered as a temporary failure without asking, so it ends with what
+// it has.
 template <LookupDriven Evaluator>
 boost::asio::awaitable<void> run_lookups(dns::Resolver& resolver, Evaluator& evaluator,
                                          std::chrono::steady_clock::time_point deadline) {
     while (auto query = evaluator.next_query()) {
         if (std::chrono::steady_clock::now() >= deadline) {
+            if constexpr (requires { evaluator.time_out(); }) {
+                evaluator.time_out();
+                break;
+            }
             dns::Answer late;
             late.status = dns::Answer::Status::kTempFail;
             late.why = "the time for this message's checks ran out";

@@ -29,24 +29,13 @@ void MessageChecks::body(std::string_view chunk) {
     if (options_.arc) arc_.body(chunk);
 }
 
-boost::asio::awaitable<void> run_spf(dns::Resolver& resolver, SpfCheck& check,
-                                     std::chrono::steady_clock::time_point deadline) {
-    while (auto query = check.next_query()) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            check.time_out();
-            break;
-        }
-        check.feed(co_await resolver.query(query->name, query->type));
-    }
-}
-
 boost::asio::awaitable<CheckResults> MessageChecks::finish(
     dns::Resolver& resolver, std::optional<SpfRequest> spf,
     std::chrono::steady_clock::time_point deadline) {
     CheckResults results;
     if (spf) {
         SpfCheck check(*spf, options_.spf_options);
-        co_await run_spf(resolver, check, deadline);
+        co_await run_lookups(resolver, check, deadline);
         results.spf = spf_evidence(*spf, check.outcome());
     }
     if (options_.dkim) {

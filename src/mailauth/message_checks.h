@@ -66,10 +66,6 @@ class MessageChecks {
     bool body_ended_ = false;
 };
 
-// SPF's check_host() against the resolver until `deadline`, then a temperror (RFC 7208 4.6.4).
-boost::asio::awaitable<void> run_spf(dns::Resolver& resolver, SpfCheck& check,
-                                     std::chrono::steady_clock::time_point deadline);
-
 // The Authentication-Results field of `results` under `authserv_id`, with the DMARC
 // disposition taken.
 AuthenticationResults authentication_results(const CheckResults& results,

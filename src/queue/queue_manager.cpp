@@ -14,8 +14,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "base/unix_time.h"
 #include "message/dsn.h"
-#include "queue/unix_time.h"
 #include "spool/async_sync.h"
 #include "spool/spool_format.h"
 

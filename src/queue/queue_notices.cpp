@@ -12,9 +12,9 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "base/unix_time.h"
 #include "message/dsn.h"
 #include "queue/queue_manager.h"
-#include "queue/unix_time.h"
 #include "smtp/reply_parser.h"
 #include "spool/async_sync.h"
 #include "spool/spool_format.h"

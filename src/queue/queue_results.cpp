@@ -13,9 +13,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/unix_time.h"
 #include "message/dsn.h"
 #include "queue/queue_manager.h"
-#include "queue/unix_time.h"
 #include "spool/async_sync.h"
 #include "spool/spool_format.h"
 

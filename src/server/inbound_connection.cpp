@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "auth/crypto.h"
+#include "base/unix_time.h"
 #include "message/received.h"
 #include "smtp/reply_parser.h"
 #include "spool/async_sync.h"
@@ -22,12 +23,6 @@ using smtp::ActionKind;
 using smtp::ReplyName;
 
 namespace {
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 bool is_loopback(const std::string& ip) {
     boost::system::error_code ec;

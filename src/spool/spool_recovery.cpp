@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/unix_time.h"
 #include "spool/file_io.h"
 #include "spool/spool.h"
 #include "spool/spool_format.h"
@@ -20,12 +21,6 @@ namespace {
 
 constexpr std::string_view kStateSuffix = ".state";
 constexpr std::string_view kReasonSuffix = ".reason";
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 }  // namespace
 

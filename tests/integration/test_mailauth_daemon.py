@@ -3,19 +3,18 @@
 # Authentication-Results field (parsed here by python3-authres), removes forged ones, and acts on
 # DMARC; the sign stage dual-signs mail of trusted clients, and dkimpy (python3-dkim) verifies
 # what it signed. Header edits reach the delivered message through the spool's edits block.
-import re
 import stat
-import subprocess
 import time
 
 import pytest
 
-from conftest import CLI_TIMEOUT, HOSTNAME, TERN_BIN
+from conftest import HOSTNAME
+from dkim_tools import dnsfunc_for, keygen
 from peers import DnsServer
 
 dkim = pytest.importorskip("dkim")
 authres = pytest.importorskip("authres")
-dns_resolver = pytest.importorskip("dns.resolver")
+pytest.importorskip("dns.resolver")  # dkim_tools.dnsfunc_for asks the test DNS server with it
 import authres.dkim_b  # noqa: E402  (header.b, RFC 6008)
 import authres.dmarc  # noqa: E402  (policy.dmarc)
 
@@ -33,15 +32,6 @@ def message(sender_domain=DOMAIN, subject="Lunch", extra=b""):
             b"Message-ID: <m." + str(time.monotonic_ns()).encode() + b"@example.com>\r\n"
             b"\r\n"
             b"Hello Bob,\r\n  are we still on for lunch?\r\n")
-
-
-def keygen(directory, domain, selector, algorithm):
-    proc = subprocess.run([TERN_BIN, "dkim", "keygen", domain, "--selector", selector,
-                           "--algorithm", algorithm, "--dir", str(directory)],
-                          capture_output=True, timeout=CLI_TIMEOUT)
-    assert proc.returncode == 0, proc.stderr
-    value = re.search(r"^value: (.*)$", proc.stdout.decode(), re.M).group(1)
-    return directory / f"{domain}.{selector}.key", value
 
 
 @pytest.fixture(scope="module")
@@ -85,21 +75,6 @@ def verifying(tern_factory, dns, **sections):
     for section, keys in sections.items():
         config.setdefault(section, {}).update(keys)
     return tern_factory(config=config)
-
-
-def dnsfunc_for(server):
-    resolver = dns_resolver.Resolver(configure=False)
-    resolver.nameservers = [server.address]
-    resolver.port = server.port
-
-    def dnsfunc(name, timeout=5):
-        name = name.decode() if isinstance(name, bytes) else name
-        try:
-            answer = resolver.resolve(name.rstrip("."), "TXT", lifetime=timeout)
-        except Exception:
-            return None
-        return b"".join(list(answer)[0].strings)
-    return dnsfunc
 
 
 def fields(delivered):

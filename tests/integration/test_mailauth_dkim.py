@@ -13,11 +13,12 @@ import time
 import pytest
 
 from conftest import CLI_TIMEOUT, TERN_BIN
+from dkim_tools import dnsfunc_for, keygen
 from peers import DnsServer
 
 dkim = pytest.importorskip("dkim")
 authres = pytest.importorskip("authres")
-dns_resolver = pytest.importorskip("dns.resolver")
+pytest.importorskip("dns.resolver")  # dkim_tools.dnsfunc_for asks the test DNS server with it
 serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
 import authres.dkim_b  # noqa: E402  (header.b, RFC 6008)
 import authres.dmarc  # noqa: E402  (policy.dmarc)
@@ -65,19 +66,10 @@ def tern(*args, stdin=b"", timeout=CLI_TIMEOUT):
     return subprocess.run([TERN_BIN, *args], input=stdin, capture_output=True, timeout=timeout)
 
 
-def keygen(directory, selector, algorithm):
-    proc = tern("dkim", "keygen", DOMAIN, "--selector", selector, "--algorithm", algorithm,
-                "--dir", str(directory))
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout.decode()
-    value = re.search(r"^value: (.*)$", out, re.M).group(1)
-    return directory / f"{DOMAIN}.{selector}.key", value
-
-
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
     directory = tmp_path_factory.mktemp("keys")
-    return {selector: keygen(directory, selector, algorithm)
+    return {selector: keygen(directory, DOMAIN, selector, algorithm)
             for selector, algorithm in SELECTORS.items()}
 
 
@@ -93,22 +85,6 @@ def dns(tmp_path_factory, keys):
     server = DnsServer(tmp_path_factory.mktemp("dkimdns"), "", records=records)
     yield server
     server.stop()
-
-
-def dnsfunc_for(server):
-    """dkimpy's key lookup, asking the loopback server."""
-    resolver = dns_resolver.Resolver(configure=False)
-    resolver.nameservers = [server.address]
-    resolver.port = server.port
-
-    def dnsfunc(name, timeout=5):
-        name = name.decode() if isinstance(name, bytes) else name
-        try:
-            answer = resolver.resolve(name.rstrip("."), "TXT", lifetime=timeout)
-        except Exception:
-            return None
-        return b"".join(list(answer)[0].strings)
-    return dnsfunc
 
 
 def dkimpy_verifies(message, index, server):
@@ -262,7 +238,7 @@ def test_thousand_signatures_give_a_bounded_result_quickly(dns, keys):
 
 
 def test_keygen_writes_mode_0600_and_never_overwrites(tmp_path):
-    path, value = keygen(tmp_path, "sel", "ed25519")
+    path, value = keygen(tmp_path, DOMAIN, "sel", "ed25519")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert value.startswith("v=DKIM1; k=ed25519; p=")
     before = path.read_bytes()
@@ -271,7 +247,7 @@ def test_keygen_writes_mode_0600_and_never_overwrites(tmp_path):
     assert again.returncode == 1
     assert b"never overwritten" in again.stderr
     assert path.read_bytes() == before
-    rsa_path, rsa_value = keygen(tmp_path, "big", "rsa")
+    rsa_path, rsa_value = keygen(tmp_path, DOMAIN, "big", "rsa")
     assert stat.S_IMODE(os.stat(rsa_path).st_mode) == 0o600
     assert rsa_value.startswith("v=DKIM1; k=rsa; p=")
 

@@ -3,8 +3,7 @@
 // the earlier stages left them.
 #include "mailauth/stages/sign_stage.h"
 
-#include <chrono>
-
+#include "base/unix_time.h"
 #include "mailauth/author_domain.h"
 
 namespace tern::mailauth {
@@ -21,10 +20,7 @@ class SignFilter : public pipeline::MessageFilter {
         if (!author.domain) return;  // no single From domain: nothing of ours to sign
         const auto& keys = stage_.keys().for_domain(*author.domain);
         if (keys.empty()) return;
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-        signer_.emplace(stage_.options(), keys, now);
+        signer_.emplace(stage_.options(), keys, unix_now());
     }
 
     void on_body(std::string_view chunk) override {

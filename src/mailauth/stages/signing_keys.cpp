@@ -22,10 +22,6 @@ Result<PrivateKey> load_private_key(const std::string& path) {
     std::string pem(std::istreambuf_iterator<char>(in), {});
     auto key = PrivateKey::from_pem(pem);
     if (!key) return fail(ErrorCode::kInvalid, path + ": " + key.error().message);
-    if (key->type() == KeyType::kRsa && key->bits() < 1024)
-        return fail(ErrorCode::kInvalid,
-                    path + ": an RSA key of " + std::to_string(key->bits()) +
-                        " bits; verifiers refuse keys under 1024 bits (RFC 8301)");
     return key;
 }
 
@@ -45,12 +41,22 @@ Result<void> write_new_file(const std::string& path, std::string_view data) {
 
 namespace {
 
+// A key the daemon signs with: readable, and not an RSA key verifiers refuse (RFC 8301).
+Result<PrivateKey> load_signing_key(const std::string& path) {
+    auto key = load_private_key(path);
+    if (key && key->type() == KeyType::kRsa && key->bits() < 1024)
+        return fail(ErrorCode::kInvalid,
+                    path + ": an RSA key of " + std::to_string(key->bits()) +
+                        " bits; verifiers refuse keys under 1024 bits (RFC 8301)");
+    return key;
+}
+
 // The generated key of `domain` for `type`: read when an earlier start made it, else made now.
 Result<SigningKey> generated_key(const std::string& dir, const std::string& domain, KeyType type,
                                  std::vector<GeneratedKey>* generated) {
     std::string selector = type == KeyType::kRsa ? "tern-rsa" : "tern-ed25519";
     std::string path = dir + "/" + domain + "." + selector + ".key";
-    auto key = load_private_key(path);
+    auto key = load_signing_key(path);
     if (!key && key.error().code != ErrorCode::kNotFound) return std::unexpected(key.error());
     if (!key) {
         auto made = PrivateKey::generate(type, 2048);
@@ -74,7 +80,7 @@ Result<SigningKeys> SigningKeys::load(const SigningKeysSetup& setup,
         if (words.size() != 3)
             return fail(ErrorCode::kInvalid,
                         "dkim.keys: \"" + entry + "\" is not \"domain selector key-file\"");
-        auto key = load_private_key(std::string(words[2]));
+        auto key = load_signing_key(std::string(words[2]));
         if (!key) return fail(ErrorCode::kInvalid, "dkim.keys: " + key.error().message);
         std::string domain = ascii_lower(words[0]);
         out.keys_[domain].push_back(SigningKey{domain, std::string(words[1]),

@@ -4,18 +4,13 @@
 
 #include <chrono>
 
+#include "base/unix_time.h"
 #include "mailauth/auth_results_builder.h"
 #include "mailauth/message_checks.h"
 #include "smtp/replies.h"
 
 namespace tern::mailauth {
 namespace {
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // The SPF question of this session: MAIL FROM, or for a null path the HELO name.
 std::optional<SpfRequest> spf_request(const pipeline::SessionInfo& session,

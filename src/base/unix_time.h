@@ -1,10 +1,11 @@
-// unix_now: the wall clock in Unix seconds, as the queue's schedule and state logs count time.
+// unix_now: the wall clock in Unix seconds, as the spool, the queue's schedule and state logs, and
+// mail authentication (DKIM t=, SPF %{t}) count time.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 
-namespace tern::queue {
+namespace tern {
 
 inline std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -12,4 +13,4 @@ inline std::int64_t unix_now() {
         .count();
 }
 
-}  // namespace tern::queue
+}  // namespace tern
