@@ -92,6 +92,7 @@ void print_message(const nlohmann::json& m) {
     line("Protocol", m.value("protocol", ""));
     if (!m.value("auth_user", "").empty()) line("Auth user", m.value("auth_user", ""));
     if (!m.value("envid", "").empty()) line("Envelope ID", m.value("envid", ""));
+    if (m.value("requiretls", false)) line("REQUIRETLS", "yes (relayed only over verified TLS)");
     bool held = m.value("held", false);
     line("Held", held ? "yes" : "no");
     std::cout << "Recipients:\n";

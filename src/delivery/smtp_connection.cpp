@@ -127,6 +127,7 @@ asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
     c.tls = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(c.socket), tls_->context());
     if (auto r = tls_->prepare(c.tls->native_handle(), c.need); !r) {
         c.error = "451 4.7.5 TLS with " + c.label + ": " + r.error().message;
+        c.tls_problem = TlsProblem::kNoTls;
         co_return false;
     }
     c.timer.expires_after(options_.command_timeout);
@@ -137,6 +138,8 @@ asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
         c.error = "451 4.7.5 TLS handshake with " + c.label + " failed" +
                   (r.index() == 1 ? std::string(": timed out")
                                   : ": " + std::get<0>(std::get<0>(r)).message());
+        // A handshake that timed out may succeed later; one the server refused will not.
+        if (r.index() == 0) c.tls_problem = TlsProblem::kNoTls;
         co_return false;
     }
     c.tls_session = tls_->inspect(c.tls->native_handle(), c.need);
@@ -144,6 +147,7 @@ asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
         // RFC 7672 2.2 / RFC 8461 5: a server that fails authentication is not used.
         c.error = "451 4.7.5 certificate of " + c.label + " not accepted (" + c.need.source +
                   "): " + c.tls_session.verify_error;
+        c.tls_problem = TlsProblem::kCertificate;
         co_return false;
     }
     co_return true;
@@ -178,7 +182,10 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
                 case smtp::ClientActionKind::kStartTls: {
                     bool ok_tls = tls_ && co_await start_tls(c);
                     if (!ok_tls) {
-                        if (c.error.empty()) c.error = "451 4.7.5 TLS is not available";
+                        if (c.error.empty()) {
+                            c.error = "451 4.7.5 TLS is not available";
+                            c.tls_problem = TlsProblem::kNoTls;
+                        }
                         std::string why = c.error;
                         fail(why);
                         break;

@@ -33,14 +33,23 @@ struct SmtpTransport::Connection {
     std::size_t messages = 0;   // transactions completed on this connection
     bool broken = false;        // the socket failed or timed out: not usable any more
     std::string error;          // why it broke, as an SMTP-style reply line (Tern's own words)
+    TlsProblem tls_problem = TlsProblem::kNone;  // what kept TLS from it, when that broke it
+    bool name_validated = false;  // RFC 8689 4.2.1: DNSSEC, MTA-STS or a route vouch for the name
+    bool policy_waived = false;   // made for a TLS-Required: No message: never reused
     std::array<char, 8192> input{};
 
     // Why the session ended: the break, or the reply it failed on (the server's, or the client
     // session's own verdict such as a missing SMTPUTF8).
     Failure failure() const {
-        if (broken) return Failure{error, false};
+        if (broken) return Failure{error, false, tls_problem};
         const auto& f = session.failure();
-        return Failure{smtp::reply_line(f), !f.synthetic};
+        return Failure{smtp::reply_line(f), !f.synthetic,
+                       session.tls_unavailable() ? TlsProblem::kNoTls : TlsProblem::kNone};
+    }
+
+    // RFC 8689 4.2.1: a REQUIRETLS message may go over this connection.
+    bool carries_requiretls() const {
+        return name_validated && tls && tls_session.verified && session.requiretls_offered();
     }
 };
 

@@ -95,7 +95,7 @@ SmtpTransport::targets_for(const net::NextHop& hop) {
 
 asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport::requirement_for(
     tls::Level level, const std::string& domain, const Target& target,
-    const std::optional<tls::StsPolicy>& sts) {
+    const std::optional<tls::StsPolicy>& sts, bool policy_waived) {
     tls::PeerRequirement need;
     need.level = tls::Level::kNone;
     if (!tls_) co_return need;
@@ -105,7 +105,9 @@ asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport:
     asio::ip::make_address(target.host, ec);
     if (ec) need.sni = target.host;  // never an address literal (RFC 6066 3)
     if (need.level == tls::Level::kNone) co_return need;
-    if (options_.dane && target.secure) {
+    // RFC 8689 section 4.2.2: for a TLS-Required: No message the domain's DANE records do not
+    // bind (and a failed TLSA lookup must not hold the message up): they are not looked up.
+    if (options_.dane && target.secure && !policy_waived) {
         // RFC 7672 2.2: secure TLSA records make TLS mandatory and decide the certificate;
         // a failed lookup means this server cannot be used now.
         // RFC 7672 2.2.2: behind a secure CNAME the expanded name's TLSA records come first,
@@ -144,10 +146,11 @@ asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport:
         }
     }
     if (sts && sts->mode != tls::StsPolicy::Mode::kNone) {
-        // Enforce raises the level; testing only checks, so the result can be logged.
+        // Enforce raises the level; testing only checks, so the result can be logged. So does
+        // enforce for a TLS-Required: No message (RFC 8689 4.2.2: follow, but do not fail).
         need.names = {target.host};
         need.source = "mta-sts";
-        if (sts->mode == tls::StsPolicy::Mode::kEnforce)
+        if (sts->mode == tls::StsPolicy::Mode::kEnforce && !policy_waived)
             need.level = std::max(need.level, tls::Level::kVerify);
         co_return need;
     }

@@ -20,6 +20,7 @@
 #include "base/text.h"
 #include "delivery/smtp_connection.h"
 #include "dns/records.h"
+#include "message/tls_required.h"
 #include "smtp/client_session.h"
 #include "smtp/data_encoder.h"
 
@@ -90,6 +91,13 @@ RecipientResult deferred(std::size_t index, Failure why, std::string host = {}) 
     r.reply = std::move(why.reply);
     r.remote_host = std::move(host);
     r.from_host = why.from_host;
+    return r;
+}
+
+// RFC 8689 4.2.1: no server of the next hop can take the REQUIRETLS message: it is returned.
+RecipientResult refused(const Failure& why, std::string host) {
+    RecipientResult r = deferred(0, why, std::move(host));
+    r.outcome = Outcome::kFailed;
     return r;
 }
 
@@ -168,6 +176,7 @@ asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Messag
         const auto& r = m.recipients[i];
         out.recipients.push_back(smtp::OutboundRecipient{r.address, r.notify, r.orcpt});
     }
+    out.requiretls = m.requiretls;
     c.session.send_message(out);
     bool settled = co_await drive(c, &m, &text);
     const auto& replies = c.session.result();
@@ -185,7 +194,8 @@ asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Messag
     std::string detail = std::string(caps.esmtp ? "ESMTP" : "SMTP") +
                          (caps.chunking ? " BDAT" : " DATA") +
                          (caps.pipelining ? " PIPELINING" : "") + ", " +
-                         (c.tls ? c.tls_session.summary(c.need) : std::string("plain text"));
+                         (c.tls ? c.tls_session.summary(c.need) : std::string("plain text")) +
+                         (c.policy_waived ? ", TLS-Required: No" : "");
     for (std::size_t k = 0; k < batch.size(); ++k) {
         auto r = result_for(batch[k], replies[k], c.label);
         r.notify_passed_on = caps.dsn && r.outcome == Outcome::kDelivered;
@@ -219,7 +229,8 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
         co_return results;
     }
     // RFC 5321 section 6.3: a message that has passed this many relays is looping.
-    auto hops = count_received(read_header_section(text));
+    std::string header = read_header_section(text);
+    auto hops = count_received(header);
     if (hops > options_.max_hops) {
         RecipientResult loop;
         loop.outcome = Outcome::kFailed;
@@ -229,10 +240,13 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
         fail_all(job.recipients, loop);
         co_return results;
     }
+    // RFC 8689 4.1: REQUIRETLS from the envelope; without it, a TLS-Required: No field waives
+    // the recipient domain's TLS policy.
+    Demand demand{m.requiretls, !m.requiretls && message::tls_required_no(header)};
     net::NextHop hop = next_hop_of(job.destination);
     std::vector<std::size_t> pending = job.recipients;
     auto here = &context_of(co_await asio::this_coro::executor);
-    std::unique_ptr<Connection> c = take_idle(job.destination, here);
+    std::unique_ptr<Connection> c = take_idle(job.destination, here, demand);
     if (c) {
         // A cached connection may have been closed by the server meanwhile: RSET proves it.
         c->session.reset();
@@ -241,8 +255,10 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     std::optional<std::vector<Target>> targets;
     std::size_t next_target = 0;
     std::optional<std::size_t> target_of_c;  // the target `c` was opened to; none when reused
-    Failure last_error;
-    std::string last_host;  // the last server tried, for queue show and notices
+    Failure last_error;                      // the last failure that may pass
+    std::string last_host;                   // the last server tried, for queue show and notices
+    std::optional<Failure> refusal;  // the strongest REQUIRETLS refusal met (RFC 8689 4.2.1)
+    std::string refusal_host;
     // The TLS level: the recipient domain's for an MX destination, else the one in the route's
     // key (all recipients of a route job share it). MTA-STS applies to MX delivery only: a
     // route is the operator's choice of server (RFC 8461 section 4).
@@ -254,6 +270,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                     .value_or(options_.tls_level);
     std::optional<tls::StsPolicy> sts;
     if (options_.mta_sts && tls_ && by_mx) sts = co_await options_.mta_sts->policy_for(domain);
+    HopContext where{hop, domain, level, sts};
     while (!pending.empty()) {
         if (c && c->session.transaction_limit_reached()) {
             // RFC 9422 MAILMAX: this connection takes no more transactions; the rest go over a
@@ -274,15 +291,18 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                     break;
                 }
                 targets = std::move(*t);
-                if (sts && sts->mode == tls::StsPolicy::Mode::kEnforce) {
-                    // RFC 8461 4.1: only exchangers the policy names may be used.
+                // RFC 8461 4.1: only exchangers the policy names may be used; a TLS-Required: No
+                // message may use the others (RFC 8689 4.2.2).
+                if (sts && sts->mode == tls::StsPolicy::Mode::kEnforce && !demand.policy_waived) {
                     std::erase_if(*targets, [&](const Target& x) {
                         return !tls::sts_mx_allowed(*sts, x.host);
                     });
                     if (targets->empty()) {
-                        fail_all(pending,
-                                 deferred(0, Failure{"451 4.7.5 no MX of " + domain +
-                                                     " is allowed by its MTA-STS policy"}));
+                        std::string why =
+                            "no MX of " + domain + " is allowed by its MTA-STS policy";
+                        fail_all(pending, demand.requiretls
+                                              ? refused(Failure{"550 5.7.5 REQUIRETLS: " + why}, {})
+                                              : deferred(0, Failure{"451 4.7.5 " + why}));
                         break;
                     }
                 }
@@ -290,16 +310,20 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
             while (!c && next_target < targets->size()) {
                 const auto& t = (*targets)[next_target++];
                 last_host = t.host + "[" + t.address + "]:" + std::to_string(t.port);
-                auto need = co_await requirement_for(level, domain, t, sts);
-                if (need)
-                    c = co_await connect(t, std::move(*need), last_error);
-                else
-                    last_error = Failure{need.error()};
-                if (!c) {
+                auto opened = co_await open_for(t, where, demand, job.destination);
+                if (!opened) {
+                    const Failure& why = opened.error();
+                    if (why.refusal == Refusal::kNone) {
+                        last_error = why;
+                    } else if (!refusal || why.refusal > refusal->refusal) {
+                        refusal = why;
+                        refusal_host = last_host;
+                    }
                     log_.info("server_skipped",
-                              {{"id", m.id}, {"host", last_host}, {"reason", last_error.reply}});
+                              {{"id", m.id}, {"host", last_host}, {"reason", why.reply}});
                     continue;
                 }
+                c = std::move(*opened);
                 if (sts && sts->mode == tls::StsPolicy::Mode::kTesting &&
                     (!tls::sts_mx_allowed(*sts, t.host) || !c->tls_session.verified))
                     log_.warn("mta_sts_testing", {{"domain", domain},
@@ -308,11 +332,16 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                                                   {"tls", c->tls_session.summary(c->need)}});
             }
             if (!c) {
-                fail_all(pending,
-                         deferred(0,
-                                  last_error.reply.empty() ? Failure{"451 4.4.1 no server answered"}
-                                                           : last_error,
-                                  last_host));
+                // Every server refused the REQUIRETLS message: it is returned (RFC 8689 4.2.1).
+                // A server that failed otherwise may take it later: the message waits.
+                if (refusal && last_error.reply.empty())
+                    fail_all(pending, refused(*refusal, refusal_host));
+                else
+                    fail_all(pending, deferred(0,
+                                               last_error.reply.empty()
+                                                   ? Failure{"451 4.4.1 no server answered"}
+                                                   : last_error,
+                                               last_host));
                 break;
             }
             target_of_c = next_target - 1;
@@ -329,7 +358,8 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
         }
     }
     if (c) {
-        if (c->messages < options_.max_messages_per_connection &&
+        // A connection made for a TLS-Required: No message may not meet the domain's policy.
+        if (!c->policy_waived && c->messages < options_.max_messages_per_connection &&
             !c->session.transaction_limit_reached())
             keep_idle(job.destination, std::move(c));
         else
@@ -345,12 +375,14 @@ asio::io_context* SmtpTransport::preferred_loop(const queue::DeliveryJob& job) {
 }
 
 std::unique_ptr<SmtpTransport::Connection> SmtpTransport::take_idle(const std::string& destination,
-                                                                    asio::io_context* here) {
+                                                                    asio::io_context* here,
+                                                                    Demand demand) {
     std::lock_guard lock(idle_mutex_);
     auto [first, last] = idle_.equal_range(destination);
     for (auto it = first; it != last; ++it) {
         // A socket belongs to its loop: only the calling loop's connections may be used here.
         if (it->second.loop != here) continue;
+        if (demand.requiretls && !it->second.connection->carries_requiretls()) continue;
         auto c = std::move(it->second.connection);
         idle_.erase(it);
         c->idle_timer.cancel();

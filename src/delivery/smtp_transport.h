@@ -1,5 +1,6 @@
 // SmtpTransport: relays messages to other mail servers (RFC 5321 section 5): the next hop from
-// a route, a smarthost or the MX records, each address tried in order, idle connections reused.
+// a route, a smarthost or the MX records, each address tried in order, idle connections reused;
+// REQUIRETLS messages only over verified TLS, and TLS-Required: No honoured (RFC 8689).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -50,11 +51,29 @@ struct SmtpTransportOptions {
     tls::MtaStsCache* mta_sts = nullptr;             // RFC 8461 policies; null = off
 };
 
+// What kept TLS from a server, when that is why a connection failed.
+enum class TlsProblem {
+    kNone,
+    kNoTls,        // no TLS session: not offered, refused, or the handshake failed
+    kCertificate,  // TLS, but the certificate was not accepted
+};
+
+// Why a server can never take a REQUIRETLS message (RFC 8689 4.2.1), weakest first: when no
+// server of a next hop can, the message is returned with the strongest refusal met.
+enum class Refusal {
+    kNone,        // not a refusal: the failure may pass (a connection refused, a timeout)
+    kNoTls,       // 5.7.10: no TLS session could be had
+    kUnverified,  // 5.7.5: its name or its certificate could not be verified
+    kNotOffered,  // 5.7.30: verified TLS, but the server does not offer REQUIRETLS
+};
+
 // Why an attempt failed, as an SMTP-style reply line, and who said it: the server (a reply it
 // sent) or Tern (a connection that failed, a TLS requirement not met, a timeout).
 struct Failure {
     std::string reply;
     bool from_host = false;
+    TlsProblem tls = TlsProblem::kNone;
+    Refusal refusal = Refusal::kNone;  // `reply` is Tern's final verdict for a REQUIRETLS message
 };
 
 class SmtpTransport : public queue::Transport {
@@ -85,6 +104,18 @@ class SmtpTransport : public queue::Transport {
         bool secure = false;    // the name and its addresses were DNSSEC-validated (DANE applies)
         std::string canonical;  // the name after CNAMEs, when it differs
     };
+    // What one message asks of the servers it goes to (RFC 8689).
+    struct Demand {
+        bool requiretls = false;     // REQUIRETLS: verified TLS, a validated name, the extension
+        bool policy_waived = false;  // TLS-Required: No: the domain's MTA-STS and DANE do not bind
+    };
+    // Where a next hop's servers came from, for the checks of RFC 8689 4.2.1.
+    struct HopContext {
+        const net::NextHop& hop;
+        std::string domain;  // the recipient domain when delivering by its MX records, else empty
+        tls::Level level;
+        const std::optional<tls::StsPolicy>& sts;
+    };
     struct ReadResult {
         bool ok = false;
         bool timed_out = false;
@@ -99,7 +130,16 @@ class SmtpTransport : public queue::Transport {
         const net::NextHop& hop);
     boost::asio::awaitable<std::expected<tls::PeerRequirement, std::string>> requirement_for(
         tls::Level level, const std::string& domain, const Target& target,
-        const std::optional<tls::StsPolicy>& sts);
+        const std::optional<tls::StsPolicy>& sts, bool policy_waived = false);
+    // A connection to `target` that meets what the message demands, or why there is none.
+    boost::asio::awaitable<std::expected<std::unique_ptr<Connection>, Failure>> open_for(
+        const Target& target, const HopContext& where, Demand demand,
+        const std::string& destination);
+    // RFC 8689 4.2.1: `target`'s name is not in doubt (DNSSEC, MTA-STS, the operator's route).
+    bool name_validated(const Target& target, const HopContext& where) const;
+    // What a REQUIRETLS message needs of `target` on top of `need`, or the refusal.
+    std::expected<tls::PeerRequirement, Failure> requiretls_requirement(
+        tls::PeerRequirement need, const Target& target, const HopContext& where) const;
     tls::Level level_for(std::string_view domain) const;
     boost::asio::awaitable<std::unique_ptr<Connection>> connect(const Target& target,
                                                                 tls::PeerRequirement need,
@@ -120,7 +160,7 @@ class SmtpTransport : public queue::Transport {
     boost::asio::awaitable<bool> send_body(Connection& c, const spool::Message& m,
                                            const spool::TextReader& text, const std::string& bdat);
     std::unique_ptr<Connection> take_idle(const std::string& destination,
-                                          boost::asio::io_context* here);
+                                          boost::asio::io_context* here, Demand demand);
     void keep_idle(const std::string& destination, std::unique_ptr<Connection> c);
     boost::asio::awaitable<void> close_when_idle(std::string destination, Connection* c);
     boost::asio::awaitable<void> quit(std::unique_ptr<Connection> c);

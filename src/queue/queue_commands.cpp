@@ -78,6 +78,7 @@ json QueueManager::describe(const Entry& e, bool full) const {
     j["protocol"] = m.protocol;
     j["envid"] = m.envid;
     j["smtputf8"] = m.smtputf8;
+    j["requiretls"] = m.requiretls;
     j["auth_user"] = m.auth_user;
     j["delay_warned"] = m.delay_warned;
     j["recipient_states"] = std::move(recipients);

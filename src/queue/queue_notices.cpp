@@ -94,11 +94,15 @@ asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
                                           "<" + m.id + "." + std::to_string(++notice_counter_) +
                                               "@" + options_.hostname + ">");
             if (!whole) request.return_full = false;
+            // RFC 8689 section 5: a notice about a REQUIRETLS message returns the header only
+            // (as RET=HDRS, whatever RET said) and is itself relayed only with REQUIRETLS.
+            if (m.requiretls) request.return_full = false;
             std::string text = message::build_dsn(request, std::chrono::system_clock::now());
             spool::Message notice;
             notice.arrival = now;
             notice.sender = "";
             notice.smtputf8 = m.smtputf8;
+            notice.requiretls = m.requiretls;
             notice.body = smtp::BodyType::k8BitMime;
             notice.client_ip = "127.0.0.1";
             notice.helo = options_.hostname;

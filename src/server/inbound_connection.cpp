@@ -328,6 +328,7 @@ void InboundConnection::begin_message() {
     m.sender = env.sender.mailbox ? env.sender.mailbox->str() : "";
     m.body = env.mail.body;
     m.smtputf8 = env.mail.smtputf8;
+    m.requiretls = env.mail.requiretls;  // RFC 8689 4.1: the message is tagged
     m.ret = env.mail.ret;
     m.envid = env.mail.envid;
     m.client_ip = client_ip_;

@@ -46,6 +46,8 @@ Capabilities parse_ehlo(const Reply& reply) {
             caps.chunking = true;
         else if (keyword == "STARTTLS")
             caps.starttls = true;
+        else if (keyword == "REQUIRETLS")
+            caps.requiretls = true;
         else if (keyword == "ENHANCEDSTATUSCODES")
             caps.enhanced_status = true;
         else if (keyword == "SIZE") {
@@ -110,6 +112,11 @@ void ClientSession::fail(Reply reply, std::string stage) {
     emit(ClientActionKind::kFailed);
 }
 
+void ClientSession::fail_tls(Reply reply, std::string stage) {
+    tls_unavailable_ = true;
+    fail(std::move(reply), std::move(stage));
+}
+
 void ClientSession::receive(std::string_view bytes) {
     if (state_ == State::kFailed) return;
     parser_.feed(bytes);
@@ -145,9 +152,10 @@ void ClientSession::on_reply(const Reply& r) {
                 }
                 if (!tls_active_ && options_.require_tls) {
                     send("QUIT\r\n");
-                    return fail(synthetic(451, "4.7.4",
-                                          "TLS is required but the server does not offer STARTTLS"),
-                                "EHLO");
+                    return fail_tls(
+                        synthetic(451, "4.7.4",
+                                  "TLS is required but the server does not offer STARTTLS"),
+                        "EHLO");
                 }
                 state_ = State::kReady;
                 return emit(ClientActionKind::kReady);
@@ -166,7 +174,7 @@ void ClientSession::on_reply(const Reply& r) {
             caps_ = Capabilities{};
             if (options_.require_tls) {
                 send("QUIT\r\n");
-                return fail(
+                return fail_tls(
                     synthetic(451, "4.7.4", "TLS is required but the server does not speak ESMTP"),
                     "HELO");
             }
@@ -178,7 +186,7 @@ void ClientSession::on_reply(const Reply& r) {
                 // it. An honest server sends nothing after this reply, so bytes already here
                 // are an injection attempt (the CVE-2011-0411 class): give up on this server.
                 if (parser_.has_pending())
-                    return fail(
+                    return fail_tls(
                         synthetic(451, "4.7.0", "the server sent data after its STARTTLS reply"),
                         "STARTTLS");
                 parser_ = ReplyParser{};
@@ -187,8 +195,8 @@ void ClientSession::on_reply(const Reply& r) {
             }
             if (options_.require_tls) {
                 send("QUIT\r\n");
-                return fail(synthetic(451, "4.7.5", "STARTTLS refused: " + reply_line(r)),
-                            "STARTTLS");
+                return fail_tls(synthetic(451, "4.7.5", "STARTTLS refused: " + reply_line(r)),
+                                "STARTTLS");
             }
             state_ = State::kReady;
             return emit(ClientActionKind::kReady);
@@ -211,7 +219,7 @@ void ClientSession::on_reply(const Reply& r) {
 
 void ClientSession::tls_started(bool ok) {
     if (state_ != State::kHandshake) return;
-    if (!ok) return fail(synthetic(451, "4.7.5", "TLS handshake failed"), "STARTTLS");
+    if (!ok) return fail_tls(synthetic(451, "4.7.5", "TLS handshake failed"), "STARTTLS");
     tls_active_ = true;
     state_ = State::kEhlo;
     send("EHLO " + options_.helo_name + "\r\n");
@@ -227,6 +235,7 @@ std::string ClientSession::mail_command() const {
         if (message_.ret == DsnRet::kHeaders) cmd += " RET=HDRS";
         if (!message_.envid.empty()) cmd += " ENVID=" + encode_xtext(message_.envid);
     }
+    if (message_.requiretls) cmd += " REQUIRETLS";
     return cmd + "\r\n";
 }
 
@@ -252,6 +261,13 @@ void ClientSession::send_message(const OutboundMessage& message) {
         emit(ClientActionKind::kDone);
     };
     if (message_.recipients.empty()) return refuse_all(synthetic(554, "5.5.1", "no recipients"));
+    // RFC 8689 section 2: the option only in a TLS session whose EHLO reply offered it.
+    if (message_.requiretls && !requiretls_offered())
+        return refuse_all(synthetic(550, "5.7.30",
+                                    tls_active_ ? "REQUIRETLS support required: the receiving "
+                                                  "server does not offer REQUIRETLS"
+                                                : "REQUIRETLS support required: the session "
+                                                  "with the receiving server is not under TLS"));
     if (message_.smtputf8 && !caps_.smtputf8)
         return refuse_all(
             synthetic(553, "5.6.7", "the receiving server does not support SMTPUTF8 (RFC 6531)"));

@@ -1,7 +1,7 @@
 // ClientSession: the client side of SMTP (RFC 5321) as a sans-I/O state machine for relaying:
 // greeting, EHLO (HELO fallback), STARTTLS, and transactions with PIPELINING, CHUNKING, SIZE,
-// 8BITMIME, SMTPUTF8 and DSN as the server offers them, within its LIMITS (RFC 9422). Server
-// replies are untrusted input.
+// 8BITMIME, SMTPUTF8, DSN and REQUIRETLS (RFC 8689) as the server offers them, within its LIMITS
+// (RFC 9422). Server replies are untrusted input.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,7 @@ struct Capabilities {
     bool dsn = false;
     bool chunking = false;
     bool starttls = false;
+    bool requiretls = false;  // RFC 8689; counts only in the EHLO reply under TLS
     bool enhanced_status = false;
     std::vector<std::string> auth;
     ServerLimits limits;  // RFC 9422 LIMITS; all 0 when not offered
@@ -56,6 +57,9 @@ struct OutboundMessage {
     bool smtputf8 = false;
     DsnRet ret = DsnRet::kUnspecified;
     std::string envid;
+    // RFC 8689: MAIL FROM carries REQUIRETLS; refused (550 5.7.30) unless the session is under
+    // TLS and the server offered REQUIRETLS there. The caller checks the certificate.
+    bool requiretls = false;
     std::vector<OutboundRecipient> recipients;
 };
 
@@ -107,12 +111,17 @@ class ClientSession {
     bool failed() const { return state_ == State::kFailed; }
     const Capabilities& capabilities() const { return caps_; }
     bool tls_active() const { return tls_active_; }
+    // The server offered REQUIRETLS in its EHLO reply under TLS (RFC 8689 section 2).
+    bool requiretls_offered() const { return tls_active_ && caps_.requiretls; }
     // Per recipient of the last transaction: the reply that decides its fate.
     const std::vector<Reply>& result() const { return results_; }
     // Why the session failed (a 4xx/5xx reply, or a synthesised 4xx for protocol errors).
     const Reply& failure() const { return failure_; }
     // Which step the failure or reply belongs to: "greeting", "EHLO", "MAIL FROM", ...
     const std::string& failure_stage() const { return failure_stage_; }
+    // The session failed because TLS could not be had: not offered, refused, failed, or the
+    // server spoke after its STARTTLS reply.
+    bool tls_unavailable() const { return tls_unavailable_; }
 
   private:
     enum class State {
@@ -134,6 +143,7 @@ class ClientSession {
     void after_recipients();
     void finish_transaction();
     void fail(Reply reply, std::string stage);
+    void fail_tls(Reply reply, std::string stage);
     void send(std::string text) { emit(ClientActionKind::kSend, std::move(text)); }
     void emit(ClientActionKind kind, std::string data = {});
     std::string mail_command() const;
@@ -147,6 +157,7 @@ class ClientSession {
     bool tls_active_ = false;
     Reply failure_;
     std::string failure_stage_;
+    bool tls_unavailable_ = false;  // the failure is that TLS could not be had
     std::size_t transactions_ = 0;  // MAIL commands sent on this connection
 
     // Transaction.

@@ -202,6 +202,15 @@ std::expected<MailCommand, Reply> parse_mail(std::string_view args, const Offere
             cmd.params.auth = std::move(*decoded);
             return std::nullopt;
         }
+        if (ascii_iequals(p.keyword, "REQUIRETLS")) {
+            if (!offered.requiretls) return unsupported(p.keyword);
+            // RFC 8689 section 2: the option is only for a session that employs TLS.
+            if (!offered.tls) return reply(ReplyName::kRequireTlsWithoutTls);
+            if (p.has_value) return reply(ReplyName::kSyntax, "REQUIRETLS takes no value");
+            if (cmd.params.requiretls) return duplicate(p.keyword);
+            cmd.params.requiretls = true;
+            return std::nullopt;
+        }
         return unsupported(p.keyword);
     });
     if (error) return std::unexpected(std::move(*error));

@@ -1,5 +1,5 @@
 // SMTP command grammar (RFC 5321 section 4.1.1, with the parameters of RFC 1870, 3030, 3461,
-// 4954, 6152 and 6531): a client line in, a typed command or the exact error reply out.
+// 4954, 6152, 6531 and 8689): a client line in, a typed command or the exact error reply out.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +44,8 @@ struct Offered {
     bool smtputf8 = true;
     bool dsn = true;
     bool auth = false;
+    bool requiretls = false;     // REQUIRETLS is supported (advertised only under TLS)
+    bool tls = false;            // the session is under TLS
     std::uint64_t max_size = 0;  // SIZE limit in octets
 };
 

@@ -1,6 +1,6 @@
 // The envelope of one SMTP transaction: sender, recipients and the ESMTP parameters that
 // travel with them (SIZE, BODY, SMTPUTF8 of RFC 1870/6152/6531; RET, ENVID, NOTIFY, ORCPT of RFC
-// 3461).
+// 3461; REQUIRETLS of RFC 8689).
 #pragma once
 
 #include <cstdint>
@@ -37,8 +37,9 @@ struct MailParams {
     BodyType body = BodyType::kUnspecified;
     bool smtputf8 = false;
     DsnRet ret = DsnRet::kUnspecified;
-    std::string envid;  // ENVID, decoded from xtext
-    std::string auth;   // AUTH= of RFC 4954 section 5, decoded; "<>" when unknown
+    std::string envid;        // ENVID, decoded from xtext
+    std::string auth;         // AUTH= of RFC 4954 section 5, decoded; "<>" when unknown
+    bool requiretls = false;  // REQUIRETLS (RFC 8689): relay only over verified TLS
 };
 
 struct RcptParams {

@@ -75,6 +75,8 @@ constexpr std::array kTable{
     ReplyEntry{ReplyName::kAuthMechanism, 504, "5.5.4", "Unrecognized authentication mechanism"},
     ReplyEntry{ReplyName::kAuthRequired, 530, "5.7.0", "Authentication required"},
     ReplyEntry{ReplyName::kTlsRequired, 530, "5.7.0", "Must issue a STARTTLS command first"},
+    ReplyEntry{ReplyName::kRequireTlsWithoutTls, 530, "5.7.10",
+               "Encryption needed: REQUIRETLS is accepted only under TLS"},
     ReplyEntry{ReplyName::kAuthFailed, 535, "5.7.8", "Authentication credentials invalid"},
     ReplyEntry{ReplyName::kEncryptionRequired, 538, "5.7.11",
                "Encryption required for requested authentication mechanism"},

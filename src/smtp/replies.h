@@ -61,6 +61,7 @@ enum class ReplyName {
     kAuthMechanism,         // 504 5.5.4
     kAuthRequired,          // 530 5.7.0
     kTlsRequired,           // 530 5.7.0
+    kRequireTlsWithoutTls,  // 530 5.7.10 (RFC 8689 2: REQUIRETLS only on a TLS session)
     kAuthFailed,            // 535 5.7.8
     kEncryptionRequired,    // 538 5.7.11
     kUnknownUser,           // 550 5.1.1

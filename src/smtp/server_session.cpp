@@ -119,6 +119,8 @@ Offered ServerSession::offered() const {
     o.smtputf8 = options_.smtputf8;
     o.dsn = options_.dsn;
     o.auth = !options_.auth_mechanisms.empty();
+    o.requiretls = options_.requiretls;
+    o.tls = tls_active_;
     o.max_size = options_.limits.max_message_size;
     return o;
 }
@@ -143,6 +145,8 @@ std::string ServerSession::ehlo_text() const {
     t += "\nENHANCEDSTATUSCODES";
     if (options_.chunking) t += "\nCHUNKING";
     if (options_.dsn) t += "\nDSN";
+    // RFC 8689 section 2: REQUIRETLS may only be used in a session that employs TLS.
+    if (options_.requiretls && tls_active_) t += "\nREQUIRETLS";
     std::string limits;  // RFC 9422: the limits this session enforces
     if (options_.limits.max_recipients != 0)
         limits +=

@@ -1,7 +1,7 @@
 // ServerSession: the server side of one SMTP connection as a sans-I/O state machine. Bytes from
 // the client go in; actions (replies to send, checks to run, message data to store) come out.
 // Trusts nothing it receives. RFC 5321, 1870, 2920, 3030, 3207, 3461, 4954, 6152, 6531, 2034,
-// 9422 (LIMITS).
+// 9422 (LIMITS), 8689 (REQUIRETLS).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,7 @@ struct SessionOptions {
     bool smtputf8 = true;
     bool dsn = true;
     bool chunking = true;
+    bool requiretls = true;   // REQUIRETLS (RFC 8689), advertised and accepted only under TLS
     bool starttls = false;    // STARTTLS may be offered on this connection
     bool tls_active = false;  // the connection is already TLS (implicit TLS, RFC 8314)
     std::vector<std::string> auth_mechanisms;  // SASL mechanisms; empty = no AUTH

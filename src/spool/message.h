@@ -48,6 +48,7 @@ struct Message {
     std::string sender;        // envelope sender without brackets; empty for <>
     smtp::BodyType body = smtp::BodyType::kUnspecified;
     bool smtputf8 = false;
+    bool requiretls = false;  // REQUIRETLS (RFC 8689): relayed only over verified TLS
     smtp::DsnRet ret = smtp::DsnRet::kUnspecified;
     std::string envid;
     std::string client_ip;

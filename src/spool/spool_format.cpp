@@ -159,6 +159,7 @@ std::string encode_envelope(const Message& m) {
     line("sender", field(m.sender));
     line("body", body_name(m.body));
     line("smtputf8", m.smtputf8 ? "1" : "0");
+    line("requiretls", m.requiretls ? "1" : "0");
     line("ret", ret_name(m.ret));
     line("envid", field(m.envid));
     line("client_ip", field(m.client_ip));
@@ -213,6 +214,10 @@ std::optional<Message> decode_envelope(std::string_view block) {
                                              : smtp::BodyType::kUnspecified;
         } else if (key == "smtputf8") {
             m.smtputf8 = value == "1";
+        } else if (key == "requiretls") {
+            // Added later: a file without the key was not received with REQUIRETLS. Any value
+            // but "0" keeps the requirement, so a doubt never relaxes it.
+            m.requiretls = value != "0";
         } else if (key == "ret") {
             m.ret = value == "full"   ? smtp::DsnRet::kFull
                     : value == "hdrs" ? smtp::DsnRet::kHeaders

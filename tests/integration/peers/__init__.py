@@ -124,7 +124,8 @@ class SmtpPeer:
     """smtp_peer.py (aiosmtpd): stores accepted messages as msgNNNNNN.{eml,json} in its dir."""
 
     def __init__(self, workdir, host, port, rules=None, pipelining=False, without=(), size=None,
-                 ehlo_reply="", greeting="", delay_data=0, tls_cert=None, tls_max="", limits=""):
+                 ehlo_reply="", greeting="", delay_data=0, tls_cert=None, tls_max="", limits="",
+                 requiretls=False):
         self.host = host
         self.port = port
         self.dir = Path(workdir) / f"peer-{host}-{port}"
@@ -147,6 +148,8 @@ class SmtpPeer:
             argv += ["--delay-data", str(delay_data)]
         if limits:
             argv += ["--limits", limits]  # "RCPTMAX=3 MAILMAX=2": advertised and enforced
+        if requiretls:
+            argv.append("--requiretls")  # REQUIRETLS offered under TLS (RFC 8689)
         if tls_cert is not None:
             # STARTTLS with `tls_cert` (a peers.pki.Cert), up to TLS version `tls_max` if given.
             argv += ["--tls-cert", str(tls_cert.chain), "--tls-key", str(tls_cert.key)]

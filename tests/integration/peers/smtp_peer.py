@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # A receiving SMTP server for the relay tests (python3-aiosmtpd): stores every message it accepts
 # with its envelope as JSON, logs what arrived in each network read, refuses as told, and can
-# advertise and enforce RFC 9422 LIMITS (RCPTMAX: 452 4.5.3; MAILMAX: 421 4.7.0 and close).
+# advertise and enforce RFC 9422 LIMITS (RCPTMAX: 452 4.5.3; MAILMAX: 421 4.7.0 and close) and
+# offer REQUIRETLS (RFC 8689) under TLS.
 import argparse
 import asyncio
 import itertools
@@ -52,6 +53,15 @@ class RecordingSMTP(SMTP):
         self._log({"event": "read", "data": data.decode("latin-1")})
         super().data_received(data)
 
+    def _getparams(self, params):
+        # aiosmtpd refuses MAIL parameters it does not know; REQUIRETLS is taken (and kept in
+        # the envelope's mail_options) when offered, under TLS only (RFC 8689 section 2).
+        result = super()._getparams(params)
+        if (result is not None and "REQUIRETLS" in result and self.event_handler.args.requiretls
+                and self._tls_protocol):
+            del result["REQUIRETLS"]
+        return result
+
     def _log(self, entry):
         entry["connection"] = self.connection_id
         with lock, open(os.path.join(self.outdir, "reads.jsonl"), "a", encoding="utf-8") as f:
@@ -80,6 +90,8 @@ class Handler:
             out.insert(len(out) - 1, "250-PIPELINING")
         if self.args.limits:
             out.insert(len(out) - 1, "250-LIMITS " + self.args.limits)
+        if self.args.requiretls and server._tls_protocol:
+            out.insert(len(out) - 1, "250-REQUIRETLS")
         return out
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -181,6 +193,8 @@ def main():
     parser.add_argument("--tls-cert", default="", help="offer STARTTLS with this PEM chain")
     parser.add_argument("--tls-key", default="", help="the key of --tls-cert")
     parser.add_argument("--tls-max", default="", help="highest TLS version offered: 1.1, 1.2, 1.3")
+    parser.add_argument("--requiretls", action="store_true",
+                        help="offer REQUIRETLS (RFC 8689) in the EHLO reply under TLS")
     parser.add_argument("--limits", default="",
                         help='advertise "LIMITS <this>" (RFC 9422), e.g. "RCPTMAX=3 MAILMAX=2", '
                         "and enforce its RCPTMAX and MAILMAX")

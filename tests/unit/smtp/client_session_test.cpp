@@ -437,6 +437,24 @@ std::vector<Dialog> dialogs() {
                "<done>QUIT\r\n",
                "550 5.1.1 unknown | 250 2.0.0 queued"});
 
+    auto strict = message();
+    strict.requiretls = true;
+    out.push_back(Dialog{
+        "starttls, REQUIRETLS (RFC 8689)",
+        with_starttls(true),
+        strict,
+        {kGreeting, ehlo({"STARTTLS"}), "220 2.0.0 go ahead\r\n",
+         ehlo({"PIPELINING", "REQUIRETLS"}), "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n",
+         "250 2.0.0 queued\r\n", "221 bye\r\n"},
+        "EHLO client.example\r\n"
+        "STARTTLS\r\n"
+        "<starttls>EHLO client.example\r\n"
+        "<ready>MAIL FROM:<alice@a.example> REQUIRETLS\r\n"
+        "RCPT TO:<bob@b.example>\r\nDATA\r\n"
+        "<body>"
+        "<done>QUIT\r\n",
+        "250 2.0.0 queued"});
+
     out.push_back(Dialog{"pipelined, every recipient refused",
                          plain(),
                          message(kTwo),

@@ -58,6 +58,62 @@ TEST(SpoolFormat, NullSenderRoundTrip) {
     EXPECT_EQ(decode_envelope(encode_envelope(m))->sender, "");
 }
 
+TEST(SpoolFormat, RequireTlsRoundTrip) {
+    Message m = sample();
+    EXPECT_FALSE(decode_envelope(encode_envelope(m))->requiretls);
+    m.requiretls = true;
+    std::string block = encode_envelope(m);
+    EXPECT_NE(block.find("\nrequiretls 1\n"), std::string::npos) << block;
+    EXPECT_TRUE(decode_envelope(block)->requiretls);
+}
+
+// An envelope exactly as Tern wrote it before REQUIRETLS: it loads, and its message was not
+// received with REQUIRETLS.
+constexpr std::string_view kEnvelopeBeforeRequireTls =
+    "TERN-SPOOL 1\n"
+    "id 0ABCDEFGHJKMNPQR\n"
+    "arrival 1795588117\n"
+    "sender alice@example.com\n"
+    "body 8bitmime\n"
+    "smtputf8 0\n"
+    "ret -\n"
+    "envid -\n"
+    "client_ip 192.0.2.1\n"
+    "client_name -\n"
+    "helo client.example\n"
+    "auth_user -\n"
+    "protocol ESMTPS\n"
+    "rcpt bob@example.net bob@example.net - -\n"
+    "end\n";
+
+TEST(SpoolFormat, EnvelopeWithoutRequireTlsStillLoads) {
+    auto m = decode_envelope(kEnvelopeBeforeRequireTls);
+    ASSERT_TRUE(m);
+    EXPECT_FALSE(m->requiretls);
+    EXPECT_EQ(m->sender, "alice@example.com");
+    ASSERT_EQ(m->recipients.size(), 1u);
+}
+
+TEST(SpoolFormat, UnknownEnvelopeKeysAreSkipped) {
+    // As this reader skips a later writer's keys, a reader from before REQUIRETLS skipped
+    // "requiretls" (the same code path): the new key keeps old files and old readers working.
+    std::string block(kEnvelopeBeforeRequireTls);
+    block.insert(block.find("rcpt "), "requiretls 1\nx-later-key some+20value\n");
+    auto m = decode_envelope(block);
+    ASSERT_TRUE(m);
+    EXPECT_TRUE(m->requiretls);
+    EXPECT_EQ(m->recipients.size(), 1u);
+}
+
+TEST(SpoolFormat, AnUnreadableRequireTlsValueKeepsTheRequirement) {
+    std::string block(kEnvelopeBeforeRequireTls);
+    block.insert(block.find("rcpt "), "requiretls yes\n");
+    EXPECT_TRUE(decode_envelope(block)->requiretls);
+    block = std::string(kEnvelopeBeforeRequireTls);
+    block.insert(block.find("rcpt "), "requiretls 0\n");
+    EXPECT_FALSE(decode_envelope(block)->requiretls);
+}
+
 TEST(SpoolFormat, TruncatedEnvelopeIsRejected) {
     std::string block = encode_envelope(sample());
     for (std::size_t cut = 0; cut < block.size(); cut += 7)
