@@ -10,7 +10,8 @@
 #   TERN_BIN [build/tern]  SMTP_SOURCE [/usr/sbin/smtp-source]  TMPDIR [/tmp]
 #   BENCH_MAILAUTH [off]   off: Tern verifies and signs nothing (Postfix here does neither);
 #                          verify: the MX verifies every message (SPF, DKIM, ARC, DMARC; the
-#                          client is not trusted, the DNS answers for bench.test are local)
+#                          client is not trusted; the sender's domain has SPF and DMARC records
+#                          on a DNS server on loopback, so answers are cached as in production)
 # Needs root (Postfix's master starts as root), the postfix package, and python3 (make deps-bench).
 set -euo pipefail
 
@@ -52,6 +53,10 @@ done
 for m in $MODES; do [[ $m == conn || $m == reuse ]] || die "unknown mode '$m' (conn, reuse)"; done
 [[ $MAILAUTH == off || $MAILAUTH == verify ]] || die "BENCH_MAILAUTH must be off or verify"
 if [[ $MAILAUTH == verify ]]; then VERIFY_ON='["mx"]' TRUSTED='[]'; else VERIFY_ON='[]' TRUSTED='["127.0.0.0/8"]'; fi
+# With verification the sender's domain is one with records to find (unbound answers every .test
+# name itself); Postfix here looks nothing up, so this changes nothing for it.
+SENDER_DOMAIN=bench-sender.example.net
+[[ $MAILAUTH == verify ]] && SENDER=sender@$SENDER_DOMAIN
 ((EUID == 0)) || die "run as root: Postfix's master must start as root"
 [[ -x $TERN_BIN ]] || die "no Tern binary at $TERN_BIN (make build)"
 [[ -x $SMTP_SOURCE ]] || die "no smtp-source at $SMTP_SOURCE (make deps-bench installs postfix)"
@@ -73,6 +78,7 @@ TERN_BUILT=$(date -u -r "$TERN_BIN" '+%Y-%m-%d %H:%M UTC')
 cp "$TERN_BIN" "$TN/tern"
 TERN=$TN/tern
 TERN_PID=
+DNS_PID=
 PF_STARTED=0
 PF_MASTER_PID=
 CHILD_PID=
@@ -102,6 +108,10 @@ cleanup() {
             kill -TERM "$PF_MASTER_PID" 2>/dev/null
             wait_gone "$PF_MASTER_PID" 50 || kill -KILL -- "-$PF_MASTER_PID" 2>/dev/null
         fi
+    fi
+    if pid_alive "$DNS_PID"; then
+        kill -TERM "$DNS_PID" 2>/dev/null
+        wait_gone "$DNS_PID" 50 || kill -KILL "$DNS_PID" 2>/dev/null
     fi
     if pid_alive "$TERN_PID"; then
         kill -TERM "$TERN_PID" 2>/dev/null
@@ -162,6 +172,25 @@ TERN_PORT=$(free_port)
 PF_PORT=$(free_port)
 while [[ $PF_PORT == "$TERN_PORT" ]]; do PF_PORT=$(free_port); done
 
+# ---- DNS (verify only): the sender domain's SPF and DMARC records, on loopback ----------------
+DNS_UPSTREAM='[]'
+if [[ $MAILAUTH == verify ]]; then
+    DNS_PORT=$(free_port)
+    cat >"$WORK/bench.zone" <<EOF
+\$ORIGIN $SENDER_DOMAIN.
+\$TTL 3600
+@ IN SOA ns.$SENDER_DOMAIN. hostmaster.$SENDER_DOMAIN. 1 3600 600 86400 3600
+@ IN TXT "v=spf1 ip4:127.0.0.0/8 -all"
+_dmarc IN TXT "v=DMARC1; p=reject"
+EOF
+    "$PYTHON" "$ROOT/tests/integration/peers/dns_server.py" --port "$DNS_PORT" \
+        --zone "$WORK/bench.zone" >"$WORK/dns.log" 2>&1 &
+    DNS_PID=$!
+    for _ in $(seq 50); do grep -q ready "$WORK/dns.log" && break; sleep 0.1; done
+    grep -q ready "$WORK/dns.log" || die "the bench DNS server did not start: $(cat "$WORK/dns.log")"
+    DNS_UPSTREAM="[\"127.0.0.1@$DNS_PORT\"]"
+fi
+
 # ---- Tern --------------------------------------------------------------------------------------
 cat >"$TN/tern.toml" <<EOF
 # Tern configuration for bench/run.sh; everything not set here is at its default.
@@ -190,6 +219,8 @@ verify = $VERIFY_ON
 trusted_networks = $TRUSTED
 [dkim]
 sign = false
+[dns]
+upstream = $DNS_UPSTREAM
 EOF
 
 start_tern() {

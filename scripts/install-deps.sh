@@ -37,8 +37,9 @@ declare -A GROUPS_=(
     # `make fuzz`: clang with libFuzzer and the sanitizer runtime, and the LLVM symbolizer of the
     # same version, which turns a crash's addresses into function names and file:line.
     [fuzz]="clang-19 libclang-rt-19-dev llvm-19"
-    # `make bench`: Postfix (the server compared with, and smtp-source/smtp-sink) and python3.
-    [bench]="postfix python3"
+    # `make bench`: Postfix (the server compared with, and smtp-source/smtp-sink), python3, and
+    # python3-dnslib for the DNS server of the verification run.
+    [bench]="postfix python3 python3-dnslib"
 )
 # Groups whose packages are peers: their services are never started, enabled or left running.
 PEER_GROUPS=(test bench)

@@ -26,7 +26,8 @@ tls::ClientOptions client_tls_options(const config::Config& config) {
 }
 
 dns::ResolverOptions resolver_options(const config::Config& config) {
-    return dns::ResolverOptions{config.dns_upstream, config.dns_trust_anchor, config.dns_timeout};
+    return dns::ResolverOptions{config.dns_upstream, config.dns_trust_anchor, config.dns_timeout,
+                                config.dns_cache_entries, config.dns_cache_max_ttl};
 }
 
 Result<auth::SenderMap> load_sender_map(const config::Config& config) {

@@ -1,11 +1,12 @@
-// Stage assembly: config keys become VerifyOptions and SigningKeys; generated keys are logged
-// with the DNS record to publish.
+// Stage assembly: config keys become VerifyOptions and SigningKeys (for DKIM signing and ARC
+// sealing); generated keys are logged with the DNS record to publish.
 #include "cli/daemon_stages.h"
 
 #include <algorithm>
 #include <memory>
 
 #include "base/text.h"
+#include "mailauth/stages/seal_stage.h"
 #include "mailauth/stages/sign_stage.h"
 #include "mailauth/stages/verify_stage.h"
 
@@ -55,7 +56,10 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
         if (verifies(config, "mx")) pipelines.mx.add(verify);
         if (verifies(config, "submission")) pipelines.submission.add(verify);
     }
-    if (!config.dkim_sign) return {};
+    // The signing keys serve DKIM signing and ARC sealing (which needs the verification stage's
+    // ARC result to say what chain it extends).
+    bool seal = config.arc_seal && config.verify_arc && verifies(config, "mx");
+    if (!config.dkim_sign && !seal) return {};
     mailauth::SigningKeysSetup setup{
         config.dkim_domains.empty() ? config.local_domains : config.dkim_domains, config.dkim_keys,
         config.dkim_generate_keys, config.dkim_key_dir};
@@ -66,6 +70,15 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
         log.info("dkim_key_generated",
                  {{"path", g.path}, {"record", g.record_name}, {"value", g.record_value}});
     if (keys->empty()) return {};
+    if (seal) {
+        mailauth::SealOptions options{config.authserv_id,
+                                      [local = pipelines.is_local_domain](std::string_view domain) {
+                                          return local(ascii_lower(domain));
+                                      }};
+        // After verification (its results), before signing (which never meets forwarded mail).
+        pipelines.mx.add(std::make_shared<mailauth::SealStage>(*keys, std::move(options)));
+    }
+    if (!config.dkim_sign) return {};
     auto sign =
         std::make_shared<mailauth::SignStage>(std::move(*keys), mailauth::DkimSignOptions{});
     pipelines.mx.add(sign);  // for trusted clients only: the stage checks

@@ -80,6 +80,8 @@ struct Config {
     std::vector<std::string> dns_upstream;  // "ip" or "ip@port"; empty = /etc/resolv.conf
     std::string dns_trust_anchor;           // file of DS/DNSKEY records; empty = no DNSSEC
     Seconds dns_timeout{10};
+    std::uint64_t dns_cache_entries = 10000;  // answers kept in the process; 0 = none
+    Seconds dns_cache_max_ttl{3600};
 
     // [tls]: outbound (the SMTP client); the server side has keys of its own below
     std::string tls_outbound_level;                  // none, may, encrypt or verify
@@ -128,6 +130,7 @@ struct Config {
     std::string dmarc_on_reject;           // what p=reject failures get: reject, hold, tag, accept
     std::string dmarc_on_quarantine;       // p=quarantine failures: hold, tag, accept
     std::string dmarc_on_temperror;        // accept (fail open) or defer
+    bool arc_seal = true;  // seal forwarded mail from other hosts (RFC 8617)
     std::vector<std::string> trusted_arc_sealers;  // forwarders whose ARC dmarc=pass is believed
 
     // [dkim]: signing what leaves

@@ -144,6 +144,13 @@ std::vector<Key> delivery_keys() {
         {"dns", "timeout", Kind::kDuration, R"("10s")",
          "Time a DNS query may take; then the lookup fails temporarily (4.4.3).",
          [](Config& c, const Value& v) { c.dns_timeout = v.duration; }, 1, 300},
+        {"dns", "cache_entries", Kind::kCount, "10000",
+         "DNS answers kept in the daemon for their TTL (negative ones for their SOA's), so that "
+         "names asked again are answered without a trip to the resolver; 0 turns the cache off.",
+         [](Config& c, const Value& v) { c.dns_cache_entries = v.number; }, 0, 10000000},
+        {"dns", "cache_max_ttl", Kind::kDuration, R"("1h")",
+         "Longest a DNS answer is kept in the daemon's cache, whatever its TTL.",
+         [](Config& c, const Value& v) { c.dns_cache_max_ttl = v.duration; }, 1, 86400},
         // [spool]
         {"spool", "group_commit_max", Kind::kCount, "512",
          "Most messages made durable by one group sync.",

@@ -91,6 +91,11 @@ std::vector<Key> mailauth_keys() {
          "Forwarders (ARC-Seal d= domains) whose recorded dmarc=pass overrides a DMARC failure "
          "here, when their ARC chain validates (mailing lists that rewrite messages).",
          [](Config& c, const Value& v) { c.trusted_arc_sealers = v.list; }},
+        {"mailauth", "arc_seal", Kind::kBool, "true",
+         "Add an ARC set (RFC 8617) to mail from other hosts that a local alias forwards to a "
+         "remote address, sealed with the RSA signing key of the alias's domain ([dkim] keys or a "
+         "generated one); needs mailauth.arc to judge the chain it extends.",
+         [](Config& c, const Value& v) { c.arc_seal = v.flag; }},
         // [dkim]: signing
         {"dkim", "sign", Kind::kBool, "true",
          "Sign mail whose From domain is a signing domain, when it comes from a trusted client "

@@ -1,5 +1,6 @@
 // Resolver: libunbound in threaded async mode. Its result pipe (ub_fd) is watched on the home
-// loop; ub_process() runs the callbacks there, which hand answers back to each caller's loop.
+// loop; ub_process() runs the callbacks there, which keep each answer in the cache for its TTL
+// and hand it back to the caller's loop.
 #include "dns/resolver.h"
 
 #include <unbound.h>
@@ -21,6 +22,7 @@ namespace tern::dns {
 namespace asio = boost::asio;
 
 struct Resolver::Pending {
+    Resolver* owner = nullptr;
     std::string name;
     RecordType type;
     int async_id = 0;
@@ -31,7 +33,11 @@ struct Resolver::Pending {
 };
 
 Resolver::Resolver(asio::io_context& home, ub_ctx* ctx, ResolverOptions options)
-    : home_(home), ctx_(ctx), options_(std::move(options)), watch_(home) {}
+    : home_(home),
+      ctx_(ctx),
+      options_(std::move(options)),
+      cache_(options_.cache_entries, options_.cache_max_ttl),
+      watch_(home) {}
 
 Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& home,
                                                    ResolverOptions options) {
@@ -138,6 +144,10 @@ void Resolver::on_result(void* data, int err, ub_result* result) {
             answer.status = Answer::Status::kNoData;
         }
     }
+    // The TTL libunbound gives: the records' (the smallest), or for a negative answer the SOA's.
+    if (result)
+        pending->owner->cache_.store(pending->name, pending->type, answer,
+                                     std::chrono::seconds(result->ttl), AnswerCache::Clock::now());
     if (result) ub_resolve_free(result);
     if (pending->done) return;
     pending->done = true;
@@ -174,7 +184,9 @@ void Resolver::submit(std::shared_ptr<Pending> pending) {
 }
 
 asio::awaitable<Answer> Resolver::query(std::string name, RecordType type) {
+    if (auto kept = cache_.find(name, type, AnswerCache::Clock::now())) co_return std::move(*kept);
     auto pending = std::make_shared<Pending>();
+    pending->owner = this;
     pending->name = std::move(name);
     pending->type = type;
     // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.

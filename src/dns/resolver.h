@@ -1,5 +1,6 @@
 // Resolver: the one asynchronous DNS resolver of the daemon (libunbound, validating). Queries
-// may come from any event loop; the answer, with its DNSSEC status, comes back on the caller's.
+// may come from any event loop; the answer, with its DNSSEC status, comes back on the caller's:
+// from the process's answer cache at once when it holds the answer, else through libunbound.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -13,6 +14,7 @@
 
 #include "base/error.h"
 #include "dns/answer.h"
+#include "dns/answer_cache.h"
 #include "dns/records.h"
 
 struct ub_ctx;
@@ -24,6 +26,8 @@ struct ResolverOptions {
     std::vector<std::string> upstream;  // "ip" or "ip@port"; empty = the system's resolv.conf
     std::string trust_anchor_file;      // DS/DNSKEY records to validate with; empty = none
     std::chrono::seconds timeout{30};   // per query, after which the answer is kTempFail
+    std::size_t cache_entries = 10000;  // answers kept in the process (AnswerCache); 0 = none
+    std::chrono::seconds cache_max_ttl{3600};  // longest an answer is kept, whatever its TTL
 };
 
 class Resolver {
@@ -51,6 +55,7 @@ class Resolver {
     boost::asio::io_context& home_;
     ub_ctx* ctx_;
     ResolverOptions options_;
+    AnswerCache cache_;
     boost::asio::posix::stream_descriptor watch_;
     bool stopped_ = false;
 };

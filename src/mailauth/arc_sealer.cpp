@@ -1,5 +1,6 @@
 // ArcSealer: the existing sets are read when the header ends, the AMS is made by a DkimSigner
-// in its ARC mode, and the seal signs the sets in order with the new one last.
+// in its ARC mode (its body hash may run ahead of the header fields), and the seal signs the sets
+// in order with the new one last.
 #include "mailauth/arc_sealer.h"
 
 #include "base/base64.h"
@@ -81,8 +82,7 @@ void ArcSealer::end_headers() {
 }
 
 void ArcSealer::body(std::string_view chunk) {
-    end_headers();
-    signer_.body(chunk);
+    signer_.body(chunk);  // the body hash does not depend on the header fields
 }
 
 void ArcSealer::end_body() {

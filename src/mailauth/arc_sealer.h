@@ -24,7 +24,9 @@ struct ArcSealOptions {
 };
 
 // Use: header() for each field in order, end_headers(), body() for each chunk, end_body(), then
-// seal() with the result of the ArcVerifier that saw the same message.
+// seal() with the result of the ArcVerifier that saw the same message. The body may also come
+// first (as it streams in) and the header fields at the end (as the pipeline's stages left them):
+// the header fields given before end_headers() (or end_body()) are the ones sealed.
 class ArcSealer {
   public:
     // `key`: d=, s= and the private key (RSA: rsa-sha256, Ed25519: ed25519-sha256); its

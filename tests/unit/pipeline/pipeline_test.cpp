@@ -4,12 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+#include "test_async.h"
 
 namespace tern::pipeline {
 namespace {
+
+using tern::testing::run_until_done;
 namespace asio = boost::asio;
 
 // A stage that records what it sees and ends messages as it is told.
@@ -47,14 +47,6 @@ struct Recorder : Stage {
     }
 };
 
-template <class T>
-T run(asio::awaitable<T> a) {
-    asio::io_context io;
-    auto f = asio::co_spawn(io, std::move(a), asio::use_future);
-    io.run();
-    return f.get();
-}
-
 const std::string kText = "Received: by mx\r\nSubject: s\r\nX-Old: 1\r\n\r\nline 1\r\nline 2\r\n";
 
 MessageOutcome feed(Pipeline& p, std::size_t piece = 0) {
@@ -68,7 +60,7 @@ MessageOutcome feed(Pipeline& p, std::size_t piece = 0) {
         for (std::size_t i = 0; i < kText.size(); i += piece)
             r->text(std::string_view(kText).substr(i, piece));
     }
-    return run(r->finish());
+    return run_until_done(r->finish());
 }
 
 TEST(Pipeline, FiltersSeeFieldsAndBodyWhateverTheSplit) {
@@ -139,7 +131,7 @@ TEST(Pipeline, SessionHooksStopAtTheFirstFinalVerdict) {
     EXPECT_TRUE(p.has(kOnHelo));
     EXPECT_FALSE(p.has(kOnMail));
     EXPECT_FALSE(p.start_message(SessionInfo{}, spool::Message{}));  // no message stage
-    auto v = run(p.helo(SessionInfo{}));
+    auto v = run_until_done(p.helo(SessionInfo{}));
     EXPECT_EQ(v.kind, Verdict::Kind::kReject);
     EXPECT_EQ(v.stage, "b");
 }
