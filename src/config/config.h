@@ -130,7 +130,7 @@ struct Config {
     std::string dmarc_on_reject;           // what p=reject failures get: reject, hold, tag, accept
     std::string dmarc_on_quarantine;       // p=quarantine failures: hold, tag, accept
     std::string dmarc_on_temperror;        // accept (fail open) or defer
-    bool arc_seal = true;  // seal forwarded mail from other hosts (RFC 8617)
+    bool arc_seal = true;                  // seal forwarded mail from other hosts (RFC 8617)
     std::vector<std::string> trusted_arc_sealers;  // forwarders whose ARC dmarc=pass is believed
 
     // [dkim]: signing what leaves
