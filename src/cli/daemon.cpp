@@ -39,6 +39,7 @@
 #include "queue/queue_manager.h"
 #include "server/recipient_policy.h"
 #include "server/smtp_server.h"
+#include "smtp/address.h"
 #include "spool/injector.h"
 #include "spool/spool.h"
 #include "tls/client_context.h"
@@ -180,8 +181,7 @@ int serve(const config::Config& config) {
     delivery::LocalTransport local(**spool, maildir);
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto router = [&](const spool::Recipient& r) {
-        auto at = r.address.rfind('@');
-        std::string domain = ascii_lower(at == std::string::npos ? "" : r.address.substr(at + 1));
+        std::string domain = smtp::domain_of(r.address);
         if (directory->is_local_domain(domain))
             return queue::Route{"local", &local, config.local_max_deliveries};
         return queue::Route{relay.destination_of(domain), &relay, config.destination_concurrency};

@@ -361,4 +361,9 @@ bool is_ascii(std::string_view s) {
     return !has_non_ascii(s);
 }
 
+std::string domain_of(std::string_view address) {
+    auto at = address.rfind('@');
+    return at == std::string_view::npos ? std::string() : ascii_lower(address.substr(at + 1));
+}
+
 }  // namespace tern::smtp

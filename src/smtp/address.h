@@ -66,4 +66,7 @@ bool valid_utf8(std::string_view s);
 // True when every octet of `s` is 7-bit ASCII.
 bool is_ascii(std::string_view s);
 
+// The domain of a stored address "local@domain", lower-cased (ASCII); empty when it has no '@'.
+std::string domain_of(std::string_view address);
+
 }  // namespace tern::smtp

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/text.h"
+#include "smtp/address.h"
 
 namespace tern::smtp {
 namespace {
@@ -39,11 +40,6 @@ std::size_t* slot_for(ServerLimits& limits, std::string_view name) {
     if (ascii_iequals(name, "RCPTMAX")) return &limits.rcpt_max;
     if (ascii_iequals(name, "RCPTDOMAINMAX")) return &limits.rcpt_domain_max;
     return nullptr;
-}
-
-std::string domain_of(std::string_view address) {
-    auto at = address.rfind('@');
-    return at == std::string_view::npos ? std::string() : ascii_lower(address.substr(at + 1));
 }
 
 }  // namespace

@@ -3,20 +3,14 @@
 // stage's results, and the new set is prepended (ARC-Seal on top).
 #include "mailauth/stages/seal_stage.h"
 
-#include "base/text.h"
 #include "base/unix_time.h"
 #include "mailauth/arc_sealer.h"
 #include "mailauth/auth_results_builder.h"
 #include "mailauth/message_checks.h"
+#include "smtp/address.h"
 
 namespace tern::mailauth {
 namespace {
-
-std::string domain_of(std::string_view address) {
-    auto at = address.rfind('@');
-    if (at == std::string_view::npos) return {};
-    return ascii_lower(address.substr(at + 1));
-}
 
 // The results of this host's Authentication-Results without the authserv-id, as the
 // ARC-Authentication-Results carries them ("spf=pass smtp.mailfrom=...; dkim=...").
@@ -70,8 +64,8 @@ std::optional<std::string> forwarding_domain(
     const std::function<bool(std::string_view domain)>& is_local_domain) {
     if (!is_local_domain) return std::nullopt;
     for (const auto& r : envelope.recipients) {
-        std::string to = domain_of(r.address);
-        std::string from = domain_of(r.original);
+        std::string to = smtp::domain_of(r.address);
+        std::string from = smtp::domain_of(r.original);
         if (!to.empty() && !is_local_domain(to) && !from.empty() && is_local_domain(from))
             return from;
     }

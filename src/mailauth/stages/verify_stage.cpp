@@ -7,6 +7,7 @@
 #include "base/unix_time.h"
 #include "mailauth/auth_results_builder.h"
 #include "mailauth/message_checks.h"
+#include "smtp/address.h"
 #include "smtp/replies.h"
 
 namespace tern::mailauth {
@@ -106,12 +107,9 @@ std::unique_ptr<pipeline::MessageFilter> VerifyStage::start_message(
     const pipeline::SessionInfo& session, const spool::Message& envelope) {
     if (session.trusted) {
         bool inbound = false;
-        for (const auto& r : envelope.recipients) {
-            auto at = r.address.rfind('@');
-            std::string_view domain(r.address);
-            domain.remove_prefix(at == std::string::npos ? domain.size() : at + 1);
-            if (options_.is_local_domain && options_.is_local_domain(domain)) inbound = true;
-        }
+        for (const auto& r : envelope.recipients)
+            if (options_.is_local_domain && options_.is_local_domain(smtp::domain_of(r.address)))
+                inbound = true;
         if (!inbound) return nullptr;  // our own outbound mail: the signing stage's business
     }
     return std::make_unique<VerifyFilter>(*this, spf_request(session, envelope, options_),
