@@ -60,7 +60,7 @@ asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::open(
     o.require_tls = need.level >= tls::Level::kEncrypt;
     auto c = std::make_unique<Connection>(ex, std::move(o));
     c->need = need;
-    c->label = target.host + "[" + target.address + "]:" + std::to_string(target.port);
+    c->label = target.label();
     boost::system::error_code ec;
     auto address = asio::ip::make_address(target.address, ec);
     if (ec) {

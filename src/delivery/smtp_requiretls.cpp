@@ -39,10 +39,6 @@ Failure as_refusal(Failure error, const std::string& label) {
     return error;
 }
 
-std::string label_of(const auto& target) {
-    return target.host + "[" + target.address + "]:" + std::to_string(target.port);
-}
-
 }  // namespace
 
 bool SmtpTransport::name_validated(const Target& target, const HopContext& where) const {
@@ -64,7 +60,7 @@ std::expected<tls::PeerRequirement, Failure> SmtpTransport::requiretls_requireme
         return std::unexpected(refused(Refusal::kNoTls,
                                        "Encryption needed: the message requires TLS (REQUIRETLS) "
                                        "and outbound TLS is turned off for " +
-                                           label_of(target)));
+                                           target.label()));
     if (!name_validated(target, where))
         return std::unexpected(refused(
             Refusal::kUnverified,
@@ -101,7 +97,7 @@ SmtpTransport::open_for(const Target& target, const HopContext& where, Demand de
     Failure error;
     auto c = co_await connect(target, std::move(*need), error);
     if (!c)
-        co_return std::unexpected(demand.requiretls ? as_refusal(std::move(error), label_of(target))
+        co_return std::unexpected(demand.requiretls ? as_refusal(std::move(error), target.label())
                                                     : std::move(error));
     c->name_validated = name_validated(target, where);
     c->policy_waived = demand.policy_waived;

@@ -309,7 +309,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
             }
             while (!c && next_target < targets->size()) {
                 const auto& t = (*targets)[next_target++];
-                last_host = t.host + "[" + t.address + "]:" + std::to_string(t.port);
+                last_host = t.label();
                 auto opened = co_await open_for(t, where, demand, job.destination);
                 if (!opened) {
                     const Failure& why = opened.error();

@@ -103,6 +103,8 @@ class SmtpTransport : public queue::Transport {
         std::uint16_t port = 25;
         bool secure = false;    // the name and its addresses were DNSSEC-validated (DANE applies)
         std::string canonical;  // the name after CNAMEs, when it differs
+        // "mx.example.org[192.0.2.1]:25", as logs, notices and `tern queue show` name a server.
+        std::string label() const { return host + "[" + address + "]:" + std::to_string(port); }
     };
     // What one message asks of the servers it goes to (RFC 8689).
     struct Demand {
