@@ -24,6 +24,10 @@ using smtp::ReplyName;
 
 namespace {
 
+// With more than twice the spool's minimum free space and this much besides, the last answer
+// of the free space (at most Spool::kFreeSpaceTtl old) is good enough for the next MAIL.
+constexpr std::uint64_t kFreeMargin = 64ull * 1024 * 1024;
+
 bool is_loopback(const std::string& ip) {
     boost::system::error_code ec;
     auto a = asio::ip::make_address(ip, ec);
@@ -256,7 +260,10 @@ asio::awaitable<void> InboundConnection::perform() {
                     break;
                 case ActionKind::kCheckSender: {
                     // Refuse early when the spool's disk is nearly full, before any data flows.
-                    if (ctx_.spool.free_space() < ctx_.config.spool_min_free) {
+                    // A recent answer far above the minimum is reused (Spool::free_space).
+                    std::uint64_t min_free = ctx_.config.spool_min_free;
+                    if (min_free > 0 &&
+                        ctx_.spool.free_space(2 * min_free + kFreeMargin) < min_free) {
                         ctx_.log.warn("spool_full",
                                       {{"client", client_ip_}, {"free", ctx_.spool.free_space()}});
                         session_.sender_checked(smtp::reply(ReplyName::kNoSpace));
