@@ -2,6 +2,7 @@
 // Requests that arrive while a sync runs are served together by the next one.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -35,6 +36,12 @@ class GroupSync {
     // then calls `done(errno or 0)` on the sync thread. Both descriptors must stay open until then.
     void submit(int fd, int dir_fd, std::move_only_function<void(int)> done);
 
+    // The same for a request nobody waits on (a removal): it starts no round of its own but
+    // joins the next one, or one started for it after kLazyDelay, so that a busy spool makes
+    // it durable with a round it runs anyway.
+    void submit_lazy(int fd, int dir_fd, std::move_only_function<void(int)> done);
+    static constexpr std::chrono::milliseconds kLazyDelay{50};
+
     // Rounds run and requests served, for metrics and benchmarks.
     std::size_t rounds() const;
     std::size_t served() const;
@@ -44,12 +51,17 @@ class GroupSync {
         int fd;
         int dir_fd;
         std::move_only_function<void(int)> done;
+        bool lazy = false;
     };
+    void add(Request request);
     void run();
     // Syncs every request of the batch; returns each one's errno (0 = durable).
     std::vector<int> sync_batch(std::vector<Request>& batch);
     void sync_each(std::vector<Request*>& requests, std::vector<int>& errors,
                    const std::vector<Request>& batch);
+    // One syncfs for requests on one filesystem; false when it failed (nothing is known then).
+    bool sync_whole(std::vector<Request*>& requests, std::vector<int>& errors,
+                    const std::vector<Request>& batch);
 
     SyncCalls calls_;
     std::size_t max_batch_;
@@ -57,6 +69,9 @@ class GroupSync {
     std::condition_variable wake_;
     std::vector<Request> pending_;
     bool stopping_ = false;
+    bool idle_ = false;       // the thread waits for requests (and needs a wake-up)
+    std::size_t urgent_ = 0;  // requests in pending_ that are not lazy
+    std::chrono::steady_clock::time_point lazy_since_{};  // when pending_ got its first request
     std::size_t rounds_ = 0;
     std::size_t served_ = 0;
     std::thread thread_;
