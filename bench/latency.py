@@ -5,13 +5,17 @@
 """DATA-end -> 250 latency probe.
 
 A probe client (TCP_NODELAY, EHLO once, then MAIL, RCPT, DATA and a message of about 2.3 KB,
-one transaction after another in lock-step) times, for each message, the interval from sending
-the final "\\r\\n.\\r\\n" to reading the whole 250 reply. It does so twice:
+one transaction after another in lock-step; a new connection, untimed, every --per-connection
+messages) times, for each message, the interval from sending the final "\\r\\n.\\r\\n" to
+reading the whole 250 reply. It does so twice:
 
   idle    nothing else is sent to the server;
-  loaded  while `smtp-source -d -s SESSIONS -m LOAD_MESSAGES` (8 sessions, each sending message
-          after message on one connection) keeps the server saturated. The load starts
-          --ramp seconds before the first probe and is stopped (by its pid) after the last.
+  loaded  while `smtp-source -d -s SESSIONS` (8 sessions, each sending message after message on
+          one connection) keeps the server saturated. The load starts --ramp seconds before the
+          first probe and is stopped (by its pid) after the last. As a server may close a
+          connection after so many transactions (Tern: 1000), the load is a chain of
+          smtp-source processes of SESSIONS x --load-per-session messages each, the next one
+          started the moment one ends.
 
 For each it prints p50, p99 and max (nearest-rank percentiles, in milliseconds), and the rate the
 load ran at during the loaded probe. Every loop is bounded in count and time: the probe sends
@@ -34,7 +38,7 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 
 
@@ -114,18 +118,28 @@ def message_text(size, sender, recipient, number):
     return (head + "\r\n".join(body)).encode()
 
 
-def probe(host, port, count, size, sender, recipient, max_seconds, reply_timeout, still_ok):
-    """Times `count` transactions; returns the DATA-end -> 250 latencies in seconds."""
-    deadline = time.monotonic() + max_seconds
+def connect(host, port, reply_timeout):
     client = Client(host, port, reply_timeout)
+    client.reply("the greeting", "220")
+    client.command("EHLO probe.bench.test", "250")
+    return client
+
+
+def probe(host, port, count, per_connection, size, sender, recipient, max_seconds,
+          reply_timeout, still_ok):
+    """Times `count` transactions, `per_connection` on each connection (untimed: connecting,
+    EHLO, QUIT); returns the DATA-end -> 250 latencies in seconds."""
+    deadline = time.monotonic() + max_seconds
+    client = connect(host, port, reply_timeout)
     latencies = []
     try:
-        client.reply("the greeting", "220")
-        client.command("EHLO probe.bench.test", "250")
         for i in range(count):
             if time.monotonic() > deadline:
                 raise ProbeError(f"only {i} of {count} probe messages done within {max_seconds:g}s")
             still_ok()
+            if i and i % per_connection == 0:
+                client.close()
+                client = connect(host, port, reply_timeout)
             client.command(f"MAIL FROM:<{sender}>", "250")
             client.command(f"RCPT TO:<{recipient}>", "250")
             client.command("DATA", "354")
@@ -140,46 +154,98 @@ def probe(host, port, count, size, sender, recipient, max_seconds, reply_timeout
 
 
 class Load:
-    """smtp-source -d -s N -m M against the server, its running counter (-c) in a file."""
+    """SESSIONS smtp-source -d sessions kept sending to the server until stopped.
 
-    def __init__(self, smtp_source, server, sessions, messages, size, sender, recipient, work):
+    A server may close a connection after so many transactions (Tern after 1000, its LIMITS
+    MAILMAX), which makes smtp-source abort; so the load is a chain of smtp-source processes of
+    SESSIONS x PER_SESSION messages each, the next started by a supervising thread as soon as one
+    ends, TOTAL messages at most in all. Each keeps its running counter (-c) in a file."""
+
+    def __init__(self, smtp_source, server, sessions, per_session, total, size, sender,
+                 recipient, work):
+        self.argv = [smtp_source, "-c", "-d", "-s", str(sessions), "-l", str(size),
+                     "-f", sender, "-t", recipient]
+        self.server = server
+        self.batch = sessions * per_session
+        self.total = total
         self.out_path = os.path.join(work, f"latency-load-{os.getpid()}.out")
-        self.out = open(self.out_path, "wb")
-        self.cmd = [smtp_source, "-c", "-d", "-s", str(sessions), "-m", str(messages),
-                    "-l", str(size), "-f", sender, "-t", recipient, server]
-        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=self.out,
-                                     stderr=subprocess.STDOUT)
+        self.out = None
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.error = None
+        self.done = 0  # messages of the processes that finished
+        self.started = 0  # messages of the processes started
+        self.proc = None
+        with self.lock:
+            self._start_next()
+        self.thread = threading.Thread(target=self._supervise, daemon=True)
+        self.thread.start()
 
-    def count(self):
-        """Messages the load has had answered (smtp-source's counter)."""
+    def _start_next(self):
+        """Starts the next smtp-source (self.lock held); False when the budget is spent."""
+        n = min(self.batch, self.total - self.started)
+        if n <= 0:
+            self.error = (f"the load sent all its {self.total} messages before the probe was "
+                          "done (raise --load-messages)")
+            return False
+        if self.out:
+            self.out.close()
+        self.out = open(self.out_path, "wb")
+        self.proc = subprocess.Popen(self.argv + ["-m", str(n), self.server],
+                                     stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=subprocess.STDOUT)
+        self.started += n
+        self.current = n
+        return True
+
+    def _supervise(self):
+        while True:
+            rc = self.proc.wait()
+            with self.lock:
+                if self.stopping:
+                    return
+                if rc != 0:
+                    self.error = (f"the load (smtp-source) failed with status {rc}, a refused "
+                                  f"message? {self.tail()}")
+                    return
+                self.done += self.current
+                if not self._start_next():
+                    return
+
+    def _counter(self):
         with open(self.out_path, "rb") as f:
             f.seek(max(0, os.path.getsize(self.out_path) - 1024))
             found = re.findall(rb"(\d+)\r", f.read())
         return int(found[-1]) if found else 0
+
+    def count(self):
+        """Messages the load has had answered (smtp-source's counters)."""
+        with self.lock:
+            return self.done + self._counter()
 
     def tail(self):
         with open(self.out_path, "rb") as f:
             return f.read()[-300:].decode(errors="replace").replace("\r", " ").strip()
 
     def check_running(self):
-        rc = self.proc.poll()
-        if rc is None:
-            return
-        if rc == 0:
-            raise ProbeError(f"the load finished its {self.cmd[self.cmd.index('-m') + 1]} messages "
-                             "before the probe did (raise --load-messages)")
-        raise ProbeError(f"the load (smtp-source) failed with status {rc}, a refused message? "
-                         f"{self.tail()}")
+        with self.lock:
+            if self.error:
+                raise ProbeError(self.error)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        with self.lock:
+            self.stopping = True
+            proc = self.proc
+        if proc.poll() is None:
+            proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.out.close()
+                proc.kill()
+                proc.wait()
+        self.thread.join(timeout=10)
+        if self.out:
+            self.out.close()
         try:
             os.unlink(self.out_path)
         except FileNotFoundError:
@@ -249,8 +315,12 @@ def main():
     p.add_argument("--recipient", default="benchprobe@bench.test",
                    help="recipient of the probe and of the load")
     p.add_argument("--load-sessions", type=int, default=8)
+    p.add_argument("--per-connection", type=int, default=500,
+                   help="probe messages per connection (Tern allows 1000 by default)")
     p.add_argument("--load-messages", type=int, default=200000,
-                   help="upper bound of the load's messages (smtp-source -m)")
+                   help="upper bound of the load's messages in all")
+    p.add_argument("--load-per-session", type=int, default=500,
+                   help="messages per load session before its smtp-source is replaced")
     p.add_argument("--load-size", type=int, default=2048, help="smtp-source -l")
     p.add_argument("--ramp", type=float, default=1.0,
                    help="seconds the load runs before the first probe")
@@ -265,7 +335,7 @@ def main():
     conditions = [c for c in a.conditions.split(",") if c]
     if not conditions or any(c not in ("idle", "loaded") for c in conditions):
         p.error("--conditions takes idle, loaded or idle,loaded")
-    if a.probes < 1 or a.load_sessions < 1 or a.load_messages < 1:
+    if min(a.probes, a.per_connection, a.load_sessions, a.load_messages, a.load_per_session) < 1:
         p.error("counts must be positive")
 
     signal.signal(signal.SIGTERM, on_sigterm)
@@ -283,8 +353,8 @@ def main():
             load = None
             try:
                 if condition == "loaded":
-                    load = Load(a.smtp_source, server, a.load_sessions, a.load_messages,
-                                a.load_size, a.sender, a.recipient, a.work_dir)
+                    load = Load(a.smtp_source, server, a.load_sessions, a.load_per_session,
+                                a.load_messages, a.load_size, a.sender, a.recipient, a.work_dir)
                     time.sleep(a.ramp)
                     load.check_running()
                     if load.count() == 0:
@@ -294,8 +364,8 @@ def main():
                     still_ok = load.check_running
                 else:
                     still_ok = lambda: None  # noqa: E731
-                latencies = probe(host, port, a.probes, a.size, a.sender, a.recipient,
-                                  a.max_seconds, a.reply_timeout, still_ok)
+                latencies = probe(host, port, a.probes, a.per_connection, a.size, a.sender,
+                                  a.recipient, a.max_seconds, a.reply_timeout, still_ok)
                 rate = 0.0
                 if load:
                     load.check_running()  # still saturating at the last probe's reply
