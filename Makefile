@@ -3,7 +3,8 @@
 #   make run    build and start `tern serve` on the embedded defaults (127.0.0.1:2525, ./var)
 #   make test   format check, unit tests, the same under ASan+UBSan, integration tests with peers
 #   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
-#   make bench  benchmarks against Postfix on this machine (bench/): local delivery, then relaying
+#   make bench  benchmarks against Postfix and an smtp-sink ceiling on this machine (bench/): local
+#               delivery with a DATA-end -> 250 latency probe, then relaying
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -77,6 +78,8 @@ fuzz: deps deps-fuzz $(FUZZ_BUILD)/build.ninja
 			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
+# Each run.sh times Tern, Postfix and the smtp-sink ceiling, then probes their DATA-end -> 250
+# latency; each relay.py times Tern, Postfix and the relay ceiling (see bench/README.md).
 bench: deps-bench build
 	./bench/run.sh
 	BENCH_MAILAUTH=verify ./bench/run.sh
