@@ -59,22 +59,24 @@ GroupSync::~GroupSync() {
 }
 
 void GroupSync::submit(int fd, int dir_fd, std::move_only_function<void(int)> done) {
-    add(Request{fd, dir_fd, std::move(done), false});
+    add(Request{fd, dir_fd, std::move(done), std::chrono::steady_clock::now()});
 }
 
-void GroupSync::submit_lazy(int fd, int dir_fd, std::move_only_function<void(int)> done) {
-    add(Request{fd, dir_fd, std::move(done), true});
+void GroupSync::submit_within(std::chrono::milliseconds delay, int fd, int dir_fd,
+                              std::move_only_function<void(int)> done) {
+    add(Request{fd, dir_fd, std::move(done), std::chrono::steady_clock::now() + delay});
 }
 
 void GroupSync::add(Request request) {
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
-        if (pending_.empty()) lazy_since_ = std::chrono::steady_clock::now();
-        // A thread in a round finds the request when the round ends: waking it again costs a
-        // system call for nothing. A lazy request wakes an idle thread only to set its timer.
-        wake = idle_ && (!request.lazy || pending_.empty());
-        if (!request.lazy) ++urgent_;
+        // The thread sleeps until next_due_ (or for good while nothing is pending): it needs a
+        // wake-up only when this request is due earlier. A thread in a round finds the request
+        // when the round ends: waking it then would cost a system call for nothing.
+        bool earlier = pending_.empty() || request.due < next_due_;
+        if (earlier) next_due_ = request.due;
+        wake = idle_ && earlier;
         pending_.push_back(std::move(request));
     }
     if (wake) wake_.notify_one();
@@ -95,32 +97,28 @@ void GroupSync::run() {
     while (true) {
         {
             std::unique_lock lock(mutex_);
-            // A round starts for an urgent request, for lazy ones that waited kLazyDelay, and
-            // for whatever is left when stopping.
-            while (!stopping_ && urgent_ == 0) {
+            // A round starts when its first request is due, and for whatever is left when
+            // stopping.
+            while (!stopping_) {
+                if (!pending_.empty() && std::chrono::steady_clock::now() >= next_due_) break;
                 idle_ = true;
-                bool due = false;
                 if (pending_.empty())
                     wake_.wait(lock);
                 else
-                    due =
-                        wake_.wait_until(lock, lazy_since_ + kLazyDelay) == std::cv_status::timeout;
+                    wake_.wait_until(lock, next_due_);
                 idle_ = false;
-                if (due && urgent_ == 0 && !pending_.empty()) break;
             }
-            if (pending_.empty()) {
-                if (stopping_) return;
-                continue;
-            }
+            if (pending_.empty()) return;  // stopping, with nothing left
             std::size_t n = std::min(max_batch_, pending_.size());
             batch.clear();
             std::move(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n),
                       std::back_inserter(batch));
             pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
-            for (const auto& r : batch)
-                if (!r.lazy) --urgent_;
-            // What is left waits from now: the oldest of it is at most one round late.
-            if (!pending_.empty()) lazy_since_ = std::chrono::steady_clock::now();
+            if (!pending_.empty()) {
+                next_due_ = pending_.front().due;
+                for (const auto& r : pending_)
+                    next_due_ = std::min(next_due_, r.due);
+            }
         }
         std::vector<int> errors = sync_batch(batch);
         {

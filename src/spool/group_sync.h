@@ -36,10 +36,15 @@ class GroupSync {
     // then calls `done(errno or 0)` on the sync thread. Both descriptors must stay open until then.
     void submit(int fd, int dir_fd, std::move_only_function<void(int)> done);
 
-    // The same for a request nobody waits on (a removal): it starts no round of its own but
-    // joins the next one, or one started for it after kLazyDelay, so that a busy spool makes
-    // it durable with a round it runs anyway.
-    void submit_lazy(int fd, int dir_fd, std::move_only_function<void(int)> done);
+    // The same for a request that may wait up to `delay` for a round: it starts no round of its
+    // own before then, but joins any round that starts earlier, so that a busy spool makes it
+    // durable with rounds it runs anyway (a delivery's files, with the next commit's round).
+    void submit_within(std::chrono::milliseconds delay, int fd, int dir_fd,
+                       std::move_only_function<void(int)> done);
+    // For requests nobody waits on (the removal of finished messages).
+    void submit_lazy(int fd, int dir_fd, std::move_only_function<void(int)> done) {
+        submit_within(kLazyDelay, fd, dir_fd, std::move(done));
+    }
     static constexpr std::chrono::milliseconds kLazyDelay{50};
 
     // Rounds run and requests served, for metrics and benchmarks.
@@ -51,7 +56,7 @@ class GroupSync {
         int fd;
         int dir_fd;
         std::move_only_function<void(int)> done;
-        bool lazy = false;
+        std::chrono::steady_clock::time_point due{};  // a round must start by then
     };
     void add(Request request);
     void run();
@@ -69,9 +74,9 @@ class GroupSync {
     std::condition_variable wake_;
     std::vector<Request> pending_;
     bool stopping_ = false;
-    bool idle_ = false;       // the thread waits for requests (and needs a wake-up)
-    std::size_t urgent_ = 0;  // requests in pending_ that are not lazy
-    std::chrono::steady_clock::time_point lazy_since_{};  // when pending_ got its first request
+    bool idle_ = false;  // the thread waits for requests (and needs a wake-up)
+    // The earliest `due` in pending_ (meaningless while it is empty).
+    std::chrono::steady_clock::time_point next_due_{};
     std::size_t rounds_ = 0;
     std::size_t served_ = 0;
     std::thread thread_;
