@@ -24,6 +24,9 @@ using smtp::ReplyName;
 
 namespace {
 
+// Octets asked of the socket by one read.
+constexpr std::size_t kReadSize = 16384;
+
 bool is_loopback(const std::string& ip) {
     boost::system::error_code ec;
     auto a = asio::ip::make_address(ip, ec);
@@ -144,6 +147,7 @@ asio::awaitable<void> InboundConnection::run() {
     });
     boost::system::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    socket_.non_blocking(true, ignored);  // for the reads without a buffer waiting (see below)
     asio::co_spawn(executor, watchdog(), asio::detached);
     ctx_.log.info("connect", {{"client", client_ip_}, {"listener", listener_name(kind_)}});
 
@@ -163,7 +167,10 @@ asio::awaitable<void> InboundConnection::run() {
     } else {
         closed_ = true;
     }
-    std::array<char, 16384> buffer;
+    // The read buffer exists only while bytes are arriving: a plain-text session that waits
+    // for its next command waits for readability without one, so an idle connection does not
+    // hold kReadSize octets (issue 14). Under TLS the stream reads into it, so it stays.
+    std::unique_ptr<char[]> buffer;
     while (!session_.closed() && !closed_) {
         if (stop_requested_) {
             session_.shutdown();
@@ -174,12 +181,23 @@ asio::awaitable<void> InboundConnection::run() {
                                                 : ctx_.config.command_timeout);
         boost::system::error_code ec;
         std::size_t n = 0;
-        if (tls_)
-            std::tie(ec, n) = co_await tls_->async_read_some(asio::buffer(buffer),
+        if (!buffer) buffer = std::make_unique_for_overwrite<char[]>(kReadSize);
+        if (tls_) {
+            std::tie(ec, n) = co_await tls_->async_read_some(asio::buffer(buffer.get(), kReadSize),
                                                              asio::as_tuple(asio::use_awaitable));
-        else
-            std::tie(ec, n) = co_await socket_.async_read_some(asio::buffer(buffer),
-                                                               asio::as_tuple(asio::use_awaitable));
+        } else {
+            // The socket is non-blocking: what has arrived is read at once (as Asio's own
+            // speculative read would), and only an empty socket is waited on.
+            while (true) {
+                n = socket_.read_some(asio::buffer(buffer.get(), kReadSize), ec);
+                if (ec != asio::error::would_block) break;
+                buffer.reset();
+                std::tie(ec) = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                                                           asio::as_tuple(asio::use_awaitable));
+                if (ec) break;
+                buffer = std::make_unique_for_overwrite<char[]>(kReadSize);
+            }
+        }
         if (ec) {
             if (timed_out_) {
                 timed_out_ = false;
@@ -192,7 +210,7 @@ asio::awaitable<void> InboundConnection::run() {
             co_await perform();
             break;
         }
-        session_.receive(std::string_view(buffer.data(), n));
+        session_.receive(std::string_view(buffer.get(), n));
         co_await perform();
     }
     // A clean end: the session closed (QUIT, 421) with its last reply written, or the client
