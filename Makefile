@@ -3,7 +3,8 @@
 #   make run    build and start `tern serve` on the embedded defaults (127.0.0.1:2525, ./var)
 #   make test   format check, unit tests, the same under ASan+UBSan, integration tests with peers
 #   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
-#   make bench  benchmarks against Postfix on this machine (bench/): local delivery, then relaying
+#   make bench  benchmarks against Postfix on this machine (bench/): local delivery, then relaying,
+#               then the memory per idle connection (make bench-idle runs that one alone)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -20,7 +21,7 @@ LLVM_SYMBOLIZER ?= /usr/lib/llvm-19/bin/llvm-symbolizer
 INSTALL    := ./scripts/install-deps.sh
 
 .PHONY: all deps deps-format deps-test deps-fuzz deps-bench build build-asan run test unit \
-	unit-asan integration fuzz bench bench-relay format clean
+	unit-asan integration fuzz bench bench-relay bench-idle format clean
 
 all: build
 
@@ -82,9 +83,14 @@ bench: deps-bench build
 	BENCH_MAILAUTH=verify ./bench/run.sh
 	/usr/bin/python3 bench/relay.py
 	BENCH_DKIM=1 /usr/bin/python3 bench/relay.py
+	/usr/bin/python3 bench/idle_memory.py
 
 bench-relay: deps-bench build
 	/usr/bin/python3 bench/relay.py
+
+# Memory per idle connection after EHLO (issue 14); needs neither root nor Postfix.
+bench-idle: build
+	/usr/bin/python3 bench/idle_memory.py
 
 format: deps-format
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')
