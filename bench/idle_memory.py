@@ -301,7 +301,8 @@ command_timeout = "1h"
         t0 = time.monotonic()
         socks, sources = open_connections(port, count, deadline)
         took = time.monotonic() - t0
-        log(f"{count} connections idle after EHLO in {took:.1f} s from {sources} source address(es)")
+        log(f"{count} connections idle after EHLO in {took:.1f} s "
+            f"from {sources} source address(es)")
         after = steady_memory(proc.pid, deadline)
         alive = still_open(socks)
         if alive != count:
