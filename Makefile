@@ -3,7 +3,9 @@
 #   make run    build and start `tern serve` on the embedded defaults (127.0.0.1:2525, ./var)
 #   make test   format check, unit tests, the same under ASan+UBSan, integration tests with peers
 #   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
-#   make bench  benchmarks against Postfix on this machine (bench/): local delivery, then relaying
+#   make bench  benchmarks against Postfix and an smtp-sink ceiling on this machine (bench/): local
+#               delivery with a DATA-end -> 250 latency probe, relaying, then the memory per idle
+#               connection (make bench-idle runs that one alone)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -20,7 +22,7 @@ LLVM_SYMBOLIZER ?= /usr/lib/llvm-19/bin/llvm-symbolizer
 INSTALL    := ./scripts/install-deps.sh
 
 .PHONY: all deps deps-format deps-test deps-fuzz deps-bench build build-asan run test unit \
-	unit-asan integration fuzz bench bench-relay format clean
+	unit-asan integration fuzz bench bench-relay bench-idle format clean
 
 all: build
 
@@ -77,14 +79,21 @@ fuzz: deps deps-fuzz $(FUZZ_BUILD)/build.ninja
 			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
+# Each run.sh times Tern, Postfix and the smtp-sink ceiling, then probes their DATA-end -> 250
+# latency; each relay.py times Tern, Postfix and the relay ceiling (see bench/README.md).
 bench: deps-bench build
 	./bench/run.sh
 	BENCH_MAILAUTH=verify ./bench/run.sh
 	/usr/bin/python3 bench/relay.py
 	BENCH_DKIM=1 /usr/bin/python3 bench/relay.py
+	/usr/bin/python3 bench/idle_memory.py
 
 bench-relay: deps-bench build
 	/usr/bin/python3 bench/relay.py
+
+# Memory per idle connection after EHLO (issue 14); needs neither root nor Postfix.
+bench-idle: build
+	/usr/bin/python3 bench/idle_memory.py
 
 format: deps-format
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh (`make bench`): Tern vs a private, throw-away Postfix instance on this machine,
-# same smtp-source workload, alternating servers; prints msg/s, ratios and a Markdown snippet.
+# same smtp-source workload, alternating servers, and the same load against smtp-sink (nothing
+# stored: the ceiling); then a DATA-end -> 250 latency probe against each (bench/latency.py).
+# Prints msg/s, Tern/Postfix and Tern/ceiling, the latencies and a Markdown snippet.
 #
 # Environment (defaults in brackets):
 #   BENCH_MESSAGES [5000]  messages per timed run      BENCH_SESSIONS [20]  concurrent sessions
@@ -8,6 +10,9 @@
 #   BENCH_ROUNDS   [3]     timed rounds (median kept)  BENCH_TIMEOUT  [300] seconds per wait
 #   BENCH_MODES    ["conn reuse"]                      BENCH_KEEP     [0]   1 keeps the temp dir
 #   TERN_BIN [build/tern]  SMTP_SOURCE [/usr/sbin/smtp-source]  TMPDIR [/tmp]
+#   BENCH_PROBES   [500]   latency probe messages per server and condition (0: no probe)
+#   BENCH_PROBE_SESSIONS [8]  saturating smtp-source sessions while the probe runs
+#   SMTP_SINK [/usr/sbin/smtp-sink]  the sink of the ceiling runs
 #   BENCH_MAILAUTH [off]   off: Tern verifies and signs nothing (Postfix here does neither);
 #                          verify: the MX verifies every message (SPF, DKIM, ARC, DMARC; the
 #                          client is not trusted; the sender's domain has SPF and DMARC records
@@ -27,8 +32,11 @@ TIMEOUT=${BENCH_TIMEOUT:-300}
 MODES=${BENCH_MODES:-conn reuse}
 MAILAUTH=${BENCH_MAILAUTH:-off}
 KEEP=${BENCH_KEEP:-0}
+PROBES=${BENCH_PROBES:-500}
+PROBE_SESSIONS=${BENCH_PROBE_SESSIONS:-8}
 TERN_BIN=${TERN_BIN:-$ROOT/build/tern}
 SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
+SMTP_SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
 POSTFIX=/usr/sbin/postfix
 PYTHON=/usr/bin/python3
 
@@ -39,6 +47,9 @@ DOMAIN=bench.test
 MAILBOXES=$(( (ROUNDS + 1) * 2 * 2 ))
 USER_LIST=
 for ((i = 1; i <= MAILBOXES; i++)); do USER_LIST+="${USER_LIST:+, }\"bench$i\""; done
+# The latency probe and its load deliver to a mailbox of their own.
+PROBE_USER=benchprobe
+USER_LIST+=", \"$PROBE_USER\""
 RUN_NUMBER=0
 SENDER=sender@$DOMAIN
 
@@ -46,10 +57,11 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: FAILED: %s\n' "$*" >&2; exit 1; }
 
 # ---- preflight ---------------------------------------------------------------------------------
-for v in MESSAGES SESSIONS SIZE WARMUP ROUNDS TIMEOUT; do
+for v in MESSAGES SESSIONS SIZE WARMUP ROUNDS TIMEOUT PROBES PROBE_SESSIONS; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_$v must be a whole number, not '${!v}'"
 done
-((MESSAGES > 0 && SESSIONS > 0 && ROUNDS > 0 && TIMEOUT > 0)) || die "counts must be positive"
+((MESSAGES > 0 && SESSIONS > 0 && ROUNDS > 0 && TIMEOUT > 0 && PROBE_SESSIONS > 0)) ||
+    die "counts must be positive"
 for m in $MODES; do [[ $m == conn || $m == reuse ]] || die "unknown mode '$m' (conn, reuse)"; done
 [[ $MAILAUTH == off || $MAILAUTH == verify ]] || die "BENCH_MAILAUTH must be off or verify"
 if [[ $MAILAUTH == verify ]]; then VERIFY_ON='["mx"]' TRUSTED='[]'; else VERIFY_ON='[]' TRUSTED='["127.0.0.0/8"]'; fi
@@ -60,6 +72,7 @@ SENDER_DOMAIN=bench-sender.example.net
 ((EUID == 0)) || die "run as root: Postfix's master must start as root"
 [[ -x $TERN_BIN ]] || die "no Tern binary at $TERN_BIN (make build)"
 [[ -x $SMTP_SOURCE ]] || die "no smtp-source at $SMTP_SOURCE (make deps-bench installs postfix)"
+[[ -x $SMTP_SINK ]] || die "no smtp-sink at $SMTP_SINK (make deps-bench installs postfix)"
 [[ -x $POSTFIX ]] || die "no $POSTFIX (make deps-bench installs postfix)"
 [[ -x $PYTHON ]] || die "no $PYTHON"
 getent passwd postfix >/dev/null || die "no 'postfix' user (the postfix package creates it)"
@@ -283,6 +296,7 @@ smtpd_client_new_tls_session_rate_limit = 0
 EOF
 # The trailing slash makes the virtual agent deliver in Maildir format.
 for ((i = 1; i <= MAILBOXES; i++)); do echo "bench$i@$DOMAIN bench$i/Maildir/"; done >"$PF/etc/vmailbox"
+echo "$PROBE_USER@$DOMAIN $PROBE_USER/Maildir/" >>"$PF/etc/vmailbox"
 cat >"$PF/etc/master.cf" <<EOF
 # Private Postfix instance for bench/run.sh: one loopback smtpd, no chroot, no other listener.
 127.0.0.1:$PF_PORT inet n - n - - smtpd
@@ -346,20 +360,26 @@ wait_queue_empty() {
 }
 
 # measure SERVER MODE MESSAGES [ROUND]: one run; with ROUND, appends the timings to RESULTS.
+# SERVER "ceiling" is the same load against a fresh smtp-sink (measure.py --ceiling), which stores
+# nothing: accept and deliver times are both smtp-source's wall time.
 measure() {
-    local server=$1 mode=$2 n=$3 round=${4:-} port new out
-    RUN_NUMBER=$((RUN_NUMBER + 1))
-    local user=bench$RUN_NUMBER
-    if [[ $server == tern ]]; then
-        port=$TERN_PORT new=$TN/data/mail/$user/Maildir/new
+    local server=$1 mode=$2 n=$3 round=${4:-} port new out args user=sink
+    if [[ $server == ceiling ]]; then
+        args=(--ceiling --smtp-sink "$SMTP_SINK" --work-dir "$WORK")
     else
-        port=$PF_PORT new=$PF/mail/$user/Maildir/new
+        RUN_NUMBER=$((RUN_NUMBER + 1))
+        user=bench$RUN_NUMBER
+        if [[ $server == tern ]]; then
+            port=$TERN_PORT new=$TN/data/mail/$user/Maildir/new
+        else
+            port=$PF_PORT new=$PF/mail/$user/Maildir/new
+        fi
+        wait_queue_empty "$server"
+        args=(--server "127.0.0.1:$port" --maildir-new "$new")
     fi
-    wait_queue_empty "$server"
     sync
-    local args=(--smtp-source "$SMTP_SOURCE" --server "127.0.0.1:$port" --maildir-new "$new"
-        --messages "$n" --sessions "$SESSIONS" --size "$SIZE" --sender "$SENDER"
-        --recipient "$user@$DOMAIN" --timeout "$TIMEOUT")
+    args+=(--smtp-source "$SMTP_SOURCE" --messages "$n" --sessions "$SESSIONS" --size "$SIZE"
+        --sender "$SENDER" --recipient "$user@$DOMAIN" --timeout "$TIMEOUT")
     [[ $mode == reuse ]] && args+=(--reuse)
     run_child "$PYTHON" "$HERE/measure.py" "${args[@]}" >"$WORK/measure.out" ||
         die "$server, mode $mode: run of $n messages failed (see above)"
@@ -367,10 +387,15 @@ measure() {
     read -r acc dlv <<<"$out"
     if [[ -n $round ]]; then
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$mode" "$round" "$n" "$acc" "$dlv" >>"$RESULTS"
-        log "$(printf '%-7s %-5s round %s: %d msgs accepted in %.2fs, delivered in %.2fs' \
-            "$server" "$mode" "$round" "$n" "$acc" "$dlv")"
+        if [[ $server == ceiling ]]; then
+            log "$(printf '%-7s %-5s round %s: %d msgs accepted in %.2fs (smtp-sink, nothing stored)' \
+                "$server" "$mode" "$round" "$n" "$acc")"
+        else
+            log "$(printf '%-7s %-5s round %s: %d msgs accepted in %.2fs, delivered in %.2fs' \
+                "$server" "$mode" "$round" "$n" "$acc" "$dlv")"
+        fi
     fi
-    wait_queue_empty "$server"
+    [[ $server == ceiling ]] || wait_queue_empty "$server"
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -381,19 +406,51 @@ start_postfix
 log "both servers up; $MESSAGES messages x $SESSIONS sessions x $SIZE bytes, modes: $MODES, rounds: $ROUNDS"
 
 if ((WARMUP > 0)); then
-    for server in tern postfix; do
+    for server in tern postfix ceiling; do
         for mode in $MODES; do measure "$server" "$mode" "$WARMUP"; done
     done
     log "warm-up done ($WARMUP messages per server and mode)"
 fi
 
 for ((r = 1; r <= ROUNDS; r++)); do
-    # Alternate which server goes first in each round, so neither always runs on a warmer disk.
-    if ((r % 2)); then order="tern postfix"; else order="postfix tern"; fi
+    # Rotate the order in each round (tern postfix ceiling, postfix ceiling tern, ceiling tern
+    # postfix, ...), so that none always runs first, on a warmer disk or after a given other.
+    case $((r % 3)) in
+    1) order="tern postfix ceiling" ;;
+    2) order="postfix ceiling tern" ;;
+    0) order="ceiling tern postfix" ;;
+    esac
     for mode in $MODES; do
         for server in $order; do measure "$server" "$mode" "$MESSAGES" "$r"; done
     done
 done
+
+# ---- latency probe -----------------------------------------------------------------------------
+# For each of Tern, Postfix and a fresh smtp-sink (the ceiling): DATA-end -> 250 on a probe
+# connection of its own, idle, then while PROBE_SESSIONS smtp-source sessions saturate the server
+# (see bench/latency.py). The load's messages are delivered like any others; the queue must drain
+# before the next server is probed.
+LATENCY=$WORK/latency.tsv
+: >"$LATENCY"
+latency() {
+    local server=$1 args
+    case $server in
+    tern) args=(--server "127.0.0.1:$TERN_PORT") ;;
+    postfix) args=(--server "127.0.0.1:$PF_PORT") ;;
+    ceiling) args=(--smtp-sink "$SMTP_SINK") ;;
+    esac
+    [[ $server == ceiling ]] || wait_queue_empty "$server"
+    sync
+    run_child "$PYTHON" "$HERE/latency.py" "${args[@]}" --label "$server" --probes "$PROBES" \
+        --load-sessions "$PROBE_SESSIONS" --sender "$SENDER" --recipient "$PROBE_USER@$DOMAIN" \
+        --smtp-source "$SMTP_SOURCE" --max-seconds "$TIMEOUT" --work-dir "$WORK" --tsv "$LATENCY" ||
+        die "$server: the latency probe failed (see above)"
+    [[ $server == ceiling ]] || wait_queue_empty "$server"
+}
+if ((PROBES > 0)); then
+    log "latency probe: $PROBES messages per server, idle and with $PROBE_SESSIONS saturating sessions"
+    for server in tern postfix ceiling; do latency "$server"; done
+fi
 
 # ---- report ------------------------------------------------------------------------------------
 # Anything either server complained about during the run is worth a look before trusting figures.
@@ -412,7 +469,8 @@ report_log_problems Postfix "$PF/maillog" 'postfix/[a-z-]+\[[0-9]+\]: (warning|e
 
 FACTS=$WORK/facts.tsv
 cmd=
-for v in BENCH_MESSAGES BENCH_SESSIONS BENCH_SIZE BENCH_WARMUP BENCH_ROUNDS BENCH_MODES; do
+for v in BENCH_MESSAGES BENCH_SESSIONS BENCH_SIZE BENCH_WARMUP BENCH_ROUNDS BENCH_MODES BENCH_PROBES \
+    BENCH_PROBE_SESSIONS; do
     if [[ -n ${!v:-} ]]; then
         if [[ ${!v} == *" "* ]]; then cmd+="$v='${!v}' "; else cmd+="$v=${!v} "; fi
     fi
@@ -432,5 +490,6 @@ cmd+="make bench"
         "$TERN_BUILT"
     printf 'postfix_version\t%s\n' "$(postconf -c "$PF/etc" -h mail_version 2>/dev/null || echo unknown)"
     printf 'sessions\t%s\nsize\t%s\nmessages\t%s\nwarmup\t%s\n' "$SESSIONS" "$SIZE" "$MESSAGES" "$WARMUP"
+    printf 'probes\t%s\nprobe_sessions\t%s\nmailauth\t%s\n' "$PROBES" "$PROBE_SESSIONS" "$MAILAUTH"
 } >"$FACTS"
-"$PYTHON" "$HERE/report.py" "$RESULTS" "$FACTS"
+"$PYTHON" "$HERE/report.py" "$RESULTS" "$FACTS" --latency "$LATENCY"

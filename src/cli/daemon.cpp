@@ -178,7 +178,7 @@ int serve(const config::Config& config) {
     relay_options->mta_sts = config.tls_mta_sts ? &mta_sts : nullptr;
     delivery::MaildirIo maildir_io((*spool)->group_sync());
     delivery::Maildir maildir(config.data_dir + "/mail", config.hostname, maildir_io);
-    delivery::LocalTransport local(**spool, maildir);
+    delivery::LocalTransport local(**spool, maildir, &loops.loop(0));  // the queue's loop
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto router = [&](const spool::Recipient& r) {
         std::string domain = smtp::domain_of(r.address);

@@ -140,12 +140,14 @@ int Maildir::write_converted(int fd, std::string_view prefix, int source_fd, std
     std::string out;
     converter.convert(prefix, out);
     std::vector<char> buffer(std::min<std::uint64_t>(length, kCopyBufferSize));
-    while (true) {
-        if (length == 0) converter.finish(out);
-        if (int err = write_all(fd, out); err != 0) return err;
+    // Converted text is gathered up to a buffer's worth: a small message is one write.
+    auto drain = [&]() {
+        int err = write_all(fd, out);
         written += out.size();
         out.clear();
-        if (length == 0) return 0;
+        return err;
+    };
+    while (length > 0) {
         std::size_t want = std::min<std::uint64_t>(length, buffer.size());
         ssize_t n = io_.pread(source_fd, buffer.data(), want, static_cast<off_t>(offset));
         if (n < 0 && errno == EINTR) continue;
@@ -154,11 +156,16 @@ int Maildir::write_converted(int fd, std::string_view prefix, int source_fd, std
         converter.convert(std::string_view(buffer.data(), static_cast<std::size_t>(n)), out);
         offset += static_cast<std::uint64_t>(n);
         length -= static_cast<std::uint64_t>(n);
+        if (out.size() >= kCopyBufferSize) {
+            if (int err = drain(); err != 0) return err;
+        }
     }
+    converter.finish(out);
+    return drain();
 }
 
 Maildir::Maildir(std::string root, std::string hostname, MaildirIo& io)
-    : io_(io), root_(std::move(root)), hostname_(escape_hostname(hostname)) {
+    : io_(io), root_(std::move(root)), hostname_(escape_hostname(hostname)), pid_(::getpid()) {
     while (root_.size() > 1 && root_.back() == '/')
         root_.pop_back();
 }
@@ -193,8 +200,7 @@ Result<MaildirFile> Maildir::write(std::string_view user, std::string_view prefi
         timespec now{};
         ::clock_gettime(CLOCK_REALTIME, &now);
         unique = std::to_string(now.tv_sec) + ".M" + std::to_string(now.tv_nsec / 1000) + "P" +
-                 std::to_string(::getpid()) + "Q" + std::to_string(++delivery_counter) + "." +
-                 hostname_;
+                 std::to_string(pid_) + "Q" + std::to_string(++delivery_counter) + "." + hostname_;
         file.tmp_path = maildir + "/tmp/" + unique;
         file.fd = io_.open(file.tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (file.fd < 0 && (errno == ENOENT || errno == ENOTDIR) && known) {

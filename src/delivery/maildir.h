@@ -70,6 +70,7 @@ class Maildir {
     MaildirIo& io_;
     std::string root_;
     std::string hostname_;  // for unique names: <sec>.M<usec>P<pid>Q<counter>.<hostname>
+    int pid_;               // this process's (a daemon never forks after start-up)
     // Maildirs known to exist, so a delivery costs no mkdir calls; an entry is dropped when a
     // file cannot be created in its tmp/ (someone removed the Maildir).
     std::mutex known_mutex_;

@@ -48,7 +48,10 @@ int MaildirIo::fsync(int fd) {
 }
 
 void MaildirIo::submit(int fd, int dir_fd, std::move_only_function<void(int)> done) {
-    sync_.submit(fd, dir_fd, std::move(done));
+    // A delivery may wait a little for a round: under load it joins the round of the next
+    // commit instead of starting rounds of its own between them, which the sessions waiting
+    // for their 250 would have to wait for (docs/spool.md, group commit).
+    sync_.submit_within(kJoinDelay, fd, dir_fd, std::move(done));
 }
 
 }  // namespace tern::delivery

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -36,9 +37,11 @@ class MaildirIo {
     virtual int fsync(int fd);
 
     // Makes the data of `fd` and the entries of directory `dir_fd` durable (either may be -1),
-    // possibly in one round with other requests, then calls `done(errno or 0)` on another
-    // thread. Both descriptors must stay open until then.
+    // in a round that starts within kJoinDelay, possibly with other requests, then calls
+    // `done(errno or 0)` on another thread. Both descriptors must stay open until then.
     virtual void submit(int fd, int dir_fd, std::move_only_function<void(int)> done);
+    // How long a delivery's sync may wait for a round that runs anyway.
+    static constexpr std::chrono::milliseconds kJoinDelay{3};
 
   private:
     spool::GroupSync& sync_;

@@ -94,6 +94,8 @@ asio::awaitable<json> QueueManager::command(json request) {
         std::vector<const Entry*> sorted;
         for (const auto& [k, e] : entries_)
             sorted.push_back(&e);
+        for (const auto& [k, e] : removing_)  // finished; forgotten once the removal is durable
+            sorted.push_back(&e);
         std::sort(sorted.begin(), sorted.end(),
                   [](const Entry* a, const Entry* b) { return a->message.id < b->message.id; });
         json list = json::array();

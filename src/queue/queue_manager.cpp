@@ -33,9 +33,14 @@ QueueManager::QueueManager(asio::io_context& home, net::EventLoops& loops, spool
       options_(std::move(options)),
       router_(std::move(router)),
       wake_timer_(home),
-      results_event_(home) {}
+      results_event_(home) {
+    link_->queue = this;
+}
 
-QueueManager::~QueueManager() = default;
+QueueManager::~QueueManager() {
+    std::lock_guard lock(link_->mutex);
+    link_->queue = nullptr;
+}
 
 void QueueManager::start(std::vector<spool::Message> recovered) {
     asio::post(home_, [this, recovered = std::move(recovered)]() mutable {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <queue>
 #include <set>
@@ -104,6 +105,10 @@ class QueueManager {
     // it durable; returns the ids whose change did not become durable, which are marked unsaved
     // and written again in full by a later round.
     boost::asio::awaitable<std::set<std::string>> persist(std::map<std::string, std::string> lines);
+    // Removes finished messages' files; the removal becomes durable without being waited for,
+    // and removed() forgets the messages then (or keeps them, after `err`, for a retry).
+    void remove_lazily(const std::vector<std::string>& ids);
+    void removed(const std::vector<std::string>& ids, int err);
     // Removes finished or deleted messages' files and makes the removal durable.
     boost::asio::awaitable<Result<void>> remove_durably(std::vector<std::string> ids);
     void apply(Entry& entry, const RecipientResult& result, bool counts_as_attempt,
@@ -135,7 +140,15 @@ class QueueManager {
     boost::asio::steady_timer results_event_;  // cancelled to wake results_loop
     std::set<std::string> unsaved_;            // entries whose state log lags (Entry::unsaved)
     bool removal_unsynced_ = false;            // a removal's directory sync failed: sync again
-    std::int64_t armed_for_ = 0;               // unix time wake_timer_ is set for; 0 = idle
+    // Finished messages whose removal is not durable yet: listed, not otherwise acted on.
+    std::unordered_map<std::string, Entry> removing_;
+    // How a removal's sync (on the sync thread) reaches this queue, if it still exists.
+    struct Link {
+        std::mutex mutex;
+        QueueManager* queue = nullptr;
+    };
+    std::shared_ptr<Link> link_ = std::make_shared<Link>();
+    std::int64_t armed_for_ = 0;  // unix time wake_timer_ is set for; 0 = idle
     bool processing_ = false;
     bool stopping_ = false;
     std::function<void()> stopped_;

@@ -131,12 +131,7 @@ asio::awaitable<void> QueueManager::process(std::vector<Completion> batch) {
             ready_.push_back(id);
         }
     }
-    if (!finished.empty()) {
-        for (const auto& id : finished)
-            entries_.erase(id);
-        if (auto r = co_await remove_durably(finished); !r)
-            log_.error("state_sync", {{"error", r.error().message}});
-    }
+    remove_lazily(finished);
 }
 
 std::string QueueManager::full_state(const spool::Message& m) {
@@ -179,11 +174,8 @@ asio::awaitable<std::set<std::string>> QueueManager::persist(
         owners.push_back(id);
         open_logs.push_back(std::move(*fd));
     }
-    for (const auto& id : removed) {
-        spool_.remove(id);
-        entries_.erase(id);
-    }
-    if (!removed.empty() || removal_unsynced_) {
+    remove_lazily(removed);
+    if (removal_unsynced_) {
         items.push_back(spool::SyncItem{-1, spool_.msg_dir_fd()});
         owners.emplace_back();
     }
@@ -194,6 +186,7 @@ asio::awaitable<std::set<std::string>> QueueManager::persist(
     for (std::size_t i = 0; i < errors.size(); ++i) {
         if (owners[i].empty()) {
             removal_unsynced_ = errors[i] != 0;
+            if (errors[i] == 0) removing_.clear();
             if (errors[i] != 0)
                 log_.error("state_sync",
                            {{"what", "removal"}, {"error", std::strerror(errors[i])}});
@@ -214,6 +207,38 @@ asio::awaitable<std::set<std::string>> QueueManager::persist(
             unsaved_.erase(id);
     }
     co_return failed;
+}
+
+void QueueManager::remove_lazily(const std::vector<std::string>& ids) {
+    if (ids.empty()) return;
+    for (const auto& id : ids) {
+        spool_.remove(id);
+        auto it = entries_.find(id);
+        removing_.insert_or_assign(id, std::move(it->second));
+        entries_.erase(it);
+    }
+    // Nothing waits for this sync: the next round (every commit syncs the message directory)
+    // or one at most GroupSync::kLazyDelay later makes the removals durable, and only then are
+    // the messages forgotten (until then `tern queue list` shows them). Their state logs need
+    // no sync: recovery removes a state log without its message.
+    spool_.group_sync().submit_lazy(-1, spool_.msg_dir_fd(), [link = link_, ids](int err) mutable {
+        std::lock_guard lock(link->mutex);
+        if (!link->queue) return;  // stopped: the sync ran, nobody is left to tell
+        asio::post(link->queue->home_,
+                   [q = link->queue, ids = std::move(ids), err] { q->removed(ids, err); });
+    });
+}
+
+void QueueManager::removed(const std::vector<std::string>& ids, int err) {
+    if (err != 0) {
+        // Kept until a later sync of the directory succeeds (persist, after sync_retry).
+        log_.error("state_sync", {{"what", "removal"}, {"error", std::strerror(err)}});
+        removal_unsynced_ = true;
+        wake_results();
+        return;
+    }
+    for (const auto& id : ids)
+        removing_.erase(id);
 }
 
 asio::awaitable<Result<void>> QueueManager::remove_durably(std::vector<std::string> ids) {

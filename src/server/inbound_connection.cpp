@@ -24,6 +24,13 @@ using smtp::ReplyName;
 
 namespace {
 
+// With more than twice the spool's minimum free space and this much besides, the last answer
+// of the free space (at most Spool::kFreeSpaceTtl old) is good enough for the next MAIL.
+constexpr std::uint64_t kFreeMargin = 64ull * 1024 * 1024;
+
+// Octets asked of the socket by one read.
+constexpr std::size_t kReadSize = 16384;
+
 bool is_loopback(const std::string& ip) {
     boost::system::error_code ec;
     auto a = asio::ip::make_address(ip, ec);
@@ -63,14 +70,16 @@ InboundConnection::~InboundConnection() {
 }
 
 const pipeline::SessionInfo& InboundConnection::session_info() {
-    info_.source =
+    if (!info_) info_ = std::make_unique<pipeline::SessionInfo>();
+    auto& info = *info_;
+    info.source =
         kind_ == ListenerKind::kMx ? pipeline::Source::kMx : pipeline::Source::kSubmission;
-    info_.client_ip = client_ip_;
-    info_.helo = session_.helo_name();
-    info_.auth_user = session_.authenticated_user();
-    info_.tls = session_.tls_active();
-    info_.trusted = !info_.auth_user.empty() || ctx_.relay_clients.contains(client_ip_);
-    return info_;
+    info.client_ip = client_ip_;
+    info.helo = session_.helo_name();
+    info.auth_user = session_.authenticated_user();
+    info.tls = session_.tls_active();
+    info.trusted = !info.auth_user.empty() || ctx_.relay_clients.contains(client_ip_);
+    return info;
 }
 
 smtp::Reply InboundConnection::pipeline_reply(const pipeline::Verdict& v, smtp::Reply ok,
@@ -115,55 +124,39 @@ void InboundConnection::request_stop() {
     lowest().cancel(ec);
 }
 
-asio::awaitable<void> InboundConnection::watchdog() {
-    auto self = shared_from_this();
-    while (!closed_) {
-        timer_.expires_at(deadline_);
-        co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (closed_) break;
-        if (deadline_ <= std::chrono::steady_clock::now()) {
-            timed_out_ = true;
-            boost::system::error_code ec;
-            lowest().cancel(ec);
-            // The session now writes its 421; give that write one more period, then give up.
-            set_deadline(ctx_.config.command_timeout);
-            timer_.expires_at(deadline_);
-            co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-            if (!closed_ && deadline_ <= std::chrono::steady_clock::now()) lowest().close(ec);
-        }
+// The watchdog is a plain timer handler, not a coroutine: it is armed for the whole life of
+// every connection, and a coroutine would keep a frame (and an Asio thread) per connection.
+void InboundConnection::arm_watchdog() {
+    timer_.expires_at(deadline_);
+    timer_.async_wait(
+        [self = shared_from_this()](boost::system::error_code) { self->on_watchdog(); });
+}
+
+void InboundConnection::on_watchdog() {
+    if (closed_) return;
+    bool expired = deadline_ <= std::chrono::steady_clock::now();
+    boost::system::error_code ec;
+    if (grace_) {
+        grace_ = false;
+        if (expired) lowest().close(ec);
+    } else if (expired) {
+        timed_out_ = true;
+        lowest().cancel(ec);
+        // The session now writes its 421; give that write one more period, then give up.
+        set_deadline(ctx_.config.command_timeout);
+        grace_ = true;
     }
+    arm_watchdog();
 }
 
 asio::awaitable<void> InboundConnection::run() {
-    auto self = shared_from_this();
-    auto executor = socket_.get_executor();
-    registry_key_ = ctx_.sessions.add([weak = weak_from_this(), executor] {
-        asio::post(executor, [weak] {
-            if (auto conn = weak.lock()) conn->request_stop();
-        });
-    });
-    boost::system::error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-    asio::co_spawn(executor, watchdog(), asio::detached);
-    ctx_.log.info("connect", {{"client", client_ip_}, {"listener", listener_name(kind_)}});
-
-    // RFC 8314 3.3: on the submissions port TLS comes first; no SMTP byte before it.
-    bool ready = kind_ != ListenerKind::kSubmissions || (ctx_.tls && co_await handshake());
-    if (ready) {
-        // A stage may refuse the client before the greeting (a blocklisted address, say).
-        pipeline::Verdict verdict;
-        if (pipeline_ && pipeline_->has(pipeline::kOnConnect))
-            verdict = co_await pipeline_->connect(session_info());
-        if (verdict.kind == pipeline::Verdict::Kind::kReject ||
-            verdict.kind == pipeline::Verdict::Kind::kDefer)
-            session_.refuse(pipeline_reply(verdict, {}, "connect"));
-        else
-            session_.start();
-        co_await perform();
-    } else {
-        closed_ = true;
-    }
-    std::array<char, 16384> buffer;
+    start();
+    co_await greet();
+    // The read buffer exists only while bytes are arriving: a plain-text session that waits
+    // for its next command waits for readability without one, so an idle connection does not
+    // hold kReadSize octets (issue 14). Under TLS the stream reads into it, so it stays.
+    // This frame lives as long as the connection: keep its locals few and small.
+    std::unique_ptr<char[]> buffer;
     while (!session_.closed() && !closed_) {
         if (stop_requested_) {
             session_.shutdown();
@@ -174,12 +167,23 @@ asio::awaitable<void> InboundConnection::run() {
                                                 : ctx_.config.command_timeout);
         boost::system::error_code ec;
         std::size_t n = 0;
-        if (tls_)
-            std::tie(ec, n) = co_await tls_->async_read_some(asio::buffer(buffer),
+        if (!buffer) buffer = std::make_unique_for_overwrite<char[]>(kReadSize);
+        if (tls_) {
+            std::tie(ec, n) = co_await tls_->async_read_some(asio::buffer(buffer.get(), kReadSize),
                                                              asio::as_tuple(asio::use_awaitable));
-        else
-            std::tie(ec, n) = co_await socket_.async_read_some(asio::buffer(buffer),
-                                                               asio::as_tuple(asio::use_awaitable));
+        } else {
+            // The socket is non-blocking: what has arrived is read at once (as Asio's own
+            // speculative read would), and only an empty socket is waited on.
+            while (true) {
+                n = socket_.read_some(asio::buffer(buffer.get(), kReadSize), ec);
+                if (ec != asio::error::would_block) break;
+                buffer.reset();
+                std::tie(ec) = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                                                           asio::as_tuple(asio::use_awaitable));
+                if (ec) break;
+                buffer = std::make_unique_for_overwrite<char[]>(kReadSize);
+            }
+        }
         if (ec) {
             if (timed_out_) {
                 timed_out_ = false;
@@ -192,9 +196,47 @@ asio::awaitable<void> InboundConnection::run() {
             co_await perform();
             break;
         }
-        session_.receive(std::string_view(buffer.data(), n));
+        session_.receive(std::string_view(buffer.get(), n));
         co_await perform();
     }
+    buffer.reset();
+    co_await finish();
+}
+
+void InboundConnection::start() {
+    auto executor = socket_.get_executor();
+    registry_key_ = ctx_.sessions.add([weak = weak_from_this(), executor] {
+        asio::post(executor, [weak] {
+            if (auto conn = weak.lock()) conn->request_stop();
+        });
+    });
+    boost::system::error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    socket_.non_blocking(true, ignored);  // for run()'s reads without a buffer waiting
+    arm_watchdog();
+    ctx_.log.info("connect", {{"client", client_ip_}, {"listener", listener_name(kind_)}});
+}
+
+asio::awaitable<void> InboundConnection::greet() {
+    // RFC 8314 3.3: on the submissions port TLS comes first; no SMTP byte before it.
+    bool ready = kind_ != ListenerKind::kSubmissions || (ctx_.tls && co_await handshake());
+    if (!ready) {
+        closed_ = true;
+        co_return;
+    }
+    // A stage may refuse the client before the greeting (a blocklisted address, say).
+    pipeline::Verdict verdict;
+    if (pipeline_ && pipeline_->has(pipeline::kOnConnect))
+        verdict = co_await pipeline_->connect(session_info());
+    if (verdict.kind == pipeline::Verdict::Kind::kReject ||
+        verdict.kind == pipeline::Verdict::Kind::kDefer)
+        session_.refuse(pipeline_reply(verdict, {}, "connect"));
+    else
+        session_.start();
+    co_await perform();
+}
+
+asio::awaitable<void> InboundConnection::finish() {
     // A clean end: the session closed (QUIT, 421) with its last reply written, or the client
     // went away. Not after a failed or timed-out write, nor when the daemon is stopping.
     bool clean_end = !write_failed_ && !stop_requested_;
@@ -207,14 +249,15 @@ asio::awaitable<void> InboundConnection::run() {
         // a client that does not read gets tls_close_timeout to take it.
         SSL* ssl = tls_->native_handle();
         SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
-        asio::steady_timer guard(executor, ctx_.config.tls_close_timeout);
-        guard.async_wait([self](boost::system::error_code ec) {
+        asio::steady_timer guard(timer_.get_executor(), ctx_.config.tls_close_timeout);
+        guard.async_wait([self = shared_from_this()](boost::system::error_code ec) {
             boost::system::error_code ignored;
             if (!ec) self->lowest().close(ignored);
         });
         co_await tls_->async_shutdown(asio::as_tuple(asio::use_awaitable));
         guard.cancel();
     }
+    boost::system::error_code ignored;
     lowest().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     lowest().close(ignored);
     run_.reset();
@@ -237,7 +280,7 @@ asio::awaitable<bool> InboundConnection::flush() {
     else
         std::tie(ec, n) = co_await asio::async_write(socket_, asio::buffer(out_),
                                                      asio::as_tuple(asio::use_awaitable));
-    out_.clear();
+    std::string().swap(out_);  // not kept for the next reply: an idle session holds none
     if (ec) closed_ = write_failed_ = true;
     co_return !ec;
 }
@@ -256,7 +299,10 @@ asio::awaitable<void> InboundConnection::perform() {
                     break;
                 case ActionKind::kCheckSender: {
                     // Refuse early when the spool's disk is nearly full, before any data flows.
-                    if (ctx_.spool.free_space() < ctx_.config.spool_min_free) {
+                    // A recent answer far above the minimum is reused (Spool::free_space).
+                    std::uint64_t min_free = ctx_.config.spool_min_free;
+                    if (min_free > 0 &&
+                        ctx_.spool.free_space(2 * min_free + kFreeMargin) < min_free) {
                         ctx_.log.warn("spool_full",
                                       {{"client", client_ip_}, {"free", ctx_.spool.free_space()}});
                         session_.sender_checked(smtp::reply(ReplyName::kNoSpace));

@@ -21,13 +21,22 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
                       net::ConnectionLimits::Slot slot, ListenerKind kind);
     ~InboundConnection();
 
-    // Serves the connection to its end. Spawn with a shared_ptr kept alive by the caller.
+    // Serves the connection to its end. Spawn it with a completion handler that holds a
+    // shared_ptr to the connection, so that the connection outlives it.
     boost::asio::awaitable<void> run();
 
   private:
     using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
 
-    boost::asio::awaitable<void> watchdog();
+    // Registers the session, sets the socket up and arms the watchdog.
+    void start();
+    // The submissions port's TLS handshake, the connect stages, the greeting.
+    boost::asio::awaitable<void> greet();
+    // The close: TLS close_notify, the socket, an unfinished message; unregisters.
+    boost::asio::awaitable<void> finish();
+    // The deadline watchdog: a timer handler that cancels the session's I/O at deadline_.
+    void arm_watchdog();
+    void on_watchdog();
     boost::asio::awaitable<void> perform();
     boost::asio::awaitable<bool> flush();
     boost::asio::awaitable<bool> handshake();
@@ -63,6 +72,7 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     boost::asio::steady_timer timer_;
     std::chrono::steady_clock::time_point deadline_;
     bool timed_out_ = false;       // the watchdog cancelled a read or write
+    bool grace_ = false;           // timed out; the 421 has one period to go out
     bool stop_requested_ = false;  // shutdown reached this session
     bool closed_ = false;
     bool write_failed_ = false;  // a write to the client failed or was cancelled
@@ -74,7 +84,8 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     smtp::ServerSession session_;
     std::string out_;                               // replies not yet written
     const pipeline::Pipeline* pipeline_ = nullptr;  // this listener's stages; null = none
-    pipeline::SessionInfo info_;                    // what the stages know of the client
+    std::unique_ptr<pipeline::SessionInfo> info_;   // what the stages know of the client
+                                                    // (made when first asked for)
     std::unique_ptr<spool::MessageWriter> writer_;  // the message being received
     std::unique_ptr<pipeline::MessageRun> run_;     // the stages' view of it (null: no stage)
     std::optional<Error> writer_error_;             // why writer_ could not be created

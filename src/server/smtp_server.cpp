@@ -113,9 +113,10 @@ asio::awaitable<void> SmtpServer::accept_loop(Listener& listener) {
         }
         auto connection = std::make_shared<InboundConnection>(ctx_, std::move(socket),
                                                               std::move(slot), listener.kind);
-        asio::co_spawn(
-            loop, [connection]() -> asio::awaitable<void> { co_await connection->run(); },
-            asio::detached);
+        // The completion handler keeps the connection alive until run() has returned; no
+        // wrapping coroutine, whose frame every open connection would hold.
+        auto& c = *connection;
+        asio::co_spawn(loop, c.run(), [connection](const std::exception_ptr&) {});
     }
 }
 

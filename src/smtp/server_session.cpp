@@ -217,7 +217,7 @@ void ServerSession::process() {
     }
 compact:
     if (in_pos_ >= in_.size()) {
-        in_.clear();
+        std::string().swap(in_);  // all used: a session waiting for input holds no buffer
         in_pos_ = 0;
     } else if (in_pos_ >= kCompactThreshold) {
         in_.erase(0, in_pos_);

@@ -2,6 +2,7 @@
 // Requests that arrive while a sync runs are served together by the next one.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -35,6 +36,17 @@ class GroupSync {
     // then calls `done(errno or 0)` on the sync thread. Both descriptors must stay open until then.
     void submit(int fd, int dir_fd, std::move_only_function<void(int)> done);
 
+    // The same for a request that may wait up to `delay` for a round: it starts no round of its
+    // own before then, but joins any round that starts earlier, so that a busy spool makes it
+    // durable with rounds it runs anyway (a delivery's files, with the next commit's round).
+    void submit_within(std::chrono::milliseconds delay, int fd, int dir_fd,
+                       std::move_only_function<void(int)> done);
+    // For requests nobody waits on (the removal of finished messages).
+    void submit_lazy(int fd, int dir_fd, std::move_only_function<void(int)> done) {
+        submit_within(kLazyDelay, fd, dir_fd, std::move(done));
+    }
+    static constexpr std::chrono::milliseconds kLazyDelay{50};
+
     // Rounds run and requests served, for metrics and benchmarks.
     std::size_t rounds() const;
     std::size_t served() const;
@@ -44,12 +56,17 @@ class GroupSync {
         int fd;
         int dir_fd;
         std::move_only_function<void(int)> done;
+        std::chrono::steady_clock::time_point due{};  // a round must start by then
     };
+    void add(Request request);
     void run();
     // Syncs every request of the batch; returns each one's errno (0 = durable).
     std::vector<int> sync_batch(std::vector<Request>& batch);
     void sync_each(std::vector<Request*>& requests, std::vector<int>& errors,
                    const std::vector<Request>& batch);
+    // One syncfs for requests on one filesystem; false when it failed (nothing is known then).
+    bool sync_whole(std::vector<Request*>& requests, std::vector<int>& errors,
+                    const std::vector<Request>& batch);
 
     SyncCalls calls_;
     std::size_t max_batch_;
@@ -57,6 +74,9 @@ class GroupSync {
     std::condition_variable wake_;
     std::vector<Request> pending_;
     bool stopping_ = false;
+    bool idle_ = false;  // the thread waits for requests (and needs a wake-up)
+    // The earliest `due` in pending_ (meaningless while it is empty).
+    std::chrono::steady_clock::time_point next_due_{};
     std::size_t rounds_ = 0;
     std::size_t served_ = 0;
     std::thread thread_;

@@ -19,12 +19,18 @@ namespace tern::spool {
 
 void MessageWriter::append(std::string_view bytes) {
     if (error_ || bytes.empty()) return;
-    if (auto r = write_all(fd_.get(), bytes, "spool file " + message_.id); !r) {
-        error_ = r.error();
-        return;
-    }
     crc_ = crc32_update(crc_, bytes);
     body_length_ += bytes.size();
+    pending_ += bytes;
+    if (pending_.size() >= kWriteBatch) flush();
+}
+
+void MessageWriter::flush() {
+    if (error_ || pending_.empty()) return;
+    if (auto r = write_all(fd_.get(), pending_, "spool file " + message_.id); !r)
+        error_ = r.error();
+    pending_.clear();
+    if (pending_.capacity() > 2 * kWriteBatch) pending_.shrink_to_fit();
 }
 
 Result<std::unique_ptr<Spool>> Spool::open(const std::string& dir, std::size_t group_commit_max,
@@ -61,24 +67,25 @@ std::string Spool::state_path(const std::string& id) const {
 }
 
 UniqueFd Spool::reuse(const std::string& id, std::uint64_t& old_size) {
-    std::string name;
+    FreeFile kept;
     {
         std::lock_guard lock(mutex_);
         if (free_.empty()) return UniqueFd();
-        name = std::move(free_.back());
+        kept = std::move(free_.back());
         free_.pop_back();
     }
-    UniqueFd fd(::openat(free_dir_.get(), name.c_str(), O_WRONLY | O_CLOEXEC));
-    struct stat st {};
+    const char* name = kept.name.c_str();
+    UniqueFd fd(::openat(free_dir_.get(), name, O_WRONLY | O_CLOEXEC));
     // The commit mark of its last message goes before the file takes the new name.
-    if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || ::fchmod(fd.get(), kWritingMode) != 0 ||
-        ::renameat(free_dir_.get(), name.c_str(), msg_dir_.get(), id.c_str()) != 0) {
-        ::unlinkat(free_dir_.get(), name.c_str(), 0);
+    if (!fd.valid() || ::fchmod(fd.get(), kWritingMode) != 0 ||
+        ::renameat(free_dir_.get(), name, msg_dir_.get(), id.c_str()) != 0) {
+        ::unlinkat(free_dir_.get(), name, 0);
         return UniqueFd();
     }
-    // Written over from the start; finish() cuts off what is left of the old message. Until
-    // then a crash leaves an unmarked file whose id or CRC does not match: removed at recovery.
-    old_size = static_cast<std::uint64_t>(st.st_size);
+    // Written over from the start; finish() cuts off what is left of the old message (of a
+    // length unknown for files kept by the last run: always cut then). Until then a crash
+    // leaves an unmarked file whose id or CRC does not match: removed at recovery.
+    old_size = kept.size;
     return fd;
 }
 
@@ -94,13 +101,10 @@ Result<std::unique_ptr<MessageWriter>> Spool::create(Message message) {
     }
     writer->fd_ = std::move(fd);
     writer->message_ = std::move(message);
-    std::string envelope = encode_envelope(writer->message_);
-    if (auto r = write_all(writer->fd(), envelope, "spool file " + writer->message_.id); !r) {
-        ::unlinkat(msg_dir_.get(), writer->message_.id.c_str(), 0);
-        return std::unexpected(r.error());
-    }
-    writer->envelope_length_ = envelope.size();
-    writer->crc_ = crc32_update(0, envelope);
+    // Written with the first batch of text: one write for the whole of a small message.
+    writer->pending_ = encode_envelope(writer->message_);
+    writer->envelope_length_ = writer->pending_.size();
+    writer->crc_ = crc32_update(0, writer->pending_);
     return writer;
 }
 
@@ -118,8 +122,8 @@ Result<Message> Spool::finish(MessageWriter& writer) {
             tail += encode_trailer2(writer.envelope_length_, writer.body_length_, tail.size(), crc);
         }
         length += tail.size();
-        if (auto r = write_all(writer.fd(), tail, "spool file " + writer.id()); !r)
-            writer.error_ = r.error();
+        writer.pending_ += tail;
+        writer.flush();
     }
     if (!writer.error_ && writer.stale_size_ > length &&
         ::ftruncate(writer.fd(), static_cast<off_t>(length)) != 0)
@@ -186,7 +190,7 @@ void Spool::remove(const std::string& id) {
                 ::renameat(msg_dir_.get(), id.c_str(), free_dir_.get(), name.c_str()) == 0;
     if (kept) {
         std::lock_guard lock(mutex_);
-        free_.push_back(std::move(name));
+        free_.push_back(FreeFile{std::move(name), static_cast<std::uint64_t>(st.st_size)});
     } else {
         ::unlinkat(msg_dir_.get(), id.c_str(), 0);
     }
@@ -207,10 +211,22 @@ std::size_t Spool::recycled() const {
     return free_.size();
 }
 
-std::uint64_t Spool::free_space() const {
+std::uint64_t Spool::free_space(std::uint64_t plenty) const {
+    auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(mutex_);
+        // A recent answer that left a wide margin still holds: asked once a message otherwise.
+        if (plenty != 0 && free_cached_ >= plenty && now - free_checked_ < kFreeSpaceTtl)
+            return free_cached_;
+    }
     struct statvfs st {};
-    if (::fstatvfs(msg_dir_.get(), &st) != 0) return UINT64_MAX;
-    return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+    std::uint64_t free = ::fstatvfs(msg_dir_.get(), &st) != 0
+                             ? UINT64_MAX
+                             : static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+    std::lock_guard lock(mutex_);
+    free_cached_ = free;
+    free_checked_ = now;
+    return free;
 }
 
 }  // namespace tern::spool

@@ -2,6 +2,7 @@
 // in, commits it with a group sync, keeps a per-message state log, and recovers after a crash.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -36,7 +37,11 @@ class MessageWriter {
 
   private:
     friend class Spool;
+    // Text is gathered up to this many octets before a write: a small message costs one.
+    static constexpr std::size_t kWriteBatch = 32 * 1024;
+    void flush();  // writes what is gathered; a failure is latched in error_
     Message message_;
+    std::string pending_;  // gathered text not yet written
     UniqueFd fd_;
     std::uint64_t envelope_length_ = 0;
     std::uint64_t body_length_ = 0;
@@ -113,8 +118,11 @@ class Spool {
     // committed files that fail to load are quarantined; finished ones are cleaned up.
     Result<RecoveryReport> recover(std::vector<Message>& out);
 
-    // Free octets on the spool's filesystem for unprivileged writers.
-    std::uint64_t free_space() const;
+    // Free octets on the spool's filesystem for unprivileged writers. With `plenty`, an answer
+    // of at least that many octets from the last kFreeSpaceTtl is given again without asking
+    // the filesystem (one statfs a message is measurable); a smaller one is always fresh.
+    std::uint64_t free_space(std::uint64_t plenty = 0) const;
+    static constexpr std::chrono::milliseconds kFreeSpaceTtl{200};
 
     GroupSync& group_sync() { return *sync_; }
     int msg_dir_fd() const { return msg_dir_.get(); }
@@ -147,10 +155,16 @@ class Spool {
     QueueIdGenerator ids_;
     std::unique_ptr<GroupSync> sync_;
 
-    mutable std::mutex mutex_;                   // guards the members below
-    std::size_t recycle_max_ = 0;                // files kept in free/ at most
-    std::vector<std::string> free_;              // names in free/
-    std::unordered_set<std::string> has_state_;  // ids with a state log
+    struct FreeFile {
+        std::string name;        // in free/
+        std::uint64_t size = 0;  // octets; UINT64_MAX when unknown
+    };
+    mutable std::mutex mutex_;               // guards the members below
+    std::size_t recycle_max_ = 0;            // files kept in free/ at most
+    std::vector<FreeFile> free_;             // files in free/
+    mutable std::uint64_t free_cached_ = 0;  // free_space()'s last answer ...
+    mutable std::chrono::steady_clock::time_point free_checked_{};  // ... and when
+    std::unordered_set<std::string> has_state_;                     // ids with a state log
 };
 
 }  // namespace tern::spool

@@ -174,7 +174,7 @@ void Spool::recover_free() {
         if (free_.size() < recycle_max_) {
             std::string fresh = "f" + ids_.next();
             if (::renameat(free_dir_.get(), name.c_str(), free_dir_.get(), fresh.c_str()) == 0) {
-                free_.push_back(std::move(fresh));
+                free_.push_back(FreeFile{std::move(fresh), UINT64_MAX});  // length unknown
                 continue;
             }
         }

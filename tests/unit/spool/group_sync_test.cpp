@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <vector>
@@ -113,6 +114,52 @@ TEST_F(GroupSyncFaults, SmallRoundsSyncEachFile) {
     EXPECT_EQ(bad.get_future().get(), EIO);
     sync.submit(fds_[0], -1, [&](int err) { good.set_value(err); });
     EXPECT_EQ(good.get_future().get(), 0);
+}
+
+TEST_F(GroupSyncFaults, AFileAndItsDirectoryTakeOneSyncfs) {
+    int dir = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
+    ASSERT_GE(dir, 0);
+    {
+        GroupSync sync(64, SyncCalls{fake_fdatasync, fake_fsync, fake_syncfs, fake_file_error});
+        std::promise<int> done;
+        sync.submit(fds_[0], dir, [&](int err) { done.set_value(err); });
+        EXPECT_EQ(done.get_future().get(), 0);
+    }
+    ::close(dir);
+    EXPECT_EQ(g_syncfs_calls.load(), 1);
+    EXPECT_EQ(g_fdatasync_calls.load(), 0);
+}
+
+TEST_F(GroupSyncFaults, ALazyRequestWaitsForTheNextRoundOrItsDelay) {
+    GroupSync sync(64, SyncCalls{fake_fdatasync, fake_fsync, fake_syncfs, fake_file_error});
+    // Alone, it is served once its delay has passed.
+    auto start = std::chrono::steady_clock::now();
+    std::promise<int> alone;
+    sync.submit_lazy(fds_[0], -1, [&](int err) { alone.set_value(err); });
+    EXPECT_EQ(alone.get_future().get(), 0);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, GroupSync::kLazyDelay);
+    // With an urgent request it joins that request's round at once.
+    std::size_t rounds = sync.rounds();
+    std::promise<int> lazy;
+    std::promise<int> urgent;
+    sync.submit_lazy(fds_[3], -1, [&](int err) { lazy.set_value(err); });
+    sync.submit(fds_[1], -1, [&](int err) { urgent.set_value(err); });
+    auto lazy_result = lazy.get_future();
+    ASSERT_EQ(lazy_result.wait_for(GroupSync::kLazyDelay / 2), std::future_status::ready);
+    EXPECT_EQ(lazy_result.get(), EIO);  // and learns its own outcome
+    EXPECT_EQ(urgent.get_future().get(), 0);
+    EXPECT_LE(sync.rounds(), rounds + 2);
+}
+
+TEST_F(GroupSyncFaults, LazyRequestsAreServedWhenStopping) {
+    std::promise<int> lazy;
+    {
+        GroupSync sync(64, SyncCalls{fake_fdatasync, fake_fsync, fake_syncfs, fake_file_error});
+        sync.submit_lazy(fds_[0], -1, [&](int err) { lazy.set_value(err); });
+    }
+    auto result = lazy.get_future();
+    ASSERT_EQ(result.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    EXPECT_EQ(result.get(), 0);
 }
 
 }  // namespace
