@@ -109,6 +109,14 @@ asio::awaitable<json> QueueManager::command(json request) {
             targets.push_back(k);
     } else {
         if (id.empty()) co_return error("a queue id is needed");
+        if (auto gone = removing_.find(id); gone != removing_.end()) {
+            // Finished and being removed (listed until the removal is durable): shown as it
+            // ended; deleting it again is done already; nothing else applies to it.
+            if (cmd == "show")
+                co_return json{{"ok", true}, {"message", describe(gone->second, true)}};
+            if (cmd == "delete") co_return json{{"ok", true}};
+            co_return error("message " + id + " is finished and being removed");
+        }
         if (!entries_.count(id)) co_return error("no message " + id + " in the queue");
         targets.push_back(id);
     }

@@ -142,6 +142,7 @@ class QueueManager {
     bool removal_unsynced_ = false;            // a removal's directory sync failed: sync again
     // Finished messages whose removal is not durable yet: listed, not otherwise acted on.
     std::unordered_map<std::string, Entry> removing_;
+    std::size_t removal_failures_ = 0;  // lazy removal syncs that failed, ever
     // How a removal's sync (on the sync thread) reaches this queue, if it still exists.
     struct Link {
         std::mutex mutex;

@@ -175,7 +175,13 @@ asio::awaitable<std::set<std::string>> QueueManager::persist(
         open_logs.push_back(std::move(*fd));
     }
     remove_lazily(removed);
+    // A retry of a failed removal sync covers every file removed so far, and only those: the
+    // messages whose removal it makes durable, and the failures it answers.
+    std::vector<std::string> covered;
+    std::size_t failures_before = removal_failures_;
     if (removal_unsynced_) {
+        for (const auto& [id, e] : removing_)
+            covered.push_back(id);
         items.push_back(spool::SyncItem{-1, spool_.msg_dir_fd()});
         owners.emplace_back();
     }
@@ -185,8 +191,11 @@ asio::awaitable<std::set<std::string>> QueueManager::persist(
                                                        asio::use_awaitable);
     for (std::size_t i = 0; i < errors.size(); ++i) {
         if (owners[i].empty()) {
-            removal_unsynced_ = errors[i] != 0;
-            if (errors[i] == 0) removing_.clear();
+            // A removal sync that failed while this one ran still owes its retry.
+            removal_unsynced_ = errors[i] != 0 || removal_failures_ != failures_before;
+            if (errors[i] == 0)
+                for (const auto& id : covered)
+                    removing_.erase(id);
             if (errors[i] != 0)
                 log_.error("state_sync",
                            {{"what", "removal"}, {"error", std::strerror(errors[i])}});
@@ -224,8 +233,15 @@ void QueueManager::remove_lazily(const std::vector<std::string>& ids) {
     spool_.group_sync().submit_lazy(-1, spool_.msg_dir_fd(), [link = link_, ids](int err) mutable {
         std::lock_guard lock(link->mutex);
         if (!link->queue) return;  // stopped: the sync ran, nobody is left to tell
-        asio::post(link->queue->home_,
-                   [q = link->queue, ids = std::move(ids), err] { q->removed(ids, err); });
+        // The queue is looked up again on its loop: it may be gone by the time this runs.
+        asio::post(link->queue->home_, [link, ids = std::move(ids), err] {
+            QueueManager* queue = nullptr;
+            {
+                std::lock_guard lock(link->mutex);
+                queue = link->queue;
+            }
+            if (queue) queue->removed(ids, err);
+        });
     });
 }
 
@@ -234,6 +250,7 @@ void QueueManager::removed(const std::vector<std::string>& ids, int err) {
         // Kept until a later sync of the directory succeeds (persist, after sync_retry).
         log_.error("state_sync", {{"what", "removal"}, {"error", std::strerror(err)}});
         removal_unsynced_ = true;
+        ++removal_failures_;
         wake_results();
         return;
     }

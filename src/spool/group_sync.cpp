@@ -1,5 +1,5 @@
-// GroupSync: batches fdatasync/fsync requests. A batch on one filesystem larger than a few
-// files is served by one syncfs(2), which costs about as much as one fdatasync of one file;
+// GroupSync: batches fdatasync/fsync requests. A batch on one filesystem that would need two
+// or more calls is served by one syncfs(2), which costs about as much as one fdatasync;
 // each file's own error state is then checked, and a failed syncfs falls back to one sync per
 // file so that every request learns its own outcome.
 #include "spool/group_sync.h"
@@ -175,7 +175,8 @@ bool GroupSync::sync_whole(std::vector<Request*>& requests, std::vector<int>& er
 void GroupSync::sync_each(std::vector<Request*>& requests, std::vector<int>& errors,
                           const std::vector<Request>& batch) {
     // Files first, then each directory descriptor once however many requests name it (the
-    // spool and the mailboxes keep one descriptor per directory, so one per directory).
+    // spool's requests share its descriptors; two descriptors of one directory cost one more
+    // fsync, which a round of one or two requests can afford).
     std::map<int, int> dirs;  // directory descriptor -> errno of its fsync
     for (auto* r : requests) {
         auto& err = errors[static_cast<std::size_t>(r - batch.data())];
