@@ -91,8 +91,9 @@ bench: deps-bench build
 bench-relay: deps-bench build
 	/usr/bin/python3 bench/relay.py
 
-# Memory per idle connection after EHLO (issue 14); needs neither root nor Postfix.
-bench-idle: build
+# Memory per idle connection after EHLO (issue 14); the script needs neither root nor Postfix,
+# only python3, which the bench group installs.
+bench-idle: deps-bench build
 	/usr/bin/python3 bench/idle_memory.py
 
 format: deps-format
