@@ -41,6 +41,8 @@ import sys
 import threading
 import time
 
+from measure import Sink, SinkError, free_port  # bench/measure.py, beside this file
+
 
 class ProbeError(Exception):
     pass
@@ -49,12 +51,6 @@ class ProbeError(Exception):
 def fail(why):
     print(f"latency: FAILED: {why}", file=sys.stderr)
     sys.exit(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(sorted_values, p):
@@ -252,45 +248,6 @@ class Load:
             pass
 
 
-class Sink:
-    """A fresh smtp-sink on a free loopback port (for --smtp-sink: a server that stores nothing)."""
-
-    def __init__(self, program, work):
-        self.port = free_port()
-        self.log = open(os.path.join(work, f"latency-sink-{self.port}.out"), "wb")
-        user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        self.proc = subprocess.Popen([program, *user, f"127.0.0.1:{self.port}", "256"],
-                                     stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while True:
-            if self.proc.poll() is not None:
-                raise ProbeError(f"smtp-sink exited with status {self.proc.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
-                    s.settimeout(2)
-                    if s.recv(512).startswith(b"220"):
-                        s.sendall(b"QUIT\r\n")
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise ProbeError("smtp-sink did not greet within 10s")
-            time.sleep(0.05)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        os.unlink(self.log.name)
-
-
 def summary(latencies):
     ms = sorted(x * 1000 for x in latencies)
     return {"p50": percentile(ms, 50), "p99": percentile(ms, 99), "max": ms[-1],
@@ -379,7 +336,7 @@ def main():
             print(f"latency: {a.label:8} {condition:6} {len(latencies)} probes: "
                   f"p50 {s['p50']:.2f} ms, p99 {s['p99']:.2f} ms, max {s['max']:.2f} ms"
                   f"{extra}", file=sys.stderr)
-    except ProbeError as e:
+    except (ProbeError, SinkError) as e:
         fail(f"{a.label}: {e}")
     except OSError as e:
         fail(f"{a.label}: {e}")

@@ -73,8 +73,13 @@ def greets(port):
         return False
 
 
+class SinkError(Exception):
+    pass
+
+
 class Sink:
-    """A fresh smtp-sink on a free loopback port, its running counter (-c) in a file."""
+    """A fresh smtp-sink on a free loopback port, its running counter (-c) in a file. Also used
+    by bench/latency.py. Raises SinkError when it does not start."""
 
     def __init__(self, program, out_dir):
         self.port = free_port()
@@ -90,10 +95,10 @@ class Sink:
             if self.proc.poll() is not None:
                 out = self.output()
                 self.stop()
-                fail(f"smtp-sink exited with status {self.proc.returncode}: {out}")
+                raise SinkError(f"smtp-sink exited with status {self.proc.returncode}: {out}")
             if time.monotonic() > deadline:
                 self.stop()
-                fail(f"smtp-sink did not greet on 127.0.0.1:{self.port} within 10s")
+                raise SinkError(f"smtp-sink did not greet on 127.0.0.1:{self.port} within 10s")
             time.sleep(0.05)
 
     def output(self):
@@ -165,31 +170,16 @@ def main():
 
     cmd = source_command(a, a.server)
 
-    proc = None
-    try:
-        start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-        try:
-            rc = proc.wait(timeout=a.timeout)
-        except subprocess.TimeoutExpired:
-            fail(f"smtp-source did not finish within {a.timeout:g}s: {' '.join(cmd)}")
-        accepted = time.monotonic()
-        if rc != 0:
-            fail(f"smtp-source exited with status {rc} (a message was refused?): {' '.join(cmd)}")
-
-        deadline = accepted + a.timeout
+    start, accepted = run_source(a, cmd, "(a message was refused?)")
+    deadline = accepted + a.timeout
+    count = count_entries(a.maildir_new)
+    while count < a.messages:
+        if time.monotonic() > deadline:
+            fail(f"only {count} of {a.messages} messages reached {a.maildir_new} "
+                 f"within {a.timeout:g}s of acceptance")
+        time.sleep(POLL_SECONDS)
         count = count_entries(a.maildir_new)
-        while count < a.messages:
-            if time.monotonic() > deadline:
-                fail(f"only {count} of {a.messages} messages reached {a.maildir_new} "
-                     f"within {a.timeout:g}s of acceptance")
-            time.sleep(POLL_SECONDS)
-            count = count_entries(a.maildir_new)
-        delivered = time.monotonic()
-    finally:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    delivered = time.monotonic()
 
     time.sleep(SETTLE_SECONDS)
     ids = message_ids(a.maildir_new)
@@ -213,21 +203,36 @@ def source_command(a, server):
     return cmd
 
 
-def ceiling(a):
-    """The same smtp-source load against a fresh smtp-sink: the rate with nothing stored."""
-    sink = Sink(a.smtp_sink, a.work_dir)
-    proc = None
+def run_source(a, cmd, refused):
+    """Runs smtp-source to its end; returns the monotonic times of its start and its exit.
+    Fails (naming `refused` as the likely cause of a non-zero exit) unless every message was
+    answered within the timeout; never leaves it running."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
     try:
-        cmd = source_command(a, f"127.0.0.1:{sink.port}")
-        start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
         try:
             rc = proc.wait(timeout=a.timeout)
         except subprocess.TimeoutExpired:
             fail(f"smtp-source did not finish within {a.timeout:g}s: {' '.join(cmd)}")
-        accepted = time.monotonic()
+        end = time.monotonic()
         if rc != 0:
-            fail(f"smtp-source exited with status {rc} against smtp-sink: {' '.join(cmd)}")
+            fail(f"smtp-source exited with status {rc} {refused}: {' '.join(cmd)}")
+        return start, end
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def ceiling(a):
+    """The same smtp-source load against a fresh smtp-sink: the rate with nothing stored."""
+    try:
+        sink = Sink(a.smtp_sink, a.work_dir)
+    except SinkError as e:
+        fail(str(e))
+    try:
+        start, accepted = run_source(a, source_command(a, f"127.0.0.1:{sink.port}"),
+                                     "against smtp-sink")
         # smtp-source has had every reply, so the sink has counted every "."; its counter
         # reaches the file a moment later at most.
         deadline = time.monotonic() + 5
@@ -237,9 +242,6 @@ def ceiling(a):
         if sink.count() != a.messages:
             fail(f"smtp-sink counted {sink.count()} messages, expected exactly {a.messages}")
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
         sink.stop()
     print(f"{accepted - start:.4f} {accepted - start:.4f}")
 
