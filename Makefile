@@ -13,7 +13,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 # The libFuzzer targets (tests/fuzz/NAME_fuzz.cpp): SMTP, then mail authentication.
-FUZZ_TARGETS ?= command data_decoder limits header_splitter tls_required spf_record spf_macro dkim_signature \
+FUZZ_TARGETS ?= command data_decoder limits text_scan header_splitter tls_required spf_record spf_macro dkim_signature \
 	dkim_key_record dkim_canonical dmarc_record auth_results arc_set
 CONFIG     ?=
 PYTEST     := /usr/bin/python3 -m pytest

@@ -95,6 +95,7 @@ constexpr std::array kTable{
                "Message contains a bare CR or LF; lines must end with CRLF"},
     ReplyEntry{ReplyName::kBareCrInData, 554, "5.6.0",
                "Message contains a bare CR; lines must end with CRLF"},
+    ReplyEntry{ReplyName::kNulInData, 554, "5.6.0", "Message contains NUL octets"},
     ReplyEntry{ReplyName::kTooManyHops, 554, "5.4.6", "Too many hops (mail loop)"},
     ReplyEntry{ReplyName::kPermanentError, 554, "5.3.0", "Message cannot be accepted"},
     ReplyEntry{ReplyName::kUnsupportedParam, 555, "5.5.4", "Unsupported parameter"},

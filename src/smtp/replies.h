@@ -75,6 +75,7 @@ enum class ReplyName {
     kRelayDenied,           // 554 5.7.1
     kBareLineInData,        // 554 5.6.0
     kBareCrInData,          // 554 5.6.0, when a bare LF is a line end
+    kNulInData,             // 554 5.6.0
     kTooManyHops,           // 554 5.4.6
     kPermanentError,        // 554 5.3.0
     kUnsupportedParam,      // 555 5.5.4
