@@ -9,11 +9,13 @@
 
 #include "base/error.h"
 #include "log/logger.h"
+#include "policy/rate.h"
 #include "smtp/server_session.h"
 
 namespace tern::config {
 
 using Seconds = std::chrono::seconds;
+using Rate = policy::Rate;
 
 struct Config {
     // [server]
@@ -45,6 +47,18 @@ struct Config {
     std::uint64_t min_data_rate = 500;           // octets/s that extend data_timeout; 0 = off
     Seconds tls_close_timeout{5};                // sending our close_notify at the end
     std::size_t header_section = 0;  // octets of header section the pipeline stages may see
+
+    // [dnsbl] and [ratelimit] (docs/policy.md)
+    std::vector<std::string> dnsbl_sites;
+    int dnsbl_threshold = 1;
+    int dnsbl_allowlist_threshold = 0;
+    std::string dnsbl_action = "reject";
+    Rate rate_client_connections;
+    Rate rate_client_messages;
+    Rate rate_client_recipients;
+    Rate rate_account_messages;
+    Rate rate_account_recipients;
+    Rate rate_sender_domain_messages;
 
     // [local]
     std::vector<std::string> local_domains;

@@ -35,15 +35,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::size_t cut = text.empty() ? 0 : data[0] % (text.size() + 1);
     auto whole = scan(text, text.size(), NulOctets::kAccept);
     auto split = scan(text, cut, NulOctets::kAccept);
-    check(whole.hops == split.hops, "the hop count depends on the cut");
-    check(whole.nuls == split.nuls, "the NUL count depends on the cut");
-    check(whole.text == text && split.text == text, "accepting changed the text");
-    check(whole.nuls == static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\0')),
-          "NUL octets miscounted");
+    check(whole.hops == split.hops);                  // else the hop count depends on the cut
+    check(whole.nuls == split.nuls);                  // else the NUL count depends on the cut
+    check(whole.text == text && split.text == text);  // else accepting changed the text
+    // Every NUL octet counted.
+    check(whole.nuls == static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\0')));
     auto stripped = scan(text, cut, NulOctets::kStrip);
     std::string expected(text);
     std::erase(expected, '\0');
-    check(stripped.text == expected, "stripping removed other octets or left a NUL");
-    check(stripped.hops == whole.hops, "stripping changed the hop count");
+    check(stripped.text == expected);    // else stripping removed other octets or left a NUL
+    check(stripped.hops == whole.hops);  // else stripping changed the hop count
     return 0;
 }
