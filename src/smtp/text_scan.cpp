@@ -18,10 +18,26 @@ char lower(char c) {
 }  // namespace
 
 void TextScan::scan(std::string& piece) {
+    bool has_nul = std::memchr(piece.data(), '\0', piece.size()) != nullptr;
     std::size_t i = 0;
-    for (; in_header_ && i < piece.size(); ++i)
-        header_octet(piece[i]);
-    if (std::memchr(piece.data(), '\0', piece.size()) == nullptr) return;
+    while (in_header_ && i < piece.size()) {
+        if (name_done_ && line_len_ > 0) {
+            // The rest of a field's line says nothing: jump to its end.
+            const char* lf =
+                static_cast<const char*>(std::memchr(piece.data() + i, '\n', piece.size() - i));
+            std::size_t end = lf ? static_cast<std::size_t>(lf - piece.data()) : piece.size();
+            if (has_nul)
+                nuls_ += static_cast<std::uint64_t>(
+                    std::count(piece.begin() + static_cast<std::ptrdiff_t>(i),
+                               piece.begin() + static_cast<std::ptrdiff_t>(end), '\0'));
+            line_len_ += end - i;
+            i = end;
+            if (lf) header_octet(piece[i++]);  // the LF: the next line starts
+            continue;
+        }
+        header_octet(piece[i++]);
+    }
+    if (!has_nul) return;
     auto nuls = static_cast<std::uint64_t>(std::count(piece.begin() + i, piece.end(), '\0'));
     nuls_ += nuls;
     if (nul_ == NulOctets::kStrip) std::erase(piece, '\0');
