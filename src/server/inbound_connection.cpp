@@ -78,6 +78,7 @@ const pipeline::SessionInfo& InboundConnection::session_info() {
     info.helo = session_.helo_name();
     info.auth_user = session_.authenticated_user();
     info.tls = session_.tls_active();
+    info.tls_version = tls_version_;
     info.trusted = !info.auth_user.empty() || ctx_.relay_clients.contains(client_ip_);
     return info;
 }
@@ -463,6 +464,7 @@ asio::awaitable<bool> InboundConnection::handshake() {
     std::string version = tls::protocol_of(tls_->native_handle());
     std::string cipher = tls::cipher_of(tls_->native_handle());
     tls_summary_ = "version=" + version + " cipher=" + cipher;
+    tls_version_ = version;
     ctx_.log.info("tls", {{"client", client_ip_}, {"version", version}, {"cipher", cipher}});
     co_return true;
 }

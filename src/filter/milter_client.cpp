@@ -1,0 +1,413 @@
+// MilterClient: one coroutine a message. A Conversation owns the socket, the deadline timer and
+// the frame decoder; run_milter walks the protocol's steps in order and stops at the first
+// decision that ends the message.
+#include "filter/milter_client.h"
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace tern::filter {
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using milter::Response;
+using Kind = Response::Kind;
+using Decision = MilterOutcome::Decision;
+
+Result<MilterAddress> MilterAddress::parse(std::string_view text) {
+    MilterAddress a;
+    if (text.starts_with("unix:")) {
+        a.unix_socket = true;
+        a.path = text.substr(5);
+        if (a.path.empty() || a.path[0] != '/')
+            return fail(ErrorCode::kInvalid, "unix: needs an absolute path");
+        return a;
+    }
+    if (!text.starts_with("inet:"))
+        return fail(ErrorCode::kInvalid, "a milter address starts with inet: or unix:");
+    std::string_view rest = text.substr(5);
+    auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos) return fail(ErrorCode::kInvalid, "inet: needs HOST:PORT");
+    std::string_view host = rest.substr(0, colon);
+    std::string_view port = rest.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    boost::system::error_code ec;
+    asio::ip::make_address(std::string(host), ec);
+    if (ec)
+        return fail(ErrorCode::kInvalid,
+                    "inet: needs an IP address, not '" + std::string(host) + "'");
+    unsigned value = 0;
+    if (port.empty() || port.size() > 5) return fail(ErrorCode::kInvalid, "bad port");
+    for (char c : port) {
+        if (c < '0' || c > '9') return fail(ErrorCode::kInvalid, "bad port");
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value == 0 || value > 65535) return fail(ErrorCode::kInvalid, "bad port");
+    a.host = host;
+    a.port = static_cast<std::uint16_t>(value);
+    return a;
+}
+
+std::string MilterAddress::str() const {
+    if (unix_socket) return "unix:" + path;
+    if (host.find(':') != std::string::npos) return "inet:[" + host + "]:" + std::to_string(port);
+    return "inet:" + host + ":" + std::to_string(port);
+}
+
+std::uint32_t offered_actions() {
+    using namespace milter;
+    return kAddHeaders | kChangeBody | kAddRecipient | kDeleteRecipient | kChangeHeaders |
+           kQuarantine | kChangeFrom | kAddRecipientWithArgs | kSetMacroList;
+}
+
+std::uint32_t offered_steps() {
+    using namespace milter;
+    return kNoConnect | kNoHelo | kNoMail | kNoRcpt | kNoBody | kNoHeaders | kNoEndOfHeaders |
+           kNoReplyHeader | kNoUnknown | kNoData | kSkip | kNoReplyConnect | kNoReplyHelo |
+           kNoReplyMail | kNoReplyRcpt | kNoReplyData | kNoReplyUnknown | kNoReplyEndOfHeaders |
+           kNoReplyBody | kHeaderLeadingSpace;
+}
+
+namespace {
+
+std::unexpected<Error> failure(ErrorCode code, std::string what) {
+    return std::unexpected(Error{code, std::move(what)});
+}
+
+class Conversation {
+  public:
+    Conversation(asio::any_io_executor ex, const MilterClientOptions& options)
+        : options_(options), socket_(ex), timer_(ex), decoder_(options.max_frame) {}
+
+    asio::awaitable<Result<void>> connect() {
+        const auto& a = options_.address;
+        asio::generic::stream_protocol::endpoint peer;
+        if (a.unix_socket)
+            peer = asio::local::stream_protocol::endpoint(a.path);
+        else
+            peer = asio::ip::tcp::endpoint(asio::ip::make_address(a.host), a.port);
+        timer_.expires_after(options_.timeouts.connect);
+        auto r = co_await (socket_.async_connect(peer, asio::as_tuple(asio::use_awaitable)) ||
+                           timer_.async_wait(asio::as_tuple(asio::use_awaitable)));
+        if (r.index() == 1)
+            co_return failure(ErrorCode::kTimeout, "connect to " + a.str() + ": timed out");
+        if (auto [ec] = std::get<0>(r); ec)
+            co_return failure(ErrorCode::kTemporary, "connect to " + a.str() + ": " + ec.message());
+        co_return Result<void>{};
+    }
+
+    asio::awaitable<Result<void>> write(std::string_view data) {
+        timer_.expires_after(options_.timeouts.command);
+        auto r = co_await (
+            asio::async_write(socket_, asio::buffer(data), asio::as_tuple(asio::use_awaitable)) ||
+            timer_.async_wait(asio::as_tuple(asio::use_awaitable)));
+        if (r.index() == 1) co_return failure(ErrorCode::kTimeout, "write timed out");
+        if (auto [ec, n] = std::get<0>(r); ec)
+            co_return failure(ErrorCode::kTemporary, "write: " + ec.message());
+        co_return Result<void>{};
+    }
+
+    // The next response that is not "progress"; each progress gives the filter `limit` again.
+    asio::awaitable<Result<Response>> answer(std::chrono::milliseconds limit) {
+        while (true) {
+            auto r = co_await read(limit);
+            if (!r || r->kind != Kind::kProgress) co_return r;
+        }
+    }
+
+  private:
+    asio::awaitable<Result<Response>> read(std::chrono::milliseconds limit) {
+        timer_.expires_after(limit);
+        while (true) {
+            auto next = decoder_.next();
+            if (!next) co_return std::unexpected(next.error());
+            if (*next) co_return std::move(**next);
+            auto r = co_await (socket_.async_read_some(asio::buffer(input_),
+                                                       asio::as_tuple(asio::use_awaitable)) ||
+                               timer_.async_wait(asio::as_tuple(asio::use_awaitable)));
+            if (r.index() == 1) co_return failure(ErrorCode::kTimeout, "no answer in time");
+            auto [ec, n] = std::get<0>(r);
+            if (ec == asio::error::eof)
+                co_return failure(ErrorCode::kTemporary, "the filter closed the connection");
+            if (ec) co_return failure(ErrorCode::kTemporary, "read: " + ec.message());
+            decoder_.feed(std::string_view(input_.data(), n));
+        }
+    }
+
+    const MilterClientOptions& options_;
+    asio::generic::stream_protocol::socket socket_;
+    asio::steady_timer timer_;
+    milter::FrameDecoder decoder_;
+    std::array<char, 16384> input_{};
+};
+
+// A step's answer in the middle of a message: what the outcome becomes, or that it goes on.
+// Modifications are refused here: they belong to the end of the message only.
+Result<bool> ends_message(const Response& r, std::string_view step, MilterOutcome& out) {
+    switch (r.kind) {
+        case Kind::kContinue:
+        case Kind::kSkip:
+            return false;
+        case Kind::kAccept:
+            out.decision = Decision::kAccept;
+            break;
+        case Kind::kReject:
+        case Kind::kShutdown:
+        case Kind::kConnectionFailure:
+            out.decision = r.kind == Kind::kReject ? Decision::kReject : Decision::kTempfail;
+            break;
+        case Kind::kTempfail:
+            out.decision = Decision::kTempfail;
+            break;
+        case Kind::kDiscard:
+            out.decision = Decision::kDiscard;
+            break;
+        case Kind::kReplyCode:
+            out.decision = Decision::kReplyCode;
+            out.reply_text = r.text;
+            break;
+        default:
+            return fail(ErrorCode::kInvalid, "unexpected response '" +
+                                                 std::string(1, static_cast<char>(r.kind)) +
+                                                 "' to " + std::string(step));
+    }
+    out.step = step;
+    return true;
+}
+
+// The steps of one message after negotiation; `conv` is connected and negotiated.
+class Steps {
+  public:
+    Steps(Conversation& conv, const MilterClientOptions& options, MilterOutcome& out)
+        : conv_(conv), options_(options), out_(out) {}
+
+    bool wants(std::uint32_t no_flag) const { return (out_.steps & no_flag) == 0; }
+
+    // Sends `macros` (when there are any) and `command`; when the filter answers this step,
+    // returns its answer.
+    asio::awaitable<Result<std::optional<Response>>> step(const Macros& macros,
+                                                          milter::Command which,
+                                                          const std::string& command,
+                                                          std::uint32_t no_reply_flag) {
+        std::string frames;
+        if (!macros.empty()) frames = milter::encode_macros(which, macros);
+        frames += command;
+        if (auto w = co_await conv_.write(frames); !w) co_return std::unexpected(w.error());
+        if (!wants(no_reply_flag)) co_return std::nullopt;
+        auto r = co_await conv_.answer(options_.timeouts.command);
+        if (!r) co_return std::unexpected(r.error());
+        co_return std::optional<Response>(std::move(*r));
+    }
+
+    // Runs a step whose answer may end the message; true when it did.
+    asio::awaitable<Result<bool>> decisive(std::string_view name, const Macros& macros,
+                                           milter::Command which, const std::string& command,
+                                           std::uint32_t no_reply_flag) {
+        auto r = co_await step(macros, which, command, no_reply_flag);
+        if (!r) co_return std::unexpected(r.error());
+        if (!*r) co_return false;
+        co_return ends_message(**r, name, out_);
+    }
+
+  private:
+    Conversation& conv_;
+    const MilterClientOptions& options_;
+    MilterOutcome& out_;
+};
+
+asio::awaitable<Result<void>> negotiate(Conversation& conv, const MilterClientOptions& options,
+                                        MilterOutcome& out) {
+    if (auto w = co_await conv.write(
+            milter::encode_optneg(milter::kVersion, offered_actions(), offered_steps()));
+        !w)
+        co_return std::unexpected(w.error());
+    auto r = co_await conv.answer(options.timeouts.connect);
+    if (!r) co_return std::unexpected(r.error());
+    if (r->kind != Kind::kOptionNegotiation)
+        co_return failure(ErrorCode::kInvalid, "no option negotiation reply");
+    if (r->version < 2 || r->version > milter::kVersion)
+        co_return failure(ErrorCode::kInvalid,
+                          "filter speaks protocol version " + std::to_string(r->version));
+    std::uint32_t size_flags = milter::kMaxData256K | milter::kMaxData1M;
+    if ((r->actions & ~offered_actions()) != 0 ||
+        (r->steps & ~(offered_steps() | size_flags | milter::kRejectedRcpts)) != 0)
+        co_return failure(ErrorCode::kInvalid, "filter asks for actions or steps not offered");
+    out.actions = r->actions;
+    // Tern never sends rejected recipients; a filter asking for them still gets the others.
+    out.steps = r->steps & ~milter::kRejectedRcpts;
+    co_return Result<void>{};
+}
+
+// Headers, end of headers and the body. True when the filter ended the message.
+asio::awaitable<Result<bool>> content(Steps& steps, const MilterMessage& m, MilterOutcome& out) {
+    using C = milter::Command;
+    bool leading_space = (out.steps & milter::kHeaderLeadingSpace) != 0;
+    if (steps.wants(milter::kNoHeaders)) {
+        for (const auto& [name, value] : m.headers) {
+            std::string_view v = value;
+            if (!leading_space)
+                while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+                    v.remove_prefix(1);
+            // The filter sees folds as LF (as Sendmail and Postfix pass them).
+            std::string plain;
+            for (std::size_t i = 0; i < v.size(); ++i)
+                if (!(v[i] == '\r' && i + 1 < v.size() && v[i + 1] == '\n')) plain += v[i];
+            auto r =
+                co_await steps.decisive("header", {}, C::kHeader,
+                                        milter::encode_header(name, plain), milter::kNoReplyHeader);
+            if (!r || *r) co_return r;
+        }
+    }
+    if (steps.wants(milter::kNoEndOfHeaders)) {
+        auto r =
+            co_await steps.decisive("end-of-headers", {}, C::kEndOfHeaders,
+                                    milter::encode_end_of_headers(), milter::kNoReplyEndOfHeaders);
+        if (!r || *r) co_return r;
+    }
+    if (!steps.wants(milter::kNoBody)) co_return false;
+    std::string_view body = m.body;
+    while (!body.empty()) {
+        std::size_t n = std::min(body.size(), milter::kMaxBodyChunk);
+        std::string chunk;
+        milter::encode_body(body.substr(0, n), chunk);
+        body.remove_prefix(n);
+        auto r = co_await steps.step({}, C::kBody, chunk, milter::kNoReplyBody);
+        if (!r) co_return std::unexpected(r.error());
+        if (!*r) continue;
+        if ((*r)->kind == Kind::kSkip) break;  // the filter has seen enough of the body
+        auto ended = ends_message(**r, "body", out);
+        if (!ended || *ended) co_return ended;
+    }
+    co_return false;
+}
+
+// The end of the message: modifications, then the final answer.
+asio::awaitable<Result<void>> end_of_message(Conversation& conv, const MilterClientOptions& options,
+                                             const MilterMessage& m, MilterOutcome& out) {
+    std::string frames;
+    if (!m.end_macros.empty())
+        frames = milter::encode_macros(milter::Command::kEndOfBody, m.end_macros);
+    frames += milter::encode_end_of_body();
+    if (auto w = co_await conv.write(frames); !w) co_return std::unexpected(w.error());
+    while (true) {
+        auto r = co_await conv.answer(options.timeouts.end_of_message);
+        if (!r) co_return std::unexpected(r.error());
+        switch (r->kind) {
+            case Kind::kAddHeader:
+            case Kind::kInsertHeader:
+            case Kind::kChangeHeader:
+            case Kind::kAddRecipient:
+            case Kind::kAddRecipientWithArgs:
+            case Kind::kDeleteRecipient:
+            case Kind::kChangeFrom:
+            case Kind::kReplaceBody:
+            case Kind::kQuarantine:
+                out.modifications.push_back(std::move(*r));
+                continue;
+            default:
+                break;
+        }
+        auto ended = ends_message(*r, "end-of-message", out);
+        if (!ended) co_return std::unexpected(ended.error());
+        if (!*ended) out.step = "end-of-message";
+        co_return Result<void>{};
+    }
+}
+
+// Every step from CONNECT to the end of the message; stops at the first decision.
+asio::awaitable<Result<void>> converse(Conversation& conv, const MilterClientOptions& options,
+                                       const MilterMessage& m, MilterOutcome& out) {
+    using C = milter::Command;
+    Steps steps(conv, options, out);
+    if (steps.wants(milter::kNoConnect)) {
+        auto r = co_await steps.decisive(
+            "connect", m.connect_macros, C::kConnect,
+            milter::encode_connect(m.client_name, m.family, m.client_port, m.client_address),
+            milter::kNoReplyConnect);
+        if (!r) co_return std::unexpected(r.error());
+        if (*r) co_return Result<void>{};
+    }
+    if (steps.wants(milter::kNoHelo)) {
+        auto r = co_await steps.decisive("helo", m.helo_macros, C::kHelo,
+                                         milter::encode_helo(m.helo), milter::kNoReplyHelo);
+        if (!r) co_return std::unexpected(r.error());
+        if (*r) co_return Result<void>{};
+    }
+    if (steps.wants(milter::kNoMail)) {
+        auto r = co_await steps.decisive("mail", m.mail_macros, C::kMail,
+                                         milter::encode_mail(m.mail_args), milter::kNoReplyMail);
+        if (!r) co_return std::unexpected(r.error());
+        if (*r) co_return Result<void>{};
+    }
+    if (steps.wants(milter::kNoRcpt)) {
+        std::size_t kept = 0;
+        std::optional<MilterOutcome> last_refusal;
+        for (std::size_t i = 0; i < m.rcpt_args.size(); ++i) {
+            static const Macros none;
+            auto r =
+                co_await steps.step(i < m.rcpt_macros.size() ? m.rcpt_macros[i] : none, C::kRcpt,
+                                    milter::encode_rcpt(m.rcpt_args[i]), milter::kNoReplyRcpt);
+            if (!r) co_return std::unexpected(r.error());
+            if (!*r) {
+                ++kept;
+                continue;
+            }
+            Kind k = (*r)->kind;
+            if (k == Kind::kReject || k == Kind::kTempfail || k == Kind::kReplyCode) {
+                // A refusal of one recipient; the message goes on while another is kept.
+                MilterOutcome refusal;
+                auto ended = ends_message(**r, "rcpt", refusal);
+                if (!ended) co_return std::unexpected(ended.error());
+                out.refused_recipients.emplace_back(i, **r);
+                last_refusal = std::move(refusal);
+                continue;
+            }
+            auto ended = ends_message(**r, "rcpt", out);
+            if (!ended) co_return std::unexpected(ended.error());
+            if (*ended) co_return Result<void>{};
+            ++kept;
+        }
+        if (kept == 0 && last_refusal) {
+            out.decision = last_refusal->decision;
+            out.reply_text = last_refusal->reply_text;
+            out.step = "rcpt";
+            co_return Result<void>{};
+        }
+    }
+    if (steps.wants(milter::kNoData)) {
+        auto r = co_await steps.decisive("data", m.data_macros, C::kData, milter::encode_data(),
+                                         milter::kNoReplyData);
+        if (!r) co_return std::unexpected(r.error());
+        if (*r) co_return Result<void>{};
+    }
+    auto r = co_await content(steps, m, out);
+    if (!r) co_return std::unexpected(r.error());
+    if (*r) co_return Result<void>{};
+    co_return co_await end_of_message(conv, options, m, out);
+}
+
+}  // namespace
+
+asio::awaitable<Result<MilterOutcome>> run_milter(asio::any_io_executor executor,
+                                                  const MilterClientOptions& options,
+                                                  const MilterMessage& message) {
+    Conversation conv(executor, options);
+    MilterOutcome out;
+    if (auto c = co_await conv.connect(); !c) co_return std::unexpected(c.error());
+    if (auto n = co_await negotiate(conv, options, out); !n) co_return std::unexpected(n.error());
+    if (auto r = co_await converse(conv, options, message, out); !r)
+        co_return std::unexpected(r.error());
+    // The conversation is over either way; a filter that is gone by now changes nothing.
+    (void)co_await conv.write(milter::encode_quit());
+    co_return out;
+}
+
+}  // namespace tern::filter

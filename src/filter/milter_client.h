@@ -1,0 +1,91 @@
+// MilterClient: the MTA side of one milter conversation (protocol version 6) for one message,
+// over TCP ("inet:127.0.0.1:11332") or a Unix socket ("unix:/run/rspamd/milter.sock"): option
+// negotiation, macros, every step the filter asked for, and the end-of-message modifications.
+// The filter is not trusted: every wait has a deadline, every frame is size-checked.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+#include "filter/milter_protocol.h"
+#include "smtp/replies.h"
+
+namespace tern::filter {
+
+// Where a milter listens: "inet:HOST:PORT" (HOST an IP address; IPv6 in brackets or bare) or
+// "unix:/absolute/path".
+struct MilterAddress {
+    bool unix_socket = false;
+    std::string host;  // IP address, for inet
+    std::uint16_t port = 0;
+    std::string path;  // for unix
+
+    static Result<MilterAddress> parse(std::string_view text);
+    std::string str() const;
+};
+
+struct MilterTimeouts {
+    std::chrono::milliseconds connect{30000};         // to connect and negotiate
+    std::chrono::milliseconds command{30000};         // for the answer to each command
+    std::chrono::milliseconds end_of_message{60000};  // for the end-of-message answers
+};
+
+using Macros = std::vector<std::pair<std::string, std::string>>;
+
+// Everything a filter is told about one message, in the protocol's own terms.
+struct MilterMessage {
+    // Connect: the client's verified name (or "[ip]"), its address and port.
+    std::string client_name;
+    milter::Family family = milter::Family::kUnknown;
+    std::string client_address;
+    std::uint16_t client_port = 0;
+    std::string helo;
+    std::vector<std::string> mail_args;               // "<sender>", then ESMTP parameters
+    std::vector<std::vector<std::string>> rcpt_args;  // per recipient: "<rcpt>", parameters
+    // Header fields top first: name, and value as received after the colon (CRLF inside folds).
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string_view body;  // the body as received (CRLF line ends)
+    // Macros sent before each step's command.
+    Macros connect_macros, helo_macros, mail_macros, data_macros, end_macros;
+    std::vector<Macros> rcpt_macros;  // per recipient
+};
+
+// What a filter decided about a message.
+struct MilterOutcome {
+    enum class Decision { kContinue, kAccept, kReject, kTempfail, kDiscard, kReplyCode };
+    Decision decision = Decision::kContinue;
+    std::string step;        // where it decided: "connect", "rcpt", "end-of-message"...
+    std::string reply_text;  // for kReplyCode: the filter's "550 5.7.1 ..." as sent
+    std::vector<milter::Response> modifications;  // end of message, in order (quarantine too)
+    // Recipients (indexes into rcpt_args) the filter refused, with its answer, when it kept the
+    // others.
+    std::vector<std::pair<std::size_t, milter::Response>> refused_recipients;
+    std::uint32_t actions = 0;  // what negotiation allowed
+    std::uint32_t steps = 0;    // the filter's protocol flags
+};
+
+struct MilterClientOptions {
+    MilterAddress address;
+    MilterTimeouts timeouts;
+    std::size_t max_frame = 1 << 20;  // octets of one response frame from the filter
+};
+
+// The actions Tern offers (every one of protocol version 6; see docs/filters.md for what it
+// does with each) and the steps it offers to skip or not to await.
+std::uint32_t offered_actions();
+std::uint32_t offered_steps();
+
+// Runs one message through a filter, from connecting to QUIT. An error (cannot connect, timed
+// out, garbage, closed early, a frame over the limit) means the filter's default action applies.
+boost::asio::awaitable<Result<MilterOutcome>> run_milter(boost::asio::any_io_executor executor,
+                                                         const MilterClientOptions& options,
+                                                         const MilterMessage& message);
+
+}  // namespace tern::filter
