@@ -15,21 +15,10 @@
 
 #include "base/error.h"
 #include "filter/milter_protocol.h"
+#include "net/stream_address.h"
 #include "smtp/replies.h"
 
 namespace tern::filter {
-
-// Where a milter listens: "inet:HOST:PORT" (HOST an IP address; IPv6 in brackets or bare) or
-// "unix:/absolute/path".
-struct MilterAddress {
-    bool unix_socket = false;
-    std::string host;  // IP address, for inet
-    std::uint16_t port = 0;
-    std::string path;  // for unix
-
-    static Result<MilterAddress> parse(std::string_view text);
-    std::string str() const;
-};
 
 struct MilterTimeouts {
     std::chrono::milliseconds connect{30000};         // to connect and negotiate
@@ -72,7 +61,7 @@ struct MilterOutcome {
 };
 
 struct MilterClientOptions {
-    MilterAddress address;
+    net::StreamAddress address;
     MilterTimeouts timeouts;
     std::size_t max_frame = 1 << 20;  // octets of one response frame from the filter
 };
