@@ -9,6 +9,7 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -35,6 +36,29 @@ std::uint32_t offered_steps() {
            kNoReplyBody | kHeaderLeadingSpace;
 }
 
+void MilterConversations::stop_all() {
+    std::map<std::uint64_t, std::function<void()>> cancels;
+    {
+        std::lock_guard lock(mutex_);
+        stopped_ = true;
+        cancels.swap(cancels_);
+    }
+    for (auto& [key, cancel] : cancels)
+        cancel();
+}
+
+std::optional<std::uint64_t> MilterConversations::add(std::function<void()> cancel) {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return std::nullopt;
+    cancels_.emplace(next_, std::move(cancel));
+    return next_++;
+}
+
+void MilterConversations::remove(std::uint64_t key) {
+    std::lock_guard lock(mutex_);
+    cancels_.erase(key);
+}
+
 namespace {
 
 std::unexpected<Error> failure(ErrorCode code, std::string what) {
@@ -45,6 +69,29 @@ class Conversation {
   public:
     Conversation(asio::any_io_executor ex, const MilterClientOptions& options)
         : options_(options), socket_(ex), timer_(ex), decoder_(options.max_frame) {}
+
+    ~Conversation() {
+        *alive_ = false;
+        if (conversations_ && key_) conversations_->remove(*key_);
+    }
+
+    // Registers with `conversations` (if any): false when they are stopped already.
+    bool join(MilterConversations* conversations) {
+        if (!conversations) return true;
+        conversations_ = conversations;
+        // The stop runs on this conversation's loop, and only while it exists.
+        key_ = conversations->add([this, alive = alive_, ex = socket_.get_executor()] {
+            asio::post(ex, [this, alive] {
+                if (!*alive) return;
+                stopped_ = true;
+                boost::system::error_code ignored;
+                socket_.close(ignored);
+                timer_.cancel();
+            });
+        });
+        return key_.has_value();
+    }
+    bool stopped() const { return stopped_; }
 
     asio::awaitable<Result<void>> connect() {
         const auto& a = options_.address;
@@ -102,6 +149,10 @@ class Conversation {
     }
 
     const MilterClientOptions& options_;
+    MilterConversations* conversations_ = nullptr;
+    std::optional<std::uint64_t> key_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // read on this loop only
+    bool stopped_ = false;
     asio::generic::stream_protocol::socket socket_;
     asio::steady_timer timer_;
     milter::FrameDecoder decoder_;
@@ -357,13 +408,19 @@ asio::awaitable<Result<void>> converse(Conversation& conv, const MilterClientOpt
 
 asio::awaitable<Result<MilterOutcome>> run_milter(asio::any_io_executor executor,
                                                   const MilterClientOptions& options,
-                                                  const MilterMessage& message) {
+                                                  const MilterMessage& message,
+                                                  MilterConversations* conversations) {
     Conversation conv(executor, options);
     MilterOutcome out;
-    if (auto c = co_await conv.connect(); !c) co_return std::unexpected(c.error());
-    if (auto n = co_await negotiate(conv, options, out); !n) co_return std::unexpected(n.error());
-    if (auto r = co_await converse(conv, options, message, out); !r)
-        co_return std::unexpected(r.error());
+    auto stopped = [&](const Error& e) {
+        if (!conv.stopped()) return std::unexpected(e);
+        return std::unexpected(Error{ErrorCode::kShutdown, "stopped: the daemon is shutting down"});
+    };
+    if (!conv.join(conversations))
+        co_return failure(ErrorCode::kShutdown, "stopped: the daemon is shutting down");
+    if (auto c = co_await conv.connect(); !c) co_return stopped(c.error());
+    if (auto n = co_await negotiate(conv, options, out); !n) co_return stopped(n.error());
+    if (auto r = co_await converse(conv, options, message, out); !r) co_return stopped(r.error());
     // The conversation is over either way; a filter that is gone by now changes nothing.
     (void)co_await conv.write(milter::encode_quit());
     co_return out;

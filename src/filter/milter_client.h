@@ -8,6 +8,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -71,10 +74,30 @@ struct MilterClientOptions {
 std::uint32_t offered_actions();
 std::uint32_t offered_steps();
 
+// The conversations under way with the filters of one stage, so that a shutdown can end them:
+// each conversation registers while it runs. Thread-safe.
+class MilterConversations {
+  public:
+    // Ends every conversation under way, and any later one at once, as failures.
+    void stop_all();
+
+    // For run_milter: `cancel` ends the conversation (it is called on any thread and must post
+    // to the conversation's loop). Returns a key for remove(), or nullopt after stop_all().
+    std::optional<std::uint64_t> add(std::function<void()> cancel);
+    void remove(std::uint64_t key);
+
+  private:
+    std::mutex mutex_;
+    bool stopped_ = false;
+    std::uint64_t next_ = 0;
+    std::map<std::uint64_t, std::function<void()>> cancels_;
+};
+
 // Runs one message through a filter, from connecting to QUIT. An error (cannot connect, timed
-// out, garbage, closed early, a frame over the limit) means the filter's default action applies.
-boost::asio::awaitable<Result<MilterOutcome>> run_milter(boost::asio::any_io_executor executor,
-                                                         const MilterClientOptions& options,
-                                                         const MilterMessage& message);
+// out, garbage, closed early, a frame over the limit, stopped) means the filter's default action
+// applies. `conversations`, when given, can end it.
+boost::asio::awaitable<Result<MilterOutcome>> run_milter(
+    boost::asio::any_io_executor executor, const MilterClientOptions& options,
+    const MilterMessage& message, MilterConversations* conversations = nullptr);
 
 }  // namespace tern::filter

@@ -77,7 +77,8 @@ class MilterFilter : public pipeline::MessageFilter {
         MilterMessage m = milter_message(message.session(), envelope_, message.fields(), body_,
                                          stage_.settings().hostname);
         auto ex = co_await asio::this_coro::executor;
-        auto outcome = co_await run_milter(ex, stage_.settings().client, m);
+        auto outcome =
+            co_await run_milter(ex, stage_.settings().client, m, &stage_.conversations());
         std::string().swap(body_);
         if (!outcome) co_return failed(outcome.error());
         co_return apply(*outcome, message);

@@ -34,14 +34,19 @@ class MilterStage : public pipeline::Stage {
     unsigned hooks() const override { return pipeline::kOnMessage; }
     std::unique_ptr<pipeline::MessageFilter> start_message(const pipeline::SessionInfo& session,
                                                            const spool::Message& envelope) override;
+    // Ends the conversations under way (their messages get the failure action) and refuses
+    // new ones.
+    void stop() override { conversations_.stop_all(); }
 
     const MilterSettings& settings() const { return settings_; }
     log::Logger& log() { return log_; }
+    MilterConversations& conversations() { return conversations_; }
 
   private:
     MilterSettings settings_;
     log::Logger& log_;
-    std::string name_;  // "milter inet:127.0.0.1:11332"
+    std::string name_;
+    MilterConversations conversations_;  // "milter inet:127.0.0.1:11332"
 };
 
 // What a filter is told about a message: the session, the envelope, the header fields as the

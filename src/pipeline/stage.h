@@ -130,6 +130,10 @@ class Stage {
     // A filter for one message, or nullptr when this stage does not look at it.
     virtual std::unique_ptr<MessageFilter> start_message(const SessionInfo& session,
                                                          const spool::Message& envelope);
+    // The daemon is stopping: end at once any wait on something outside (a milter), so that
+    // no message waits for it; those messages get the stage's failure verdict. May be called
+    // from any thread.
+    virtual void stop() {}
 };
 
 }  // namespace tern::pipeline

@@ -5,9 +5,11 @@
 # the default action, tempfail or accept, and the daemon goes on serving.
 import json
 import os
+import signal
 import socket
 import struct
 import threading
+import time
 
 import pytest
 
@@ -179,6 +181,7 @@ class HostileMilter:
         self.listener.listen(8)
         self.port = self.listener.getsockname()[1]
         self.stopping = threading.Event()
+        self.reached = threading.Event()  # a connection got to the step `at`
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
 
@@ -207,6 +210,7 @@ class HostileMilter:
                     data = self.read_exact(conn, length)
                     command = data[:1]
                     if command == self.at:
+                        self.reached.set()
                         if self.how == "hang":
                             self.stopping.wait(30)
                         elif self.how == "garbage":
@@ -268,6 +272,38 @@ def test_hostile_filters_get_the_default_action(tern_factory, hostile, how, at):
     t2 = tern_factory(milter_config(peer.port, default_action="accept"))
     assert send(t2).code == 250
     t2.wait_for_message("alice")
+
+
+def test_shutdown_does_not_wait_for_a_silent_filter(tern_factory, hostile):
+    peer = hostile("hang", b"E")
+    t = tern_factory(milter_config(peer.port, end_timeout="60s"))
+    replies = []
+
+    def client():
+        with t.dialog() as d:
+            d.ehlo()
+            assert d.cmd(b"MAIL FROM:<sender@example.org>").code == 250
+            assert d.cmd(b"RCPT TO:<alice@localhost>").code == 250
+            assert d.cmd(b"DATA").code == 354
+            d.send(MESSAGE + b".\r\n")
+            try:
+                replies.append(d.read_reply(timeout=30))
+            except Exception as e:  # the daemon may close the connection instead
+                replies.append(e)
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    assert peer.reached.wait(10), t.log_text()
+    started = time.monotonic()
+    t.signal(signal.SIGTERM)
+    assert t.wait(30) == 0
+    # shutdown_grace is 1 s here; then the milter conversation is ended, not waited for.
+    assert time.monotonic() - started < 10, t.log_text()
+    assert "shutting down" in t.wait_for_log(r"milter_failed")
+    thread.join(10)
+    # Never accepted: the client keeps the message (451 or the connection closed).
+    assert replies and not (hasattr(replies[0], "code") and replies[0].code == 250), replies
+    assert t.messages("alice") == []
 
 
 def test_unreachable_filter(tern_factory):

@@ -123,10 +123,11 @@ struct Harness {
         settings.hostname = "mx.example.net";
     }
 
-    // Runs the stage on the message; the view's fields afterwards are in `after`.
-    Verdict run(bool serve = true) {
+    // Runs the stage on the message; `meanwhile` is called with the stage once it runs.
+    Verdict run(bool serve = true, std::function<void(MilterStage&)> meanwhile = {}) {
         if (serve) asio::co_spawn(io, fake.serve(), asio::detached);
         MilterStage stage(settings, log);
+        if (meanwhile) meanwhile(stage);
         auto filter = stage.start_message(session, envelope);
         filter->on_body(body);
         pipeline::MessageView view(session, envelope, fields, body.size());
@@ -357,6 +358,30 @@ TEST(MilterStageTest, FailuresGiveTheDefaultAction) {
         a.settings.accept_on_failure = true;
         EXPECT_EQ(a.run().kind, Verdict::Kind::kContinue) << "case " << i;
     }
+}
+
+TEST(MilterStageTest, StopEndsAConversationUnderWayAndRefusesNewOnes) {
+    Harness h;
+    h.settings.client.timeouts.end_of_message = 20s;
+    h.fake.script = [](char c, const std::string&) -> std::string {
+        if (c == 'O') return negotiation(0x1ff, 0);
+        if (c == 'E') return "HANG";
+        return c == 'D' ? "" : milter::frame('c', {});
+    };
+    asio::steady_timer later(h.io, 200ms);
+    auto start = std::chrono::steady_clock::now();
+    Verdict v = h.run(true, [&](MilterStage& stage) {
+        later.async_wait([&stage](boost::system::error_code) { stage.stop(); });
+    });
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);  // not the 20 s end timeout
+    EXPECT_EQ(v.kind, Verdict::Kind::kDefer);
+    EXPECT_NE(v.reason.find("shutting down"), std::string::npos) << v.reason;
+
+    Harness after;
+    after.fake.script = continuing(milter::frame('c', {}));
+    Verdict refused = after.run(false, [](MilterStage& stage) { stage.stop(); });
+    EXPECT_EQ(refused.kind, Verdict::Kind::kDefer);
+    EXPECT_TRUE(after.fake.got.empty());
 }
 
 TEST(MilterStageTest, UnreachableFilterGivesTheDefaultAction) {
