@@ -416,3 +416,17 @@ def test_rspamd_scans_and_adds_its_headers(tern_factory, rspamd):
     assert "X-Rspamd-Server: " in header, header
     assert "X-Rspamd-Queue-Id: " in header, header
     assert "Subject: Original subject" in header
+
+
+GTUBE = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+
+
+def test_rspamd_rejects_gtube_with_its_own_reply(tern_factory, rspamd):
+    t = tern_factory({"milter": {"mx": [f"inet:127.0.0.1:{rspamd.port}"],
+                                 "end_timeout": "60s"}})
+    spam = MESSAGE.replace(b"this passes a milter.\r\n", GTUBE + b"\r\n")
+    reply = send(t, spam)
+    # rspamd answers a reject with a reply code of its own (SMFIR_REPLYCODE), passed on as is.
+    assert reply.code == 554 and reply.status == "5.7.1", f"{reply}\n{rspamd.log()[-2000:]}"
+    t.wait_for_log(r"message_refused.*milter reply")
+    assert t.messages("alice") == []
