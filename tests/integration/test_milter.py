@@ -6,7 +6,9 @@
 import json
 import os
 import signal
+import smtplib
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -101,6 +103,7 @@ def test_continue_delivers_and_the_filter_gets_macros_and_fields(tern_factory, m
     assert macros["i"] == qid
     assert macros["{mail_addr}"] == "sender@example.org"
     assert macros["{rcpt_addr}"] == "alice@localhost"
+    assert "{tls_version}" not in macros  # a plain session
     assert seen["helo"] == "client.test"
     assert seen["from"] == "<sender@example.org>"
     assert seen["rcpt"] == ["<alice@localhost>"]
@@ -109,6 +112,16 @@ def test_continue_delivers_and_the_filter_gets_macros_and_fields(tern_factory, m
     assert names[1:] == ["From", "To", "Subject", "X-Remove-Me", "Message-ID"]
     assert ["Subject", "Original subject"] in seen["headers"]
     assert seen["body"] == len(b"Hello Alice,\r\nthis passes a milter.\r\n")
+
+
+def test_tls_version_macro_under_starttls(tern_factory, milter_peer):
+    peer = milter_peer("continue")
+    t = tern_factory(milter_config(peer.port))
+    with smtplib.SMTP("127.0.0.1", t.port, local_hostname="client.test", timeout=10) as c:
+        c.starttls(context=ssl._create_unverified_context())
+        c.sendmail("sender@example.org", ["alice@localhost"], MESSAGE)
+    t.wait_for_message("alice")
+    assert peer.seen()["macros"]["{tls_version}"].startswith("TLSv1.")
 
 
 @pytest.mark.parametrize("mode, wire", [
