@@ -331,6 +331,46 @@ asio::awaitable<Result<void>> end_of_message(Conversation& conv, const MilterCli
     }
 }
 
+// The RCPT steps. A refused recipient is noted and the message goes on while another is kept;
+// when every one is refused the message is, deferred if any refusal was temporary. True when the
+// filter ended the message.
+asio::awaitable<Result<bool>> recipients(Steps& steps, const MilterMessage& m, MilterOutcome& out) {
+    std::size_t kept = 0;
+    std::optional<MilterOutcome> refusal;  // the one the message gets if all are refused
+    for (std::size_t i = 0; i < m.rcpt_args.size(); ++i) {
+        static const Macros none;
+        auto r = co_await steps.step(i < m.rcpt_macros.size() ? m.rcpt_macros[i] : none,
+                                     milter::Command::kRcpt, milter::encode_rcpt(m.rcpt_args[i]),
+                                     milter::kNoReplyRcpt);
+        if (!r) co_return std::unexpected(r.error());
+        if (!*r) {
+            ++kept;
+            continue;
+        }
+        const Response& answer = **r;
+        if (answer.kind == Kind::kReject || answer.kind == Kind::kTempfail ||
+            answer.kind == Kind::kReplyCode) {
+            MilterOutcome this_one;
+            auto ended = ends_message(answer, "rcpt", this_one);
+            if (!ended) co_return std::unexpected(ended.error());
+            out.refused_recipients.emplace_back(i, answer);
+            auto temporary = [](const MilterOutcome& o) {
+                return o.decision == Decision::kTempfail || o.reply_text.starts_with('4');
+            };
+            if (!refusal || !temporary(*refusal)) refusal = std::move(this_one);
+            continue;
+        }
+        auto ended = ends_message(answer, "rcpt", out);
+        if (!ended || *ended) co_return ended;
+        ++kept;
+    }
+    if (kept > 0 || !refusal) co_return false;
+    out.decision = refusal->decision;
+    out.reply_text = refusal->reply_text;
+    out.step = "rcpt";
+    co_return true;
+}
+
 // Every step from CONNECT to the end of the message; stops at the first decision.
 asio::awaitable<Result<void>> converse(Conversation& conv, const MilterClientOptions& options,
                                        const MilterMessage& m, MilterOutcome& out) {
@@ -357,39 +397,9 @@ asio::awaitable<Result<void>> converse(Conversation& conv, const MilterClientOpt
         if (*r) co_return Result<void>{};
     }
     if (steps.wants(milter::kNoRcpt)) {
-        std::size_t kept = 0;
-        std::optional<MilterOutcome> last_refusal;
-        for (std::size_t i = 0; i < m.rcpt_args.size(); ++i) {
-            static const Macros none;
-            auto r =
-                co_await steps.step(i < m.rcpt_macros.size() ? m.rcpt_macros[i] : none, C::kRcpt,
-                                    milter::encode_rcpt(m.rcpt_args[i]), milter::kNoReplyRcpt);
-            if (!r) co_return std::unexpected(r.error());
-            if (!*r) {
-                ++kept;
-                continue;
-            }
-            Kind k = (*r)->kind;
-            if (k == Kind::kReject || k == Kind::kTempfail || k == Kind::kReplyCode) {
-                // A refusal of one recipient; the message goes on while another is kept.
-                MilterOutcome refusal;
-                auto ended = ends_message(**r, "rcpt", refusal);
-                if (!ended) co_return std::unexpected(ended.error());
-                out.refused_recipients.emplace_back(i, **r);
-                last_refusal = std::move(refusal);
-                continue;
-            }
-            auto ended = ends_message(**r, "rcpt", out);
-            if (!ended) co_return std::unexpected(ended.error());
-            if (*ended) co_return Result<void>{};
-            ++kept;
-        }
-        if (kept == 0 && last_refusal) {
-            out.decision = last_refusal->decision;
-            out.reply_text = last_refusal->reply_text;
-            out.step = "rcpt";
-            co_return Result<void>{};
-        }
+        auto r = co_await recipients(steps, m, out);
+        if (!r) co_return std::unexpected(r.error());
+        if (*r) co_return Result<void>{};
     }
     if (steps.wants(milter::kNoData)) {
         auto r = co_await steps.decisive("data", m.data_macros, C::kData, milter::encode_data(),

@@ -99,11 +99,6 @@ class MilterFilter : public pipeline::MessageFilter {
     }
 
     pipeline::Verdict apply(const MilterOutcome& out, pipeline::MessageView& message) {
-        for (const auto& [index, r] : out.refused_recipients)
-            log().warn("milter_ignored", {{"id", envelope_.id},
-                                          {"milter", stage_.name()},
-                                          {"action", "refuse one recipient"},
-                                          {"reply", r.text}});
         switch (out.decision) {
             case Decision::kReject:
                 return pipeline::Verdict::reject(smtp::reply(smtp::ReplyName::kFilterRejected),
@@ -119,6 +114,15 @@ class MilterFilter : public pipeline::MessageFilter {
             case Decision::kAccept:
                 break;
         }
+        // Some recipients refused, others kept: after the dot there is no refusing just those.
+        for (const auto& [index, r] : out.refused_recipients)
+            log().warn("milter_ignored",
+                       {{"id", envelope_.id},
+                        {"milter", stage_.name()},
+                        {"action", "refuse one recipient"},
+                        {"reply", r.kind == Kind::kReplyCode ? r.text
+                                  : r.kind == Kind::kReject  ? std::string("reject")
+                                                             : std::string("tempfail")}});
         std::string quarantine;
         bool leading_space = (out.steps & milter::kHeaderLeadingSpace) != 0;
         for (const auto& r : out.modifications) {

@@ -251,6 +251,43 @@ TEST(MilterStageTest, RejectAtMailEndsTheConversationEarly) {
     EXPECT_EQ(h.fake.commands(), "ODCHDMQ");
 }
 
+TEST(MilterStageTest, RecipientRefusals) {
+    auto refusing = [](std::string first, std::string second) {
+        return [=, n = 0](char c, const std::string&) mutable -> std::string {
+            if (c == 'O') return negotiation(0x1ff, 0);
+            if (c == 'R') return ++n == 1 ? first : second;
+            if (c == 'E') return milter::frame('c', {});
+            return c == 'D' ? "" : milter::frame('c', {});
+        };
+    };
+    spool::Recipient other;
+    other.address = "c@example.net";
+    {
+        Harness h;  // one of two refused: the message goes on (logged), to both
+        h.envelope.recipients.push_back(other);
+        h.fake.script = refusing(milter::frame('r', {}), milter::frame('c', {}));
+        EXPECT_EQ(h.run().kind, Verdict::Kind::kContinue);
+        EXPECT_EQ(h.fake.commands(), "ODCHDMDRDRDTLLLLLNBDEQ");
+    }
+    {
+        Harness h;  // every recipient refused: so is the message, with the last refusal
+        h.envelope.recipients.push_back(other);
+        h.fake.script = refusing(milter::frame('r', {}), milter::frame('y', "550 5.1.1 No\0"s));
+        Verdict v = h.run();
+        EXPECT_EQ(v.kind, Verdict::Kind::kReject);
+        EXPECT_EQ(v.reply.render(), "550 5.1.1 No\r\n");
+        EXPECT_EQ(h.fake.commands(), "ODCHDMDRDRQ");
+    }
+    {
+        Harness h;  // ...but deferred when one refusal was temporary: that mail is not lost
+        h.envelope.recipients.push_back(other);
+        h.fake.script = refusing(milter::frame('t', {}), milter::frame('y', "550 5.1.1 No\0"s));
+        Verdict v = h.run();
+        EXPECT_EQ(v.kind, Verdict::Kind::kDefer);
+        EXPECT_EQ(v.reply.code, 451);
+    }
+}
+
 TEST(MilterStageTest, ReplyCodes) {
     {
         Harness h;
