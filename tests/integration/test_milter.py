@@ -138,6 +138,18 @@ def test_refusals_reach_the_client(tern_factory, milter_peer, mode, wire):
     assert t.messages("alice") == []
 
 
+def test_a_recipient_refused_after_the_dot_cannot_be_dropped(tern_factory, milter_peer):
+    peer = milter_peer("refuse-bob")
+    t = tern_factory(milter_config(peer.port))
+    both = t.send_message(MESSAGE, recipients=("alice@localhost", "bob@localhost"))
+    assert both.code == 250, both
+    t.wait_for_message("alice")
+    t.wait_for_message("bob")
+    t.wait_for_log(r"milter_ignored.*refuse one recipient")
+    only_bob = t.send_message(MESSAGE, recipients=("bob@localhost",))
+    assert only_bob.text == "550 5.7.1 Message content rejected"
+
+
 def test_discard_accepts_and_drops(tern_factory, milter_peer):
     t, reply = through(tern_factory, milter_peer, "discard")
     assert reply.code == 250, reply

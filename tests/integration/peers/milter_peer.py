@@ -39,6 +39,8 @@ class Peer(Milter.Base):
     def envrcpt(self, rcpt, *params):
         self.seen["rcpt"].append(rcpt)
         self.macro("{rcpt_addr}")
+        if MODE == "refuse-bob" and rcpt == "<bob@localhost>":
+            return Milter.REJECT
         return Milter.CONTINUE
 
     def header(self, name, value):
