@@ -40,4 +40,20 @@ std::vector<std::string_view> split_blanks(std::string_view s) {
     return words;
 }
 
+bool is_dns_name(std::string_view name) {
+    if (name.empty() || name.size() > 253) return false;
+    std::size_t label = 0;
+    for (char c : name) {
+        if (c == '.') {
+            if (label == 0) return false;
+            label = 0;
+            continue;
+        }
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_';
+        if (!ok || ++label > 63) return false;
+    }
+    return label > 0;
+}
+
 }  // namespace tern

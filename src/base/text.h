@@ -29,6 +29,10 @@ inline bool ascii_iequals(std::string_view a, std::string_view b) {
 // so `s` must outlive it.
 [[nodiscard]] std::string_view trim_blanks(std::string_view s);
 
+// A DNS name of letters, digits, '-' and '_' in labels of 1 to 63 octets, at most 253 in all,
+// with no empty label (so no leading, trailing or double dot).
+bool is_dns_name(std::string_view name);
+
 // The words of `s` between runs of spaces and tabs: views into `s`.
 std::vector<std::string_view> split_blanks(std::string_view s);
 

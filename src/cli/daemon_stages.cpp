@@ -1,5 +1,6 @@
-// Stage assembly: config keys become VerifyOptions, MilterSettings and SigningKeys (for DKIM
-// signing and ARC sealing); generated keys are logged with the DNS record to publish.
+// Stage assembly: config keys become PolicyOptions (DNS lists, rate limits), VerifyOptions,
+// MilterSettings and SigningKeys (for DKIM signing and ARC sealing); generated keys are logged
+// with the DNS record to publish.
 #include "cli/daemon_stages.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "mailauth/stages/seal_stage.h"
 #include "mailauth/stages/sign_stage.h"
 #include "mailauth/stages/verify_stage.h"
+#include "policy/policy_stage.h"
 
 namespace tern::cli {
 namespace {
@@ -41,6 +43,38 @@ mailauth::VerifyOptions verify_options(const config::Config& c) {
     return o;
 }
 
+policy::PolicyOptions policy_options(const config::Config& c) {
+    policy::PolicyOptions o;
+    for (const auto& text : c.dnsbl_sites)
+        if (auto site = policy::parse_dnsbl_site(text)) o.dnsbl_sites.push_back(std::move(*site));
+    o.dnsbl_threshold = c.dnsbl_threshold;
+    o.allowlist_threshold = c.dnsbl_allowlist_threshold;
+    o.listed_action = c.dnsbl_action == "defer" ? policy::ListedAction::kDefer
+                      : c.dnsbl_action == "log" ? policy::ListedAction::kLog
+                                                : policy::ListedAction::kReject;
+    o.client_connections = c.rate_client_connections;
+    o.client_messages = c.rate_client_messages;
+    o.client_recipients = c.rate_client_recipients;
+    o.account_messages = c.rate_account_messages;
+    o.account_recipients = c.rate_account_recipients;
+    o.sender_domain_messages = c.rate_sender_domain_messages;
+    return o;
+}
+
+// The policy checks come first: a client refused for its address or its rate costs no SPF or
+// DKIM lookups. Without any list or limit configured there is no stage (and no cost).
+void add_policy_stage(const config::Config& config, dns::Resolver& resolver,
+                      DaemonPipelines& pipelines, log::Logger& log) {
+    auto lookup = [&resolver](std::string name, dns::RecordType type) {
+        return resolver.query(std::move(name), type);
+    };
+    auto stage = std::make_shared<policy::PolicyStage>(
+        policy_options(config), lookup, std::make_shared<policy::MemoryRateStore>(), log);
+    if (stage->hooks() == 0) return;
+    pipelines.mx.add(stage);
+    pipelines.submission.add(stage);
+}
+
 bool verifies(const config::Config& c, std::string_view listener) {
     return std::ranges::find(c.verify_on, listener) != c.verify_on.end();
 }
@@ -68,6 +102,7 @@ Result<void> add_milters(const config::Config& c, const std::vector<std::string>
 
 Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
                         DaemonPipelines pipelines, log::Logger& log) {
+    add_policy_stage(config, resolver, pipelines, log);
     if (config.verify_spf || config.verify_dkim || config.verify_dmarc || config.verify_arc) {
         auto options = verify_options(config);
         options.is_local_domain = [local = pipelines.is_local_domain](std::string_view domain) {

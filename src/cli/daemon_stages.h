@@ -1,6 +1,7 @@
-// The daemon's pipeline stages from the configuration (docs/pipeline.md): mail authentication
-// verification on the listeners [mailauth] verify names, the milters of [milter] mx and
-// submission, DKIM signing ([dkim]) for submission, trusted MX clients and notices.
+// The daemon's pipeline stages from the configuration (docs/pipeline.md): the policy checks
+// ([dnsbl], [ratelimit]) on MX and submission, mail authentication verification on the
+// listeners [mailauth] verify names, the milters of [milter] mx and submission, DKIM signing
+// ([dkim]) for submission, trusted MX clients and notices.
 #pragma once
 
 #include <functional>
@@ -21,9 +22,9 @@ struct DaemonPipelines {
     std::function<bool(std::string_view domain)> is_local_domain;  // lower-case domain
 };
 
-// Adds the configured stages in their order: verification first (its Authentication-Results
-// field is then seen by the milters and signed), milters, signing last. Fails when a signing
-// key cannot be read or made.
+// Adds the configured stages in their order: policy checks, then verification (its
+// Authentication-Results field is then seen by the milters and signed), milters, signing last.
+// Fails when a signing key cannot be read or made.
 Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
                         DaemonPipelines pipelines, log::Logger& log);
 

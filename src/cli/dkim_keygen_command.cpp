@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/text.h"
 #include "cli/tool_files.h"
 #include "mailauth/dkim_signature.h"
 #include "mailauth/key_record.h"
@@ -51,10 +52,9 @@ int run_dkim_keygen_command(const DkimKeygenCommand& command, const config::Conf
         return refuse("--bits must be from 1024 to 4096 (RFC 8301; 2048 is the usual size)");
     std::string selector =
         command.selector.empty() ? default_selector(command.algorithm) : command.selector;
-    if (!mailauth::is_dns_name(command.domain))
+    if (!is_dns_name(command.domain))
         return refuse("'" + command.domain + "' is not a domain name");
-    if (!mailauth::is_dns_name(selector))
-        return refuse("'" + selector + "' is not a selector (DNS labels)");
+    if (!is_dns_name(selector)) return refuse("'" + selector + "' is not a selector (DNS labels)");
     auto key = mailauth::PrivateKey::generate(*type, command.bits);
     if (!key) return refuse(key.error().message);
     std::string path = command.dir + "/" + command.domain + "." + selector + ".key";

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "base/text.h"
 #include "cli/tool_files.h"
 #include "mailauth/dkim_signature.h"
 #include "mailauth/dkim_signer.h"
@@ -28,7 +29,7 @@ std::optional<std::string> selector_from_file(const std::string& path, const std
     std::string prefix = domain + ".";
     if (!name.starts_with(prefix) || !name.ends_with(".key")) return std::nullopt;
     std::string selector = name.substr(prefix.size(), name.size() - prefix.size() - 4);
-    if (!mailauth::is_dns_name(selector)) return std::nullopt;
+    if (!is_dns_name(selector)) return std::nullopt;
     return selector;
 }
 
@@ -70,7 +71,7 @@ int run_sign_command(const SignCommand& command, const config::Config&) {
     options.body_canon = *body;
     if (command.expire_after > 0) options.expire_after = command.expire_after;
     options.body_length = command.body_length;
-    if (!mailauth::is_dns_name(command.domain))
+    if (!is_dns_name(command.domain))
         return refuse("'" + command.domain + "' is not a domain name");
 
     std::vector<mailauth::SigningKey> keys;

@@ -9,11 +9,13 @@
 
 #include "base/error.h"
 #include "log/logger.h"
+#include "policy/rate.h"
 #include "smtp/server_session.h"
 
 namespace tern::config {
 
 using Seconds = std::chrono::seconds;
+using Rate = policy::Rate;
 
 struct Config {
     // [server]
@@ -41,9 +43,22 @@ struct Config {
     std::size_t max_connections = 0;             // all listeners together
     std::size_t max_connections_per_client = 0;  // per client IP address
     Seconds command_timeout{300};                // waiting for a command (RFC 5321 4.5.3.2.7)
-    Seconds data_timeout{180};                   // waiting for the next block of message data
+    Seconds data_timeout{180};                   // DATA or a BDAT chunk, extended by the rate
+    std::uint64_t min_data_rate = 500;           // octets/s that extend data_timeout; 0 = off
     Seconds tls_close_timeout{5};                // sending our close_notify at the end
     std::size_t header_section = 0;  // octets of header section the pipeline stages may see
+
+    // [dnsbl] and [ratelimit] (docs/policy.md)
+    std::vector<std::string> dnsbl_sites;
+    int dnsbl_threshold = 1;
+    int dnsbl_allowlist_threshold = 0;
+    std::string dnsbl_action = "reject";
+    Rate rate_client_connections;
+    Rate rate_client_messages;
+    Rate rate_client_recipients;
+    Rate rate_account_messages;
+    Rate rate_account_recipients;
+    Rate rate_sender_domain_messages;
 
     // [local]
     std::vector<std::string> local_domains;

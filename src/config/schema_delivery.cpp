@@ -91,8 +91,9 @@ std::vector<Key> delivery_keys() {
          "An open connection with nothing to send is closed (QUIT) after this.",
          [](Config& c, const Value& v) { c.relay_idle_timeout = v.duration; }, 1, 3600},
         {"relay", "max_hops", Kind::kCount, "50",
-         "A message with more Received header fields than this is returned with 554 5.4.6 "
-         "(mail loop).",
+         "A message with more Received header fields than this (ours included) is refused at "
+         "the end of DATA with 554 5.4.6, and one that reaches it on the way out is returned "
+         "with 554 5.4.6 (mail loop).",
          [](Config& c, const Value& v) { c.max_hops = v.number; }, 1, 1000},
         {"relay", "connect_timeout", Kind::kDuration, R"("30s")",
          "Time to establish a TCP connection before the next address is tried.",

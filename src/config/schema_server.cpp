@@ -87,6 +87,11 @@ std::vector<Key> server_keys() {
          "Recipients accepted per message, advertised as LIMITS RCPTMAX (RFC 9422); the next RCPT "
          "gets 452 4.5.3.",
          [](Config& c, const Value& v) { c.limits.max_recipients = v.number; }, 1, 1000000},
+        {"limits", "recipient_overshoot", Kind::kCount, "1000",
+         "RCPT commands past the recipient limit answered 452 4.5.3 in one transaction before "
+         "each further one counts toward the error limit (a pipelining client sends them before "
+         "it sees the first 452; Postfix's smtpd_recipient_overshoot_limit).",
+         [](Config& c, const Value& v) { c.limits.recipient_overshoot = v.number; }, 0, 1000000},
         {"limits", "transactions_per_connection", Kind::kCount, "1000",
          "Mail transactions (MAIL commands, accepted or not) per connection, advertised as LIMITS "
          "MAILMAX (RFC 9422); the next MAIL gets 421 4.7.0 and the connection is closed.",
@@ -105,6 +110,20 @@ std::vector<Key> server_keys() {
          0,
          0,
          {"normalize", "reject"}},
+        {"limits",
+         "nul_octets",
+         Kind::kEnum,
+         R"("reject")",
+         "A NUL octet in message text (RFC 5322 text excludes it): reject refuses the message with "
+         "554 5.6.0, strip removes the NUL octets from the stored message, accept stores them.",
+         [](Config& c, const Value& v) {
+             c.limits.nul_octets = v.text == "strip"    ? smtp::NulOctets::kStrip
+                                   : v.text == "accept" ? smtp::NulOctets::kAccept
+                                                        : smtp::NulOctets::kReject;
+         },
+         0,
+         0,
+         {"reject", "strip", "accept"}},
         {"limits", "errors", Kind::kCount, "20",
          "Error replies in one session before it is closed with 421 4.7.0.",
          [](Config& c, const Value& v) { c.limits.max_errors = v.number; }, 1, 1000000},
@@ -123,11 +142,18 @@ std::vector<Key> server_keys() {
          "Open connections from one client IP address; the next is answered 421 4.7.0 and closed.",
          [](Config& c, const Value& v) { c.max_connections_per_client = v.number; }, 1, 1000000},
         {"limits", "command_timeout", Kind::kDuration, R"("5m")",
-         "Time to wait for the next command (RFC 5321 4.5.3.2.7); then 421 4.4.2 and close.",
+         "Time for the next command line to arrive whole, counted from the end of the one before "
+         "(RFC 5321 4.5.3.2.7), however slowly its octets trickle in; then 421 4.4.2 and close.",
          [](Config& c, const Value& v) { c.command_timeout = v.duration; }, 1, 86400},
         {"limits", "data_timeout", Kind::kDuration, R"("3m")",
-         "Time to wait for the next block of message data; then 421 4.4.2 and close.",
+         "Time allowed for DATA or a BDAT chunk from its start, extended by each read as "
+         "min_data_rate says but never beyond this from the last read; then 421 4.4.2 and close.",
          [](Config& c, const Value& v) { c.data_timeout = v.duration; }, 1, 86400},
+        {"limits", "min_data_rate", Kind::kCount, "500",
+         "Octets per second a client must keep up in DATA and BDAT: each read of N octets adds "
+         "N / min_data_rate seconds to the time left (as Postfix's smtpd_min_data_rate); 0 gives "
+         "every read data_timeout afresh.",
+         [](Config& c, const Value& v) { c.min_data_rate = v.number; }, 0, 1ull << 30},
         {"limits", "tls_close_timeout", Kind::kDuration, R"("5s")",
          "Time the TLS close_notify at the end of a session may take to send; then the "
          "connection is closed without it.",

@@ -166,22 +166,6 @@ std::optional<SignatureProblem> check_signature_times(const DkimSignature& sig, 
     return std::nullopt;
 }
 
-bool is_dns_name(std::string_view name) {
-    if (name.empty() || name.size() > 253) return false;
-    std::size_t label = 0;
-    for (char c : name) {
-        if (c == '.') {
-            if (label == 0) return false;
-            label = 0;
-            continue;
-        }
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_';
-        if (!ok || ++label > 63) return false;
-    }
-    return label > 0;
-}
-
 ParsedSignature parse_dkim_signature(std::string_view value, SignatureField field) {
     ParsedSignature parsed;
     auto tags = parse_tag_list(value);

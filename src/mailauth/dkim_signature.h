@@ -73,8 +73,4 @@ ParsedSignature parse_dkim_signature(std::string_view value,
 std::optional<SignatureProblem> check_signature_times(const DkimSignature& sig, std::int64_t now,
                                                       std::int64_t skew);
 
-// True for a name made of labels of letters, digits, '-' and '_' separated by dots, each of
-// 1 to 63 octets, 253 in all: what d= and s= may hold for a DNS query to be made of them.
-bool is_dns_name(std::string_view name);
-
 }  // namespace tern::mailauth

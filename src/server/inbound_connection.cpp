@@ -1,6 +1,6 @@
-// InboundConnection: the read / process / write loop of one SMTP session, its deadline
-// watchdog, TLS (STARTTLS and implicit), SASL with the login throttle, the sender-ownership
-// rule of submission, and the durable commit of each message (group sync before the 250 reply).
+// InboundConnection: the read / process / write loop of one SMTP session, its deadlines and
+// watchdog, the pipeline's hooks, and the durable commit of each message (group sync before the
+// 250 reply). TLS, SASL and the sender-ownership rule are in inbound_security.cpp.
 #include "server/inbound_connection.h"
 
 #include <boost/asio/as_tuple.hpp>
@@ -99,6 +99,7 @@ smtp::SessionOptions InboundConnection::session_options() const {
     smtp::SessionOptions o;
     o.hostname = ctx_.config.hostname;
     o.limits = ctx_.config.limits;
+    o.limits.max_hops = ctx_.config.max_hops;
     bool mx = kind_ == ListenerKind::kMx;
     o.tls_active = kind_ == ListenerKind::kSubmissions;
     o.starttls = ctx_.tls && !o.tls_active && (!mx || ctx_.config.smtp_starttls);
@@ -113,7 +114,43 @@ smtp::SessionOptions InboundConnection::session_options() const {
 }
 
 void InboundConnection::set_deadline(std::chrono::seconds timeout) {
-    deadline_ = std::chrono::steady_clock::now() + timeout;
+    set_deadline_at(std::chrono::steady_clock::now() + timeout);
+}
+
+// The deadline of the next read. A command line must arrive whole within command_timeout of
+// the end of the line before it, however slowly its octets trickle in (a client sending one
+// byte at a time is not kept alive by each byte). Message text gets data_timeout from the
+// start of DATA or of a BDAT chunk, extended by credit_read() as octets arrive.
+void InboundConnection::arm_read_deadline() {
+    auto now = std::chrono::steady_clock::now();
+    bool text = session_.reading_message();
+    if (text != reading_text_) {
+        reading_text_ = text;
+        read_deadline_ = now + (text ? ctx_.config.data_timeout : ctx_.config.command_timeout);
+    } else if (!text && !session_.mid_line()) {
+        read_deadline_ = now + ctx_.config.command_timeout;
+    }
+    set_deadline_at(read_deadline_);
+}
+
+// Octets of message text just read buy N / min_data_rate seconds more, never more than
+// data_timeout from now (Postfix's smtpd_min_data_rate); a rate of 0 renews data_timeout.
+void InboundConnection::credit_read(std::size_t octets) {
+    if (!reading_text_) return;
+    auto limit = std::chrono::steady_clock::now() + ctx_.config.data_timeout;
+    std::uint64_t rate = ctx_.config.min_data_rate;
+    if (rate == 0) {
+        read_deadline_ = limit;
+        return;
+    }
+    auto credit = std::chrono::microseconds(octets * 1'000'000 / rate);
+    read_deadline_ = std::min<std::chrono::steady_clock::time_point>(
+        limit,
+        read_deadline_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(credit));
+}
+
+void InboundConnection::set_deadline_at(std::chrono::steady_clock::time_point deadline) {
+    deadline_ = deadline;
     // The watchdog sleeps until the deadline it last saw; a sooner one (data_timeout shorter
     // than command_timeout) must wake it to re-arm, or the shorter timeout never applies.
     if (deadline_ < timer_.expiry()) timer_.cancel();
@@ -164,8 +201,7 @@ asio::awaitable<void> InboundConnection::run() {
             co_await perform();
             break;
         }
-        set_deadline(session_.reading_message() ? ctx_.config.data_timeout
-                                                : ctx_.config.command_timeout);
+        arm_read_deadline();
         boost::system::error_code ec;
         std::size_t n = 0;
         if (!buffer) buffer = std::make_unique_for_overwrite<char[]>(kReadSize);
@@ -197,6 +233,7 @@ asio::awaitable<void> InboundConnection::run() {
             co_await perform();
             break;
         }
+        credit_read(n);
         session_.receive(std::string_view(buffer.get(), n));
         co_await perform();
     }
@@ -449,126 +486,6 @@ asio::awaitable<smtp::Reply> InboundConnection::check_recipient() {
         reply = pipeline_reply(v, std::move(reply), "rcpt");
     }
     co_return reply;
-}
-
-asio::awaitable<bool> InboundConnection::handshake() {
-    tls_context_ = ctx_.tls->context();
-    tls_ = std::make_unique<TlsStream>(std::move(socket_), *tls_context_);
-    set_deadline(ctx_.config.command_timeout);
-    auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server,
-                                               asio::as_tuple(asio::use_awaitable));
-    if (ec) {
-        ctx_.log.info("tls_failed", {{"client", client_ip_}, {"error", ec.message()}});
-        co_return false;
-    }
-    std::string version = tls::protocol_of(tls_->native_handle());
-    std::string cipher = tls::cipher_of(tls_->native_handle());
-    tls_summary_ = "version=" + version + " cipher=" + cipher;
-    tls_version_ = version;
-    ctx_.log.info("tls", {{"client", client_ip_}, {"version", version}, {"cipher", cipher}});
-    co_return true;
-}
-
-asio::awaitable<void> InboundConnection::pause(std::chrono::milliseconds delay) {
-    asio::steady_timer t(timer_.get_executor(), delay);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-}
-
-asio::awaitable<void> InboundConnection::auth_step(std::string data) {
-    using auth::Step;
-    using Clock = auth::LoginThrottle::Clock;
-    bool first = !mechanism_;
-    if (first) {
-        // A client that has failed recently waits before its next attempt is even looked at.
-        if (ctx_.throttle) {
-            auto wait = ctx_.throttle->wait(client_ip_, "", Clock::now());
-            if (wait.count() > 0) co_await pause(wait);
-        }
-        mechanism_ = auth::make_mechanism(session_.auth_mechanism(), ctx_.mechanism_options);
-        if (!mechanism_) {
-            session_.auth_failed(smtp::reply(ReplyName::kAuthMechanism));
-            co_return;
-        }
-    }
-    // "=" stands for an empty response, "" (first step only) for no initial response.
-    std::optional<std::string> decoded;
-    if (data == "=")
-        decoded = std::string();
-    else if (!data.empty())
-        decoded = auth::base64_decode(data);
-    if (!data.empty() && !decoded) {
-        mechanism_.reset();
-        session_.auth_failed(smtp::reply(ReplyName::kAuthBadEncoding));
-        co_return;
-    }
-    Step step = first ? mechanism_->start(decoded ? std::optional<std::string_view>(*decoded)
-                                                  : std::nullopt)
-                      : mechanism_->step(decoded.value_or(""));
-    std::optional<std::uint64_t> password_tag;  // tells a repeated wrong password from a guess
-    while (auto* need = std::get_if<auth::NeedVerify>(&step)) {
-        if (ctx_.throttle && need->what == auth::NeedVerify::What::kPassword)
-            password_tag = ctx_.throttle->tag(need->password);
-        auto answer = co_await ctx_.verifier->async_answer(std::move(*need), asio::use_awaitable);
-        step = mechanism_->resume(answer);
-    }
-    if (auto* c = std::get_if<auth::Challenge>(&step)) {
-        session_.auth_challenge(auth::base64_encode(c->data));
-        co_return;
-    }
-    std::string mechanism(mechanism_->name());
-    std::string account = mechanism_->claimed_user();
-    mechanism_.reset();
-    if (auto* ok = std::get_if<auth::Success>(&step)) {
-        if (ctx_.throttle) ctx_.throttle->record_success(client_ip_, ok->user);
-        ctx_.log.info("auth", {{"client", client_ip_},
-                               {"user", ok->user},
-                               {"mechanism", mechanism},
-                               {"result", "ok"}});
-        session_.auth_succeeded(ok->user);
-        co_return;
-    }
-    co_await auth_failed(std::get<auth::Failure>(step), mechanism, account, password_tag);
-}
-
-asio::awaitable<void> InboundConnection::auth_failed(const auth::Failure& failure,
-                                                     const std::string& mechanism,
-                                                     const std::string& account,
-                                                     std::optional<std::uint64_t> password_tag) {
-    std::chrono::milliseconds delay{0};
-    bool repeat = false;
-    if (failure.kind == auth::FailureKind::kBadCredentials && ctx_.throttle) {
-        auto now = auth::LoginThrottle::Clock::now();
-        repeat = !ctx_.throttle->record_failure(client_ip_, account, password_tag, now);
-        // Past the free failures, the failure is answered only after the throttle's delay:
-        // guessing gets slower and slower for this address, this account and the two together
-        // (RFC 4954 section 9 leaves how to us).
-        delay = ctx_.throttle->wait(client_ip_, account, now);
-        if (delay.count() > 0) co_await pause(delay);
-    }
-    ctx_.log.info("auth", {{"client", client_ip_},
-                           {"user", account},
-                           {"mechanism", mechanism},
-                           {"result", "failed"},
-                           {"why", failure.why},
-                           {"repeat", repeat},
-                           {"delay_ms", delay.count()}});
-    session_.auth_failed(auth::failure_reply(failure.kind));
-}
-
-smtp::Reply InboundConnection::check_sender() {
-    const auto& user = session_.authenticated_user();
-    if (user.empty() || !ctx_.senders) return smtp::reply(ReplyName::kSenderOk);
-    // RFC 6409 6.1: an authenticated client may only use the senders its account owns.
-    const auto& mail = session_.pending_mail();
-    std::string sender = mail.sender.mailbox ? mail.sender.mailbox->str() : "";
-    if (ctx_.senders->owns(user, sender, ctx_.config.recipient_delimiter))
-        return smtp::reply(ReplyName::kSenderOk);
-    ctx_.log.info("reject", {{"client", client_ip_},
-                             {"user", user},
-                             {"from", sender.empty() ? "<>" : sender},
-                             {"reply", "553 5.7.1 sender not owned"}});
-    return smtp::reply(ReplyName::kSenderNotOwned,
-                       "Sender address <" + sender + "> is not owned by " + user);
 }
 
 asio::awaitable<smtp::Reply> InboundConnection::commit_message() {

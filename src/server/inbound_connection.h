@@ -60,6 +60,9 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     boost::asio::awaitable<smtp::Reply> commit_message();
     void request_stop();
     void set_deadline(std::chrono::seconds timeout);
+    void set_deadline_at(std::chrono::steady_clock::time_point deadline);
+    void arm_read_deadline();
+    void credit_read(std::size_t octets);
     smtp::SessionOptions session_options() const;
     boost::asio::ip::tcp::socket& lowest() { return tls_ ? tls_->next_layer() : socket_; }
 
@@ -71,6 +74,9 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     net::ConnectionLimits::Slot slot_;
     boost::asio::steady_timer timer_;
     std::chrono::steady_clock::time_point deadline_;
+    // By when the command line or message text being read must be complete (arm_read_deadline).
+    std::chrono::steady_clock::time_point read_deadline_;
+    bool reading_text_ = false;    // read_deadline_ is that of message text (DATA/BDAT)
     bool timed_out_ = false;       // the watchdog cancelled a read or write
     bool grace_ = false;           // timed out; the 421 has one period to go out
     bool stop_requested_ = false;  // shutdown reached this session

@@ -2,6 +2,7 @@
 // Input is untrusted client text without its CRLF; nothing here keeps a reference to it.
 #include "smtp/command.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -10,6 +11,17 @@
 
 namespace tern::smtp {
 namespace {
+
+bool printable_ascii(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+bool has_control(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7f;
+    });
+}
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
@@ -188,7 +200,8 @@ std::expected<MailCommand, Reply> parse_mail(std::string_view args, const Offere
             if (seen_envid) return duplicate(p.keyword);
             seen_envid = true;
             auto decoded = p.has_value ? decode_xtext(p.value) : std::nullopt;
-            if (!decoded || decoded->empty() || p.value.size() > 100)
+            // RFC 3461 4.4: the envelope identifier is printable US-ASCII.
+            if (!decoded || decoded->empty() || p.value.size() > 100 || !printable_ascii(*decoded))
                 return reply(ReplyName::kSyntax, "Bad ENVID value");
             cmd.params.envid = std::move(*decoded);
             return std::nullopt;
@@ -276,7 +289,9 @@ std::expected<RcptCommand, Reply> parse_rcpt(std::string_view args, const Offere
             auto decoded = decode_xtext(addr);
             if (!decoded && smtputf8 && ascii_iequals(type, "utf-8") && valid_utf8(addr))
                 decoded = std::string(addr);
-            if (!decoded || decoded->empty()) return reply(ReplyName::kSyntax, "Bad ORCPT address");
+            // RFC 3461 4.2: an address, never control characters (they would reach the DSN).
+            if (!decoded || decoded->empty() || has_control(*decoded))
+                return reply(ReplyName::kSyntax, "Bad ORCPT address");
             cmd.params.orcpt = std::string(type) + ";" + *decoded;
             return std::nullopt;
         }

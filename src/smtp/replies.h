@@ -34,6 +34,9 @@ enum class ReplyName {
     kTooManyConnections,    // 421 4.7.0
     kTooManyFromClient,     // 421 4.7.0
     kTooManyTransactions,   // 421 4.7.0 (RFC 9422 MAILMAX)
+    kConnectionRate,        // 421 4.7.0, a client over its connection rate
+    kRateLimited,           // 450 4.7.1, a client, account or sender over its rate
+    kClientListedTemp,      // 450 4.7.1, on a block list, when the policy defers
     kLocalError,            // 451 4.3.0
     kDmarcTemporary,        // 451 4.4.3: the DMARC policy could not be looked up (fail closed)
     kFilterTemporary,       // 451 4.7.1: a content filter (milter) said tempfail, or failed
@@ -75,8 +78,10 @@ enum class ReplyName {
     kSenderNotOwned,        // 553 5.7.1
     kNoValidRecipients,     // 554 5.5.1
     kRelayDenied,           // 554 5.7.1
+    kClientListed,          // 554 5.7.1, on a block list
     kBareLineInData,        // 554 5.6.0
     kBareCrInData,          // 554 5.6.0, when a bare LF is a line end
+    kNulInData,             // 554 5.6.0
     kTooManyHops,           // 554 5.4.6
     kPermanentError,        // 554 5.3.0
     kUnsupportedParam,      // 555 5.5.4

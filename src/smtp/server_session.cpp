@@ -77,13 +77,16 @@ void ServerSession::emit(ActionKind kind, std::string data) {
 
 void ServerSession::send(const Reply& r) {
     emit(ActionKind::kSend, r.render());
-    if (r.code >= 400 && state_ != State::kClosed) {
-        ++errors_;
-        if (options_.limits.max_errors != 0 && errors_ >= options_.limits.max_errors) {
-            if (message_begun_) emit(ActionKind::kAbortMessage);
-            message_begun_ = false;
-            send_and_close(reply(ReplyName::kTooManyErrors));
-        }
+    if (r.code >= 400) count_error();
+}
+
+void ServerSession::count_error() {
+    if (state_ == State::kClosed) return;
+    ++errors_;
+    if (options_.limits.max_errors != 0 && errors_ >= options_.limits.max_errors) {
+        if (message_begun_) emit(ActionKind::kAbortMessage);
+        message_begun_ = false;
+        send_and_close(reply(ReplyName::kTooManyErrors));
     }
 }
 
@@ -96,6 +99,8 @@ void ServerSession::send_and_close(const Reply& r) {
 
 void ServerSession::flush_body() {
     if (body_.empty()) return;
+    text_scan_.scan(body_);
+    if (body_.empty()) return;  // it was all NUL octets, stripped
     emit(ActionKind::kBodyData, std::move(body_));
     body_.clear();
 }
@@ -105,6 +110,7 @@ void ServerSession::reset_transaction() {
     message_begun_ = false;
     in_transaction_ = false;
     rcpt_attempts_ = 0;
+    rcpt_overshoot_ = 0;
     // envelope_ is kept until the next MAIL is accepted: the driver may not yet have read it
     // for a kBeginMessage that this same pass of pipelined input has already aborted.
     bdat_used_ = false;
@@ -188,20 +194,25 @@ void ServerSession::process() {
                     std::size_t keep = rest.back() == '\r' ? 1 : 0;
                     if (state_ == State::kSkipLine) {
                         in_pos_ = in_.size() - keep;
+                        count_skipped(rest.size() - keep, limit);
                     } else if (rest.size() > limit) {
                         if (state_ == State::kAuthResponse) auth_mechanism_.clear();
                         state_ = State::kSkipLine;
                         in_pos_ = in_.size() - keep;
                         send(reply(ReplyName::kLineTooLong));
+                        skipped_ = 0;
+                        count_skipped(rest.size() - keep - limit, limit);
                     }
                     goto compact;
                 }
                 std::string_view line = rest.substr(0, end->length);
-                in_pos_ += end->length + end->terminator;
                 if (state_ == State::kSkipLine) {
-                    state_ = State::kCommand;
+                    in_pos_ += end->length + end->terminator;
+                    count_skipped(end->length, limit);
+                    if (state_ == State::kSkipLine) state_ = State::kCommand;
                     continue;
                 }
+                in_pos_ += end->length + end->terminator;
                 handle_line(line);
                 continue;
             }
@@ -225,6 +236,17 @@ compact:
     }
 }
 
+void ServerSession::count_skipped(std::size_t octets, std::size_t limit) {
+    // An over-long line costs its 500 and one more error for every further line's worth of
+    // octets, however it arrives: a client that streams a line without end is closed at the
+    // error limit.
+    skipped_ += octets;
+    while (limit != 0 && skipped_ >= limit && state_ != State::kClosed) {
+        skipped_ -= limit;
+        count_error();
+    }
+}
+
 void ServerSession::handle_line(std::string_view line) {
     bool auth = state_ == State::kAuthResponse;
     std::size_t limit = auth ? options_.limits.max_auth_line : options_.limits.max_command_line;
@@ -232,6 +254,8 @@ void ServerSession::handle_line(std::string_view line) {
     if (line.size() + 2 > limit) {
         if (auth) auth_mechanism_.clear();
         send(reply(ReplyName::kLineTooLong));
+        skipped_ = 0;
+        count_skipped(line.size() > limit ? line.size() - limit : 0, limit);
         return;
     }
     // A bare CR (or, when bare LF is refused, a bare LF) never ends a command; a line holding
@@ -405,8 +429,14 @@ void ServerSession::on_rcpt(const CommandLine& cmd) {
     if (bdat_used_) return send(reply(ReplyName::kDataBdatMixed, "RCPT not allowed after BDAT"));
     ++rcpt_attempts_;
     if (options_.limits.max_recipients != 0 &&
-        envelope_.recipients.size() >= options_.limits.max_recipients)
-        return send(reply(ReplyName::kTooManyRecipients));
+        envelope_.recipients.size() >= options_.limits.max_recipients) {
+        // A pipelining client may send more recipients than the limit before it sees the first
+        // 452: that is not an error (RFC 5321 4.5.3.1.10), until the overshoot is large (as
+        // Postfix's smtpd_recipient_overshoot_limit).
+        emit(ActionKind::kSend, reply(ReplyName::kTooManyRecipients).render());
+        if (++rcpt_overshoot_ > options_.limits.recipient_overshoot) count_error();
+        return;
+    }
     auto rcpt = parse_rcpt(cmd.args, offered(), envelope_.mail.smtputf8);
     if (!rcpt) return send(rcpt.error());
     pending_rcpt_ = std::move(*rcpt);

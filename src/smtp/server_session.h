@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "smtp/data_decoder.h"
 #include "smtp/envelope.h"
 #include "smtp/replies.h"
+#include "smtp/text_scan.h"
 
 namespace tern::smtp {
 
@@ -21,10 +23,14 @@ struct SessionLimits {
     std::size_t max_text_line = 1000;           // octets including CRLF (RFC 5321 4.5.3.1.6)
     std::uint64_t max_message_size = 52428800;  // octets; advertised with SIZE
     std::size_t max_recipients = 1000;          // per transaction (RFC 5321 4.5.3.1.8)
+    std::size_t recipient_overshoot = 1000;     // RCPTs past max_recipients refused with 452
+                                                // before each further one counts as an error
     std::size_t max_errors = 20;                // error replies before the session is closed
     std::size_t max_auth_line = 12288;          // octets of one AUTH line (RFC 4954 section 4)
     std::size_t max_transactions = 1000;        // MAIL commands per connection (RFC 9422 MAILMAX)
     BareLf bare_lf = BareLf::kNormalize;        // a bare LF in DATA and in command lines
+    std::size_t max_hops = 50;                  // Received fields with ours; 0 = no limit
+    NulOctets nul_octets = NulOctets::kReject;  // a NUL octet in message text
 };
 
 struct SessionOptions {
@@ -106,6 +112,13 @@ class ServerSession {
     bool reading_message() const { return state_ == State::kData || state_ == State::kBdatChunk; }
     // Bytes received but not yet processed.
     std::size_t buffered() const { return in_.size() - in_pos_; }
+    // True while part of a command (or AUTH) line has arrived and its end has not: the driver
+    // bounds the time to a whole line, not the time between reads.
+    bool mid_line() const {
+        return state_ == State::kSkipLine ||
+               ((state_ == State::kCommand || state_ == State::kAuthResponse) &&
+                in_pos_ < in_.size());
+    }
 
     // The envelope of the transaction under way, or of the last one until the next MAIL is
     // accepted, so that it is still whole when the driver reaches that message's kBeginMessage.
@@ -138,6 +151,7 @@ class ServerSession {
 
     void process();
     void handle_line(std::string_view line);
+    void count_skipped(std::size_t octets, std::size_t limit);
     void handle_command(std::string_view line);
     void handle_data_bytes();
     void handle_bdat_bytes();
@@ -155,6 +169,8 @@ class ServerSession {
     void on_auth(const CommandLine& cmd);
 
     void send(const Reply& reply);
+    void count_error();
+    std::optional<Reply> text_refusal() const;
     void send_and_close(const Reply& reply);
     void emit(ActionKind kind, std::string data = {});
     void flush_body();
@@ -173,6 +189,7 @@ class ServerSession {
     State state_ = State::kCommand;
     Wait wait_ = Wait::kNone;
     std::size_t errors_ = 0;         // error replies sent in this session
+    std::size_t skipped_ = 0;        // octets of an over-long line past its limit, not counted
     std::size_t mail_commands_ = 0;  // MAIL commands on this connection, STARTTLS or not
 
     // Session state, reset by STARTTLS.
@@ -185,15 +202,17 @@ class ServerSession {
     bool pending_esmtp_ = false;  // ... given with EHLO
 
     // Transaction state, reset by RSET, EHLO/HELO, and the end of each message.
-    bool in_transaction_ = false;    // MAIL accepted
-    std::size_t rcpt_attempts_ = 0;  // RCPT commands in this transaction
+    bool in_transaction_ = false;     // MAIL accepted
+    std::size_t rcpt_attempts_ = 0;   // RCPT commands in this transaction
+    std::size_t rcpt_overshoot_ = 0;  // RCPT commands refused for the recipient limit
     Envelope envelope_;
     MailCommand pending_mail_;
     RcptCommand pending_rcpt_;
     bool message_begun_ = false;  // kBeginMessage emitted, not yet committed or aborted
     bool bdat_used_ = false;      // a BDAT chunk was sent in this transaction
     std::uint64_t message_size_ = 0;
-    std::string body_;  // decoded message bytes not yet handed out
+    std::string body_;    // decoded message bytes not yet handed out
+    TextScan text_scan_;  // hop count and NUL octets of the message under way
 
     // DATA state.
     DataDecoder decoder_{{}};

@@ -23,6 +23,7 @@ void ServerSession::on_data(const CommandLine& cmd) {
     emit(ActionKind::kBeginMessage);
     message_begun_ = true;
     message_size_ = 0;
+    text_scan_ = TextScan(options_.limits.nul_octets);
     decoder_ = DataDecoder({options_.limits.max_message_size, options_.limits.max_text_line},
                            options_.limits.bare_lf);
     state_ = State::kData;
@@ -48,14 +49,28 @@ void ServerSession::finish_data() {
     } else if (decoder_.line_too_long()) {
         refusal = reply(ReplyName::kDataLineTooLong);
     }
+    if (!refusal) {
+        flush_body();
+        refusal = text_refusal();
+    }
     if (refusal) {
         reset_transaction();  // emits kAbortMessage
         send(*refusal);
         return;
     }
-    flush_body();
     wait_ = Wait::kCommit;
     emit(ActionKind::kCommitMessage);
+}
+
+std::optional<Reply> ServerSession::text_refusal() const {
+    if (text_scan_.refuse_nul()) return reply(ReplyName::kNulInData);
+    // RFC 5321 6.3: our own Received field makes one more hop.
+    std::size_t hops = text_scan_.received_fields() + 1;
+    if (options_.limits.max_hops != 0 && hops > options_.limits.max_hops)
+        return reply(ReplyName::kTooManyHops,
+                     "Too many hops (" + std::to_string(hops) + " Received fields; the limit is " +
+                         std::to_string(options_.limits.max_hops) + "): mail loop?");
+    return std::nullopt;
 }
 
 void ServerSession::message_committed(Reply r) {
@@ -97,6 +112,7 @@ void ServerSession::on_bdat(const CommandLine& cmd) {
         emit(ActionKind::kBeginMessage);
         message_begun_ = true;
         bdat_used_ = true;
+        text_scan_ = TextScan(options_.limits.nul_octets);
     }
     state_ = State::kBdatChunk;
     if (chunk_left_ == 0) finish_bdat_chunk();
@@ -124,6 +140,11 @@ void ServerSession::finish_bdat_chunk() {
     }
     if (chunk_last_) {
         flush_body();
+        if (auto refusal = text_refusal()) {
+            reset_transaction();  // emits kAbortMessage; RFC 3030: the transaction has failed
+            send(*refusal);
+            return;
+        }
         wait_ = Wait::kCommit;
         emit(ActionKind::kCommitMessage);
         return;

@@ -168,6 +168,19 @@ class Dialog:
         assert self.buf == b"", f"unexpected bytes before close: {self.buf!r}"
 
 
+def begin_data(d, rcpt="alice@localhost"):
+    """EHLO, MAIL, one RCPT and DATA on a Dialog, each accepted."""
+    d.ehlo()
+    assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+    assert d.cmd(f"RCPT TO:<{rcpt}>").code == 250
+    assert d.cmd("DATA").code == 354
+
+
+def assert_nothing_delivered(tern, wait=1.0):
+    time.sleep(wait)
+    assert tern.all_messages() == []
+
+
 def queue_id(reply):
     """The queue id named by a "250 2.0.0 Ok: queued as ID" reply (Reply or text)."""
     text = reply.text if isinstance(reply, Reply) else reply

@@ -30,6 +30,9 @@ BAD = {
     "bad duration": ("[limits]\n\ncommand_timeout = \"5 fortnights\"\n", 3, "limits.command_timeout"),
     "bad listen": ("[smtp]\nlisten = [\"no-port-here\"]\n", 2, "smtp.listen"),
     "toml syntax": ("[server\nhostname = 1\n", 1, ""),
+    "bad dnsbl site": ("[dnsbl]\nsites = [\"bl.example.net=127.0.0\"]\n", 2, "is not a list site"),
+    "bad rate": ("[ratelimit]\n\nclient_messages = \"60 per minute\"\n", 3,
+                 "is not a rate such as"),
 }
 
 

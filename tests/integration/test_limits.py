@@ -4,19 +4,7 @@ import time
 
 import pytest
 
-from conftest import maildir_form
-
-
-def begin_data(d, rcpt="alice@localhost"):
-    d.ehlo()
-    assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
-    assert d.cmd(f"RCPT TO:<{rcpt}>").code == 250
-    assert d.cmd("DATA").code == 354
-
-
-def assert_nothing_delivered(tern, wait=1.0):
-    time.sleep(wait)
-    assert tern.all_messages() == []
+from conftest import assert_nothing_delivered, begin_data, maildir_form
 
 
 def test_command_line_limit(tern_factory):
@@ -210,9 +198,11 @@ def test_data_timeout(tern_factory):
     t.wait_for_log(r"message_refused")
 
 
-def test_data_timeout_is_per_block(tern_factory):
-    # Data that keeps coming, each piece inside the timeout, is not cut off.
-    t = tern_factory(config={"limits": {"command_timeout": 30, "data_timeout": 2}})
+def test_data_timeout_is_per_block_without_a_minimum_rate(tern_factory):
+    # With min_data_rate = 0, data that keeps coming, each piece inside the timeout, is not cut
+    # off (the rate rule: test_receive_defence.py).
+    t = tern_factory(config={"limits": {"command_timeout": 30, "data_timeout": 2,
+                                        "min_data_rate": 0}})
     with t.dialog() as d:
         begin_data(d)
         for i in range(4):

@@ -1,0 +1,108 @@
+// Configuration schema: the keys of [dnsbl] (DNS block and allow lists with weighted scores, as
+// postscreen's) and [ratelimit] (GCRA rates per client address, account and sender domain).
+#include "config/schema.h"
+#include "policy/dnsbl.h"
+#include "policy/rate.h"
+
+namespace tern::config {
+namespace {
+
+std::string check_site(std::string_view s) {
+    std::string why;
+    if (policy::parse_dnsbl_site(s, &why)) return "";
+    return "\"" + std::string(s) +
+           "\" is not a list site such as \"zen.spamhaus.org*3\" or "
+           "\"list.dnswl.org=127.0.[0..255].[1..3]*-2\": " +
+           why;
+}
+
+std::string check_rate(std::string_view s) {
+    std::string why;
+    if (policy::parse_rate(s, &why)) return "";
+    return why;
+}
+
+Key rate_key(std::string_view name, std::string_view doc, Rate Config::*field) {
+    return {"ratelimit",
+            name,
+            Kind::kString,
+            R"("0")",
+            doc,
+            [field](Config& c, const Value& v) {
+                c.*field = policy::parse_rate(v.text).value_or(Rate{});
+            },
+            0,
+            UINT64_MAX,
+            {},
+            check_rate};
+}
+
+}  // namespace
+
+std::vector<Key> policy_keys() {
+    return {
+        {"dnsbl",
+         "sites",
+         Kind::kStringList,
+         "[]",
+         "DNS lists asked about each untrusted client at its first RCPT (RFC 5782), in "
+         "postscreen's syntax \"domain[=filter][*weight]\": \"zen.spamhaus.org*3\", "
+         "\"bl.example.net=127.0.0.[2..11]\", \"list.dnswl.org=127.0.[0..255].[1..3]*-2\" (a "
+         "negative weight allow-lists). Without a filter any 127.0.0.0/8 answer counts; answers "
+         "in 127.255.255.0/24 (the list refusing the query) never count. Empty: no lists.",
+         [](Config& c, const Value& v) { c.dnsbl_sites = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         check_site},
+        {"dnsbl", "threshold", Kind::kCount, "1",
+         "A client whose weights add up to this or more is listed.",
+         [](Config& c, const Value& v) { c.dnsbl_threshold = static_cast<int>(v.number); }, 1,
+         100000},
+        {"dnsbl", "allowlist_threshold", Kind::kCount, "0",
+         "A client whose score is minus this or lower (allow lists have negative weights) is "
+         "allow-listed: never refused for the block lists and free of the per-address rate "
+         "limits. 0: no allow-listing.",
+         [](Config& c, const Value& v) {
+             c.dnsbl_allowlist_threshold = -static_cast<int>(v.number);
+         },
+         0, 100000},
+        {"dnsbl",
+         "action",
+         Kind::kEnum,
+         R"("reject")",
+         "What a listed client gets at each RCPT: reject (554 5.7.1 \"Service unavailable; Client "
+         "host [ip] blocked using site; its TXT\"), defer (450 4.7.1), or log (the score is "
+         "logged and mail goes on: to try a list first).",
+         [](Config& c, const Value& v) { c.dnsbl_action = v.text; },
+         0,
+         0,
+         {"reject", "defer", "log"}},
+        rate_key("client_connections",
+                 "Connections per untrusted client address, as \"N/period\" (\"60/1m\"; periods s, "
+                 "m, h, d); over it the greeting is 421 4.7.0 and the connection closes. \"0\": no "
+                 "limit.",
+                 &Config::rate_client_connections),
+        rate_key("client_messages",
+                 "Messages (MAIL commands) per untrusted client address; over it MAIL gets "
+                 "450 4.7.1.",
+                 &Config::rate_client_messages),
+        rate_key("client_recipients",
+                 "Recipients (RCPT commands) per untrusted client address; over it RCPT gets "
+                 "450 4.7.1.",
+                 &Config::rate_client_recipients),
+        rate_key("account_messages",
+                 "Messages per authenticated account (\"1000/1h\": a stolen password cannot turn "
+                 "Tern into a spam cannon); over it MAIL gets 450 4.7.1.",
+                 &Config::rate_account_messages),
+        rate_key("account_recipients",
+                 "Recipients per authenticated account; over it RCPT gets 450 4.7.1.",
+                 &Config::rate_account_recipients),
+        rate_key("sender_domain_messages",
+                 "Messages per envelope sender domain, from any client (\"<>\" counts as one "
+                 "domain); over it MAIL gets 450 4.7.1.",
+                 &Config::rate_sender_domain_messages),
+    };
+}
+
+}  // namespace tern::config

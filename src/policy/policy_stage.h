@@ -1,0 +1,85 @@
+// PolicyStage: the pipeline stage of the built-in policy checks (docs/policy.md): DNS block and
+// allow lists with weighted scores (as Postfix's postscreen), and rate limits per client address,
+// authenticated account and sender domain. Trusted clients (authenticated, relay networks) are
+// not judged by the lists or the per-address limits; their accounts have limits of their own.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dns/answer.h"
+#include "log/logger.h"
+#include "pipeline/stage.h"
+#include "policy/dnsbl.h"
+#include "policy/rate.h"
+
+namespace tern::policy {
+
+enum class ListedAction {
+    kReject,  // 554 5.7.1 at RCPT (Postfix's reject_rbl_client, postscreen's enforce)
+    kDefer,   // 450 4.7.1 at RCPT
+    kLog,     // log the score and go on (to try a list before enforcing it)
+};
+
+struct PolicyOptions {
+    std::vector<DnsblSite> dnsbl_sites;
+    int dnsbl_threshold = 1;      // a score at or above this is listed
+    int allowlist_threshold = 0;  // a score at or below this (negative) is allow-listed; 0 = off
+    ListedAction listed_action = ListedAction::kReject;
+
+    Rate client_connections;      // per client address (connect)
+    Rate client_messages;         // per client address (MAIL)
+    Rate client_recipients;       // per client address (RCPT)
+    Rate account_messages;        // per authenticated account (MAIL)
+    Rate account_recipients;      // per authenticated account (RCPT)
+    Rate sender_domain_messages;  // per envelope sender domain (MAIL); "<>" counts as its own
+};
+
+// Asks DNS; the daemon binds it to the resolver, tests to a table.
+using Lookup = std::function<boost::asio::awaitable<dns::Answer>(std::string, dns::RecordType)>;
+
+// What the lists said about one client.
+struct ListScore {
+    int score = 0;
+    std::vector<std::string> listed_by;  // sites whose answer matched, with their weight
+    std::string first_block;             // the first matching site with a positive weight
+    std::string first_block_text;        // its TXT record, when it has one
+};
+
+class PolicyStage : public pipeline::Stage {
+  public:
+    PolicyStage(PolicyOptions options, Lookup lookup, std::shared_ptr<RateStore> rates,
+                log::Logger& log);
+
+    std::string_view name() const override { return "policy"; }
+    unsigned hooks() const override { return hooks_; }
+
+    boost::asio::awaitable<pipeline::Verdict> on_connect(
+        const pipeline::SessionInfo& session) override;
+    boost::asio::awaitable<pipeline::Verdict> on_mail(const pipeline::SessionInfo& session,
+                                                      const smtp::MailCommand& mail) override;
+    boost::asio::awaitable<pipeline::Verdict> on_rcpt(const pipeline::SessionInfo& session,
+                                                      const smtp::MailCommand& mail,
+                                                      const smtp::RcptCommand& rcpt) override;
+
+    // Every site asked at once; the score of their answers (answers come from the resolver's
+    // cache after the first session of a client).
+    boost::asio::awaitable<ListScore> score(const std::string& client_ip);
+
+  private:
+    boost::asio::awaitable<bool> within(const std::string& kind, const std::string& who,
+                                        const Rate& rate, const pipeline::SessionInfo& session);
+    pipeline::Verdict over(const std::string& kind, const std::string& who, const Rate& rate,
+                           smtp::ReplyName reply);
+
+    PolicyOptions options_;
+    Lookup lookup_;
+    std::shared_ptr<RateStore> rates_;
+    log::Logger& log_;
+    unsigned hooks_ = 0;
+};
+
+}  // namespace tern::policy
