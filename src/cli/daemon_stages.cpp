@@ -58,6 +58,9 @@ policy::PolicyOptions policy_options(const config::Config& c) {
     o.account_messages = c.rate_account_messages;
     o.account_recipients = c.rate_account_recipients;
     o.sender_domain_messages = c.rate_sender_domain_messages;
+    if (c.greylist)
+        o.greylist = policy::GreylistOptions{c.greylist_delay, c.greylist_retry_window,
+                                             c.greylist_max_age, c.greylist_auto_allowlist};
     return o;
 }
 

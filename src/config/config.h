@@ -48,7 +48,7 @@ struct Config {
     Seconds tls_close_timeout{5};                // sending our close_notify at the end
     std::size_t header_section = 0;  // octets of header section the pipeline stages may see
 
-    // [dnsbl] and [ratelimit] (docs/policy.md)
+    // [dnsbl], [ratelimit] and [greylist] (docs/policy.md)
     std::vector<std::string> dnsbl_sites;
     int dnsbl_threshold = 1;
     int dnsbl_allowlist_threshold = 0;
@@ -59,6 +59,11 @@ struct Config {
     Rate rate_account_messages;
     Rate rate_account_recipients;
     Rate rate_sender_domain_messages;
+    bool greylist = false;
+    Seconds greylist_delay{300};
+    Seconds greylist_retry_window{2 * 86400};
+    Seconds greylist_max_age{35 * 86400};
+    std::uint64_t greylist_auto_allowlist = 5;
 
     // [local]
     std::vector<std::string> local_domains;

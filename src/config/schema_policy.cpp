@@ -1,5 +1,6 @@
 // Configuration schema: the keys of [dnsbl] (DNS block and allow lists with weighted scores, as
-// postscreen's) and [ratelimit] (GCRA rates per client address, account and sender domain).
+// postscreen's), [ratelimit] (GCRA rates per client address, account and sender domain) and
+// [greylist].
 #include "config/schema.h"
 #include "policy/dnsbl.h"
 #include "policy/rate.h"
@@ -102,6 +103,25 @@ std::vector<Key> policy_keys() {
                  "Messages per envelope sender domain, from any client (\"<>\" counts as one "
                  "domain); over it MAIL gets 450 4.7.1.",
                  &Config::rate_sender_domain_messages),
+        {"greylist", "enabled", Kind::kBool, "false",
+         "Greylisting (RFC 6647) of untrusted clients at RCPT: the first attempt of an unknown "
+         "(client /24 or /64, sender, recipient) triplet gets 451 4.7.1; a retry after `delay` "
+         "passes. Clients allow-listed by [dnsbl] are never greylisted.",
+         [](Config& c, const Value& v) { c.greylist = v.flag; }},
+        {"greylist", "delay", Kind::kDuration, R"("5m")",
+         "How long a new triplet is deferred; a retry before then is deferred again.",
+         [](Config& c, const Value& v) { c.greylist_delay = v.duration; }, 1, 86400},
+        {"greylist", "retry_window", Kind::kDuration, R"("2d")",
+         "A first retry later than this after the first attempt starts the delay anew.",
+         [](Config& c, const Value& v) { c.greylist_retry_window = v.duration; }, 60, 30 * 86400},
+        {"greylist", "max_age", Kind::kDuration, R"("35d")",
+         "A triplet that passed is known this long after it was last seen.",
+         [](Config& c, const Value& v) { c.greylist_max_age = v.duration; }, 3600, 400 * 86400},
+        {"greylist", "auto_allowlist", Kind::kCount, "5",
+         "After this many triplets of a client network have passed, the network is no longer "
+         "greylisted (senders that retry properly are delayed a few times, not forever); 0: "
+         "never.",
+         [](Config& c, const Value& v) { c.greylist_auto_allowlist = v.number; }, 0, 1000000},
     };
 }
 

@@ -51,8 +51,9 @@ PolicyStage::PolicyStage(PolicyOptions options, Lookup lookup, std::shared_ptr<R
     if (!options_.client_messages.off() || !options_.account_messages.off() ||
         !options_.sender_domain_messages.off())
         hooks_ |= pipeline::kOnMail;
+    if (options_.greylist) greylist_ = std::make_unique<Greylist>(*options_.greylist);
     if (!options_.dnsbl_sites.empty() || !options_.client_recipients.off() ||
-        !options_.account_recipients.off())
+        !options_.account_recipients.off() || greylist_)
         hooks_ |= pipeline::kOnRcpt;
 }
 
@@ -152,7 +153,6 @@ asio::awaitable<Verdict> PolicyStage::on_rcpt(const pipeline::SessionInfo& sessi
                                               const smtp::MailCommand& mail,
                                               const smtp::RcptCommand& rcpt) {
     using smtp::ReplyName;
-    (void)mail;
     if (!session.trusted && !options_.dnsbl_sites.empty()) {
         auto listed = co_await score(session.client_ip);
         bool allowed =
@@ -186,6 +186,21 @@ asio::awaitable<Verdict> PolicyStage::on_rcpt(const pipeline::SessionInfo& sessi
                                                        options_.account_recipients, session))
         co_return over("recipients from account", session.auth_user, options_.account_recipients,
                        ReplyName::kRateLimited);
+    if (greylist_ && !session.trusted) {
+        std::string sender = mail.sender.mailbox ? mail.sender.mailbox->str() : "";
+        auto d = greylist_->check(session.client_ip, sender, rcpt.recipient.mailbox.str(),
+                                  Greylist::Clock::now());
+        if (!d.pass) {
+            auto r = smtp::reply(ReplyName::kGreylisted);
+            r.text += ", try again in " + std::to_string(d.wait.count()) + " seconds";
+            log_.info("greylisted", {{"client", session.client_ip},
+                                     {"from", sender.empty() ? "<>" : sender},
+                                     {"to", rcpt.recipient.str()},
+                                     {"why", d.why},
+                                     {"wait", d.wait.count()}});
+            co_return Verdict::defer(std::move(r), std::string("greylisted (") + d.why + ")");
+        }
+    }
     co_return Verdict::next();
 }
 

@@ -1,12 +1,14 @@
 // PolicyStage: the pipeline stage of the built-in policy checks (docs/policy.md): DNS block and
-// allow lists with weighted scores (as Postfix's postscreen), and rate limits per client address,
-// authenticated account and sender domain. Trusted clients (authenticated, relay networks) are
-// not judged by the lists or the per-address limits; their accounts have limits of their own.
+// allow lists with weighted scores (as Postfix's postscreen), rate limits per client address,
+// authenticated account and sender domain, and greylisting. Trusted clients (authenticated, relay
+// networks) are not judged by the lists or the per-address limits; their accounts have limits of
+// their own.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "log/logger.h"
 #include "pipeline/stage.h"
 #include "policy/dnsbl.h"
+#include "policy/greylist.h"
 #include "policy/rate.h"
 
 namespace tern::policy {
@@ -36,6 +39,8 @@ struct PolicyOptions {
     Rate account_messages;        // per authenticated account (MAIL)
     Rate account_recipients;      // per authenticated account (RCPT)
     Rate sender_domain_messages;  // per envelope sender domain (MAIL); "<>" counts as its own
+
+    std::optional<GreylistOptions> greylist;  // none = no greylisting
 };
 
 // Asks DNS; the daemon binds it to the resolver, tests to a table.
@@ -79,6 +84,7 @@ class PolicyStage : public pipeline::Stage {
     Lookup lookup_;
     std::shared_ptr<RateStore> rates_;
     log::Logger& log_;
+    std::unique_ptr<Greylist> greylist_;
     unsigned hooks_ = 0;
 };
 

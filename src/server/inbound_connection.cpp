@@ -481,8 +481,10 @@ asio::awaitable<smtp::Reply> InboundConnection::check_recipient() {
         co_return reply;
     }
     if (pipeline_ && pipeline_->has(pipeline::kOnRcpt)) {
-        auto v = co_await pipeline_->rcpt(session_info(), session_.pending_mail(),
-                                          session_.pending_recipient());
+        // The MAIL command as accepted: pending_mail() has been moved into the envelope.
+        const auto& env = session_.envelope();
+        smtp::MailCommand mail{env.sender, env.mail};
+        auto v = co_await pipeline_->rcpt(session_info(), mail, session_.pending_recipient());
         reply = pipeline_reply(v, std::move(reply), "rcpt");
     }
     co_return reply;

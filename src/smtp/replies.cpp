@@ -49,6 +49,7 @@ constexpr std::array kTable{
     ReplyEntry{ReplyName::kClientListedTemp, 450, "4.7.1",
                "Service temporarily unavailable; client blocked"},
     ReplyEntry{ReplyName::kLocalError, 451, "4.3.0", "Local error in processing, try again later"},
+    ReplyEntry{ReplyName::kGreylisted, 451, "4.7.1", "Greylisted"},
     ReplyEntry{ReplyName::kDmarcTemporary, 451, "4.4.3",
                "DMARC policy could not be retrieved, try again later"},
     ReplyEntry{ReplyName::kFilterTemporary, 451, "4.7.1", "Service unavailable - try again later"},

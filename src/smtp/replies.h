@@ -38,6 +38,7 @@ enum class ReplyName {
     kRateLimited,           // 450 4.7.1, a client, account or sender over its rate
     kClientListedTemp,      // 450 4.7.1, on a block list, when the policy defers
     kLocalError,            // 451 4.3.0
+    kGreylisted,            // 451 4.7.1 (RFC 6647)
     kDmarcTemporary,        // 451 4.4.3: the DMARC policy could not be looked up (fail closed)
     kFilterTemporary,       // 451 4.7.1: a content filter (milter) said tempfail, or failed
     kNoSpace,               // 452 4.3.1

@@ -157,3 +157,33 @@ def test_sender_domain_rate_across_clients(tern_factory, dns):
         assert (r.code, r.status) == (450, "4.7.1"), r
         assert "sender domain bulk.example.org" in r.text
         assert d.cmd("MAIL FROM:<other@elsewhere.example.org>").code == 250
+
+
+def test_greylisting_defers_a_new_triplet_until_its_retry(tern_factory, dns):
+    t = policy_tern(tern_factory, dns, greylist={"enabled": True, "delay": "2s"})
+    r = rcpt_reply(t, CLEAN)
+    assert r.text == "451 4.7.1 Greylisted, try again in 2 seconds", r
+    # Too early: still deferred.
+    assert rcpt_reply(t, CLEAN).code == 451
+    time.sleep(2.2)
+    # A retry from another address of the same /24 passes, and the mail is delivered.
+    with t.dialog(source="127.0.0.77") as d:
+        begin_data(d)
+        r = d.cmd(b"Subject: after greylisting\r\n\r\nhello\r\n.")
+        assert (r.code, r.status) == (250, "2.0.0"), r
+    t.wait_for_message("alice")
+    t.wait_for_log(r"greylisted client=127\.0\.0\.7 from=sender@example\.org "
+                   r"to=<alice@localhost> why=new")
+    # Another recipient is another triplet.
+    with t.dialog(source=CLEAN) as d:
+        d.ehlo()
+        assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+        assert d.cmd("RCPT TO:<bob@localhost>").code == 451
+
+
+def test_trusted_and_allow_listed_clients_are_not_greylisted(tern_factory, dns):
+    t = policy_tern(tern_factory, dns, greylist={"enabled": True, "delay": "1h"},
+                    dnsbl=LISTS, relay={"trusted_networks": ["127.0.0.8/32"]})
+    assert rcpt_reply(t, "127.0.0.8").code == 250
+    assert rcpt_reply(t, ALLOWED).code == 250
+    assert rcpt_reply(t, CLEAN).code == 451

@@ -2,12 +2,12 @@
 // the reply a listed client gets (with the list's TXT), allow-listing, the log action, trusted
 // clients, and each rate limit's hook and reply.
 #include "policy/policy_stage.h"
-#include "smtp/reply_parser.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 
+#include "smtp/reply_parser.h"
 #include "test_async.h"
 
 namespace tern::policy {
