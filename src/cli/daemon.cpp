@@ -324,6 +324,9 @@ int serve(const config::Config& config) {
             std::chrono::duration_cast<std::chrono::milliseconds>(config.shutdown_grace));
         if (context.sessions.size() > 0) {
             log.info("shutdown_sessions", {{"closing", context.sessions.size()}});
+            // A session waiting on a stage's outside peer (a milter) must not wait for it.
+            mx_stages.stop();
+            submission_stages.stop();
             context.sessions.stop_all();
             co_await wait_for_sessions(std::chrono::seconds(10));
         }

@@ -1,12 +1,14 @@
-// Stage assembly: config keys become PolicyOptions (DNS lists, rate limits), VerifyOptions and
-// SigningKeys (for DKIM signing and ARC sealing); generated keys are logged with the DNS record
-// to publish.
+// Stage assembly: config keys become PolicyOptions (DNS lists, rate limits), VerifyOptions,
+// MilterSettings and SigningKeys (for DKIM signing and ARC sealing); generated keys are logged
+// with the DNS record to publish.
 #include "cli/daemon_stages.h"
 
 #include <algorithm>
 #include <memory>
 
 #include "base/text.h"
+#include "config/schema.h"
+#include "filter/milter_stage.h"
 #include "mailauth/stages/seal_stage.h"
 #include "mailauth/stages/sign_stage.h"
 #include "mailauth/stages/verify_stage.h"
@@ -80,6 +82,25 @@ bool verifies(const config::Config& c, std::string_view listener) {
     return std::ranges::find(c.verify_on, listener) != c.verify_on.end();
 }
 
+// One stage per milter of `specs`, in order.
+Result<void> add_milters(const config::Config& c, const std::vector<std::string>& specs,
+                         pipeline::Pipeline& pipeline, log::Logger& log) {
+    for (const auto& text : specs) {
+        auto spec = config::parse_milter_spec(text);
+        if (!spec) return std::unexpected(spec.error());
+        filter::MilterSettings s;
+        s.client.address = spec->address;
+        s.client.timeouts = {c.milter_connect_timeout, c.milter_command_timeout,
+                             c.milter_end_timeout};
+        s.client.max_frame = c.milter_max_frame;
+        s.accept_on_failure = spec->accept_on_failure.value_or(c.milter_default_action == "accept");
+        s.max_body = c.milter_max_body;
+        s.hostname = c.hostname;
+        pipeline.add(std::make_shared<filter::MilterStage>(std::move(s), log));
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
@@ -94,6 +115,10 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
         if (verifies(config, "mx")) pipelines.mx.add(verify);
         if (verifies(config, "submission")) pipelines.submission.add(verify);
     }
+    // Milters see the Authentication-Results field; what they add is signed.
+    if (auto r = add_milters(config, config.milters_mx, pipelines.mx, log); !r) return r;
+    if (auto r = add_milters(config, config.milters_submission, pipelines.submission, log); !r)
+        return r;
     // The signing keys serve DKIM signing and ARC sealing (which needs the verification stage's
     // ARC result to say what chain it extends).
     bool seal = config.arc_seal && config.verify_arc && verifies(config, "mx");

@@ -1,7 +1,7 @@
 // The daemon's pipeline stages from the configuration (docs/pipeline.md): the policy checks
 // ([dnsbl], [ratelimit]) on MX and submission, mail authentication verification on the
-// listeners [mailauth] verify names, DKIM signing ([dkim]) for submission,
-// trusted MX clients and notices.
+// listeners [mailauth] verify names, the milters of [milter] mx and submission, DKIM signing
+// ([dkim]) for submission, trusted MX clients and notices.
 #pragma once
 
 #include <functional>
@@ -23,8 +23,8 @@ struct DaemonPipelines {
 };
 
 // Adds the configured stages in their order: policy checks, then verification (its
-// Authentication-Results field is then signed), signing last. Fails when a signing key cannot be
-// read or made.
+// Authentication-Results field is then seen by the milters and signed), milters, signing last.
+// Fails when a signing key cannot be read or made.
 Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
                         DaemonPipelines pipelines, log::Logger& log);
 

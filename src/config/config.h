@@ -159,6 +159,17 @@ struct Config {
     std::vector<std::string> dkim_keys;     // "domain selector key-file", several per domain
     bool dkim_generate_keys = true;         // domains without a key get RSA and Ed25519 keys
     std::string dkim_key_dir;               // generated keys; empty = <data_dir>/dkim
+
+    // [milter]: external content filters (docs/filters.md)
+    std::vector<std::string>
+        milters_mx;  // "inet:127.0.0.1:11332 [default_action=accept]", in order
+    std::vector<std::string> milters_submission;  // the same for submission and submissions
+    Seconds milter_connect_timeout{30};           // to connect and negotiate
+    Seconds milter_command_timeout{30};           // for each command's answer
+    Seconds milter_end_timeout{300};              // for the end-of-message answers
+    std::string milter_default_action;            // when a milter fails: "tempfail" or "accept"
+    std::size_t milter_max_frame = 1 << 20;       // octets of one frame from a milter
+    std::size_t milter_max_body = 10 << 20;       // octets of body kept for the milters
 };
 
 // The defaults, as `tern serve` runs without a config file.

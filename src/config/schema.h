@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/config.h"
+#include "net/stream_address.h"
 
 namespace tern::config {
 
@@ -57,11 +59,19 @@ std::vector<Key> delivery_keys();  // [local] [queue] [relay] [dns] [spool]
 std::vector<Key> security_keys();  // [tls] [auth]
 std::vector<Key> mailauth_keys();  // [mailauth] [dkim]
 std::vector<Key> policy_keys();    // [dnsbl] [ratelimit] [greylist]
+std::vector<Key> filter_keys();    // [milter]
 
 // Checks of one string value: "" when fine, else what is wrong.
 std::string check_network(std::string_view s);
 std::string check_next_hop(std::string_view s);
 std::string check_tls_policy(std::string_view s);
 std::string check_route(std::string_view s);
+
+// One [milter] list entry: "inet:IP:PORT" or "unix:/path", then options ("default_action=accept").
+struct MilterSpec {
+    net::StreamAddress address;
+    std::optional<bool> accept_on_failure;  // the milter's own default action, when given
+};
+Result<MilterSpec> parse_milter_spec(std::string_view text);
 
 }  // namespace tern::config

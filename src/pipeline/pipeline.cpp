@@ -50,6 +50,11 @@ asio::awaitable<Verdict> Pipeline::rcpt(const SessionInfo& session, const smtp::
                                    [&](Stage& s) { return s.on_rcpt(session, mail, rcpt); });
 }
 
+void Pipeline::stop() const {
+    for (const auto& s : stages_)
+        s->stop();
+}
+
 std::unique_ptr<MessageRun> Pipeline::start_message(const SessionInfo& session,
                                                     const spool::Message& envelope) const {
     if (!has(kOnMessage)) return nullptr;

@@ -70,6 +70,9 @@ class Pipeline {
     boost::asio::awaitable<Verdict> rcpt(const SessionInfo& session, const smtp::MailCommand& mail,
                                          const smtp::RcptCommand& rcpt) const;
 
+    // Stops every stage's outside waits (Stage::stop), at shutdown.
+    void stop() const;
+
     // A run for one message, or nullptr when no stage looks at messages. `session` and
     // `envelope` must outlive the run.
     std::unique_ptr<MessageRun> start_message(const SessionInfo& session,

@@ -27,12 +27,13 @@ std::string_view source_name(Source source);
 // What the stages know about the client. Filled by the driver (server, queue, API).
 struct SessionInfo {
     Source source = Source::kMx;
-    std::string client_ip;    // "192.0.2.1"; "127.0.0.1" for local notices
-    std::string client_name;  // verified reverse DNS name; empty when unknown
-    std::string helo;         // the EHLO/HELO argument; our own name for local notices
-    std::string auth_user;    // the authenticated account; empty when none
-    bool tls = false;         // the session is protected by TLS
-    bool trusted = false;     // may relay: authenticated, or in relay.trusted_networks; local
+    std::string client_ip;      // "192.0.2.1"; "127.0.0.1" for local notices
+    std::string client_name;    // verified reverse DNS name; empty when unknown
+    std::string helo;           // the EHLO/HELO argument; our own name for local notices
+    std::string auth_user;      // the authenticated account; empty when none
+    bool tls = false;           // the session is protected by TLS
+    std::string tls_version{};  // "TLSv1.3" when tls; empty otherwise
+    bool trusted = false;       // may relay: authenticated, or in relay.trusted_networks; local
 };
 
 // A stage's decision. kContinue lets the next stage (or the normal course) go on; the others
@@ -129,6 +130,10 @@ class Stage {
     // A filter for one message, or nullptr when this stage does not look at it.
     virtual std::unique_ptr<MessageFilter> start_message(const SessionInfo& session,
                                                          const spool::Message& envelope);
+    // The daemon is stopping: end at once any wait on something outside (a milter), so that
+    // no message waits for it; those messages get the stage's failure verdict. May be called
+    // from any thread.
+    virtual void stop() {}
 };
 
 }  // namespace tern::pipeline

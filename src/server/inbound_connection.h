@@ -87,6 +87,7 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     std::string client_ip_;
     bool loopback_ = false;
     std::string tls_summary_;  // "version=TLSv1.3 cipher=..." for the Received header; "" = none
+    std::string tls_version_;  // "TLSv1.3", for the stages; "" = none
     smtp::ServerSession session_;
     std::string out_;                               // replies not yet written
     const pipeline::Pipeline* pipeline_ = nullptr;  // this listener's stages; null = none

@@ -24,6 +24,7 @@ asio::awaitable<bool> InboundConnection::handshake() {
     std::string version = tls::protocol_of(tls_->native_handle());
     std::string cipher = tls::cipher_of(tls_->native_handle());
     tls_summary_ = "version=" + version + " cipher=" + cipher;
+    tls_version_ = version;
     ctx_.log.info("tls", {{"client", client_ip_}, {"version", version}, {"cipher", cipher}});
     co_return true;
 }

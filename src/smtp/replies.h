@@ -40,6 +40,7 @@ enum class ReplyName {
     kLocalError,            // 451 4.3.0
     kGreylisted,            // 451 4.7.1 (RFC 6647)
     kDmarcTemporary,        // 451 4.4.3: the DMARC policy could not be looked up (fail closed)
+    kFilterTemporary,       // 451 4.7.1: a content filter (milter) said tempfail, or failed
     kNoSpace,               // 452 4.3.1
     kTooManyRecipients,     // 452 4.5.3
     kTlsUnavailable,        // 454 4.7.0
@@ -71,6 +72,7 @@ enum class ReplyName {
     kUnknownUser,           // 550 5.1.1
     kAliasLoop,             // 550 5.4.6
     kDmarcRejected,         // 550 5.7.1 (DMARCbis section 7.2)
+    kFilterRejected,        // 550 5.7.1: a content filter (milter) said reject
     kMessageTooBig,         // 552 5.3.4
     kBadRecipientSyntax,    // 553 5.1.3
     kNonAsciiAddress,       // 553 5.6.7

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/schema.h"
+
 namespace tern::config {
 namespace {
 
@@ -91,6 +93,36 @@ TEST(Config, SessionProtocolKeys) {
     expect_error("[limits]\ntransactions_per_connection = 1000000\n",
                  "limits.transactions_per_connection: expected a value from 1 to 999999");
     expect_error("[limits]\nbare_lf = \"strip\"\n", "one of normalize, reject");
+}
+
+TEST(Config, MilterKeys) {
+    Config d = defaults();
+    EXPECT_TRUE(d.milters_mx.empty());
+    EXPECT_EQ(d.milter_default_action, "tempfail");
+    EXPECT_EQ(d.milter_connect_timeout, Seconds(30));
+    EXPECT_EQ(d.milter_command_timeout, Seconds(30));
+    EXPECT_EQ(d.milter_end_timeout, Seconds(300));
+    EXPECT_EQ(d.milter_max_frame, 1u << 20);
+    EXPECT_EQ(d.milter_max_body, 10u << 20);
+    auto c = load_string(
+        "[milter]\nmx = [\"inet:127.0.0.1:11332\", \"unix:/run/f.sock default_action=accept\"]\n"
+        "end_timeout = \"10s\"\nmax_frame = \"64K\"\ndefault_action = \"accept\"\n",
+        "t.toml");
+    ASSERT_TRUE(c) << c.error().message;
+    ASSERT_EQ(c->milters_mx.size(), 2u);
+    EXPECT_EQ(c->milter_end_timeout, Seconds(10));
+    EXPECT_EQ(c->milter_max_frame, 65536u);
+    EXPECT_EQ(c->milter_default_action, "accept");
+    auto spec = parse_milter_spec(c->milters_mx[1]);
+    ASSERT_TRUE(spec);
+    EXPECT_TRUE(spec->address.unix_socket);
+    EXPECT_EQ(spec->accept_on_failure, true);
+    EXPECT_EQ(parse_milter_spec(c->milters_mx[0])->accept_on_failure, std::nullopt);
+    expect_error("[milter]\nmx = [\"inet:localhost:11332\"]\n", "needs an IP address");
+    expect_error("[milter]\nsubmission = [\"inet:127.0.0.1:1 default_action=reject\"]\n",
+                 "unknown option");
+    expect_error("[milter]\ndefault_action = \"reject\"\n", "one of tempfail, accept");
+    expect_error("[milter]\nmax_frame = 100\n", "milter.max_frame");
 }
 
 TEST(Config, MissingFileIsAnError) {
