@@ -5,7 +5,8 @@
 #   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
 #   make bench  benchmarks against Postfix and an smtp-sink ceiling on this machine (bench/): local
 #               delivery with a DATA-end -> 250 latency probe, relaying, then the memory per idle
-#               connection (make bench-idle runs that one alone)
+#               connection (make bench-idle runs that one alone), then the cost of the policy
+#               checks and header/body rules (make bench-policy)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -13,9 +14,9 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 # The libFuzzer targets (tests/fuzz/NAME_fuzz.cpp): SMTP, mail authentication, policy rules,
-# milter responses.
+# header/body rule files, milter responses.
 FUZZ_TARGETS ?= command data_decoder limits text_scan header_splitter tls_required spf_record spf_macro dkim_signature \
-	dkim_key_record dkim_canonical dmarc_record auth_results arc_set policy_rules milter_response
+	dkim_key_record dkim_canonical dmarc_record auth_results arc_set policy_rules content_rules milter_response
 CONFIG     ?=
 PYTEST     := /usr/bin/python3 -m pytest
 # The symbolizer of clang-19's version (package llvm-19), so a fuzzer's crash shows names and lines.
@@ -23,7 +24,7 @@ LLVM_SYMBOLIZER ?= /usr/lib/llvm-19/bin/llvm-symbolizer
 INSTALL    := ./scripts/install-deps.sh
 
 .PHONY: all deps deps-format deps-test deps-fuzz deps-bench build build-asan run test unit \
-	unit-asan integration fuzz bench bench-relay bench-idle format clean
+	unit-asan integration fuzz bench bench-relay bench-idle bench-policy format clean
 
 all: build
 
@@ -88,9 +89,15 @@ bench: deps-bench build
 	/usr/bin/python3 bench/relay.py
 	BENCH_DKIM=1 /usr/bin/python3 bench/relay.py
 	/usr/bin/python3 bench/idle_memory.py
+	/usr/bin/python3 bench/policy.py
 
 bench-relay: deps-bench build
 	/usr/bin/python3 bench/relay.py
+
+# What the spam defences cost: the same Tern with no policy, with DNS lists, greylisting and rate
+# limits, and with header and body rules besides (needs neither root nor Postfix's daemon).
+bench-policy: deps-bench build
+	/usr/bin/python3 bench/policy.py
 
 # Memory per idle connection after EHLO (issue 14); the script needs neither root nor Postfix,
 # only python3, which the bench group installs.

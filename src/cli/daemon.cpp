@@ -271,6 +271,11 @@ int serve(const config::Config& config) {
     net::ConnectionLimits limits(config.max_connections, config.max_connections_per_client);
     // The one commit sequence of inbound mail; what it commits goes to the queue.
     spool::Injector injector(**spool, [&queue](spool::Message m) { queue.submit(std::move(m)); });
+    auto pregreet_skip = net::NetworkList::parse(config.pregreet_skip_networks);
+    policy::Pregreet pregreet(
+        {std::chrono::duration_cast<std::chrono::milliseconds>(config.pregreet_wait),
+         config.pregreet_action == "drop", pregreet_skip.value_or(net::NetworkList{}),
+         config.pregreet_pass_ttl});
     server::ServerContext context{.config = config,
                                   .log = log,
                                   .spool = **spool,
@@ -286,6 +291,7 @@ int serve(const config::Config& config) {
                                   .mechanism_options = mechanisms,
                                   .mx_pipeline = &mx_stages,
                                   .submission_pipeline = &submission_stages,
+                                  .pregreet = pregreet.options().wait.count() ? &pregreet : nullptr,
                                   .sessions = {},
                                   .accepting = {true}};
     server::SmtpServer smtp(context, loops);

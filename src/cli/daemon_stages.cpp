@@ -12,6 +12,7 @@
 #include "mailauth/stages/seal_stage.h"
 #include "mailauth/stages/sign_stage.h"
 #include "mailauth/stages/verify_stage.h"
+#include "policy/content_stage.h"
 #include "policy/policy_stage.h"
 
 namespace tern::cli {
@@ -78,6 +79,37 @@ void add_policy_stage(const config::Config& config, dns::Resolver& resolver,
     pipelines.submission.add(stage);
 }
 
+}  // namespace
+
+Result<policy::ContentOptions> content_options(const config::Config& config) {
+    policy::ContentOptions o;
+    o.body_size_limit = config.body_checks_size_limit;
+    for (auto [path, target, rules] :
+         {std::tuple{&config.header_checks, policy::RuleTarget::kHeader, &o.header_rules},
+          std::tuple{&config.body_checks, policy::RuleTarget::kBody, &o.body_rules}}) {
+        if (path->empty()) continue;
+        auto loaded = policy::RuleSet::load(*path, target);
+        if (!loaded) return std::unexpected(loaded.error());
+        *rules = std::make_shared<const policy::RuleSet>(std::move(*loaded));
+    }
+    return o;
+}
+
+namespace {
+
+// Header and body rules come after the client checks and before verification: a message they
+// refuse costs no DKIM key lookups.
+Result<void> add_content_stage(const config::Config& config, DaemonPipelines& pipelines,
+                               log::Logger& log) {
+    auto options = content_options(config);
+    if (!options) return std::unexpected(options.error());
+    auto stage = std::make_shared<policy::ContentStage>(std::move(*options), log);
+    if (stage->hooks() == 0) return {};
+    pipelines.mx.add(stage);
+    pipelines.submission.add(stage);
+    return {};
+}
+
 bool verifies(const config::Config& c, std::string_view listener) {
     return std::ranges::find(c.verify_on, listener) != c.verify_on.end();
 }
@@ -106,6 +138,7 @@ Result<void> add_milters(const config::Config& c, const std::vector<std::string>
 Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
                         DaemonPipelines pipelines, log::Logger& log) {
     add_policy_stage(config, resolver, pipelines, log);
+    if (auto r = add_content_stage(config, pipelines, log); !r) return r;
     if (config.verify_spf || config.verify_dkim || config.verify_dmarc || config.verify_arc) {
         auto options = verify_options(config);
         options.is_local_domain = [local = pipelines.is_local_domain](std::string_view domain) {

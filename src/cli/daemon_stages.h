@@ -1,6 +1,7 @@
 // The daemon's pipeline stages from the configuration (docs/pipeline.md): the policy checks
-// ([dnsbl], [ratelimit]) on MX and submission, mail authentication verification on the
-// listeners [mailauth] verify names, the milters of [milter] mx and submission, DKIM signing
+// ([dnsbl], [ratelimit], [greylist]) and the header and body rules ([content]) on MX and
+// submission, mail authentication verification on the listeners [mailauth] verify names, the
+// milters of [milter] mx and submission, DKIM signing
 // ([dkim]) for submission, trusted MX clients and notices.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include "dns/resolver.h"
 #include "log/logger.h"
 #include "pipeline/pipeline.h"
+#include "policy/content_stage.h"
 
 namespace tern::cli {
 
@@ -22,10 +24,13 @@ struct DaemonPipelines {
     std::function<bool(std::string_view domain)> is_local_domain;  // lower-case domain
 };
 
-// Adds the configured stages in their order: policy checks, then verification (its
-// Authentication-Results field is then seen by the milters and signed), milters, signing last.
-// Fails when a signing key cannot be read or made.
+// Adds the configured stages in their order: policy checks, header and body rules, then
+// verification (its Authentication-Results field is then seen by the milters and signed), milters,
+// signing last. Fails when a rules file or a signing key cannot be read or made.
 Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
                         DaemonPipelines pipelines, log::Logger& log);
+
+// The [content] rules files, read and parsed; the error names the file and line.
+Result<policy::ContentOptions> content_options(const config::Config& config);
 
 }  // namespace tern::cli

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "cli/component_options.h"
+#include "cli/daemon_stages.h"
 
 namespace tern::cli {
 
@@ -15,6 +16,7 @@ std::vector<std::string> check_referenced_files(const config::Config& config) {
             problems.push_back(d.error().message);
     }
     if (auto m = load_sender_map(config); !m) problems.push_back(m.error().message);
+    if (auto c = content_options(config); !c) problems.push_back(c.error().message);
     // The self-signed default is made by the daemon; only configured certificates are read.
     if (!config.tls_certificates.empty()) {
         if (auto c = tls::ServerContext::create(server_tls_options(config)); !c)

@@ -65,6 +65,15 @@ struct Config {
     Seconds greylist_max_age{35 * 86400};
     std::uint64_t greylist_auto_allowlist = 5;
 
+    // [content] and [pregreet] (docs/policy.md)
+    std::string header_checks;                     // header rules file; empty = none
+    std::string body_checks;                       // body rules file; empty = none
+    std::uint64_t body_checks_size_limit = 51200;  // body octets judged
+    Seconds pregreet_wait{6};                      // 0 = no pregreet test
+    std::string pregreet_action = "drop";          // "drop" or "log"
+    std::vector<std::string> pregreet_skip_networks{"127.0.0.0/8", "::1/128"};
+    Seconds pregreet_pass_ttl{86400};
+
     // [local]
     std::vector<std::string> local_domains;
     std::vector<std::string> local_users;

@@ -41,8 +41,8 @@ std::string check_route(std::string_view s) {
 const std::vector<Key>& schema() {
     static const std::vector<Key> keys = [] {
         std::vector<Key> all;
-        for (auto part :
-             {server_keys, delivery_keys, security_keys, mailauth_keys, policy_keys, filter_keys}) {
+        for (auto part : {server_keys, delivery_keys, security_keys, mailauth_keys, policy_keys,
+                          content_keys, filter_keys}) {
             auto keys = part();
             std::move(keys.begin(), keys.end(), std::back_inserter(all));
         }

@@ -59,6 +59,7 @@ std::vector<Key> delivery_keys();  // [local] [queue] [relay] [dns] [spool]
 std::vector<Key> security_keys();  // [tls] [auth]
 std::vector<Key> mailauth_keys();  // [mailauth] [dkim]
 std::vector<Key> policy_keys();    // [dnsbl] [ratelimit] [greylist]
+std::vector<Key> content_keys();   // [content] [pregreet]
 std::vector<Key> filter_keys();    // [milter]
 
 // Checks of one string value: "" when fine, else what is wrong.

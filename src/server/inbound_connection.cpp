@@ -266,12 +266,53 @@ asio::awaitable<void> InboundConnection::greet() {
     pipeline::Verdict verdict;
     if (pipeline_ && pipeline_->has(pipeline::kOnConnect))
         verdict = co_await pipeline_->connect(session_info());
-    if (verdict.kind == pipeline::Verdict::Kind::kReject ||
-        verdict.kind == pipeline::Verdict::Kind::kDefer)
+    bool refused = verdict.kind == pipeline::Verdict::Kind::kReject ||
+                   verdict.kind == pipeline::Verdict::Kind::kDefer;
+    if (!refused && kind_ == ListenerKind::kMx && ctx_.pregreet &&
+        ctx_.pregreet->applies(client_ip_, std::chrono::steady_clock::now()) &&
+        !co_await pregreet_test()) {
+        closed_ = true;
+        co_return;
+    }
+    if (refused)
         session_.refuse(pipeline_reply(verdict, {}, "connect"));
     else
         session_.start();
     co_await perform();
+}
+
+asio::awaitable<bool> InboundConnection::pregreet_test() {
+    const auto& options = ctx_.pregreet->options();
+    out_ = "220-" + ctx_.config.hostname + " ESMTP\r\n";
+    if (!co_await flush()) co_return false;
+    auto start = std::chrono::steady_clock::now();
+    asio::steady_timer wait(socket_.get_executor(), options.wait);
+    wait.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec) self->socket_.cancel(ec);
+    });
+    auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                                            asio::as_tuple(asio::use_awaitable));
+    wait.cancel();
+    if (ec) {
+        // The wait ended: the client waited for the greeting (or the daemon is stopping,
+        // which the read loop handles).
+        if (!stop_requested_) ctx_.pregreet->passed(client_ip_, std::chrono::steady_clock::now());
+        co_return true;
+    }
+    char early[64];
+    std::size_t n = socket_.receive(asio::buffer(early), asio::socket_base::message_peek, ec);
+    if (ec || n == 0) co_return false;  // the client left
+    auto after = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    ctx_.log.info("pregreet", {{"client", client_ip_},
+                               {"octets", n},
+                               {"after_ms", after.count()},
+                               {"text", std::string_view(early, n)},
+                               {"action", options.drop ? "drop" : "log"}});
+    if (!options.drop) co_return true;
+    out_ = smtp::reply(smtp::ReplyName::kPregreet).render();
+    co_await flush();
+    co_return false;
 }
 
 asio::awaitable<void> InboundConnection::finish() {

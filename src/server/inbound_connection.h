@@ -32,6 +32,9 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     void start();
     // The submissions port's TLS handshake, the connect stages, the greeting.
     boost::asio::awaitable<void> greet();
+    // Postscreen's pregreet test (policy/pregreet.h): false when the client talked first and
+    // was dropped, or left.
+    boost::asio::awaitable<bool> pregreet_test();
     // The close: TLS close_notify, the socket, an unfinished message; unregisters.
     boost::asio::awaitable<void> finish();
     // The deadline watchdog: a timer handler that cancels the session's I/O at deadline_.

@@ -17,6 +17,7 @@
 #include "net/connection_limits.h"
 #include "net/network_list.h"
 #include "pipeline/pipeline.h"
+#include "policy/pregreet.h"
 #include "queue/queue_manager.h"
 #include "server/recipient_policy.h"
 #include "spool/injector.h"
@@ -65,6 +66,7 @@ struct ServerContext {
     auth::MechanismOptions mechanism_options;         // SCRAM settings shared by all sessions
     const pipeline::Pipeline* mx_pipeline = nullptr;  // stages of the MX listener
     const pipeline::Pipeline* submission_pipeline = nullptr;  // of submission and submissions
+    policy::Pregreet* pregreet = nullptr;  // the MX listener's pregreet test; null: none
     SessionRegistry sessions;
     std::atomic<bool> accepting{true};
 };

@@ -80,6 +80,7 @@ constexpr std::array kTable{
     ReplyEntry{ReplyName::kAlreadyAuthenticated, 503, "5.5.1", "Already authenticated"},
     ReplyEntry{ReplyName::kAlreadyTls, 503, "5.5.1", "TLS already active"},
     ReplyEntry{ReplyName::kAuthMechanism, 504, "5.5.4", "Unrecognized authentication mechanism"},
+    ReplyEntry{ReplyName::kPregreet, 521, "5.5.1", "Protocol error"},
     ReplyEntry{ReplyName::kAuthRequired, 530, "5.7.0", "Authentication required"},
     ReplyEntry{ReplyName::kTlsRequired, 530, "5.7.0", "Must issue a STARTTLS command first"},
     ReplyEntry{ReplyName::kRequireTlsWithoutTls, 530, "5.7.10",

@@ -64,6 +64,7 @@ enum class ReplyName {
     kAlreadyAuthenticated,  // 503 5.5.1
     kAlreadyTls,            // 503 5.5.1
     kAuthMechanism,         // 504 5.5.4
+    kPregreet,              // 521 5.5.1: the client talked before the greeting (postscreen's)
     kAuthRequired,          // 530 5.7.0
     kTlsRequired,           // 530 5.7.0
     kRequireTlsWithoutTls,  // 530 5.7.10 (RFC 8689 2: REQUIRETLS only on a TLS session)

@@ -68,7 +68,7 @@ def test_good_config_checks_ok(tmp_path):
 
 
 @pytest.mark.parametrize("case", ["aliases", "certificate", "missing certificate", "ca file",
-                                  "trust anchor"])
+                                  "trust anchor", "header rules", "body rules"])
 def test_files_the_config_names_are_checked_too(tmp_path, case):
     # check-config loads them as serve does: a config that would not start does not check ok.
     named = tmp_path / "named"
@@ -82,6 +82,13 @@ def test_files_the_config_names_are_checked_too(tmp_path, case):
         extra, expect = f'[tls]\ncertificates = ["{named}, {named}.key"]\n', str(named)
     elif case == "ca file":
         extra, expect = f'[tls]\nca_file = "{named}"\n', f"outbound TLS: CA certificates {named}"
+    elif case == "header rules":
+        named.write_text("# spam\n/^Subject: viagra/ REJECT\n/^X-Mailer:/ EXPLODE\n")
+        extra, expect = f'[content]\nheader_checks = "{named}"\n', f'{named}:3: unknown action "EXPLODE"'
+    elif case == "body rules":
+        named.write_text("/click here/ IGNORE\n")
+        extra, expect = (f'[content]\nbody_checks = "{named}"\n',
+                         f"{named}:1: IGNORE works in header rules only")
     else:
         extra, expect = (f'[dns]\ntrust_anchor = "{named}"\n',
                          f"dns trust anchor {named}: No such file or directory")
