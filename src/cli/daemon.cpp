@@ -200,7 +200,8 @@ int serve(const config::Config& config) {
     qopts.notice_stages = &local_stages;
     if (auto added = add_stages(config, **resolver,
                                 {mx_stages, submission_stages, local_stages,
-                                 [&](std::string_view d) { return directory->is_local_domain(d); }},
+                                 [&](std::string_view d) { return directory->is_local_domain(d); },
+                                 loops.loop(0).get_executor()},
                                 log);
         !added) {
         std::cerr << "tern: " << added.error().message << "\n";

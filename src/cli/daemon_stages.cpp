@@ -13,7 +13,9 @@
 #include "mailauth/stages/sign_stage.h"
 #include "mailauth/stages/verify_stage.h"
 #include "policy/content_stage.h"
+#include "policy/local_store.h"
 #include "policy/policy_stage.h"
+#include "policy/redis_store.h"
 
 namespace tern::cli {
 namespace {
@@ -67,16 +69,42 @@ policy::PolicyOptions policy_options(const config::Config& c) {
 
 // The policy checks come first: a client refused for its address or its rate costs no SPF or
 // DKIM lookups. Without any list or limit configured there is no stage (and no cost).
-void add_policy_stage(const config::Config& config, dns::Resolver& resolver,
-                      DaemonPipelines& pipelines, log::Logger& log) {
+// Its state goes to the store of [policy_store]: local, or Redis with the local one behind it.
+Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resolver,
+                              DaemonPipelines& pipelines, log::Logger& log) {
     auto lookup = [&resolver](std::string name, dns::RecordType type) {
         return resolver.query(std::move(name), type);
     };
-    auto stage = std::make_shared<policy::PolicyStage>(
-        policy_options(config), lookup, std::make_shared<policy::MemoryRateStore>(), log);
-    if (stage->hooks() == 0) return;
+    auto options = policy_options(config);
+    policy::LocalStoreOptions local_options{options.greylist, config.policy_database,
+                                            config.policy_flush_interval};
+    // A first stage without a store, only to learn whether any check is configured.
+    auto stage = std::make_shared<policy::PolicyStage>(options, lookup, nullptr, log);
+    if (stage->hooks() == 0) return {};
+    auto local = policy::LocalPolicyStore::open(std::move(local_options), log);
+    if (!local) return std::unexpected(local.error());
+    std::shared_ptr<policy::PolicyStore> store = std::move(*local);
+    if (config.policy_store == "redis") {
+        policy::RedisStoreOptions redis;
+        redis.redis.address = config.redis_address;
+        redis.redis.password = config.redis_password;
+        redis.redis.database = static_cast<std::uint32_t>(config.redis_database);
+        redis.redis.timeout = std::chrono::milliseconds(config.redis_timeout_ms);
+        redis.redis.reconnect_max = config.redis_reconnect_max;
+        redis.key_prefix = config.redis_key_prefix;
+        redis.greylist = options.greylist;
+        store = std::make_shared<policy::RedisPolicyStore>(pipelines.executor, std::move(redis),
+                                                           std::move(store), log);
+    }
+    log.info("policy_store",
+             {{"backend", config.policy_store},
+              {"address",
+               config.policy_store == "redis" ? config.redis_address : config.policy_database}});
+    stage =
+        std::make_shared<policy::PolicyStage>(std::move(options), lookup, std::move(store), log);
     pipelines.mx.add(stage);
     pipelines.submission.add(stage);
+    return {};
 }
 
 }  // namespace
@@ -137,7 +165,7 @@ Result<void> add_milters(const config::Config& c, const std::vector<std::string>
 
 Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
                         DaemonPipelines pipelines, log::Logger& log) {
-    add_policy_stage(config, resolver, pipelines, log);
+    if (auto r = add_policy_stage(config, resolver, pipelines, log); !r) return r;
     if (auto r = add_content_stage(config, pipelines, log); !r) return r;
     if (config.verify_spf || config.verify_dkim || config.verify_dmarc || config.verify_arc) {
         auto options = verify_options(config);

@@ -5,6 +5,7 @@
 // ([dkim]) for submission, trusted MX clients and notices.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <string_view>
 
@@ -22,11 +23,13 @@ struct DaemonPipelines {
     pipeline::Pipeline& submission;
     pipeline::Pipeline& local;
     std::function<bool(std::string_view domain)> is_local_domain;  // lower-case domain
+    boost::asio::any_io_executor executor;  // where connections shared by all loops live
 };
 
 // Adds the configured stages in their order: policy checks, header and body rules, then
 // verification (its Authentication-Results field is then seen by the milters and signed), milters,
-// signing last. Fails when a rules file or a signing key cannot be read or made.
+// signing last. Fails when a rules file or a signing key cannot be read or made, or the policy
+// store cannot be opened.
 Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
                         DaemonPipelines pipelines, log::Logger& log);
 

@@ -244,6 +244,7 @@ Result<Config> finish(Config config) {
     if (config.smtp_listen.empty())
         return fail(ErrorCode::kInvalid, "smtp.listen: at least one address is needed");
     if (config.auth_database.empty()) config.auth_database = config.data_dir + "/accounts.sqlite";
+    if (config.policy_database.empty()) config.policy_database = config.data_dir + "/policy.sqlite";
     if (config.authserv_id.empty()) config.authserv_id = config.hostname;
     if (config.dkim_key_dir.empty()) config.dkim_key_dir = config.data_dir + "/dkim";
     if (config.throttle_base_delay > config.throttle_max_delay)
@@ -266,10 +267,11 @@ Config defaults() {
 
 Result<Config> load_string(std::string_view text, const std::string& name) {
     Config config = defaults();
-    config.hostname.clear();       // finish() fills it unless the file names one
-    config.auth_database.clear();  // likewise, from the file's data_dir
-    config.authserv_id.clear();    // from the file's hostname
-    config.dkim_key_dir.clear();   // from the file's data_dir
+    config.hostname.clear();         // finish() fills it unless the file names one
+    config.auth_database.clear();    // likewise, from the file's data_dir
+    config.policy_database.clear();  // likewise
+    config.authserv_id.clear();      // from the file's hostname
+    config.dkim_key_dir.clear();     // from the file's data_dir
     toml::table root;
     try {
         root = toml::parse(text, name);

@@ -64,6 +64,16 @@ struct Config {
     Seconds greylist_retry_window{2 * 86400};
     Seconds greylist_max_age{35 * 86400};
     std::uint64_t greylist_auto_allowlist = 5;
+    // [policy_store]: where rate allowances and greylist state live (docs/policy.md)
+    std::string policy_store = "local";  // "local" or "redis"
+    std::string policy_database;  // greylist state; empty in the file = <data_dir>/policy.sqlite
+    Seconds policy_flush_interval{10};             // how often changed greylist entries are written
+    std::string redis_address = "127.0.0.1:6379";  // host:port or a Unix socket path
+    std::string redis_password;                    // AUTH when not empty
+    std::uint64_t redis_database = 0;              // SELECT when not 0
+    std::string redis_key_prefix = "tern:";
+    std::uint64_t redis_timeout_ms = 500;  // per operation, connecting included
+    Seconds redis_reconnect_max{5};        // longest wait between connection attempts
 
     // [content] and [pregreet] (docs/policy.md)
     std::string header_checks;                     // header rules file; empty = none

@@ -1,6 +1,6 @@
 // Configuration schema: the keys of [dnsbl] (DNS block and allow lists with weighted scores, as
 // postscreen's), [ratelimit] (GCRA rates per client address, account and sender domain) and
-// [greylist].
+// [greylist], and [policy_store] (where their state lives: local or a shared Redis).
 #include "config/schema.h"
 #include "policy/dnsbl.h"
 #include "policy/rate.h"
@@ -122,6 +122,46 @@ std::vector<Key> policy_keys() {
          "greylisted (senders that retry properly are delayed a few times, not forever); 0: "
          "never.",
          [](Config& c, const Value& v) { c.greylist_auto_allowlist = v.number; }, 0, 1000000},
+        {"policy_store",
+         "backend",
+         Kind::kEnum,
+         R"("local")",
+         "Where rate allowances and greylist state live: local (this process's memory; greylist "
+         "state also in `database`) or redis (shared by every node using the same Redis server; "
+         "when it does not answer, each check is judged by the local state instead).",
+         [](Config& c, const Value& v) { c.policy_store = v.text; },
+         0,
+         UINT64_MAX,
+         {"local", "redis"}},
+        {"policy_store", "database", Kind::kString, R"("")",
+         "SQLite file of the local greylist state, kept across restarts; empty means "
+         "policy.sqlite in data_dir. Rate allowances are kept in memory only.",
+         [](Config& c, const Value& v) { c.policy_database = v.text; }},
+        {"policy_store", "flush_interval", Kind::kDuration, R"("10s")",
+         "How often changed greylist entries are written to `database` (by a thread of their "
+         "own, and at shutdown); a crash loses at most this much greylist state.",
+         [](Config& c, const Value& v) { c.policy_flush_interval = v.duration; }, 1, 3600},
+        {"policy_store", "redis_address", Kind::kString, R"("127.0.0.1:6379")",
+         "The Redis server: host:port, [IPv6]:port, or the path of a Unix socket (\"/...\").",
+         [](Config& c, const Value& v) { c.redis_address = v.text; }},
+        {"policy_store", "redis_password", Kind::kString, R"("")",
+         "Sent with AUTH after connecting; empty means no AUTH.",
+         [](Config& c, const Value& v) { c.redis_password = v.text; }},
+        {"policy_store", "redis_database", Kind::kCount, "0",
+         "The Redis database number (SELECT); 0 is Redis' default.",
+         [](Config& c, const Value& v) { c.redis_database = v.number; }, 0, 1000},
+        {"policy_store", "redis_key_prefix", Kind::kString, R"("tern:")",
+         "Put before every key Tern writes, so that one Redis can serve other programs too; "
+         "nodes that share state must use the same prefix.",
+         [](Config& c, const Value& v) { c.redis_key_prefix = v.text; }},
+        {"policy_store", "redis_timeout_ms", Kind::kCount, "500",
+         "Longest wait for one Redis operation, connecting included; past it the check is judged "
+         "locally and the connection is dropped.",
+         [](Config& c, const Value& v) { c.redis_timeout_ms = v.number; }, 10, 60000},
+        {"policy_store", "redis_reconnect_max", Kind::kDuration, R"("5s")",
+         "Longest wait between attempts to reconnect to Redis (from 100ms, doubling); checks "
+         "meanwhile are judged locally at once.",
+         [](Config& c, const Value& v) { c.redis_reconnect_max = v.duration; }, 1, 300},
     };
 }
 

@@ -7,9 +7,12 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 namespace tern::policy {
 
@@ -24,34 +27,84 @@ struct GreylistOptions {
 // outbound servers counts as one client.
 std::string client_network(std::string_view client_ip);
 
+// The key of a triplet: "network sender recipient", addresses in lower case. Every store keys
+// triplets by it, so that nodes sharing a store agree.
+std::string triplet_key(std::string_view network, std::string_view sender,
+                        std::string_view recipient);
+
+struct GreylistDecision {
+    bool pass = true;
+    std::chrono::seconds wait{0};  // when deferred: how long until a retry passes
+    const char* why = "";          // "new", "early", "passed", "known", "allowlisted"
+};
+
+// Wall-clock time: greylist state outlives the process and is shared between nodes.
+using GreylistClock = std::chrono::system_clock;
+
+struct GreylistTriplet {
+    GreylistClock::time_point first_seen;
+    GreylistClock::time_point last_seen;
+    bool passed = false;
+};
+
+// Passed triplets of one client network, forgotten max_age after the last pass.
+struct GreylistPasses {
+    std::uint64_t count = 0;
+    GreylistClock::time_point last;
+};
+
+// The decision rule itself, for one attempt: `triplet` is the stored state (none when unknown
+// or expired) and is updated in place; `passes` likewise (count 0 when unknown). The Redis
+// store's script (redis_scripts.cpp) follows this rule line by line; tests hold both to the
+// same cases.
+GreylistDecision judge_attempt(const GreylistOptions& options,
+                               std::optional<GreylistTriplet>& triplet, GreylistPasses& passes,
+                               GreylistClock::time_point now);
+
+// What changed in a Greylist since the last call of take_changes: the entries to write (their
+// state now) and the keys to delete.
+struct GreylistChanges {
+    std::vector<std::pair<std::string, GreylistTriplet>> triplets;
+    std::vector<std::string> gone_triplets;
+    std::vector<std::pair<std::string, GreylistPasses>> passes;
+    std::vector<std::string> gone_passes;
+    bool empty() const {
+        return triplets.empty() && gone_triplets.empty() && passes.empty() && gone_passes.empty();
+    }
+};
+
+// The triplets of this process, shared by every event loop (one lock; each check is a map
+// lookup). Expired entries are dropped as the map grows. Remembers which entries changed, so
+// that a writer can persist them in batches (greylist_db.h).
 class Greylist {
   public:
-    using Clock = std::chrono::system_clock;
+    using Clock = GreylistClock;
+    using Decision = GreylistDecision;
     explicit Greylist(GreylistOptions options) : options_(options) {}
-
-    struct Decision {
-        bool pass = true;
-        std::chrono::seconds wait{0};  // when deferred: how long until a retry passes
-        const char* why = "";          // "new", "early", "passed", "known", "allowlisted"
-    };
 
     // Judges one delivery attempt and records it.
     Decision check(std::string_view client_ip, std::string_view sender, std::string_view recipient,
                    Clock::time_point now);
     std::size_t size() const;
 
-  private:
-    struct Triplet {
-        Clock::time_point first_seen;
-        Clock::time_point last_seen;
-        bool passed = false;
-    };
+    // Loads stored state (at start); expired entries are skipped and marked gone.
+    void restore(std::string key, GreylistTriplet triplet, Clock::time_point now);
+    void restore_passes(std::string network, GreylistPasses passes, Clock::time_point now);
+    // The changes since the last call; clears them.
+    GreylistChanges take_changes();
+    // Drops expired entries now (the writer calls it before each batch).
     void prune(Clock::time_point now);
+
+  private:
+    bool expired(const GreylistTriplet& t, Clock::time_point now) const;
+    void prune_locked(Clock::time_point now);
 
     GreylistOptions options_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, Triplet> triplets_;
-    std::unordered_map<std::string, std::uint64_t> passes_;  // passed triplets per network
+    std::unordered_map<std::string, GreylistTriplet> triplets_;
+    std::unordered_map<std::string, GreylistPasses> passes_;  // per client network
+    std::unordered_set<std::string> dirty_triplets_;
+    std::unordered_set<std::string> dirty_passes_;
     std::size_t prune_at_ = 4096;
 };
 

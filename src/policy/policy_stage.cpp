@@ -41,19 +41,18 @@ std::string domain_of(const smtp::MailCommand& mail) {
 
 }  // namespace
 
-PolicyStage::PolicyStage(PolicyOptions options, Lookup lookup, std::shared_ptr<RateStore> rates,
+PolicyStage::PolicyStage(PolicyOptions options, Lookup lookup, std::shared_ptr<PolicyStore> store,
                          log::Logger& log)
     : options_(std::move(options)),
       lookup_(std::move(lookup)),
-      rates_(std::move(rates)),
+      store_(std::move(store)),
       log_(log) {
     if (!options_.client_connections.off()) hooks_ |= pipeline::kOnConnect;
     if (!options_.client_messages.off() || !options_.account_messages.off() ||
         !options_.sender_domain_messages.off())
         hooks_ |= pipeline::kOnMail;
-    if (options_.greylist) greylist_ = std::make_unique<Greylist>(*options_.greylist);
     if (!options_.dnsbl_sites.empty() || !options_.client_recipients.off() ||
-        !options_.account_recipients.off() || greylist_)
+        !options_.account_recipients.off() || options_.greylist)
         hooks_ |= pipeline::kOnRcpt;
 }
 
@@ -105,7 +104,7 @@ asio::awaitable<ListScore> PolicyStage::score(const std::string& client_ip) {
 asio::awaitable<bool> PolicyStage::within(const std::string& kind, const std::string& who,
                                           const Rate& rate, const pipeline::SessionInfo& session) {
     if (rate.off()) co_return true;
-    bool ok = co_await rates_->take(kind + ":" + who, rate, RateStore::Clock::now());
+    bool ok = co_await store_->take(kind + ":" + who, rate, PolicyStore::Clock::now());
     if (!ok)
         log_.info("rate_limited", {{"client", session.client_ip},
                                    {"limit", kind},
@@ -186,10 +185,10 @@ asio::awaitable<Verdict> PolicyStage::on_rcpt(const pipeline::SessionInfo& sessi
                                                        options_.account_recipients, session))
         co_return over("recipients from account", session.auth_user, options_.account_recipients,
                        ReplyName::kRateLimited);
-    if (greylist_ && !session.trusted) {
+    if (options_.greylist && !session.trusted) {
         std::string sender = mail.sender.mailbox ? mail.sender.mailbox->str() : "";
-        auto d = greylist_->check(session.client_ip, sender, rcpt.recipient.mailbox.str(),
-                                  Greylist::Clock::now());
+        auto d = co_await store_->greylist(session.client_ip, sender, rcpt.recipient.mailbox.str(),
+                                           PolicyStore::Clock::now());
         if (!d.pass) {
             auto r = smtp::reply(ReplyName::kGreylisted);
             r.text += ", try again in " + std::to_string(d.wait.count()) + " seconds";

@@ -17,6 +17,7 @@
 #include "pipeline/stage.h"
 #include "policy/dnsbl.h"
 #include "policy/greylist.h"
+#include "policy/policy_store.h"
 #include "policy/rate.h"
 
 namespace tern::policy {
@@ -56,7 +57,8 @@ struct ListScore {
 
 class PolicyStage : public pipeline::Stage {
   public:
-    PolicyStage(PolicyOptions options, Lookup lookup, std::shared_ptr<RateStore> rates,
+    // `store` keeps rate allowances and greylist state (made with options.greylist).
+    PolicyStage(PolicyOptions options, Lookup lookup, std::shared_ptr<PolicyStore> store,
                 log::Logger& log);
 
     std::string_view name() const override { return "policy"; }
@@ -82,9 +84,8 @@ class PolicyStage : public pipeline::Stage {
 
     PolicyOptions options_;
     Lookup lookup_;
-    std::shared_ptr<RateStore> rates_;
+    std::shared_ptr<PolicyStore> store_;
     log::Logger& log_;
-    std::unique_ptr<Greylist> greylist_;
     unsigned hooks_ = 0;
 };
 

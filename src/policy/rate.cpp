@@ -73,18 +73,16 @@ std::optional<Rate> parse_rate(std::string_view text, std::string* why) {
     return Rate{count, *period};
 }
 
-boost::asio::awaitable<bool> MemoryRateStore::take(std::string key, Rate rate,
-                                                   Clock::time_point now, std::uint64_t n) {
-    co_return take_now(key, rate, now, n);
-}
-
 bool MemoryRateStore::take_now(const std::string& key, Rate rate, Clock::time_point now,
                                std::uint64_t n) {
     if (rate.off()) return true;
     // GCRA: each request moves the theoretical arrival time on by period/count; a request
     // that would put it more than one period ahead of now is over the rate.
+    // In microseconds, as the Redis store's script counts (redis_scripts.cpp).
     auto period = std::chrono::duration_cast<Clock::duration>(rate.period);
-    auto interval = period / static_cast<Clock::rep>(rate.count);
+    auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(
+        std::chrono::duration_cast<std::chrono::microseconds>(rate.period).count() /
+        static_cast<std::int64_t>(rate.count)));
     std::lock_guard lock(mutex_);
     if (tat_.size() >= prune_at_) prune(now);
     auto [it, fresh] = tat_.try_emplace(key, now);

@@ -1,10 +1,9 @@
 // Rate limits: "N/period" as an operator writes it, and a store of per-key allowances judged by
-// the generic cell rate algorithm (GCRA): N may come at once, then one per period/N. The store
-// is an interface so that several nodes can share one (Redis) later; the in-memory one is the
-// embedded default.
+// the generic cell rate algorithm (GCRA): N may come at once, then one per period/N. The
+// allowances of this process are a MemoryRateStore; PolicyStore (policy_store.h) is the seam that
+// lets several nodes share them.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -26,23 +25,13 @@ struct Rate {
 // "60/1m", "1000/1h", "10/30s", "5000/1d"; "0" or "" = no limit. nullopt when malformed.
 std::optional<Rate> parse_rate(std::string_view text, std::string* why = nullptr);
 
-class RateStore {
-  public:
-    using Clock = std::chrono::steady_clock;
-    virtual ~RateStore() = default;
-    // Takes `n` from `key`'s allowance under `rate` at `now`: true when it fits (and is taken),
-    // false when it would go over (nothing is taken).
-    virtual boost::asio::awaitable<bool> take(std::string key, Rate rate, Clock::time_point now,
-                                              std::uint64_t n = 1) = 0;
-};
-
 // The allowances in this process, shared by every event loop (one lock; each call is a map
 // lookup). Keys whose allowance is whole again are dropped as the map grows.
-class MemoryRateStore : public RateStore {
+class MemoryRateStore {
   public:
-    boost::asio::awaitable<bool> take(std::string key, Rate rate, Clock::time_point now,
-                                      std::uint64_t n = 1) override;
-    // The same without a coroutine, for tests and callers off a loop.
+    using Clock = std::chrono::system_clock;
+    // Takes `n` from `key`'s allowance under `rate` at `now`: true when it fits (and is taken),
+    // false when it would go over (nothing is taken).
     bool take_now(const std::string& key, Rate rate, Clock::time_point now, std::uint64_t n = 1);
     std::size_t size() const;
 

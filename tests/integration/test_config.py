@@ -33,6 +33,9 @@ BAD = {
     "bad dnsbl site": ("[dnsbl]\nsites = [\"bl.example.net=127.0.0\"]\n", 2, "is not a list site"),
     "bad rate": ("[ratelimit]\n\nclient_messages = \"60 per minute\"\n", 3,
                  "is not a rate such as"),
+    "bad policy store": ("[policy_store]\nbackend = \"memcached\"\n", 2, "policy_store.backend"),
+    "redis timeout": ("[policy_store]\nredis_timeout_ms = 0\n", 2,
+                      "policy_store.redis_timeout_ms"),
 }
 
 

@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "policy/local_store.h"
 #include "smtp/reply_parser.h"
 #include "test_async.h"
 
@@ -31,7 +32,7 @@ struct Fixture {
     std::map<std::pair<std::string, dns::RecordType>, dns::Answer> zone;
     std::vector<std::string> asked;
     log::Logger log{log::Format::kText, log::Level::kError};
-    std::shared_ptr<MemoryRateStore> rates = std::make_shared<MemoryRateStore>();
+    std::shared_ptr<PolicyStore> store;
 
     void add_a(const std::string& name, std::string rdata) {
         auto& a = zone[{name, dns::RecordType::kA}];
@@ -45,6 +46,7 @@ struct Fixture {
     }
 
     PolicyStage stage(PolicyOptions o) {
+        store = LocalPolicyStore::open(LocalStoreOptions{o.greylist, "", {}}, log).value();
         return PolicyStage(
             std::move(o),
             [this](std::string name, dns::RecordType type) -> boost::asio::awaitable<dns::Answer> {
@@ -54,7 +56,7 @@ struct Fixture {
                 none.status = dns::Answer::Status::kNxDomain;
                 co_return it == zone.end() ? none : it->second;
             },
-            rates, log);
+            store, log);
     }
 };
 

@@ -8,7 +8,7 @@ namespace tern::policy {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = RateStore::Clock;
+using Clock = MemoryRateStore::Clock;
 
 TEST(Rate, Parses) {
     auto r = parse_rate("60/1m");
