@@ -364,6 +364,7 @@ def test_a_chain_sees_the_earlier_milters_changes(tern_factory, milter_peer):
     for user in ("alice", "bob"):
         header, body = header_and_body(t.wait_for_message(user))
         assert header[0] == "Return-Path: <changed@example.net>"
+        assert "Subject: Changed by the filter" in header  # the header edit kept with the rest
         assert body == "Body from the first filter.\n"
     seen = second.seen()
     assert seen["from"] == "<changed@example.net>"
