@@ -155,6 +155,7 @@ Result<void> add_milters(const config::Config& c, const std::vector<std::string>
         s.client.max_frame = c.milter_max_frame;
         s.accept_on_failure = spec->accept_on_failure.value_or(c.milter_default_action == "accept");
         s.max_body = c.milter_max_body;
+        s.client.max_replaced_body = c.milter_max_body;
         s.hostname = c.hostname;
         pipeline.add(std::make_shared<filter::MilterStage>(std::move(s), log));
     }

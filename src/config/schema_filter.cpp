@@ -78,7 +78,8 @@ std::vector<Key> filter_keys() {
          [](Config& c, const Value& v) { c.milter_max_frame = v.number; }, 65536, 1ull << 30},
         {"milter", "max_body", Kind::kSize, R"("10M")",
          "Octets of message body kept in memory for the milters while a message arrives; a "
-         "message with a larger body is not given to the milters (logged milter_skipped).",
+         "message with a larger body is not given to the milters (logged milter_skipped). Also "
+         "the most a milter may send back as a new body (replbody); more is a milter failure.",
          [](Config& c, const Value& v) { c.milter_max_body = v.number; }, 0, 1ull << 32},
     };
 }

@@ -306,9 +306,17 @@ asio::awaitable<Result<void>> end_of_message(Conversation& conv, const MilterCli
         frames = milter::encode_macros(milter::Command::kEndOfBody, m.end_macros);
     frames += milter::encode_end_of_body();
     if (auto w = co_await conv.write(frames); !w) co_return std::unexpected(w.error());
+    std::size_t replaced = 0;  // octets of replacement body so far
     while (true) {
         auto r = co_await conv.answer(options.timeouts.end_of_message);
         if (!r) co_return std::unexpected(r.error());
+        if (r->kind == Kind::kReplaceBody) {
+            replaced += r->value.size();
+            if (replaced > options.max_replaced_body)
+                co_return failure(ErrorCode::kInvalid,
+                                  "replacement body over the limit of " +
+                                      std::to_string(options.max_replaced_body) + " octets");
+        }
         switch (r->kind) {
             case Kind::kAddHeader:
             case Kind::kInsertHeader:

@@ -67,6 +67,9 @@ struct MilterClientOptions {
     net::StreamAddress address;
     MilterTimeouts timeouts;
     std::size_t max_frame = 1 << 20;  // octets of one response frame from the filter
+    // Octets of replacement body (all its replbody frames together) a filter may send; more is
+    // a failure of the filter (its default action), so that memory stays bounded.
+    std::size_t max_replaced_body = 10 << 20;
 };
 
 // The actions Tern offers (every one of protocol version 6; see docs/filters.md for what it

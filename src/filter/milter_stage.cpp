@@ -1,6 +1,7 @@
 // MilterStage: keeps the body (up to max_body) as it streams in, talks to the filter from the end
-// hook, where the header fields already carry the earlier stages' edits, and turns the filter's
-// answer into a verdict and header edits on the MessageView.
+// hook, where the header fields already carry the earlier stages' edits (and the envelope and body
+// the earlier milters' changes), and turns the filter's answer into a verdict and into header
+// edits, envelope changes and a body replacement on the MessageView.
 #include "filter/milter_stage.h"
 
 #include <algorithm>
@@ -57,6 +58,15 @@ class MilterFilter : public pipeline::MessageFilter {
     MilterFilter(MilterStage& stage, const spool::Message& envelope)
         : stage_(stage), envelope_(envelope) {}
 
+    void on_body_replaced(std::string_view body) override {
+        // An earlier milter's replacement is what this one is given, as Postfix passes it on.
+        too_large_ = body.size() > stage_.settings().max_body;
+        if (too_large_)
+            std::string().swap(body_);
+        else
+            body_.assign(body);
+    }
+
     void on_body(std::string_view chunk) override {
         if (too_large_) return;
         if (body_.size() + chunk.size() > stage_.settings().max_body) {
@@ -76,6 +86,13 @@ class MilterFilter : public pipeline::MessageFilter {
         }
         MilterMessage m = milter_message(message.session(), envelope_, message.fields(), body_,
                                          stage_.settings().hostname);
+        // The envelope as the milters before this one left it.
+        if (!message.envelope_edits().empty()) {
+            set_envelope(m, envelope_.id, message.sender(), message.sender_args(),
+                         message.recipients());
+            const auto& user = message.session().auth_user;
+            if (!user.empty()) m.mail_macros.emplace_back("{auth_authen}", user);
+        }
         auto ex = co_await asio::this_coro::executor;
         auto outcome =
             co_await run_milter(ex, stage_.settings().client, m, &stage_.conversations());
@@ -124,6 +141,7 @@ class MilterFilter : public pipeline::MessageFilter {
                                   : r.kind == Kind::kReject  ? std::string("reject")
                                                              : std::string("tempfail")}});
         std::string quarantine;
+        std::optional<std::string> body;  // the replbody chunks, concatenated
         bool leading_space = (out.steps & milter::kHeaderLeadingSpace) != 0;
         for (const auto& r : out.modifications) {
             auto [action, name] = needs(r.kind);
@@ -140,11 +158,32 @@ class MilterFilter : public pipeline::MessageFilter {
                 case Kind::kQuarantine:
                     quarantine = r.text.empty() ? "quarantined" : r.text;
                     break;
+                case Kind::kChangeFrom:
+                    message.change_sender(r.text, r.value);
+                    break;
+                case Kind::kAddRecipient:
+                    message.add_recipient(r.text, {});
+                    break;
+                case Kind::kAddRecipientWithArgs:
+                    message.add_recipient(r.text, r.value);
+                    break;
+                case Kind::kDeleteRecipient:
+                    message.delete_recipient(r.text);
+                    break;
+                case Kind::kReplaceBody:
+                    if (!body) body.emplace();
+                    body->append(r.value);
+                    break;
                 default:
-                    // The envelope and the body are written before the end hooks run.
-                    ignore(name, "envelope and body changes are not supported");
+                    ignore(name, "not an end-of-message change");
                     break;
             }
+        }
+        if (body) {
+            message.replace_body(crlf_body(*body));
+            log().info("milter_body", {{"id", envelope_.id},
+                                       {"milter", stage_.name()},
+                                       {"octets", message.replaced_body()->size()}});
         }
         if (!quarantine.empty()) return pipeline::Verdict::hold("milter quarantine: " + quarantine);
         return pipeline::Verdict::next();
@@ -229,18 +268,17 @@ MilterMessage milter_message(const pipeline::SessionInfo& session, const spool::
         {"{client_addr}", session.client_ip},
         {"{client_name}", name}};
     if (!session.tls_version.empty()) m.helo_macros = {{"{tls_version}", session.tls_version}};
-    m.mail_args = {"<" + envelope.sender + ">"};
-    m.mail_macros = {{"i", envelope.id}, {"{mail_addr}", envelope.sender}};
-    if (!session.auth_user.empty()) m.mail_macros.emplace_back("{auth_authen}", session.auth_user);
     // One RCPT per address the client gave (an alias that expanded counts once).
-    std::vector<std::string> seen;
+    std::vector<std::pair<std::string, std::string>> recipients;
     for (const auto& r : envelope.recipients) {
         const std::string& address = r.original.empty() ? r.address : r.original;
-        if (std::ranges::find(seen, address) != seen.end()) continue;
-        seen.push_back(address);
-        m.rcpt_args.push_back({"<" + address + ">"});
-        m.rcpt_macros.push_back({{"i", envelope.id}, {"{rcpt_addr}", address}});
+        if (std::ranges::find(recipients, address, &std::pair<std::string, std::string>::first) !=
+            recipients.end())
+            continue;
+        recipients.emplace_back(address, std::string());
     }
+    set_envelope(m, envelope.id, envelope.sender, {}, recipients);
+    if (!session.auth_user.empty()) m.mail_macros.emplace_back("{auth_authen}", session.auth_user);
     m.data_macros = {{"i", envelope.id}};
     m.end_macros = {{"i", envelope.id}};
     for (const auto& raw : fields) {
@@ -256,6 +294,53 @@ MilterMessage milter_message(const pipeline::SessionInfo& session, const spool::
     }
     m.body = body;
     return m;
+}
+
+namespace {
+
+// ESMTP parameters as the MAIL and RCPT steps pass them: one argument each.
+void add_args(std::vector<std::string>& out, std::string_view args) {
+    while (!args.empty()) {
+        auto sp = args.find(' ');
+        if (sp != 0) out.emplace_back(args.substr(0, sp));
+        if (sp == std::string_view::npos) break;
+        args.remove_prefix(sp + 1);
+    }
+}
+
+}  // namespace
+
+void set_envelope(MilterMessage& m, const std::string& id, const std::string& sender,
+                  const std::string& sender_args,
+                  const std::vector<std::pair<std::string, std::string>>& recipients) {
+    m.mail_args = {"<" + sender + ">"};
+    add_args(m.mail_args, sender_args);
+    m.mail_macros = {{"i", id}, {"{mail_addr}", sender}};
+    m.rcpt_args.clear();
+    m.rcpt_macros.clear();
+    for (const auto& [address, args] : recipients) {
+        m.rcpt_args.push_back({"<" + address + ">"});
+        add_args(m.rcpt_args.back(), args);
+        m.rcpt_macros.push_back({{"i", id}, {"{rcpt_addr}", address}});
+    }
+}
+
+std::string crlf_body(std::string_view body) {
+    std::string out;
+    out.reserve(body.size() + body.size() / 32 + 2);
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        char c = body[i];
+        if (c == '\r') {
+            out += "\r\n";
+            if (i + 1 < body.size() && body[i + 1] == '\n') ++i;
+        } else if (c == '\n') {
+            out += "\r\n";
+        } else {
+            out += c;
+        }
+    }
+    if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
+    return out;
 }
 
 std::string header_field(std::string_view name, std::string_view value, bool leading_space) {

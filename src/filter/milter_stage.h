@@ -1,7 +1,8 @@
 // MilterStage: the pipeline stage that passes each message through one milter (rspamd, OpenDKIM,
 // any libmilter filter) at the end of data, and applies what the filter decided: reject, tempfail,
-// discard, quarantine (hold), its own reply code, and header edits. A chain of milters is one
-// stage per milter, in order. docs/filters.md says what Tern does with each action.
+// discard, quarantine (hold), its own reply code, header edits, envelope changes and a new body. A
+// chain of milters is one stage per milter, in order. docs/filters.md says what Tern does with each
+// action.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +22,8 @@ struct MilterSettings {
     // defers the message (451 4.7.1), true accepts it as if the filter were not there.
     bool accept_on_failure = false;
     // Octets of body kept for the filter while the message arrives; a larger message passes
-    // this filter unchecked (logged), so memory stays bounded.
+    // this filter unchecked (logged), so memory stays bounded. The same bound applies to a body
+    // the filter sends back (client.max_replaced_body).
     std::size_t max_body = 10 << 20;
     std::string hostname;  // our name: macro j
 };
@@ -54,6 +56,16 @@ class MilterStage : public pipeline::Stage {
 MilterMessage milter_message(const pipeline::SessionInfo& session, const spool::Message& envelope,
                              const std::vector<std::string>& fields, std::string_view body,
                              const std::string& hostname);
+
+// Sets the MAIL and RCPT steps of `m` (arguments and macros) for this envelope: the sender ("" for
+// <>) with its ESMTP parameters, and each recipient (address, parameters).
+void set_envelope(MilterMessage& m, const std::string& id, const std::string& sender,
+                  const std::string& sender_args,
+                  const std::vector<std::pair<std::string, std::string>>& recipients);
+
+// A replacement body (SMFIR_REPLBODY) with every line end CRLF (a bare CR or LF becomes one) and
+// a final line end, as the stored text needs it.
+std::string crlf_body(std::string_view body);
 
 // A header field from a filter's name and value ("Name: value\r\n", folds as CRLF); empty when
 // the name or value would not make one well-formed field (a bare CR, an empty or unindented

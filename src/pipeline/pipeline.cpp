@@ -93,7 +93,8 @@ void MessageRun::on_field(std::string_view raw) {
         f->on_header(raw);
 }
 
-void MessageRun::on_end_of_headers(std::string_view) {
+void MessageRun::on_end_of_headers(std::string_view separator) {
+    separator_seen_ = !separator.empty();
     for (auto& [name, f] : filters_)
         f->on_end_of_headers();
 }
@@ -115,7 +116,14 @@ asio::awaitable<MessageOutcome> MessageRun::finish() {
         co_return out;
     }
     MessageView view(session_, envelope_, std::move(fields_), body_octets_);
+    unsigned body_version = 0;
     for (auto& [name, f] : filters_) {
+        if (view.body_version() != body_version) {
+            // An earlier stage replaced the body: this one hashes or keeps the new one.
+            body_version = view.body_version();
+            f->on_body_replaced(*view.replaced_body());
+        }
+        view.set_stage(name);
         Verdict v = co_await f->on_end(view);
         if (v.final()) {
             v.stage = name;
@@ -127,6 +135,14 @@ asio::awaitable<MessageOutcome> MessageRun::finish() {
     }
     out.edits = view.edits();
     out.edits_delta = view.edits_delta();
+    out.envelope_edits = view.envelope_edits();
+    if (view.replaced_body()) {
+        out.body = *view.replaced_body();
+        // A text without a header/body separator gets one before a body (spool::TextReader).
+        long long separator = !separator_seen_ && !out.body->empty() ? 2 : 0;
+        out.body_delta = static_cast<long long>(out.body->size()) -
+                         static_cast<long long>(body_octets_) + separator;
+    }
     co_return out;
 }
 

@@ -19,12 +19,17 @@ struct PipelineLimits {
     std::size_t max_header_section = 1 << 20;
 };
 
-// How a message ended: the verdict that decided (kContinue: accept), and the header edits to
-// store with it.
+// How a message ended: the verdict that decided (kContinue: accept), and the header edits,
+// envelope changes and body replacement to store with it.
 struct MessageOutcome {
     Verdict verdict;
     std::vector<message::HeaderEdit> edits;
-    long long edits_delta = 0;
+    long long edits_delta = 0;  // octets the header edits add to the text
+    std::vector<EnvelopeEdit> envelope_edits;
+    // The new body, when a stage replaced it, and the octets that adds to the text (the
+    // received body's length taken off; a header/body separator the text lacked added).
+    std::optional<std::string> body;
+    long long body_delta = 0;
 };
 
 class MessageRun : private message::HeaderSink {
@@ -51,6 +56,7 @@ class MessageRun : private message::HeaderSink {
     std::vector<std::string> fields_;
     std::size_t header_octets_ = 0;
     std::uint64_t body_octets_ = 0;
+    bool separator_seen_ = false;  // an empty line ended the header section
     bool too_large_ = false;
 };
 

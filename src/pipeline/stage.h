@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,16 +55,31 @@ struct Verdict {
     bool final() const { return kind != Kind::kContinue; }
 };
 
+// A change of the envelope a stage asks for (a milter's chgfrom, addrcpt, addrcpt_par, delrcpt).
+// The driver carries them out in order before the commit (docs/filters.md): it routes an added
+// recipient as an RCPT would be, and deletes every recipient whose RCPT address matches.
+struct EnvelopeEdit {
+    enum class Kind { kChangeSender, kAddRecipient, kDeleteRecipient };
+    Kind kind = Kind::kAddRecipient;
+    std::string address;  // as the stage gave it, with or without angle brackets; "" or "<>" = null
+    std::string args;     // ESMTP parameters ("RET=HDRS ENVID=x", "NOTIFY=NEVER"); may be empty
+    std::string stage;    // which stage asked; filled by the pipeline
+    bool operator==(const EnvelopeEdit&) const = default;
+};
+
+// True when two envelope addresses name the same mailbox as a delrcpt matches them (as Postfix
+// does, on the address the client gave in RCPT): angle brackets ignored, local part exact, domain
+// in any case.
+bool same_envelope_address(std::string_view a, std::string_view b);
+// `address` without its angle brackets, if it has them.
+std::string_view strip_brackets(std::string_view address);
+
 // The message as end-of-message hooks see it: its envelope, its header section with the edits
 // of the stages before (a stage sees their changes), and the facts earlier stages recorded.
 class MessageView {
   public:
     MessageView(const SessionInfo& session, const spool::Message& envelope,
-                std::vector<std::string> fields, std::uint64_t body_octets)
-        : session_(session),
-          envelope_(envelope),
-          fields_(std::move(fields)),
-          body_octets_(body_octets) {}
+                std::vector<std::string> fields, std::uint64_t body_octets);
 
     const SessionInfo& session() const { return session_; }
     const spool::Message& envelope() const { return envelope_; }
@@ -79,8 +95,32 @@ class MessageView {
     const std::vector<message::HeaderEdit>& edits() const { return edits_; }
     long long edits_delta() const { return delta_; }
 
+    // Envelope changes; each applies to sender() and recipients() at once and is kept for the
+    // driver, which carries them out on the stored envelope.
+    void change_sender(std::string address, std::string args);
+    void add_recipient(std::string address, std::string args);
+    void delete_recipient(std::string address);
+    const std::vector<EnvelopeEdit>& envelope_edits() const { return envelope_edits_; }
+    // The sender ("" for <>) and its ESMTP parameters, and each recipient as the client gave it
+    // in RCPT (an alias that expanded counts once), after the changes made so far.
+    const std::string& sender() const { return sender_; }
+    const std::string& sender_args() const { return sender_args_; }
+    const std::vector<std::pair<std::string, std::string>>& recipients() const {
+        return recipients_;
+    }
+
+    // Replaces the body (the text after the header section; CRLF line ends). Stages after this
+    // one get it through MessageFilter::on_body_replaced.
+    void replace_body(std::string body);
+    const std::optional<std::string>& replaced_body() const { return body_; }
+    // Counts the replacements, so that the pipeline can tell a new one.
+    unsigned body_version() const { return body_version_; }
+
     // Results a stage leaves for later ones (the SPF result for DMARC, say), by name.
     std::map<std::string, std::any>& facts() { return facts_; }
+
+    // The stage whose end hook runs now (set by the pipeline, named in envelope_edits()).
+    void set_stage(std::string stage) { stage_ = std::move(stage); }
 
   private:
     void apply(message::HeaderEdit edit);
@@ -91,6 +131,13 @@ class MessageView {
     std::uint64_t body_octets_ = 0;
     std::vector<message::HeaderEdit> edits_;
     long long delta_ = 0;
+    std::string sender_;
+    std::string sender_args_;
+    std::vector<std::pair<std::string, std::string>> recipients_;  // (address, ESMTP args)
+    std::vector<EnvelopeEdit> envelope_edits_;
+    std::optional<std::string> body_;
+    unsigned body_version_ = 0;
+    std::string stage_;
     std::map<std::string, std::any> facts_;
 };
 
@@ -102,6 +149,10 @@ class MessageFilter {
     virtual void on_header(std::string_view raw_field) { (void)raw_field; }
     virtual void on_end_of_headers() {}
     virtual void on_body(std::string_view chunk) { (void)chunk; }
+    // A stage before this one replaced the whole body with `body` (its end hook ran; this one's
+    // has not): a filter that hashed or kept the body starts it again from `body`, so that
+    // what it signs or passes on is the body that will be stored. The default ignores it.
+    virtual void on_body_replaced(std::string_view body) { (void)body; }
     virtual boost::asio::awaitable<Verdict> on_end(MessageView& message) = 0;
 };
 

@@ -542,6 +542,7 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
     std::string id = writer_->id();
     // The stages' end hooks decide, and their header edits go into the spool with the message.
     bool hold = false;
+    bool envelope_changed = false;
     if (run_) {
         auto outcome = co_await run_->finish();
         run_.reset();
@@ -569,7 +570,24 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
             ctx_.log.info(
                 "held",
                 {{"id", id}, {"client", client_ip_}, {"stage", v.stage}, {"reason", v.reason}});
-        writer_->set_edits(std::move(outcome.edits), outcome.edits_delta);
+        writer_->set_edits(std::move(outcome.edits), outcome.edits_delta + outcome.body_delta);
+        if (outcome.body) writer_->set_body(std::move(*outcome.body));
+        if (!outcome.envelope_edits.empty()) {
+            spool::Message changed = writer_->message();
+            co_await apply_envelope_edits(outcome.envelope_edits, changed);
+            if (changed.recipients.empty()) {
+                // Every recipient deleted: accepted and dropped, as Postfix does (docs/filters.md).
+                ctx_.injector.discard(*writer_);
+                writer_.reset();
+                ctx_.log.info("discarded", {{"id", id},
+                                            {"client", client_ip_},
+                                            {"stage", outcome.envelope_edits.back().stage},
+                                            {"reason", "every recipient deleted"}});
+                co_return smtp::reply(ReplyName::kQueued, "Ok: queued as " + id);
+            }
+            writer_->set_envelope(std::move(changed));
+            envelope_changed = true;
+        }
     }
     // finish, group sync, commit mark, hand-off to the queue: then, and only then, the 250.
     auto message = co_await ctx_.injector.commit(*writer_, hold);
@@ -581,12 +599,20 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
     }
     ++messages_;
     std::string to;
-    for (const auto& r : env.recipients)
-        to += (to.empty() ? "" : ",") + r.path.mailbox.str();
+    std::string from = env.sender.str();
+    if (envelope_changed) {
+        // A stage changed the envelope: the log says what was stored.
+        from = "<" + message->sender + ">";
+        for (const auto& r : message->recipients)
+            to += (to.empty() ? "" : ",") + r.address;
+    } else {
+        for (const auto& r : env.recipients)
+            to += (to.empty() ? "" : ",") + r.path.mailbox.str();
+    }
     ctx_.log.info("message", {{"id", id},
                               {"client", client_ip_},
                               {"helo", session_.helo_name()},
-                              {"from", env.sender.str()},
+                              {"from", from},
                               {"to", to},
                               {"size", message->size()},
                               {"result", "queued"}});

@@ -61,6 +61,10 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
                                std::string_view hook);
     const pipeline::SessionInfo& session_info();
     boost::asio::awaitable<smtp::Reply> commit_message();
+    // Carries out the stages' envelope changes on `message` in order (inbound_envelope_edits.cpp):
+    // a new sender, deleted recipients, added ones routed as an RCPT would be; each is logged.
+    boost::asio::awaitable<void> apply_envelope_edits(
+        const std::vector<pipeline::EnvelopeEdit>& edits, spool::Message& message);
     void request_stop();
     void set_deadline(std::chrono::seconds timeout);
     void set_deadline_at(std::chrono::steady_clock::time_point deadline);

@@ -65,7 +65,13 @@ struct Message {
     // Changes the pipeline made to the header section, applied when the text is read out
     // (spool::TextReader); the text in the file stays as received.
     std::vector<message::HeaderEdit> edits;
-    long long edits_delta = 0;  // octets the edits add to the text
+    long long edits_delta = 0;  // octets the edits (and a replaced body) add to the text
+    // A body that replaced the received one (a milter's replbody, format 3): `replaced_length`
+    // octets at `replaced_offset` of the file follow the (edited) header section when the text
+    // is read out; the received body stays in the file unread.
+    bool body_replaced = false;
+    std::uint64_t replaced_offset = 0;
+    std::uint64_t replaced_length = 0;
 
     // Octets of the text as it is delivered: received text plus edits.
     std::uint64_t size() const {

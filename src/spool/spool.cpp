@@ -108,13 +108,39 @@ Result<std::unique_ptr<MessageWriter>> Spool::create(Message message) {
     return writer;
 }
 
+void MessageWriter::set_envelope(Message changed) {
+    // What the head of the file says about the file itself stays; the rest is the new envelope.
+    changed.id = message_.id;
+    changed.arrival = message_.arrival;
+    changed.edits = std::move(message_.edits);
+    changed.edits_delta = message_.edits_delta;
+    message_ = std::move(changed);
+    envelope_changed_ = true;
+}
+
 Result<Message> Spool::finish(MessageWriter& writer) {
     std::uint64_t length = writer.envelope_length_ + writer.body_length_;
+    std::uint64_t replaced_at = 0;  // file offset of a replacement body
     if (!writer.error_) {
         // Without edits the file is in the first format: the edits block and its longer
-        // trailer only for messages a pipeline stage changed.
+        // trailer only for messages a pipeline stage changed, the third format only for those
+        // whose envelope or body it changed.
         std::string tail;
-        if (writer.message_.edits.empty()) {
+        if (writer.envelope_changed_ || writer.body_) {
+            tail = encode_edits(writer.message_.edits, writer.message_.edits_delta);
+            std::uint64_t edits_length = tail.size();
+            if (writer.envelope_changed_) tail += encode_envelope(writer.message_);
+            std::uint64_t new_envelope_length = tail.size() - edits_length;
+            if (writer.body_) {
+                tail += kBodyMagic;
+                replaced_at = length + tail.size();
+                tail += *writer.body_;
+            }
+            std::uint64_t body_block_length = tail.size() - edits_length - new_envelope_length;
+            std::uint32_t crc = crc32_update(writer.crc_, tail);
+            tail += encode_trailer3(writer.envelope_length_, writer.body_length_, edits_length,
+                                    new_envelope_length, body_block_length, crc);
+        } else if (writer.message_.edits.empty()) {
             tail = encode_trailer(writer.envelope_length_, writer.body_length_, writer.crc_);
         } else {
             tail = encode_edits(writer.message_.edits, writer.message_.edits_delta);
@@ -136,6 +162,11 @@ Result<Message> Spool::finish(MessageWriter& writer) {
     Message m = writer.message_;
     m.body_offset = writer.envelope_length_;
     m.body_length = writer.body_length_;
+    if (writer.body_) {
+        m.body_replaced = true;
+        m.replaced_offset = replaced_at;
+        m.replaced_length = writer.body_->size();
+    }
     return m;
 }
 

@@ -34,6 +34,13 @@ class MessageWriter {
         message_.edits = std::move(edits);
         message_.edits_delta = delta;
     }
+    // The envelope as the pipeline changed it (a milter's chgfrom, addrcpt, delrcpt): a copy of
+    // message() with a new sender, DSN parameters or recipients. Stored after the text by
+    // Spool::finish (format 3); the one at the head of the file stays as it was written.
+    void set_envelope(Message changed);
+    // A body that replaces the received one (CRLF line ends), stored after the text (format 3).
+    // The edits' delta must count it (MessageOutcome::body_delta).
+    void set_body(std::string body) { body_ = std::move(body); }
 
   private:
     friend class Spool;
@@ -46,7 +53,9 @@ class MessageWriter {
     std::uint64_t envelope_length_ = 0;
     std::uint64_t body_length_ = 0;
     std::uint32_t crc_ = 0;
-    std::uint64_t stale_size_ = 0;  // a recycled file's old length, cut off by finish()
+    std::uint64_t stale_size_ = 0;     // a recycled file's old length, cut off by finish()
+    bool envelope_changed_ = false;    // set_envelope was called
+    std::optional<std::string> body_;  // set_body's body
     std::optional<Error> error_;
 };
 

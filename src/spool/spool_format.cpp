@@ -253,29 +253,47 @@ std::optional<Message> decode_envelope(std::string_view block) {
     return m;
 }
 
-std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_length,
-                           std::uint32_t crc) {
-    std::string out(kTrailerMagic);
-    put_u64(out, envelope_length);
-    put_u64(out, body_length);
+namespace {
+
+// A trailer: its magic, the lengths (u64 LE each), the CRC of the file before it, and a CRC of
+// the trailer so far.
+std::string trailer(std::string_view magic, std::initializer_list<std::uint64_t> lengths,
+                    std::uint32_t crc) {
+    std::string out(magic);
+    for (std::uint64_t length : lengths)
+        put_u64(out, length);
     put_u32(out, crc);
     put_u32(out, crc32_update(0, out));
     return out;
+}
+
+}  // namespace
+
+std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_length,
+                           std::uint32_t crc) {
+    return trailer(kTrailerMagic, {envelope_length, body_length}, crc);
 }
 
 std::string encode_trailer2(std::uint64_t envelope_length, std::uint64_t body_length,
                             std::uint64_t edits_length, std::uint32_t crc) {
-    std::string out(kTrailerMagic2);
-    put_u64(out, envelope_length);
-    put_u64(out, body_length);
-    put_u64(out, edits_length);
-    put_u32(out, crc);
-    put_u32(out, crc32_update(0, out));
-    return out;
+    return trailer(kTrailerMagic2, {envelope_length, body_length, edits_length}, crc);
+}
+
+std::string encode_trailer3(std::uint64_t envelope_length, std::uint64_t body_length,
+                            std::uint64_t edits_length, std::uint64_t new_envelope_length,
+                            std::uint64_t body_block_length, std::uint32_t crc) {
+    return trailer(
+        kTrailerMagic3,
+        {envelope_length, body_length, edits_length, new_envelope_length, body_block_length}, crc);
 }
 
 std::optional<Trailer> decode_trailer(std::string_view bytes) {
     const char* p = bytes.data();
+    if (bytes.size() == kTrailer3Size && bytes.starts_with(kTrailerMagic3)) {
+        if (get_u32(p + 52) != crc32_update(0, bytes.substr(0, 52))) return std::nullopt;
+        return Trailer{get_u64(p + 8), get_u64(p + 16), get_u32(p + 48), get_u64(p + 24),
+                       kTrailer3Size,  get_u64(p + 32), get_u64(p + 40)};
+    }
     if (bytes.size() == kTrailer2Size && bytes.starts_with(kTrailerMagic2)) {
         if (get_u32(p + 36) != crc32_update(0, bytes.substr(0, 36))) return std::nullopt;
         return Trailer{get_u64(p + 8), get_u64(p + 16), get_u32(p + 32), get_u64(p + 24),

@@ -24,6 +24,13 @@ inline constexpr std::size_t kTrailerSize = 32;  // magic(8) env_len(8) body_len
 inline constexpr std::string_view kTrailerMagic2 = "TERNEND2";
 inline constexpr std::size_t kTrailer2Size = 40;
 inline constexpr std::string_view kEditsMagic = "TERN-EDITS 1\n";
+// Version 3, for a message whose envelope or body the pipeline changed (a milter): after the text
+// the edits block (always, perhaps without edits), the changed envelope (an envelope block, or
+// nothing) and the replacement body (kBodyMagic and the body's octets, or nothing). magic(8)
+// env_len(8) text_len(8) edits_len(8) new_env_len(8) body_block_len(8) crc(4) crc(4).
+inline constexpr std::string_view kTrailerMagic3 = "TERNEND3";
+inline constexpr std::size_t kTrailer3Size = 56;
+inline constexpr std::string_view kBodyMagic = "TERN-BODY 1\n";
 
 // The commit mark (as Postfix marks a finished queue file): a message file is created, or taken
 // for reuse, with kWritingMode and gets kCommittedMode once the sync that follows its trailer has
@@ -50,14 +57,27 @@ std::string encode_trailer(std::uint64_t envelope_length, std::uint64_t body_len
 std::string encode_trailer2(std::uint64_t envelope_length, std::uint64_t body_length,
                             std::uint64_t edits_length, std::uint32_t crc);
 
+// The version 3 trailer, with the lengths of the changed envelope and replacement body blocks.
+std::string encode_trailer3(std::uint64_t envelope_length, std::uint64_t body_length,
+                            std::uint64_t edits_length, std::uint64_t new_envelope_length,
+                            std::uint64_t body_block_length, std::uint32_t crc);
+
 struct Trailer {
     std::uint64_t envelope_length;
     std::uint64_t body_length;
     std::uint32_t crc;
-    std::uint64_t edits_length = 0;   // version 2 only
-    std::size_t size = kTrailerSize;  // octets of the trailer itself
+    std::uint64_t edits_length = 0;         // versions 2 and 3
+    std::size_t size = kTrailerSize;        // octets of the trailer itself
+    std::uint64_t new_envelope_length = 0;  // version 3 only
+    std::uint64_t body_block_length = 0;    // version 3 only
+
+    // Octets of the blocks after the text.
+    std::uint64_t after_text() const {
+        return edits_length + new_envelope_length + body_block_length;
+    }
 };
-// A trailer of either version: `bytes` is exactly kTrailerSize or kTrailer2Size octets.
+// A trailer of any version: `bytes` is exactly kTrailerSize, kTrailer2Size or kTrailer3Size
+// octets.
 std::optional<Trailer> decode_trailer(std::string_view bytes);
 
 // The edits block: "TERN-EDITS 1", "delta <octets added>", one line per edit ("p <field>",

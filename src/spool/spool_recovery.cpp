@@ -39,9 +39,10 @@ std::expected<Message, Spool::Damage> Spool::load(const std::string& id, Recover
     auto size = static_cast<std::uint64_t>(st.st_size);
     if (size < kTrailerSize)
         return damaged(committed, "only " + std::to_string(size) + " octets, no trailer");
-    // A trailer of the second format (with an edits block before it), else of the first.
+    // A trailer of the third format (a changed envelope or body), of the second (an edits block
+    // before it), else of the first.
     std::optional<Trailer> trailer;
-    for (std::size_t tsize : {kTrailer2Size, kTrailerSize}) {
+    for (std::size_t tsize : {kTrailer3Size, kTrailer2Size, kTrailerSize}) {
         if (size < tsize) continue;
         std::string trailer_bytes(tsize, '\0');
         if (auto r =
@@ -52,15 +53,18 @@ std::expected<Message, Spool::Damage> Spool::load(const std::string& id, Recover
         if (trailer) break;
     }
     if (!trailer) return damaged(committed, "no valid trailer at its end (truncated?)");
-    if (trailer->envelope_length + trailer->body_length + trailer->edits_length + trailer->size !=
+    if (trailer->envelope_length + trailer->body_length + trailer->after_text() + trailer->size !=
         size)
         return damaged(committed, "its trailer gives a length other than the file's " +
                                       std::to_string(size) + " octets");
     // The CRC over envelope and body proves that every block reached the disk.
     std::uint32_t crc = 0;
     std::string envelope;
-    std::string edits_block;
+    std::string edits_block;  // the blocks after the text up to the replacement body's octets
     std::uint64_t edits_at = trailer->envelope_length + trailer->body_length;
+    std::uint64_t blocks_end =
+        edits_at + trailer->edits_length + trailer->new_envelope_length +
+        std::min<std::uint64_t>(trailer->body_block_length, kBodyMagic.size());
     std::string buf(1 << 20, '\0');
     for (std::uint64_t off = 0, left = size - trailer->size; left > 0;) {
         std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
@@ -71,9 +75,11 @@ std::expected<Message, Spool::Damage> Spool::load(const std::string& id, Recover
         if (off < trailer->envelope_length)
             envelope.append(chunk.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(
                                                 n, trailer->envelope_length - off))));
-        if (off + n > edits_at) {
+        if (off + n > edits_at && off < blocks_end) {
             std::uint64_t from = off < edits_at ? edits_at - off : 0;
-            edits_block.append(chunk.substr(static_cast<std::size_t>(from)));
+            std::uint64_t to = std::min<std::uint64_t>(n, blocks_end - off);
+            edits_block.append(
+                chunk.substr(static_cast<std::size_t>(from), static_cast<std::size_t>(to - from)));
         }
         off += n;
         left -= n;
@@ -86,11 +92,32 @@ std::expected<Message, Spool::Damage> Spool::load(const std::string& id, Recover
         return damaged(committed, "its envelope names another queue id, " + message->id);
     message->body_offset = trailer->envelope_length;
     message->body_length = trailer->body_length;
+    std::string_view blocks = edits_block;
     if (trailer->edits_length > 0) {
-        auto edits = decode_edits(edits_block);
+        auto edits = decode_edits(blocks.substr(0, trailer->edits_length));
         if (!edits) return damaged(committed, "malformed block of header edits");
         message->edits = std::move(edits->first);
         message->edits_delta = edits->second;
+    }
+    blocks.remove_prefix(std::min<std::size_t>(blocks.size(), trailer->edits_length));
+    if (trailer->new_envelope_length > 0) {
+        // The envelope as the pipeline changed it replaces the one at the head.
+        auto changed = decode_envelope(blocks.substr(0, trailer->new_envelope_length));
+        if (!changed || changed->id != id)
+            return damaged(committed, "malformed block of the changed envelope");
+        changed->edits = std::move(message->edits);
+        changed->edits_delta = message->edits_delta;
+        changed->body_offset = message->body_offset;
+        changed->body_length = message->body_length;
+        message = std::move(changed);
+    }
+    blocks.remove_prefix(std::min<std::size_t>(blocks.size(), trailer->new_envelope_length));
+    if (trailer->body_block_length > 0) {
+        if (blocks != kBodyMagic) return damaged(committed, "malformed block of the new body");
+        message->body_replaced = true;
+        message->replaced_offset =
+            edits_at + trailer->edits_length + trailer->new_envelope_length + kBodyMagic.size();
+        message->replaced_length = trailer->body_block_length - kBodyMagic.size();
     }
     if (auto r = replay_state(id, *message, report); !r) return unreadable(r.error().message);
     return std::move(*message);

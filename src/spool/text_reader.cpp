@@ -1,5 +1,6 @@
 // TextReader: without edits a window on the file; with edits the received header section is
-// split into fields, edited (message::apply_edits) and served from memory, the rest from the file.
+// split into fields, edited (message::apply_edits) and served from memory, the rest (the received
+// body, or the one that replaced it) from the file.
 #include "spool/text_reader.h"
 
 #include <unistd.h>
@@ -48,7 +49,7 @@ struct Section : message::HeaderSink {
 
 TextReader::TextReader(int fd, const Message& m)
     : fd_(fd), rest_(m.body_offset), end_(m.body_offset + m.body_length) {
-    if (m.edits.empty()) return;
+    if (m.edits.empty() && !m.body_replaced) return;
     message::HeaderSplitter splitter;
     Section section;
     std::string buf(kChunk, '\0');
@@ -72,6 +73,13 @@ TextReader::TextReader(int fd, const Message& m)
         head_ += f;
     head_ += section.separator;
     rest_ = m.body_offset + section.octets;
+    if (m.body_replaced) {
+        // The new body follows the header section; a text that had no separator gets one
+        // before it (pipeline::MessageOutcome::body_delta counts it).
+        if (section.separator.empty() && m.replaced_length > 0) head_ += "\r\n";
+        rest_ = m.replaced_offset;
+        end_ = m.replaced_offset + m.replaced_length;
+    }
 }
 
 std::size_t TextReader::read_at(std::uint64_t pos, char* buf, std::size_t n) const {

@@ -1,6 +1,6 @@
 // TextReader: a spooled message's text as it is delivered: the text as received with the
-// pipeline's header edits applied (docs/spool.md). Random access, like pread, so transports
-// read it in whatever pieces they like.
+// pipeline's header edits applied and its body replaced if a stage replaced it (docs/spool.md).
+// Random access, like pread, so transports read it in whatever pieces they like.
 #pragma once
 
 #include <cstddef>
@@ -14,7 +14,8 @@ namespace tern::spool {
 class TextReader {
   public:
     // Reads `message`'s text from `fd`, its open spool file. When the message has header edits
-    // its received header section is read and edited here; failed() says if that went wrong.
+    // or a replaced body its received header section is read and edited here; failed() says if
+    // that went wrong.
     TextReader(int fd, const Message& message);
 
     // Octets of the delivered text.
@@ -34,7 +35,7 @@ class TextReader {
   private:
     int fd_;
     std::string head_;        // the edited header section and its separator; empty = no edits
-    std::uint64_t rest_ = 0;  // file offset of the text after the received header section
+    std::uint64_t rest_ = 0;  // file offset of the body (received or replacing it)
     std::uint64_t end_ = 0;   // file offset where the text ends
     bool failed_ = false;
 };

@@ -264,3 +264,29 @@ def test_arc_of_an_unknown_forwarder_does_not(tern_factory, dns, keys):
     reply = t.send_message(arc_sealed(keys), sender=f"list-bounces@{FORWARDER}",
                            recipients=["bob@localhost"])
     assert (reply.code, reply.status) == (550, "5.7.1"), reply
+
+
+def test_signatures_cover_a_body_a_milter_replaced(tern_factory, dns, keys, tmp_path):
+    # Signing runs after the milters (docs/pipeline.md): it signs the body the milter put in.
+    pytest.importorskip("Milter")
+    from test_milter import MilterPeer
+    peer = MilterPeer(tmp_path, "replbody-headers")
+    try:
+        directory, _ = keys
+        t = tern_factory(config={
+            "dns": {"upstream": [dns.upstream], "timeout": "1s"},
+            "dkim": {"sign": True, "domains": [DOMAIN], "key_dir": str(directory)},
+            "milter": {"mx": [f"inet:127.0.0.1:{peer.port}"]},
+        })
+        reply = t.send_message(message(subject="Signed after the milter"),
+                               sender=f"alice@{DOMAIN}", recipients=["bob@localhost"])
+        assert reply.code == 250, reply
+        delivered = t.wait_for_message("bob", timeout=15)
+        assert delivered.endswith(b"\n\nA new body.\n"), delivered
+        assert (b"Subject: Changed by the filter" in delivered)
+        text = delivered.split(b"\n", 2)[2].replace(b"\n", b"\r\n")
+        d = dkim.DKIM(text)
+        assert d.verify(idx=0, dnsfunc=dnsfunc_for(dns))
+        assert d.verify(idx=1, dnsfunc=dnsfunc_for(dns))
+    finally:
+        peer.stop()

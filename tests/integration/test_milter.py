@@ -5,6 +5,7 @@
 # the default action, tempfail or accept, and the daemon goes on serving.
 import json
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -12,11 +13,12 @@ import ssl
 import struct
 import threading
 import time
+import zlib
 
 import pytest
 
 from conftest import HOSTNAME, free_port, queue_id
-from peers import PYTHON, HERE, Process, wait_until
+from peers import PYTHON, HERE, Process, SmtpSink, wait_until
 
 pytest.importorskip("Milter")
 
@@ -184,6 +186,234 @@ def test_header_edits_reach_the_delivered_message(tern_factory, milter_peer):
     assert not any(line.startswith("Subject: Original") for line in header)
     assert not any(line.startswith("X-Remove-Me") for line in header)
     assert data.endswith("Hello Alice,\nthis passes a milter.\n")
+
+
+# --- envelope and body changes ----------------------------------------------------------------
+
+def header_and_body(data):
+    """The delivered header lines and body (Maildir form: LF line ends)."""
+    head, body = data.decode().split("\n\n", 1)
+    return head.split("\n"), body
+
+
+def smarthost_tern(tern_factory, milter_peer, mode, port, **milter):
+    """A daemon whose MX mail passes `mode` and whose remote mail goes to 127.0.0.1:port."""
+    peer = milter_peer(mode)
+    config = milter_config(peer.port, **milter)
+    config["relay"] = {"smarthost": f"[127.0.0.1]:{port}", "connect_timeout": "3s",
+                       "trusted_networks": ["127.0.0.1/32"]}
+    return tern_factory(config)
+
+
+@pytest.fixture
+def sink(tmp_path):
+    """Postfix's smtp-sink on loopback: it records MAIL and RCPT with their parameters."""
+    s = SmtpSink(tmp_path, "127.0.0.1", free_port())
+    yield s
+    s.stop()
+
+
+def test_chgfrom_changes_the_envelope_sender(tern_factory, milter_peer):
+    t, reply = through(tern_factory, milter_peer, "chgfrom")
+    assert reply.code == 250, reply
+    header, _ = header_and_body(t.wait_for_message("alice"))
+    assert header[0] == "Return-Path: <changed@example.net>"
+    line = t.wait_for_log(r"envelope_changed .*action=sender")
+    assert "result=changed" in line and "changed@example.net" in line, line
+    assert "from=<changed@example.net>" in t.wait_for_log(r"info message ")
+
+
+def test_chgfrom_with_dsn_arguments_reaches_the_next_hop(tern_factory, milter_peer, sink):
+    t = smarthost_tern(tern_factory, milter_peer, "chgfrom-args", sink.port)
+    reply = t.send_message(MESSAGE, recipients=("carol@remote.test",))
+    assert reply.code == 250, reply
+    dump, = sink.wait_for_messages(1)
+    text = dump.decode("utf-8", "replace")
+    assert re.search(r"X-Mail-Args: <changed@example\.net>.* RET=HDRS", text), text
+    assert re.search(r"X-Mail-Args: .*ENVID=milter-envid", text), text
+    assert re.search(r"X-Rcpt-Args: <carol@remote\.test>", text), text
+
+
+def test_addrcpt_of_a_local_mailbox(tern_factory, milter_peer):
+    t, reply = through(tern_factory, milter_peer, "addrcpt-local")
+    assert reply.code == 250, reply
+    alice = t.wait_for_message("alice")
+    bob = t.wait_for_message("bob")
+    assert header_and_body(bob)[1] == header_and_body(alice)[1]
+    line = t.wait_for_log(r"envelope_changed .*action=add")
+    assert "bob@localhost" in line and "result=added" in line, line
+
+
+def test_addrcpt_of_a_remote_address_is_relayed(tern_factory, milter_peer, peers):
+    port = free_port()
+    relay = peers("127.0.0.1", port)
+    t = smarthost_tern(tern_factory, milter_peer, "addrcpt-remote", port)
+    # Not a client that may relay: the filter's recipient is trusted all the same (as Postfix).
+    with t.dialog(source="127.0.0.9") as d:
+        d.ehlo()
+        assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+        assert d.cmd("RCPT TO:<carol@remote.test>").code == 554
+        assert d.cmd("RCPT TO:<alice@localhost>").code == 250
+        assert d.cmd("DATA").code == 354
+        d.send(MESSAGE + b".\r\n")
+        assert d.read_reply().code == 250
+    t.wait_for_message("alice")
+    (env, data), = relay.wait_for_messages(1)
+    assert env["mail_from"] == "sender@example.org"
+    assert env["rcpt_tos"] == ["carol@remote.test"]
+    assert data.endswith(b"Hello Alice,\r\nthis passes a milter.\r\n")
+
+
+def test_addrcpt_par_carries_notify_and_orcpt(tern_factory, milter_peer, sink):
+    t = smarthost_tern(tern_factory, milter_peer, "addrcpt-par", sink.port)
+    assert send(t).code == 250
+    t.wait_for_message("alice")
+    dump, = sink.wait_for_messages(1)
+    text = dump.decode("utf-8", "replace")
+    assert re.search(r"X-Rcpt-Args: <carol@remote\.test>.*NOTIFY=NEVER", text), text
+    assert re.search(r"X-Rcpt-Args: .*ORCPT=rfc822;first@remote\.test", text), text
+
+
+def test_invalid_added_recipients_are_logged_and_skipped(tern_factory, milter_peer):
+    t, reply = through(tern_factory, milter_peer, "addrcpt-invalid")
+    assert reply.code == 250, reply
+    t.wait_for_message("alice")
+    t.wait_for_message("bob")
+    assert t.messages("nosuchuser") == []
+    assert "result=invalid" in t.wait_for_log(r"envelope_changed .*nosuchuser@localhost")
+    assert "result=invalid" in t.wait_for_log(r"envelope_changed .*not an address")
+
+
+def test_delrcpt_of_one_recipient(tern_factory, milter_peer):
+    peer = milter_peer("delrcpt-bob")
+    t = tern_factory(milter_config(peer.port))
+    reply = t.send_message(MESSAGE, recipients=("alice@localhost", "bob@localhost"))
+    assert reply.code == 250, reply
+    t.wait_for_message("alice")
+    assert "result=deleted" in t.wait_for_log(r"envelope_changed .*action=delete")
+    assert_nothing_delivered_to(t, "bob")
+
+
+def assert_nothing_delivered_to(t, user):
+    t.wait_for_empty_queue()
+    assert t.messages(user) == []
+
+
+def test_delrcpt_of_every_recipient_discards(tern_factory, milter_peer):
+    peer = milter_peer("delrcpt-all")
+    t = tern_factory(milter_config(peer.port))
+    reply = t.send_message(MESSAGE, recipients=("alice@localhost", "bob@localhost"))
+    assert reply.code == 250, reply
+    line = t.wait_for_log(r"discarded ")
+    assert "every recipient deleted" in line and queue_id(reply) in line, line
+    assert t.queued() == {}
+    assert t.messages("alice") == [] and t.messages("bob") == []
+
+
+def test_replbody_replaces_the_body(tern_factory, milter_peer):
+    t, reply = through(tern_factory, milter_peer, "replbody")
+    assert reply.code == 250, reply
+    header, body = header_and_body(t.wait_for_message("alice"))
+    # Bare LF from the filter becomes a line end like any other.
+    assert body == "Replaced by the filter.\nSecond line.\n"
+    assert "Subject: Original subject" in header
+    qid = queue_id(reply)
+    assert f"id={qid}" in t.wait_for_log(r"milter_body ")
+
+
+def test_replbody_over_several_chunks(tern_factory, milter_peer):
+    t, reply = through(tern_factory, milter_peer, "replbody-large")
+    assert reply.code == 250, reply
+    _, body = header_and_body(t.wait_for_message("alice"))
+    want = "".join("%d-%05d %s\n" % (n, i, "x" * 60) for n in range(3) for i in range(1200))
+    assert len(want) > 3 * 65535
+    assert body == want
+
+
+def test_replbody_and_header_edits_together(tern_factory, milter_peer):
+    t, reply = through(tern_factory, milter_peer, "replbody-headers")
+    assert reply.code == 250, reply
+    header, body = header_and_body(t.wait_for_message("alice"))
+    assert body == "A new body.\n"
+    assert "Subject: Changed by the filter" in header
+    assert header[-1] == "X-Milter-Added: appended at the end"
+
+
+@pytest.mark.parametrize("action, code", [("tempfail", 451), ("accept", 250)])
+def test_a_replacement_body_over_the_limit_gets_the_default_action(tern_factory, milter_peer,
+                                                                   action, code):
+    peer = milter_peer("replbody-huge")
+    t = tern_factory(milter_config(peer.port, max_body="1k", default_action=action))
+    reply = send(t)
+    assert reply.code == code, reply
+    line = t.wait_for_log(r"milter_failed")
+    assert "replacement body over the limit of 1024 octets" in line, line
+    if action == "accept":
+        _, body = header_and_body(t.wait_for_message("alice"))
+        assert body == "Hello Alice,\nthis passes a milter.\n"  # as if the milter were not there
+    else:
+        assert t.queued() == {}
+
+
+def test_a_chain_sees_the_earlier_milters_changes(tern_factory, milter_peer):
+    first = milter_peer("everything")
+    second = milter_peer("continue")
+    t = tern_factory({"milter": {"mx": [f"inet:127.0.0.1:{first.port}",
+                                        f"inet:127.0.0.1:{second.port}"]}})
+    assert send(t).code == 250
+    for user in ("alice", "bob"):
+        header, body = header_and_body(t.wait_for_message(user))
+        assert header[0] == "Return-Path: <changed@example.net>"
+        assert "Subject: Changed by the filter" in header  # the header edit kept with the rest
+        assert body == "Body from the first filter.\n"
+    seen = second.seen()
+    assert seen["from"] == "<changed@example.net>"
+    assert seen["rcpt"] == ["<alice@localhost>", "<bob@localhost>"]
+    assert seen["body_text"] == "Body from the first filter.\r\n"
+    assert ["Subject", "Changed by the filter"] in seen["headers"]
+
+
+def test_changes_survive_a_restart(tern_factory, milter_peer):
+    # Held with its changes (spool format 3), the daemon restarted: recovery reads them back.
+    t, reply = through(tern_factory, milter_peer, "everything-held")
+    assert reply.code == 250, reply
+    qid = queue_id(reply)
+    assert t.queued()[qid]["held"] is True
+    t.restart()
+    assert t.queue("release", qid).returncode == 0
+    for user in ("alice", "bob"):
+        _, body = header_and_body(t.wait_for_message(user))
+        assert body == "Body from the first filter.\n"
+
+
+def spool_file_of_format_2(qid):
+    """A message file as Tern wrote it before format 3: envelope, text, a header edit, trailer."""
+    envelope = (b"TERN-SPOOL 1\nid " + qid.encode() + b"\narrival 1795588117\n"
+                b"sender old+2Dformat@example.org\nbody -\nsmtputf8 0\nrequiretls 0\nret -\n"
+                b"envid -\nclient_ip 127.0.0.1\nclient_name -\nhelo client.test\n"
+                b"auth_user -\nprotocol ESMTP\n"
+                b"rcpt alice@localhost alice@localhost - -\nend\n")
+    text = b"Subject: from before the upgrade\r\n\r\nStill here.\r\n"
+    edits = b"TERN-EDITS 1\ndelta 15\np X-Old:+20edited+0D+0A\nend\n"
+    crc = zlib.crc32(envelope + text + edits)
+    trailer = b"TERNEND2" + struct.pack("<QQQI", len(envelope), len(text), len(edits), crc)
+    trailer += struct.pack("<I", zlib.crc32(trailer))
+    return envelope + text + edits + trailer
+
+
+def test_a_spool_file_of_the_earlier_format_still_delivers(tern_factory, milter_peer):
+    peer = milter_peer("continue")
+    t = tern_factory(milter_config(peer.port), start=False)
+    qid = "0RXS2M8Q4C8N0001"
+    msg = t.data_dir / "spool" / "msg"
+    msg.mkdir(parents=True)
+    (msg / qid).write_bytes(spool_file_of_format_2(qid))
+    os.chmod(msg / qid, 0o700)  # the commit mark
+    t.start()
+    header, body = header_and_body(t.wait_for_message("alice"))
+    assert header[0] == "Return-Path: <old-format@example.org>"
+    assert "X-Old: edited" in header
+    assert body == "Still here.\n"
 
 
 # --- hostile filters ---------------------------------------------------------------------------

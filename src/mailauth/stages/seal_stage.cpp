@@ -26,9 +26,15 @@ std::string results_payload(const CheckResults& results, const std::string& auth
 class SealFilter : public pipeline::MessageFilter {
   public:
     SealFilter(const SealStage& stage, SigningKey key)
-        : stage_(stage), sealer_(ArcSealOptions{}, std::move(key), unix_now()) {}
+        : stage_(stage), key_(key), sealer_(ArcSealOptions{}, std::move(key), unix_now()) {}
 
     void on_body(std::string_view chunk) override { sealer_.body(chunk); }
+
+    // A milter before this stage replaced the body: the seal covers the new one.
+    void on_body_replaced(std::string_view body) override {
+        sealer_ = ArcSealer(ArcSealOptions{}, key_, unix_now());
+        sealer_.body(body);
+    }
 
     boost::asio::awaitable<pipeline::Verdict> on_end(pipeline::MessageView& message) override {
         // Without the verification stage's ARC result the chain status is unknown, and a seal
@@ -54,6 +60,7 @@ class SealFilter : public pipeline::MessageFilter {
 
   private:
     const SealStage& stage_;
+    SigningKey key_;
     ArcSealer sealer_;
 };
 

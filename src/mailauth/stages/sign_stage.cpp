@@ -18,13 +18,20 @@ class SignFilter : public pipeline::MessageFilter {
     void on_end_of_headers() override {
         AuthorDomain author = author_.result();
         if (!author.domain) return;  // no single From domain: nothing of ours to sign
-        const auto& keys = stage_.keys().for_domain(*author.domain);
-        if (keys.empty()) return;
-        signer_.emplace(stage_.options(), keys, unix_now());
+        keys_ = stage_.keys().for_domain(*author.domain);
+        if (keys_.empty()) return;
+        signer_.emplace(stage_.options(), keys_, unix_now());
     }
 
     void on_body(std::string_view chunk) override {
         if (signer_) signer_->body(chunk);
+    }
+
+    // A milter before this stage replaced the body: the signature covers the new one.
+    void on_body_replaced(std::string_view body) override {
+        if (!signer_) return;
+        signer_.emplace(stage_.options(), keys_, unix_now());
+        signer_->body(body);
     }
 
     boost::asio::awaitable<pipeline::Verdict> on_end(pipeline::MessageView& message) override {
@@ -45,6 +52,7 @@ class SignFilter : public pipeline::MessageFilter {
   private:
     const SignStage& stage_;
     AuthorDomainFinder author_;
+    std::vector<SigningKey> keys_;  // of the From domain
     std::optional<DkimSigner> signer_;
 };
 

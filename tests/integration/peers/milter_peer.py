@@ -32,6 +32,7 @@ class Peer(Milter.Base):
 
     def envfrom(self, sender, *params):
         self.seen["from"] = sender
+        self.seen["from_params"] = list(params)
         for m in ("i", "{mail_addr}", "{auth_authen}"):
             self.macro(m)
         return Milter.CONTINUE
@@ -49,6 +50,8 @@ class Peer(Milter.Base):
 
     def body(self, chunk):
         self.seen["body"] += len(chunk)
+        self.seen.setdefault("body_text", "")
+        self.seen["body_text"] += chunk.decode("latin-1")
         return Milter.CONTINUE
 
     def eom(self):
@@ -69,6 +72,62 @@ class Peer(Milter.Base):
         if MODE == "quarantine":
             self.quarantine("looks suspicious")
             return Milter.ACCEPT
+        if MODE == "chgfrom":
+            self.chgfrom("<changed@example.net>")
+            return Milter.ACCEPT
+        if MODE == "chgfrom-args":
+            self.chgfrom("<changed@example.net>", "RET=HDRS ENVID=milter-envid")
+            return Milter.ACCEPT
+        if MODE == "addrcpt-local":
+            self.addrcpt("<bob@localhost>")
+            return Milter.ACCEPT
+        if MODE == "addrcpt-remote":
+            self.addrcpt("<carol@remote.test>")
+            return Milter.ACCEPT
+        if MODE == "addrcpt-par":
+            self.addrcpt("<carol@remote.test>", "NOTIFY=NEVER ORCPT=rfc822;first@remote.test")
+            return Milter.ACCEPT
+        if MODE == "addrcpt-invalid":
+            self.addrcpt("<nosuchuser@localhost>")
+            self.addrcpt("<not an address>")
+            self.addrcpt("<bob@localhost>")
+            return Milter.ACCEPT
+        if MODE == "delrcpt-bob":
+            self.delrcpt("bob@LOCALHOST")  # no brackets, the domain in another case
+            return Milter.ACCEPT
+        if MODE == "delrcpt-all":
+            for rcpt in self.seen["rcpt"]:
+                self.delrcpt(rcpt.strip("<>"))
+            return Milter.ACCEPT
+        if MODE == "replbody":
+            self.replacebody(b"Replaced by the filter.\nSecond line.\r\n")
+            return Milter.ACCEPT
+        if MODE == "replbody-large":
+            # Three calls of more than one milter chunk (65535 octets) each.
+            for n in range(3):
+                self.replacebody(b"".join(b"%d-%05d %s\r\n" % (n, i, b"x" * 60)
+                                          for i in range(1200)))
+            return Milter.ACCEPT
+        if MODE == "replbody-headers":
+            self.replacebody(b"A new body.\r\n")
+            self.addheader("X-Milter-Added", "appended at the end")
+            self.chgheader("Subject", 1, "Changed by the filter")
+            return Milter.ACCEPT
+        if MODE == "replbody-huge":
+            self.replacebody(b"y" * 5000 + b"\r\n")
+            return Milter.ACCEPT
+        if MODE == "everything":
+            # Every change at once, for a chain (the next milter sees them) and a restart.
+            self.chgfrom("<changed@example.net>")
+            self.addrcpt("<bob@localhost>")
+            self.replacebody(b"Body from the first filter.\r\n")
+            self.chgheader("Subject", 1, "Changed by the filter")
+            return Milter.ACCEPT
+        if MODE == "everything-held":
+            self.addrcpt("<bob@localhost>")
+            self.replacebody(b"Body from the first filter.\r\n")
+            self.quarantine("held with its changes")
+            return Milter.ACCEPT
         if MODE == "headers":
             self.addheader("X-Milter-Added", "appended at the end")
             self.addheader("X-Milter-Top", "inserted on top", 0)
@@ -80,7 +139,8 @@ class Peer(Milter.Base):
 
 def main():
     Milter.factory = Peer
-    Milter.set_flags(Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE)
+    Milter.set_flags(Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE | Milter.CHGBODY |
+                     Milter.ADDRCPT | Milter.ADDRCPT_PAR | Milter.DELRCPT | Milter.CHGFROM)
     Milter.runmilter("tern-test", f"inet:{PORT}@127.0.0.1", 60)
 
 

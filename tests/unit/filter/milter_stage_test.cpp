@@ -130,13 +130,19 @@ struct Harness {
         if (meanwhile) meanwhile(stage);
         auto filter = stage.start_message(session, envelope);
         filter->on_body(body);
+        if (replaced_before) filter->on_body_replaced(*replaced_before);
         pipeline::MessageView view(session, envelope, fields, body.size());
         auto f = asio::co_spawn(io, filter->on_end(view), asio::use_future);
         io.run();
         after = view.fields();
+        envelope_after = view.envelope_edits();
+        body_after = view.replaced_body();
         return f.get();
     }
+    std::optional<std::string> replaced_before;  // an earlier stage's new body
     std::vector<std::string> after;
+    std::vector<pipeline::EnvelopeEdit> envelope_after;
+    std::optional<std::string> body_after;
 };
 
 TEST(MilterHeaderField, FormsAndRefusals) {
@@ -347,6 +353,68 @@ TEST(MilterStageTest, EditsNotNegotiatedOrMalformedAreIgnored) {
     Verdict v = h.run();
     EXPECT_EQ(v.kind, Verdict::Kind::kContinue);
     EXPECT_EQ(h.after, h.fields);
+}
+
+TEST(MilterStageTest, EnvelopeChangesAndANewBodyReachTheView) {
+    Harness h;
+    h.fake.script =
+        continuing(milter::frame('e', "<new@example.org>\0RET=HDRS\0"s) +
+                   milter::frame('+', "<c@example.net>\0"s) +
+                   milter::frame('2', "<d@example.net>\0NOTIFY=NEVER\0"s) +
+                   milter::frame('-', "<b@example.net>\0"s) + milter::frame('b', "part one\n") +
+                   milter::frame('b', "part two") + milter::frame('c', {}));
+    Verdict v = h.run();
+    EXPECT_EQ(v.kind, Verdict::Kind::kContinue);
+    using K = pipeline::EnvelopeEdit::Kind;
+    std::vector<pipeline::EnvelopeEdit> want{
+        {K::kChangeSender, "<new@example.org>", "RET=HDRS", ""},
+        {K::kAddRecipient, "<c@example.net>", "", ""},
+        {K::kAddRecipient, "<d@example.net>", "NOTIFY=NEVER", ""},
+        {K::kDeleteRecipient, "<b@example.net>", "", ""}};
+    EXPECT_EQ(h.envelope_after, want);
+    ASSERT_TRUE(h.body_after);
+    EXPECT_EQ(*h.body_after, "part one\r\npart two\r\n");
+    EXPECT_EQ(h.after, h.fields);
+}
+
+TEST(MilterStageTest, AReplacementBodyOverTheLimitIsAFailure) {
+    Harness h;
+    h.settings.client.max_replaced_body = 10;
+    h.fake.script = continuing(milter::frame('b', "123456") + milter::frame('b', "7890x") +
+                               milter::frame('c', {}));
+    Verdict v = h.run();
+    EXPECT_EQ(v.kind, Verdict::Kind::kDefer);
+    EXPECT_NE(v.reason.find("replacement body over the limit of 10 octets"), std::string::npos)
+        << v.reason;
+    EXPECT_FALSE(h.body_after);
+}
+
+TEST(MilterStageTest, AnEarlierStagesBodyAndEnvelopeAreWhatTheFilterIsGiven) {
+    Harness h;
+    h.replaced_before = "from the first milter\r\n";
+    h.fake.script = continuing(milter::frame('c', {}));
+    h.run();
+    std::string body;
+    for (const auto& [c, d] : h.fake.got)
+        if (c == 'B') body += d;
+    EXPECT_EQ(body, "from the first milter\r\n");
+}
+
+TEST(MilterMessageTest, TheEnvelopeAsChanged) {
+    MilterMessage m;
+    set_envelope(m, "QID", "new@example.org", "RET=HDRS  ENVID=x",
+                 {{"a@example.org", ""}, {"c@example.net", "NOTIFY=NEVER"}});
+    EXPECT_EQ(m.mail_args, (std::vector<std::string>{"<new@example.org>", "RET=HDRS", "ENVID=x"}));
+    ASSERT_EQ(m.rcpt_args.size(), 2u);
+    EXPECT_EQ(m.rcpt_args[1], (std::vector<std::string>{"<c@example.net>", "NOTIFY=NEVER"}));
+    EXPECT_EQ(m.rcpt_macros[1], (Macros{{"i", "QID"}, {"{rcpt_addr}", "c@example.net"}}));
+}
+
+TEST(MilterCrlfBody, EveryLineEndBecomesCrlf) {
+    EXPECT_EQ(crlf_body(""), "");
+    EXPECT_EQ(crlf_body("a"), "a\r\n");
+    EXPECT_EQ(crlf_body("a\nb\r\nc\rd"), "a\r\nb\r\nc\r\nd\r\n");
+    EXPECT_EQ(crlf_body("\r\n\n"), "\r\n\r\n");
 }
 
 TEST(MilterStageTest, SkipEndsTheBody) {

@@ -1,6 +1,6 @@
 // SealStage: which messages are forwarded (an alias of a local domain to a remote address, from
 // an untrusted host), which key seals them, and the ARC set it prepends from the verification
-// stage's results; no results, no seal.
+// stage's results; no results, no seal; a body a milter replaced is the one sealed.
 #include "mailauth/stages/seal_stage.h"
 
 #include <gtest/gtest.h>
@@ -50,14 +50,18 @@ const std::vector<std::string> kFields = {"From: ann@origin.example\r\n",
                                           "To: fans@example.com\r\n", "Subject: hello\r\n"};
 
 // Feeds a message through a filter of `stage` and returns the header fields it ends with.
+// `body`: the body as received; `replaced`: a body an earlier stage (a milter) put in its place.
 std::vector<std::string> seal(SealStage& stage, const pipeline::SessionInfo& session,
-                              const spool::Message& envelope, const CheckResults* results) {
+                              const spool::Message& envelope, const CheckResults* results,
+                              std::string_view body = "Hi all.\r\n",
+                              std::optional<std::string_view> replaced = std::nullopt) {
     auto filter = stage.start_message(session, envelope);
     if (!filter) return {};
     for (const auto& f : kFields)
         filter->on_header(f);
     filter->on_end_of_headers();
-    filter->on_body("Hi all.\r\n");
+    filter->on_body(body);
+    if (replaced) filter->on_body_replaced(*replaced);
     pipeline::MessageView view(session, envelope, kFields, 9);
     if (results) view.facts()["mailauth"] = *results;
     auto verdict = run_until_done(filter->on_end(view));
@@ -101,6 +105,29 @@ TEST(SealStage, SealsWithTheRsaKeyOfTheAliasDomain) {
     CheckResults no_arc = results;
     no_arc.arc.reset();
     EXPECT_EQ(seal(fx.stage, mx, envelope, &no_arc), kFields);
+}
+
+// The bh= of a field.
+std::string body_hash(const std::string& field) {
+    auto at = field.find(" bh=");
+    if (at == std::string::npos) return {};
+    return field.substr(at + 4, field.find(';', at) - at - 4);
+}
+
+TEST(SealStage, AReplacedBodyIsTheOneSealed) {
+    Fixture fx;
+    pipeline::SessionInfo mx;
+    spool::Message envelope;
+    envelope.recipients = {rcpt("carol@elsewhere.net", "fans@lists.example.com")};
+    CheckResults results;
+    results.arc = ArcResult{};
+    auto replaced = seal(fx.stage, mx, envelope, &results, "Hi all.\r\n", "A new body.\r\n");
+    auto direct = seal(fx.stage, mx, envelope, &results, "A new body.\r\n");
+    auto original = seal(fx.stage, mx, envelope, &results);
+    ASSERT_TRUE(replaced.size() > 1 && direct.size() > 1 && original.size() > 1);
+    EXPECT_FALSE(body_hash(replaced[1]).empty()) << replaced[1];
+    EXPECT_EQ(body_hash(replaced[1]), body_hash(direct[1]));
+    EXPECT_NE(body_hash(replaced[1]), body_hash(original[1]));
 }
 
 }  // namespace

@@ -21,7 +21,9 @@ struct Recorder : Stage {
     std::function<void(MessageView&)> edit;
     std::vector<std::string> fields_seen;
     std::string body_seen;
-    std::vector<std::string> view_at_end;  // fields() as this stage's end hook found them
+    std::vector<std::string> view_at_end;        // fields() as this stage's end hook found them
+    std::string sender_at_end;                   // sender() there
+    std::vector<std::string> recipients_at_end;  // recipients() there: "address args"
     int ends = 0;
 
     explicit Recorder(std::string name) : id(std::move(name)) {}
@@ -34,9 +36,16 @@ struct Recorder : Stage {
         explicit Filter(Recorder& rec) : r(rec) {}
         void on_header(std::string_view f) override { r.fields_seen.emplace_back(f); }
         void on_body(std::string_view b) override { r.body_seen += b; }
+        void on_body_replaced(std::string_view b) override {
+            r.body_seen = "replaced: " + std::string(b);
+        }
         asio::awaitable<Verdict> on_end(MessageView& m) override {
             ++r.ends;
             r.view_at_end = m.fields();
+            r.sender_at_end = m.sender();
+            r.recipients_at_end.clear();
+            for (const auto& [address, args] : m.recipients())
+                r.recipients_at_end.push_back(address + (args.empty() ? "" : " " + args));
             if (r.edit) r.edit(m);
             co_return r.at_end;
         }
@@ -49,9 +58,8 @@ struct Recorder : Stage {
 
 const std::string kText = "Received: by mx\r\nSubject: s\r\nX-Old: 1\r\n\r\nline 1\r\nline 2\r\n";
 
-MessageOutcome feed(Pipeline& p, std::size_t piece = 0) {
+MessageOutcome feed(Pipeline& p, std::size_t piece = 0, const spool::Message& envelope = {}) {
     SessionInfo info;
-    spool::Message envelope;
     auto r = p.start_message(info, envelope);
     if (!r) return {};
     if (piece == 0) {
@@ -143,6 +151,70 @@ TEST(Pipeline, AnOversizedHeaderSectionIsRefused) {
     EXPECT_EQ(out.verdict.kind, Verdict::Kind::kReject);
     EXPECT_EQ(out.verdict.reply.code, 552);
     EXPECT_EQ(out.verdict.reply.status, "5.3.4");
+}
+
+TEST(Pipeline, EnvelopeAddressesMatchAsPostfixDeletesThem) {
+    EXPECT_TRUE(same_envelope_address("<bob@Example.ORG>", "bob@example.org"));
+    EXPECT_TRUE(same_envelope_address("postmaster", "<Postmaster>"));
+    EXPECT_FALSE(same_envelope_address("Bob@example.org", "bob@example.org"));  // local part exact
+    EXPECT_FALSE(same_envelope_address("bob@example.org", "bob@example.org.evil"));
+    EXPECT_FALSE(same_envelope_address("bob", "bob@example.org"));
+    EXPECT_EQ(strip_brackets("<a@b>"), "a@b");
+    EXPECT_EQ(strip_brackets("<>"), "");
+    EXPECT_EQ(strip_brackets("a@b"), "a@b");
+}
+
+TEST(Pipeline, EnvelopeChangesAreSeenByLaterStagesAndCollectedInOrder) {
+    spool::Message envelope;
+    envelope.sender = "old@example.org";
+    for (const char* address : {"alice@example.com", "bob@example.com"}) {
+        spool::Recipient r;
+        r.address = address;
+        r.original = address;
+        envelope.recipients.push_back(r);
+    }
+    // An alias that expanded: one RCPT address, two delivery addresses.
+    spool::Recipient expanded;
+    expanded.address = "box2@example.com";
+    expanded.original = "bob@example.com";
+    envelope.recipients.push_back(expanded);
+    Pipeline p;
+    auto a = std::make_shared<Recorder>("a");
+    auto b = std::make_shared<Recorder>("b");
+    a->edit = [](MessageView& m) {
+        m.change_sender("<new@example.org>", "RET=HDRS");
+        m.add_recipient("<carol@example.net>", "NOTIFY=NEVER");
+        m.delete_recipient("alice@EXAMPLE.com");
+    };
+    p.add(a);
+    p.add(b);
+    auto out = feed(p, 0, envelope);
+    EXPECT_EQ(a->recipients_at_end,
+              (std::vector<std::string>{"alice@example.com", "bob@example.com"}));
+    EXPECT_EQ(b->sender_at_end, "new@example.org");
+    EXPECT_EQ(b->recipients_at_end,
+              (std::vector<std::string>{"bob@example.com", "carol@example.net NOTIFY=NEVER"}));
+    using K = EnvelopeEdit::Kind;
+    std::vector<EnvelopeEdit> want{{K::kChangeSender, "<new@example.org>", "RET=HDRS", "a"},
+                                   {K::kAddRecipient, "<carol@example.net>", "NOTIFY=NEVER", "a"},
+                                   {K::kDeleteRecipient, "alice@EXAMPLE.com", "", "a"}};
+    EXPECT_EQ(out.envelope_edits, want);
+    EXPECT_FALSE(out.body);
+}
+
+TEST(Pipeline, ABodyReplacementReachesLaterStagesAndCountsInTheSize) {
+    Pipeline p;
+    auto a = std::make_shared<Recorder>("a");
+    auto b = std::make_shared<Recorder>("b");
+    a->edit = [](MessageView& m) { m.replace_body("new\r\n"); };
+    p.add(a);
+    p.add(b);
+    auto out = feed(p);
+    EXPECT_EQ(a->body_seen, "line 1\r\nline 2\r\n");
+    EXPECT_EQ(b->body_seen, "replaced: new\r\n");
+    ASSERT_TRUE(out.body);
+    EXPECT_EQ(*out.body, "new\r\n");
+    EXPECT_EQ(out.body_delta, 5 - 16);
 }
 
 }  // namespace

@@ -472,6 +472,15 @@ TEST_F(SpoolTest, AFileWithoutEditsKeepsTheFirstFormat) {
     EXPECT_EQ(file.find("TERN-EDITS"), std::string::npos);
 }
 
+// Overwrites the third octet before a trailer of `trailer_size` octets.
+void damage_before_trailer(const std::string& path, std::size_t trailer_size) {
+    int fd = ::open(path.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    auto size = std::filesystem::file_size(path);
+    ASSERT_EQ(pwrite(fd, "Z", 1, static_cast<off_t>(size - trailer_size - 3)), 1);
+    ::close(fd);
+}
+
 TEST_F(SpoolTest, DamageToTheEditsBlockIsCaught) {
     auto w = spool_->create(envelope());
     ASSERT_TRUE(w);
@@ -480,16 +489,133 @@ TEST_F(SpoolTest, DamageToTheEditsBlockIsCaught) {
     auto m = spool_->finish(**w);
     ASSERT_TRUE(m);
     spool_->mark_committed(**w);
-    std::string path = spool_->message_path(m->id);
-    int fd = ::open(path.c_str(), O_WRONLY);
-    ASSERT_GE(fd, 0);
     // A byte of the edits block, just before the 40-octet trailer.
-    auto size = std::filesystem::file_size(path);
-    ASSERT_EQ(pwrite(fd, "Z", 1, static_cast<off_t>(size - kTrailer2Size - 3)), 1);
-    ::close(fd);
+    damage_before_trailer(spool_->message_path(m->id), kTrailer2Size);
     reopen();
     RecoveryReport report;
     EXPECT_TRUE(recover(&report).empty());
+    EXPECT_EQ(report.quarantined.size(), 1u);
+}
+
+// Reads a message's whole text as delivery does, in odd pieces.
+std::string delivered_text(Spool& spool, const Message& m) {
+    auto fd = spool.open_message(m.id);
+    EXPECT_TRUE(fd);
+    TextReader reader(fd->get(), m);
+    EXPECT_FALSE(reader.failed());
+    EXPECT_EQ(reader.size(), m.size());
+    std::string out;
+    for (std::uint64_t pos = 0; pos < reader.size();) {
+        char buf[5];
+        auto n = reader.read_at(pos, buf, sizeof buf);
+        if (n == 0) break;
+        out.append(buf, n);
+        pos += n;
+    }
+    return out;
+}
+
+TEST_F(SpoolTest, AChangedEnvelopeAndBodyAreStoredAfterTheTextAndRecovered) {
+    std::string text = "Received: by us\r\nSubject: hi\r\n\r\nthe body as received\r\n";
+    std::string body = "a new body\r\nof two lines\r\n";
+    auto w = spool_->create(envelope(2));
+    ASSERT_TRUE(w);
+    (*w)->append(text);
+    std::vector<message::HeaderEdit> edits{
+        {message::HeaderEdit::Kind::kPrepend, 0, "X-Milter: yes\r\n"}};
+    long long body_delta = static_cast<long long>(body.size()) -
+                           static_cast<long long>(std::string("the body as received\r\n").size());
+    (*w)->set_edits(edits, 15 + body_delta);
+    Message changed = (*w)->message();
+    changed.sender = "new@example.org";
+    changed.recipients.erase(changed.recipients.begin());
+    Recipient added;
+    added.address = "carol@example.net";
+    added.original = "carol@example.net";
+    added.notify.never = true;
+    changed.recipients.push_back(added);
+    (*w)->set_envelope(changed);
+    (*w)->set_body(body);
+    auto m = spool_->finish(**w);
+    ASSERT_TRUE(m);
+    std::string expected = "X-Milter: yes\r\nReceived: by us\r\nSubject: hi\r\n\r\n" + body;
+    EXPECT_EQ(delivered_text(*spool_, *m), expected);
+    EXPECT_EQ(m->sender, "new@example.org");
+    std::promise<int> done;
+    spool_->group_sync().submit((*w)->fd(), spool_->msg_dir_fd(),
+                                [&](int e) { done.set_value(e); });
+    ASSERT_EQ(done.get_future().get(), 0);
+    spool_->mark_committed(**w);
+    auto path = spool_->message_path(m->id);
+    {
+        std::ifstream in(path, std::ios::binary);
+        std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        EXPECT_EQ(file.substr(file.size() - kTrailer3Size, 8), kTrailerMagic3);
+    }
+    reopen();
+    auto out = recover();
+    ASSERT_EQ(out.size(), 1u);
+    const Message& r = out[0];
+    EXPECT_EQ(r.id, m->id);
+    EXPECT_EQ(r.sender, "new@example.org");
+    ASSERT_EQ(r.recipients.size(), 2u);
+    EXPECT_EQ(r.recipients[0].address, "user1@localhost");
+    EXPECT_EQ(r.recipients[1].address, "carol@example.net");
+    EXPECT_TRUE(r.recipients[1].notify.never);
+    EXPECT_EQ(r.edits, edits);
+    EXPECT_TRUE(r.body_replaced);
+    EXPECT_EQ(delivered_text(*spool_, r), expected);
+    EXPECT_EQ(body_of(r), text);  // the text as received stays in the file
+    // State log lines count the recipients of the changed envelope.
+    Recipient done_one = r.recipients[1];
+    done_one.status = RecipientStatus::kDelivered;
+    ASSERT_TRUE(spool_->append_state(r.id, encode_recipient_state(1, done_one)));
+    reopen();
+    out = recover();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].recipients[1].status, RecipientStatus::kDelivered);
+    EXPECT_EQ(out[0].recipients[0].status, RecipientStatus::kPending);
+}
+
+TEST_F(SpoolTest, AnEmptyReplacementBodyAndATextWithoutSeparator) {
+    // Replaced by nothing: the header section alone is delivered.
+    auto w = spool_->create(envelope());
+    ASSERT_TRUE(w);
+    (*w)->append("Subject: a\r\n\r\nold body\r\n");
+    (*w)->set_edits({}, -10);
+    (*w)->set_body("");
+    auto m = spool_->finish(**w);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(delivered_text(*spool_, *m), "Subject: a\r\n\r\n");
+    // A text without a header/body separator gets one before the new body.
+    auto w2 = spool_->create(envelope());
+    ASSERT_TRUE(w2);
+    (*w2)->append("Subject: b\r\n");
+    (*w2)->set_edits({}, 2 + 5);
+    (*w2)->set_body("new\r\n");
+    auto m2 = spool_->finish(**w2);
+    ASSERT_TRUE(m2);
+    EXPECT_EQ(delivered_text(*spool_, *m2), "Subject: b\r\n\r\nnew\r\n");
+}
+
+TEST_F(SpoolTest, DamageToTheChangedEnvelopeIsCaughtAndEarlierFormatsStillLoad) {
+    Message first = commit("Subject: format 1\r\n\r\nbody\r\n");
+    auto w = spool_->create(envelope());
+    ASSERT_TRUE(w);
+    (*w)->append("Subject: x\r\n\r\nbody\r\n");
+    Message changed = (*w)->message();
+    changed.sender = "other@example.org";
+    (*w)->set_envelope(changed);
+    auto m = spool_->finish(**w);
+    ASSERT_TRUE(m);
+    spool_->mark_committed(**w);
+    // A byte of the changed envelope ("end\n" just before the trailer).
+    damage_before_trailer(spool_->message_path(m->id), kTrailer3Size);
+    reopen();
+    RecoveryReport report;
+    auto out = recover(&report);
+    ASSERT_EQ(out.size(), 1u);  // the format 1 file, untouched by the change
+    EXPECT_EQ(out[0].id, first.id);
     EXPECT_EQ(report.quarantined.size(), 1u);
 }
 
