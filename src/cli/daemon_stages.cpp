@@ -7,8 +7,11 @@
 #include <memory>
 
 #include "base/text.h"
+#include "base/unix_time.h"
 #include "config/schema.h"
 #include "filter/milter_stage.h"
+#include "mailauth/lookups.h"
+#include "mailauth/spf.h"
 #include "mailauth/stages/seal_stage.h"
 #include "mailauth/stages/sign_stage.h"
 #include "mailauth/stages/verify_stage.h"
@@ -76,6 +79,24 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
         return resolver.query(std::move(name), type);
     };
     auto options = policy_options(config);
+    options.greylist_by_spf = config.greylist_key == "spf";
+    options.spf_pass_domain =
+        [&resolver, &config](const pipeline::SessionInfo& session,
+                             const std::string& sender) -> boost::asio::awaitable<std::string> {
+        auto client = mailauth::IpAddress::parse(session.client_ip);
+        if (!client) co_return std::string();
+        mailauth::SpfRequest request;
+        request.client = *client;
+        request.helo = session.helo;
+        request.sender = sender;
+        request.receiver = config.hostname;
+        request.now = unix_now();
+        mailauth::SpfCheck check(std::move(request));
+        co_await mailauth::run_lookups(resolver, check,
+                                       std::chrono::steady_clock::now() + config.mailauth_timeout);
+        const auto& outcome = check.outcome();
+        co_return outcome.result == mailauth::AuthResult::kPass ? outcome.domain : std::string();
+    };
     policy::LocalStoreOptions local_options{options.greylist, config.policy_database,
                                             config.policy_flush_interval};
     // A first stage without a store, only to learn whether any check is configured.

@@ -64,6 +64,7 @@ struct Config {
     Seconds greylist_retry_window{2 * 86400};
     Seconds greylist_max_age{35 * 86400};
     std::uint64_t greylist_auto_allowlist = 5;
+    std::string greylist_key = "spf";  // "spf" or "network"
     // [policy_store]: where rate allowances and greylist state live (docs/policy.md)
     std::string policy_store = "local";  // "local" or "redis"
     std::string policy_database;  // greylist state; empty in the file = <data_dir>/policy.sqlite

@@ -122,6 +122,17 @@ std::vector<Key> policy_keys() {
          "greylisted (senders that retry properly are delayed a few times, not forever); 0: "
          "never.",
          [](Config& c, const Value& v) { c.greylist_auto_allowlist = v.number; }, 0, 1000000},
+        {"greylist",
+         "key",
+         Kind::kEnum,
+         R"("spf")",
+         "What a triplet's client is: spf (the sender's domain when its SPF check passes for "
+         "the client, so that a big sender's retry from another server of its pool passes; "
+         "the client's network otherwise) or network (always the client's /24 or /64).",
+         [](Config& c, const Value& v) { c.greylist_key = v.text; },
+         0,
+         0,
+         {"spf", "network"}},
         {"policy_store",
          "backend",
          Kind::kEnum,

@@ -24,7 +24,7 @@ struct GreylistOptions {
 };
 
 // The network a client is greylisted by: its /24 (IPv4) or /64 (IPv6), so a sender's pool of
-// outbound servers counts as one client.
+// outbound servers counts as one client. A string that is no address is returned as it is.
 std::string client_network(std::string_view client_ip);
 
 // The key of a triplet: "network sender recipient", addresses in lower case. Every store keys

@@ -187,7 +187,14 @@ asio::awaitable<Verdict> PolicyStage::on_rcpt(const pipeline::SessionInfo& sessi
                        ReplyName::kRateLimited);
     if (options_.greylist && !session.trusted) {
         std::string sender = mail.sender.mailbox ? mail.sender.mailbox->str() : "";
-        auto d = co_await store_->greylist(session.client_ip, sender, rcpt.recipient.mailbox.str(),
+        // The client is greylisted by its network, or by its sender's domain when SPF vouches
+        // for the client (the stores key a non-address as it is).
+        std::string client = session.client_ip;
+        if (options_.greylist_by_spf && options_.spf_pass_domain && !sender.empty()) {
+            std::string domain = co_await options_.spf_pass_domain(session, sender);
+            if (!domain.empty()) client = "spf:" + ascii_lower(domain);
+        }
+        auto d = co_await store_->greylist(client, sender, rcpt.recipient.mailbox.str(),
                                            PolicyStore::Clock::now());
         if (!d.pass) {
             auto r = smtp::reply(ReplyName::kGreylisted);
@@ -196,7 +203,8 @@ asio::awaitable<Verdict> PolicyStage::on_rcpt(const pipeline::SessionInfo& sessi
                                      {"from", sender.empty() ? "<>" : sender},
                                      {"to", rcpt.recipient.str()},
                                      {"why", d.why},
-                                     {"wait", d.wait.count()}});
+                                     {"wait", d.wait.count()},
+                                     {"key", client_network(client)}});
             co_return Verdict::defer(std::move(r), std::string("greylisted (") + d.why + ")");
         }
     }

@@ -28,6 +28,15 @@ enum class ListedAction {
     kLog,     // log the score and go on (to try a list before enforcing it)
 };
 
+// Asks DNS; the daemon binds it to the resolver, tests to a table.
+using Lookup = std::function<boost::asio::awaitable<dns::Answer>(std::string, dns::RecordType)>;
+
+// The domain of `sender` when its SPF check for the session's client passes; "" otherwise. The
+// daemon binds it to the SPF evaluator and the resolver (whose cache the verification stage's
+// check at the end of the message then reuses), tests to a table.
+using SpfPassDomain = std::function<boost::asio::awaitable<std::string>(
+    const pipeline::SessionInfo& session, const std::string& sender)>;
+
 struct PolicyOptions {
     std::vector<DnsblSite> dnsbl_sites;
     int dnsbl_threshold = 1;      // a score at or above this is listed
@@ -42,10 +51,11 @@ struct PolicyOptions {
     Rate sender_domain_messages;  // per envelope sender domain (MAIL); "<>" counts as its own
 
     std::optional<GreylistOptions> greylist;  // none = no greylisting
+    // Greylist a sender whose SPF check passes by its domain ("spf:domain") instead of the
+    // client's network, so that a big sender retrying from another address of its pool passes.
+    bool greylist_by_spf = false;
+    SpfPassDomain spf_pass_domain;  // needed by greylist_by_spf
 };
-
-// Asks DNS; the daemon binds it to the resolver, tests to a table.
-using Lookup = std::function<boost::asio::awaitable<dns::Answer>(std::string, dns::RecordType)>;
 
 // What the lists said about one client.
 struct ListScore {

@@ -26,7 +26,9 @@ class PolicyStore {
                                               std::uint64_t n = 1) = 0;
 
     // Judges one delivery attempt of the triplet and records it, atomically (judge_attempt's
-    // rule). Only for a store made with greylisting options; otherwise every attempt passes.
+    // rule). `client_ip` is keyed by its network (client_network); anything else that is not
+    // an address ("spf:example.com") is keyed as it is. Only for a store made with greylisting
+    // options; otherwise every attempt passes.
     virtual boost::asio::awaitable<GreylistDecision> greylist(std::string client_ip,
                                                               std::string sender,
                                                               std::string recipient,

@@ -29,6 +29,7 @@ def dns(tmp_path_factory):
         [f"{reverse(ALLOWED)}.bl.example.net", "A", "127.0.0.2"],
         [f"{reverse(ALLOWED)}.wl.example.net", "A", "127.0.10.2"],
         [f"{reverse(SPAMHAUS)}.bl.example.net", "A", "127.255.255.254"],
+        ["pool.example.net", "TXT", "v=spf1 ip4:127.0.0.0/16 -all"],
     ]
     server = DnsServer(tmp_path_factory.mktemp("policydns"), "", records=records)
     yield server
@@ -179,6 +180,21 @@ def test_greylisting_defers_a_new_triplet_until_its_retry(tern_factory, dns):
         d.ehlo()
         assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
         assert d.cmd("RCPT TO:<bob@localhost>").code == 451
+
+
+def test_greylisting_keys_an_spf_pass_sender_on_its_domain(tern_factory, dns):
+    # A big sender retries from another server of its pool, in another /24: with the SPF key
+    # (the default) the retry is the same triplet and passes; with key = "network" it is new.
+    for key, retry_code in (("spf", 250), ("network", 451)):
+        t = policy_tern(tern_factory, dns, greylist={"enabled": True, "delay": "1s", "key": key})
+        for source, code in (("127.0.3.1", 451), ("127.0.4.1", retry_code)):
+            with t.dialog(source=source) as d:
+                d.ehlo()
+                assert d.cmd("MAIL FROM:<news@pool.example.net>").code == 250
+                assert d.cmd("RCPT TO:<alice@localhost>").code == code, (key, source)
+            time.sleep(1.2)
+        line = t.wait_for_log(r"greylisted client=127\.0\.3\.1 ")
+        assert line.endswith("key=spf:pool.example.net" if key == "spf" else "key=127.0.3.0/24"), line
 
 
 def test_trusted_and_allow_listed_clients_are_not_greylisted(tern_factory, dns):

@@ -250,3 +250,47 @@ TEST(PolicyStage, RecipientRatePerAccount) {
 
 }  // namespace
 }  // namespace tern::policy
+
+namespace tern::policy {
+namespace {
+
+// A sender whose SPF check passes is greylisted by its domain: a retry from another server of
+// its pool (another network) is the same triplet. Without the SPF key it is a new one.
+TEST(PolicyStage, GreylistKeyedOnTheSpfPassDomain) {
+    for (bool by_spf : {true, false}) {
+        Fixture f;
+        PolicyOptions o;
+        o.greylist = GreylistOptions{std::chrono::seconds(0), std::chrono::seconds(3600),
+                                     std::chrono::seconds(86400), 0};
+        o.greylist_by_spf = by_spf;
+        std::vector<std::string> asked;
+        o.spf_pass_domain = [&asked](
+                                const SessionInfo& s,
+                                const std::string& sender) -> boost::asio::awaitable<std::string> {
+            asked.push_back(s.client_ip + " " + sender);
+            co_return sender.ends_with("@example.org") ? std::string("Example.ORG") : std::string();
+        };
+        auto stage = f.stage(std::move(o));
+        auto mail = mail_from("news", "example.org");
+        auto first = tern::testing::run_until_done(
+            stage.on_rcpt(client("192.0.2.7"), mail, rcpt_to("alice")));
+        EXPECT_EQ(first.kind, Verdict::Kind::kDefer);
+        auto retry = tern::testing::run_until_done(
+            stage.on_rcpt(client("198.51.100.9"), mail, rcpt_to("alice")));
+        EXPECT_EQ(retry.kind, by_spf ? Verdict::Kind::kContinue : Verdict::Kind::kDefer) << by_spf;
+        // A sender SPF does not vouch for is greylisted by the client's network.
+        auto other = mail_from("x", "example.net");
+        EXPECT_EQ(tern::testing::run_until_done(
+                      stage.on_rcpt(client("192.0.2.7"), other, rcpt_to("alice")))
+                      .kind,
+                  Verdict::Kind::kDefer);
+        EXPECT_EQ(tern::testing::run_until_done(
+                      stage.on_rcpt(client("198.51.100.9"), other, rcpt_to("alice")))
+                      .kind,
+                  Verdict::Kind::kDefer);
+        EXPECT_EQ(asked.size(), by_spf ? 4u : 0u);
+    }
+}
+
+}  // namespace
+}  // namespace tern::policy
