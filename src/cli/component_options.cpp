@@ -13,6 +13,18 @@ delivery::LocalDirectoryOptions local_directory_options(const config::Config& co
     return o;
 }
 
+delivery::SrsRewriterOptions srs_rewriter_options(const config::Config& config) {
+    delivery::SrsRewriterOptions o;
+    o.enabled = config.srs_enabled;
+    o.codec.secrets = config.srs_secrets;
+    o.codec.hash_length = config.srs_hash_length;
+    o.codec.max_age_days = static_cast<unsigned>(config.srs_max_age_days);
+    o.codec.separator = config.srs_separator.empty() ? '=' : config.srs_separator.front();
+    o.domain = config.srs_domain;
+    o.bounces_only = config.srs_bounces_only;
+    return o;
+}
+
 tls::ServerOptions server_tls_options(const config::Config& config) {
     tls::ServerOptions o;
     for (const auto& entry : config.tls_certificates)

@@ -5,6 +5,7 @@
 #include "auth/sender_map.h"
 #include "config/config.h"
 #include "delivery/local_directory.h"
+#include "delivery/srs_rewriter.h"
 #include "dns/resolver.h"
 #include "tls/client_context.h"
 #include "tls/server_context.h"
@@ -12,6 +13,9 @@
 namespace tern::cli {
 
 delivery::LocalDirectoryOptions local_directory_options(const config::Config& config);
+
+// [srs] as the rewriter takes it (docs/srs.md).
+delivery::SrsRewriterOptions srs_rewriter_options(const config::Config& config);
 
 // The configured certificates only; serve adds the self-signed default when there are none.
 tls::ServerOptions server_tls_options(const config::Config& config);

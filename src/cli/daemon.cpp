@@ -179,6 +179,12 @@ int serve(const config::Config& config) {
     delivery::MaildirIo maildir_io((*spool)->group_sync());
     delivery::Maildir maildir(config.data_dir + "/mail", config.hostname, maildir_io);
     delivery::LocalTransport local(**spool, maildir, &loops.loop(0));  // the queue's loop
+    // SRS (docs/srs.md): the return path of forwarded mail, and SRS addresses at RCPT.
+    delivery::SrsRewriter srs(
+        srs_rewriter_options(config),
+        [&directory](std::string_view d) { return directory->is_local_domain(d); },
+        directory->default_domain());
+    relay_options->srs = &srs;
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto router = [&](const spool::Recipient& r) {
         std::string domain = smtp::domain_of(r.address);
@@ -268,7 +274,7 @@ int serve(const config::Config& config) {
     mechanisms.unknown_user_key = std::move(*unknown_key);
     mechanisms.unknown_user_iterations = config.scram_iterations;
 
-    server::RecipientPolicy policy(*directory);
+    server::RecipientPolicy policy(*directory, &srs);
     net::ConnectionLimits limits(config.max_connections, config.max_connections_per_client);
     // The one commit sequence of inbound mail; what it commits goes to the queue.
     spool::Injector injector(**spool, [&queue](spool::Message m) { queue.submit(std::move(m)); });

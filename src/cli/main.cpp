@@ -1,4 +1,4 @@
-// The `tern` command: serve, check-config, config-reference, queue, user, mailauth and dkim.
+// The `tern` command: serve, check-config, config-reference, queue, user, mailauth, dkim and srs.
 // Argument parsing only; each subcommand's work lives in its component.
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -10,6 +10,7 @@
 #include "cli/mailauth_command.h"
 #include "cli/queue_command.h"
 #include "cli/referenced_files.h"
+#include "cli/srs_command.h"
 #include "cli/user_command.h"
 #include "config/config.h"
 
@@ -135,6 +136,11 @@ int main(int argc, char** argv) {
 
     tern::cli::MailauthTools mailauth_tools;
     tern::cli::add_mailauth_commands(app, mailauth_tools);
+    tern::cli::SrsCommand srs_cmd;
+    tern::cli::add_srs_command(app, srs_cmd);
+    config_option.add_to(app.get_subcommand("srs"), "Configuration file, for the [srs] secrets");
+    for (auto* sub : app.get_subcommand("srs")->get_subcommands({}))
+        config_option.add_to(sub, "Configuration file, for the [srs] secrets");
 
     try {
         app.parse(argc, argv);
@@ -176,6 +182,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (mailauth_tools.run) return mailauth_tools.run(*config);
+    if (!srs_cmd.action.empty()) return tern::cli::run_srs_command(srs_cmd, *config);
     if (app.got_subcommand("serve")) return tern::cli::serve(*config);
     if (app.got_subcommand("queue")) {
         if ((queue_cmd.action == "retry" || queue_cmd.action == "release") &&

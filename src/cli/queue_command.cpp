@@ -102,6 +102,7 @@ void print_message(const nlohmann::json& m) {
         std::cout << fmt::format("  {}  {}\n", r.value("address", ""), status);
         if (r.value("original", "") != r.value("address", ""))
             std::cout << fmt::format("      original recipient: {}\n", r.value("original", ""));
+        if (r.value("forwarded", false)) std::cout << "      forwarded (SRS when [srs] is on)\n";
         bool done = status == "delivered" || status == "failed";
         std::cout << fmt::format(
             "      attempts: {}  last: {}  next: {}\n", r.value("attempts", 0),

@@ -250,6 +250,9 @@ Result<Config> finish(Config config) {
     if (config.throttle_base_delay > config.throttle_max_delay)
         return fail(ErrorCode::kInvalid,
                     "auth.throttle_base_delay: must not be longer than auth.throttle_max_delay");
+    if (config.srs_enabled && config.srs_secrets.empty())
+        return fail(ErrorCode::kInvalid,
+                    "srs.secrets: at least one secret is needed when srs.enabled is true");
     return config;
 }
 

@@ -140,6 +140,15 @@ struct Config {
     std::uint64_t spool_min_free = 0;  // octets that must stay free; below it MAIL gets 452 4.3.1
     Seconds spool_sync_retry{10};      // a state write or sync that failed is tried again after
 
+    // [srs]: Sender Rewriting Scheme for forwarded mail (docs/srs.md)
+    bool srs_enabled = false;
+    std::vector<std::string> srs_secrets;  // the first signs, all verify; needed when enabled
+    std::string srs_domain;                // empty = the local domain the mail was forwarded for
+    std::size_t srs_hash_length = 4;       // base64 characters of HMAC-SHA1 in an address
+    std::size_t srs_max_age_days = 21;     // an SRS address older than this is refused
+    std::string srs_separator = "=";       // after SRS0/SRS1: "=", "+" or "-"
+    bool srs_bounces_only = false;         // SRS addresses take mail from <> only
+
     // [auth]: accounts of authenticated submission
     std::string auth_database;  // SQLite file; empty in the file = <data_dir>/accounts.sqlite
     std::uint32_t argon2_memory_kib = 0;          // cost of new argon2id hashes: KiB of memory,

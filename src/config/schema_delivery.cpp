@@ -1,7 +1,8 @@
-// Configuration schema: the keys of [local], [queue], [relay], [dns] and [spool]: where mail
-// goes, how the queue retries, how relaying reaches other servers, and the spool.
+// Configuration schema: the keys of [local], [queue], [relay], [dns], [spool] and [srs]: where
+// mail goes, how the queue retries, how relaying reaches other servers, the spool, and SRS.
 #include <charconv>
 
+#include "base/text.h"
 #include "config/schema.h"
 
 namespace tern::config {
@@ -167,6 +168,53 @@ std::vector<Key> delivery_keys() {
          "After a state-log write or sync fails (disk full, I/O error), how long until it is "
          "tried again; until it succeeds the message gets no notice and is not removed.",
          [](Config& c, const Value& v) { c.spool_sync_retry = v.duration; }, 1, 3600},
+        // [srs] (docs/srs.md)
+        {"srs", "enabled", Kind::kBool, "false",
+         "Rewrite the envelope sender of mail forwarded to remote addresses by an alias to an "
+         "SRS address (so it passes SPF at the next hop), and relay bounces to valid SRS "
+         "addresses back to the original sender. Needs srs.secrets.",
+         [](Config& c, const Value& v) { c.srs_enabled = v.flag; }},
+        {"srs", "secrets", Kind::kStringList, "[]",
+         "Secrets of the SRS signature (HMAC-SHA1): the first signs new addresses, every one is "
+         "accepted on the way back (to retire a secret, put a new one first and keep the old one "
+         "for srs.max_age_days). Keep them secret: whoever knows one can relay through Tern.",
+         [](Config& c, const Value& v) { c.srs_secrets = v.list; }},
+        {"srs",
+         "domain",
+         Kind::kString,
+         R"("")",
+         "Domain of the SRS addresses made (its MX must be this server, its SPF record must allow "
+         "it); empty means the local domain the forwarded mail was sent to.",
+         [](Config& c, const Value& v) { c.srs_domain = ascii_lower(v.text); },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) {
+             return s.empty() || is_dns_name(s) ? std::string()
+                                                : "\"" + std::string(s) + "\" is not a domain name";
+         }},
+        {"srs", "hash_length", Kind::kCount, "4",
+         "Base64 characters of the signature in an SRS address (4 = 24 bits, as other SRS "
+         "implementations use); longer signatures are accepted as well.",
+         [](Config& c, const Value& v) { c.srs_hash_length = v.number; }, 4, 27},
+        {"srs", "max_age_days", Kind::kCount, "21",
+         "Days an SRS address stays valid; a bounce to an older one is refused with 550 5.1.1.",
+         [](Config& c, const Value& v) { c.srs_max_age_days = v.number; }, 1, 1000},
+        {"srs",
+         "separator",
+         Kind::kEnum,
+         R"("=")",
+         "Character after SRS0/SRS1 in the addresses made: =, + or - (all three are accepted on "
+         "the way back).",
+         [](Config& c, const Value& v) { c.srs_separator = v.text; },
+         0,
+         UINT64_MAX,
+         {"=", "+", "-"}},
+        {"srs", "bounces_only", Kind::kBool, "false",
+         "Accept mail to SRS addresses only with the null sender <> (bounces); other senders get "
+         "554 5.7.1. Off by default: auto-replies and challenge mail sometimes come from a "
+         "non-null sender.",
+         [](Config& c, const Value& v) { c.srs_bounces_only = v.flag; }},
     };
 }
 

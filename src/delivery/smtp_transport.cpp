@@ -18,6 +18,7 @@
 #include <charconv>
 
 #include "base/text.h"
+#include "base/unix_time.h"
 #include "delivery/smtp_connection.h"
 #include "dns/records.h"
 #include "message/tls_required.h"
@@ -161,9 +162,10 @@ net::NextHop SmtpTransport::next_hop_of(const std::string& destination) const {
 asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Message& m,
                                               const spool::TextReader& text,
                                               const std::vector<std::size_t>& batch,
+                                              const std::string& sender,
                                               std::vector<RecipientResult>& results) {
     smtp::OutboundMessage out;
-    out.sender = m.sender;
+    out.sender = sender;
     out.size = text.size();
     out.body = m.body;
     out.smtputf8 = m.smtputf8;
@@ -245,6 +247,23 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     Demand demand{m.requiretls, !m.requiretls && message::tls_required_no(header)};
     net::NextHop hop = next_hop_of(job.destination);
     std::vector<std::size_t> pending = job.recipients;
+    // Each recipient's return path: forwarded ones get an SRS address (docs/srs.md), so one
+    // transaction carries only recipients with the same one (forwarded ones go first).
+    std::map<std::size_t, std::string> return_path;
+    {
+        std::int64_t now = unix_now();
+        for (auto i : pending) {
+            return_path[i] =
+                options_.srs ? options_.srs->return_path(m, m.recipients[i], now) : m.sender;
+            if (return_path[i] != m.sender)
+                log_.info("srs_forward", {{"id", m.id},
+                                          {"to", m.recipients[i].address},
+                                          {"from", m.sender},
+                                          {"srs", return_path[i]}});
+        }
+        std::stable_partition(pending.begin(), pending.end(),
+                              [&](std::size_t i) { return return_path[i] != m.sender; });
+    }
     auto here = &context_of(co_await asio::this_coro::executor);
     std::unique_ptr<Connection> c = take_idle(job.destination, here, demand);
     if (c) {
@@ -349,9 +368,12 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
         std::vector<std::size_t> batch;
         auto take = next_batch_size(m, pending, options_.max_recipients_per_transaction,
                                     c->session.capabilities().limits);
+        const std::string& sender = return_path[pending.front()];
+        for (std::size_t k = 1; k < take; ++k)
+            if (return_path[pending[k]] != sender) take = k;
         batch.assign(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
-        co_await transact(*c, m, text, batch, results);
+        co_await transact(*c, m, text, batch, sender, results);
         if (c->broken || c->session.failed() || !c->session.ready()) {
             last_error = c->failure();
             c.reset();

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "delivery/srs_rewriter.h"
 #include "dns/mx_resolver.h"
 #include "log/logger.h"
 #include "net/next_hop.h"
@@ -49,6 +50,10 @@ struct SmtpTransportOptions {
     std::map<std::string, tls::Level> tls_policies;  // lower-case domain -> level
     bool dane = true;                                // use secure TLSA records (RFC 7672)
     tls::MtaStsCache* mta_sts = nullptr;             // RFC 8461 policies; null = off
+
+    // The return path of each recipient's delivery (SRS for forwarded mail, docs/srs.md);
+    // null: the message's own sender for every recipient.
+    const SrsRewriter* srs = nullptr;
 };
 
 // What kept TLS from a server, when that is why a connection failed.
@@ -156,6 +161,7 @@ class SmtpTransport : public queue::Transport {
     boost::asio::awaitable<void> transact(Connection& c, const spool::Message& m,
                                           const spool::TextReader& text,
                                           const std::vector<std::size_t>& batch,
+                                          const std::string& sender,
                                           std::vector<queue::RecipientResult>& results);
     boost::asio::awaitable<bool> drive(Connection& c, const spool::Message* m,
                                        const spool::TextReader* text);

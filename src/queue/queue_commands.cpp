@@ -33,6 +33,7 @@ json describe_recipient(const spool::Recipient& r, bool busy, bool full) {
            {"last_reply", r.reply}};
     if (!full) return j;
     j["original"] = r.original;
+    j["forwarded"] = r.forwarded;  // relayed with an SRS return path when [srs] is on
     j["orcpt"] = r.orcpt;
     j["notify"] = r.notify.str();
     j["attempts"] = r.attempts;

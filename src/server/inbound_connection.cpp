@@ -501,10 +501,12 @@ asio::awaitable<smtp::Reply> InboundConnection::check_helo() {
 }
 
 asio::awaitable<smtp::Reply> InboundConnection::check_recipient() {
-    ClientFacts facts{client_ip_, ctx_.relay_clients.contains(client_ip_) ||
-                                      !session_.authenticated_user().empty()};
+    ClientFacts facts{
+        client_ip_,
+        ctx_.relay_clients.contains(client_ip_) || !session_.authenticated_user().empty(),
+        session_.envelope().sender.null()};
     const auto& path = session_.pending_recipient().recipient;
-    auto reply = ctx_.policy.check(path, facts);
+    auto reply = ctx_.policy.check(path, facts, unix_now());
     if (reply.code == 550 && reply.status == "5.1.1" && ctx_.verifier) {
         // An account of `tern user` is a mailbox too.
         auto exists =

@@ -1,5 +1,6 @@
 // RecipientPolicy: local recipients are checked against the directory at RCPT time so unknown
-// users are refused in the dialogue (never bounced later); other domains need relay permission.
+// users are refused in the dialogue (never bounced later); other domains need relay permission;
+// an SRS address of ours is relayed to the address it stands for only when its signature holds.
 #include "server/recipient_policy.h"
 
 #include "base/text.h"
@@ -17,10 +18,24 @@ std::string RecipientPolicy::default_domain() const {
     return directory_.default_domain();
 }
 
-smtp::Reply RecipientPolicy::check(const smtp::ForwardPath& path, const ClientFacts& client) const {
+smtp::Reply RecipientPolicy::check(const smtp::ForwardPath& path, const ClientFacts& client,
+                                   std::int64_t now) const {
     using smtp::ReplyName;
     if (path.bare_postmaster) return smtp::reply(ReplyName::kRecipientOk);
     const auto& box = path.mailbox;
+    if (srs_ && srs_->is_ours(box.unquoted_local(), box.domain)) {
+        // Only a valid signature opens the way to a remote address: no open relay.
+        auto original = srs_->reverse(box.unquoted_local() + "@" + box.domain, now);
+        if (!original) {
+            std::string why(delivery::srs_error_text(original.error()));
+            if (why[0] >= 'a' && why[0] <= 'z') why[0] = static_cast<char>(why[0] - 'a' + 'A');
+            return smtp::reply(ReplyName::kUnknownUser, why);
+        }
+        if (srs_->bounces_only() && !client.null_sender)
+            return smtp::reply(ReplyName::kRelayDenied,
+                               "SRS addresses accept only bounces (MAIL FROM:<>)");
+        return smtp::reply(ReplyName::kRecipientOk);
+    }
     if (directory_.is_local_domain(box.domain)) {
         auto resolved = directory_.resolve(box.unquoted_local());
         if (resolved) return smtp::reply(ReplyName::kRecipientOk);
@@ -36,7 +51,7 @@ void RecipientPolicy::expand(const smtp::Recipient& rcpt,
                              std::vector<spool::Recipient>& out) const {
     const auto& box = rcpt.path.mailbox;
     std::string domain = rcpt.path.bare_postmaster ? default_domain() : box.domain_lower();
-    auto add = [&](std::string address) {
+    auto add = [&](std::string address, bool forwarded) {
         for (const auto& r : out)
             if (same_address(r, address)) return;
         spool::Recipient r;
@@ -44,21 +59,33 @@ void RecipientPolicy::expand(const smtp::Recipient& rcpt,
         r.original = rcpt.path.bare_postmaster ? box.local : box.str();
         r.orcpt = rcpt.params.orcpt;
         r.notify = rcpt.params.notify;
+        r.forwarded = forwarded;
         out.push_back(std::move(r));
     };
-    if (rcpt.path.bare_postmaster || directory_.is_local_domain(box.domain)) {
-        auto resolved =
-            directory_.resolve(rcpt.path.bare_postmaster ? "postmaster" : box.unquoted_local());
+    // Mailboxes and remote addresses of local part `local` at a local domain.
+    auto add_local = [&](const std::string& local, const std::string& at_domain) {
+        auto resolved = directory_.resolve(local);
         // Not a user or alias of the directory: accepted at RCPT as an account (tern user),
         // whose mailbox is named by the local part.
-        if (!resolved) return add(box.unquoted_local() + "@" + domain);
+        if (!resolved) return add(local + "@" + at_domain, false);
         for (const auto& mailbox : resolved->mailboxes)
-            add(mailbox + "@" + domain);
+            add(mailbox + "@" + at_domain, false);
         for (const auto& remote : resolved->remote)
-            add(remote);
-        return;
+            add(remote, true);
+    };
+    if (!rcpt.path.bare_postmaster && srs_ && srs_->is_ours(box.unquoted_local(), box.domain)) {
+        // Checked with its age at RCPT; the day may have turned since, which must not lose it.
+        auto original = srs_->reverse(box.unquoted_local() + "@" + box.domain, std::nullopt);
+        if (!original) return;
+        auto at = original->rfind('@');
+        std::string target_domain = ascii_lower(original->substr(at + 1));
+        if (directory_.is_local_domain(target_domain))
+            return add_local(original->substr(0, at), target_domain);
+        return add(*original, true);
     }
-    add(box.str());
+    if (rcpt.path.bare_postmaster || directory_.is_local_domain(box.domain))
+        return add_local(rcpt.path.bare_postmaster ? "postmaster" : box.unquoted_local(), domain);
+    add(box.str(), false);
 }
 
 }  // namespace tern::server

@@ -1,11 +1,12 @@
-// RecipientPolicy: decides the RCPT reply for a recipient (local user, alias, relay or not)
-// and expands accepted recipients into the spool's delivery addresses.
+// RecipientPolicy: decides the RCPT reply for a recipient (local user, alias, SRS address, relay
+// or not) and expands accepted recipients into the spool's delivery addresses.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "delivery/local_directory.h"
+#include "delivery/srs_rewriter.h"
 #include "smtp/envelope.h"
 #include "smtp/replies.h"
 #include "spool/message.h"
@@ -16,17 +17,25 @@ namespace tern::server {
 struct ClientFacts {
     std::string ip;
     bool relay_allowed = false;  // trusted network or authenticated
+    bool null_sender = false;    // the transaction's MAIL FROM is <> (a bounce)
 };
 
 class RecipientPolicy {
   public:
-    explicit RecipientPolicy(const delivery::LocalDirectory& directory) : directory_(directory) {}
+    // `srs` (may be null: SRS off) turns SRS addresses of ours back into the original sender.
+    explicit RecipientPolicy(const delivery::LocalDirectory& directory,
+                             const delivery::SrsRewriter* srs = nullptr)
+        : directory_(directory), srs_(srs) {}
 
     // 250 2.1.5 for a deliverable recipient; 550 5.1.1 unknown user, 550 5.4.6 alias loop,
-    // 554 5.7.1 relay denied.
-    smtp::Reply check(const smtp::ForwardPath& path, const ClientFacts& client) const;
+    // 554 5.7.1 relay denied. An SRS address of ours (any client may send to it): 250 when it
+    // reverses at `now`, 550 5.1.1 with the reason (forged, expired, malformed) otherwise, and
+    // 554 5.7.1 for a sender other than <> when [srs] bounces_only is set.
+    smtp::Reply check(const smtp::ForwardPath& path, const ClientFacts& client,
+                      std::int64_t now) const;
 
     // The delivery addresses for an accepted recipient, appended to `out` (duplicates skipped).
+    // Remote addresses from aliases and the addresses SRS recipients stand for are `forwarded`.
     void expand(const smtp::Recipient& recipient, std::vector<spool::Recipient>& out) const;
 
     // The domain used for a bare "<postmaster>" recipient.
@@ -34,6 +43,7 @@ class RecipientPolicy {
 
   private:
     const delivery::LocalDirectory& directory_;
+    const delivery::SrsRewriter* srs_;
 };
 
 }  // namespace tern::server

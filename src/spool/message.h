@@ -23,6 +23,10 @@ struct Recipient {
     std::string original;  // the RCPT TO address as the client sent it
     std::string orcpt;     // ORCPT parameter as "type;address"; empty when not given
     smtp::DsnNotify notify;
+    // Reached by forwarding: a remote address from the alias expansion of a local recipient, or
+    // the address an SRS address of ours stands for. Relayed with an SRS return path when [srs]
+    // is on (delivery::SrsRewriter); spooled as a "forwarded <index>" line (docs/spool.md).
+    bool forwarded = false;
 
     RecipientStatus status = RecipientStatus::kPending;
     std::uint32_t attempts = 0;

@@ -172,6 +172,10 @@ std::string encode_envelope(const Message& m) {
         line("rcpt", field(r.address) + " " + field(r.original) + " " + field(r.orcpt) + " " +
                          (notify.empty() ? "-" : notify));
     }
+    // Came later, as a key of its own: files without it load as before, and an older reader
+    // skips it (relaying such recipients with the original sender).
+    for (std::size_t i = 0; i < m.recipients.size(); ++i)
+        if (m.recipients[i].forwarded) line("forwarded", std::to_string(i));
     out += "end\n";
     return out;
 }
@@ -245,6 +249,10 @@ std::optional<Message> decode_envelope(std::string_view block) {
             r.orcpt = std::move(*c);
             r.notify = parse_notify(parts[3], ok);
             m.recipients.push_back(std::move(r));
+        } else if (key == "forwarded") {
+            std::size_t index = 0;
+            ok = to_number(value, index) && index < m.recipients.size();
+            if (ok) m.recipients[index].forwarded = true;
         }
         // Unknown keys are skipped so that a newer writer's files stay readable.
         if (!ok) return std::nullopt;

@@ -36,6 +36,11 @@ BAD = {
     "bad policy store": ("[policy_store]\nbackend = \"memcached\"\n", 2, "policy_store.backend"),
     "redis timeout": ("[policy_store]\nredis_timeout_ms = 0\n", 2,
                       "policy_store.redis_timeout_ms"),
+    "srs hash too short": ("[srs]\nhash_length = 3\n", 2, "srs.hash_length"),
+    "srs max age": ("[srs]\nmax_age_days = 1024\n", 2, "srs.max_age_days"),
+    "srs separator": ("[srs]\nseparator = \"_\"\n", 2, "srs.separator"),
+    "srs empty secret": ("[srs]\nsecrets = [\"\"]\n", 2, "srs.secrets"),
+    "srs bad domain": ("[srs]\ndomain = \"not a domain\"\n", 2, "is not a domain name"),
 }
 
 
@@ -104,6 +109,21 @@ def test_files_the_config_names_are_checked_too(tmp_path, case):
             pytest.fail(f"`tern {args[0]}` started with a bad {case} file")
         assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
         assert expect in proc.stderr, (args, proc.stderr)
+
+
+def test_srs_enabled_without_secrets_is_refused(tmp_path):
+    path = tmp_path / "tern.toml"
+    path.write_text(GOOD.format(data=tmp_path / "data", port=free_port()) +
+                    "\n[srs]\nenabled = true\n")
+    for args in (["check-config", str(path)], ["serve", "--config", str(path)]):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode != 0
+        assert "srs.secrets: at least one secret is needed when srs.enabled is true" in \
+            proc.stdout + proc.stderr
+    path.write_text(GOOD.format(data=tmp_path / "data", port=free_port()) +
+                    "\n[srs]\nenabled = true\nsecrets = [\"s3cret-for-srs\"]\n")
+    proc = run("check-config", str(path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_missing_config_file(tmp_path):

@@ -94,6 +94,32 @@ TEST(SpoolFormat, EnvelopeWithoutRequireTlsStillLoads) {
     ASSERT_EQ(m->recipients.size(), 1u);
 }
 
+TEST(SpoolFormat, ForwardedRecipientsRoundTrip) {
+    Message m = sample();
+    EXPECT_EQ(encode_envelope(m).find("forwarded"), std::string::npos);  // format as before
+    m.recipients[1].forwarded = true;
+    std::string block = encode_envelope(m);
+    EXPECT_NE(block.find("\nforwarded 1\nend\n"), std::string::npos) << block;
+    auto back = decode_envelope(block);
+    ASSERT_TRUE(back);
+    EXPECT_FALSE(back->recipients[0].forwarded);
+    EXPECT_TRUE(back->recipients[1].forwarded);
+}
+
+TEST(SpoolFormat, EnvelopeWithoutForwardedLinesLoadsUnforwarded) {
+    // Written before SRS: no recipient is forwarded, so every one keeps the original sender.
+    auto m = decode_envelope(kEnvelopeBeforeRequireTls);
+    ASSERT_TRUE(m);
+    EXPECT_FALSE(m->recipients[0].forwarded);
+    // A line naming a recipient that does not exist makes the envelope malformed.
+    std::string block(kEnvelopeBeforeRequireTls);
+    block.insert(block.find("end\n"), "forwarded 1\n");
+    EXPECT_FALSE(decode_envelope(block));
+    block = std::string(kEnvelopeBeforeRequireTls);
+    block.insert(block.find("end\n"), "forwarded x\n");
+    EXPECT_FALSE(decode_envelope(block));
+}
+
 TEST(SpoolFormat, UnknownEnvelopeKeysAreSkipped) {
     // As this reader skips a later writer's keys, a reader from before REQUIRETLS skipped
     // "requiretls" (the same code path): the new key keeps old files and old readers working.

@@ -50,8 +50,11 @@ class SpoolTest : public ::testing::Test {
         return m;
     }
     // Writes and durably commits a message, as a session does before its 250 reply.
-    Message commit(const std::string& body, int recipients = 1) {
-        auto w = spool_->create(envelope(recipients));
+    // `forwarded`: the index of a recipient marked forwarded (SRS), or -1 for none.
+    Message commit(const std::string& body, int recipients = 1, int forwarded = -1) {
+        Message e = envelope(recipients);
+        if (forwarded >= 0) e.recipients[static_cast<std::size_t>(forwarded)].forwarded = true;
+        auto w = spool_->create(std::move(e));
         EXPECT_TRUE(w);
         (*w)->append(body);
         auto m = spool_->finish(**w);
@@ -94,6 +97,25 @@ TEST_F(SpoolTest, CommittedMessageIsRecoveredWithItsBody) {
     EXPECT_EQ(out[0].id, m.id);
     EXPECT_EQ(out[0].recipients.size(), 2u);
     EXPECT_EQ(body_of(out[0]), body);
+}
+
+TEST_F(SpoolTest, TheForwardedMarkSurvivesRecoveryAndFilesWithoutItLoadUnforwarded) {
+    Message plain = commit("Subject: a\r\n\r\na\r\n", 2);
+    Message marked = commit("Subject: b\r\n\r\nb\r\n", 2, 1);
+    reopen();
+    auto out = recover();
+    ASSERT_EQ(out.size(), 2u);
+    for (const auto& m : out) {
+        ASSERT_EQ(m.recipients.size(), 2u);
+        EXPECT_FALSE(m.recipients[0].forwarded);
+        EXPECT_EQ(m.recipients[1].forwarded, m.id == marked.id);
+    }
+    // A file without the mark is byte for byte what Tern wrote before SRS.
+    auto fd = spool_->open_message(plain.id);
+    ASSERT_TRUE(fd);
+    std::string head(plain.body_offset, '\0');
+    ASSERT_EQ(pread(fd->get(), head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+    EXPECT_EQ(head.find("forwarded"), std::string::npos) << head;
 }
 
 TEST_F(SpoolTest, UnfinishedMessageIsRemovedAtRecovery) {
