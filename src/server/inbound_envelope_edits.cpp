@@ -2,6 +2,7 @@
 // deleted recipients, carried out on the stored envelope before the commit (docs/filters.md).
 #include <boost/asio/use_awaitable.hpp>
 
+#include "base/unix_time.h"
 #include "server/inbound_connection.h"
 #include "smtp/command.h"
 #include "smtp/reply_parser.h"
@@ -89,7 +90,8 @@ asio::awaitable<void> InboundConnection::apply_envelope_edits(
         }
         // Routed as an RCPT would be, but trusted to relay (as Postfix trusts a milter).
         const auto& path = rcpt->recipient;
-        auto reply = ctx_.policy.check(path, ClientFacts{client_ip_, true});
+        auto reply =
+            ctx_.policy.check(path, ClientFacts{client_ip_, true, m.sender.empty()}, unix_now());
         if (reply.code == 550 && reply.status == "5.1.1" && ctx_.verifier) {
             auto exists = co_await ctx_.verifier->async_account_exists(path.mailbox.str(),
                                                                        asio::use_awaitable);
