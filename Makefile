@@ -6,7 +6,8 @@
 #   make bench  benchmarks against Postfix and an smtp-sink ceiling on this machine (bench/): local
 #               delivery with a DATA-end -> 250 latency probe, relaying, then the memory per idle
 #               connection (make bench-idle runs that one alone), then the cost of the policy
-#               checks and header/body rules (make bench-policy)
+#               checks and header/body rules (make bench-policy), and Tern and Postfix behind the
+#               same rspamd milter (make bench-milter)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -24,7 +25,7 @@ LLVM_SYMBOLIZER ?= /usr/lib/llvm-19/bin/llvm-symbolizer
 INSTALL    := ./scripts/install-deps.sh
 
 .PHONY: all deps deps-format deps-test deps-fuzz deps-bench build build-asan run test unit \
-	unit-asan integration fuzz bench bench-relay bench-idle bench-policy format clean
+	unit-asan integration fuzz bench bench-relay bench-idle bench-policy bench-milter format clean
 
 all: build
 
@@ -90,6 +91,7 @@ bench: deps-bench build
 	BENCH_DKIM=1 /usr/bin/python3 bench/relay.py
 	/usr/bin/python3 bench/idle_memory.py
 	/usr/bin/python3 bench/policy.py
+	/usr/bin/python3 bench/milter.py
 
 bench-relay: deps-bench build
 	/usr/bin/python3 bench/relay.py
@@ -98,6 +100,10 @@ bench-relay: deps-bench build
 # limits, and with header and body rules besides (needs neither root nor Postfix's daemon).
 bench-policy: deps-bench build
 	/usr/bin/python3 bench/policy.py
+
+# Tern and Postfix behind the same rspamd as a milter (both bounded by rspamd).
+bench-milter: deps-bench build
+	/usr/bin/python3 bench/milter.py
 
 # Memory per idle connection after EHLO (issue 14); the script needs neither root nor Postfix,
 # only python3, which the bench group installs.

@@ -43,6 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from peers import DnsServer, Process, tcp_greets, wait_until  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from tern_config import local_delivery_config  # noqa: E402
+
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 5000))
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", 20))
 SIZE = int(os.environ.get("BENCH_SIZE", 2048))
@@ -73,35 +76,10 @@ def start_tern(work, name, dns, extra):
     port = free_port()
     data = Path(work) / name
     data.mkdir()
-    users = ", ".join(f'"b{i}"' for i in range(USERS))
     config = data / "tern.toml"
-    config.write_text(f"""\
-[server]
-hostname = "tern.bench"
-data_dir = "{data}/data"
-shutdown_grace = "2s"
-[log]
-file = "{data}/tern.log"
-[smtp]
-listen = ["127.0.0.1:{port}"]
-[submission]
-listen = []
-[submissions]
-listen = []
-[limits]
-connections_per_client = 100000
-[local]
-domains = ["{DOMAIN}"]
-users = [{users}]
-[relay]
-trusted_networks = []
-[dns]
-upstream = ["{dns.upstream}"]
-[mailauth]
-verify = []
-[dkim]
-sign = false
-{extra}""")
+    config.write_text(local_delivery_config(
+        data, port, DOMAIN, [f"b{i}" for i in range(USERS)],
+        f'[relay]\ntrusted_networks = []\n[dns]\nupstream = ["{dns.upstream}"]\n' + extra))
     proc = Process([TERN_BIN, "serve", "--config", str(config)], data / "tern.out")
     proc.wait_ready(lambda: tcp_greets("127.0.0.1", port), f"tern ({name})")
     return {"name": name, "proc": proc, "port": port, "data": data / "data", "log": data / "tern.log"}

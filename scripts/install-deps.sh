@@ -43,9 +43,10 @@ declare -A GROUPS_=(
     # `make fuzz`: clang with libFuzzer and the sanitizer runtime, and the LLVM symbolizer of the
     # same version, which turns a crash's addresses into function names and file:line.
     [fuzz]="clang-19 libclang-rt-19-dev llvm-19"
-    # `make bench`: Postfix (the server compared with, and smtp-source/smtp-sink), python3, and
-    # python3-dnslib for the DNS server of the verification run.
-    [bench]="postfix python3 python3-dnslib"
+    # `make bench`: Postfix (the server compared with, and smtp-source/smtp-sink), python3,
+    # python3-dnslib for the DNS server of the verification and policy runs, and rspamd, the
+    # milter both servers are measured behind (bench/milter.py).
+    [bench]="postfix python3 python3-dnslib rspamd"
 )
 # Groups whose packages are peers: their services are never started, enabled or left running.
 PEER_GROUPS=(test bench)

@@ -18,7 +18,8 @@ import zlib
 import pytest
 
 from conftest import HOSTNAME, free_port, queue_id
-from peers import PYTHON, HERE, Process, SmtpSink, wait_until
+from peers import PYTHON, HERE, Process, SmtpSink, listening, wait_until
+from peers.rspamd import RSPAMD, Rspamd
 
 pytest.importorskip("Milter")
 
@@ -29,14 +30,6 @@ MESSAGE = (b"From: Sender <sender@example.org>\r\n"
            b"Message-ID: <milter.1@example.org>\r\n"
            b"\r\n"
            b"Hello Alice,\r\nthis passes a milter.\r\n")
-
-
-def listening(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 class MilterPeer:
@@ -592,63 +585,6 @@ def test_a_chain_of_milters_runs_in_order(tern_factory, milter_peer):
 
 
 # --- rspamd ------------------------------------------------------------------------------------
-
-RSPAMD = "/usr/bin/rspamd"
-RSPAMD_START_TIMEOUT = 90.0
-
-
-class Rspamd:
-    """rspamd from Debian with a minimal configuration of its own: only the proxy worker, in
-    milter mode with self_scan (no separate scanner), on a loopback port; DNS pointed at a closed
-    port (no internet); its directories under `workdir`. Stopped by its own pid."""
-
-    def __init__(self, workdir):
-        self.port = free_port()
-        root = workdir / "rspamd"
-        local = root / "local"
-        for d in ("local/local.d", "db", "run", "log"):
-            (root / d).mkdir(parents=True, exist_ok=True)
-        # The spam headers rspamd adds over the milter protocol, for local senders too.
-        (local / "local.d" / "milter_headers.conf").write_text(
-            'extended_spam_headers = true;\nskip_local = false;\nskip_authenticated = false;\n')
-        (root / "rspamd.conf").write_text(f"""\
-.include "$CONFDIR/common.conf"
-options {{
-    pidfile = "$RUNDIR/rspamd.pid";
-    .include "$CONFDIR/options.inc"
-    dns {{ nameserver = ["127.0.0.1:9"]; timeout = 0.5s; retransmits = 1; }}
-}}
-logging {{ type = "file"; filename = "$LOGDIR/rspamd.log"; level = "info"; }}
-worker "rspamd_proxy" {{
-    bind_socket = "127.0.0.1:{self.port}";
-    milter = yes;
-    timeout = 120s;
-    count = 1;
-    upstream "local" {{ default = yes; self_scan = yes; }}
-}}
-""")
-        argv = [RSPAMD, "-f", "-i", "-c", str(root / "rspamd.conf")]
-        for var, path in (("LOCAL_CONFDIR", local), ("DBDIR", root / "db"),
-                          ("RUNDIR", root / "run"), ("LOGDIR", root / "log")):
-            argv += ["--var", f"{var}={path}"]
-        self.log_path = root / "log" / "rspamd.log"
-        self.process = Process(argv, root / "stdout.log")
-        # Loading its rules takes rspamd several seconds, more on a busy machine.
-        def ready():
-            assert self.process.proc.poll() is None, f"rspamd exited:\n{self.process.output()}"
-            return listening(self.port)
-        try:
-            wait_until(ready, RSPAMD_START_TIMEOUT, "rspamd's proxy worker")
-        except BaseException:
-            self.stop()
-            raise
-
-    def log(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self):
-        self.process.stop()
-
 
 @pytest.fixture
 def rspamd(tmp_path):

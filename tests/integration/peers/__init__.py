@@ -44,6 +44,15 @@ def tcp_greets(host, port):
         return False
 
 
+def listening(port, host="127.0.0.1"):
+    """True when host:port accepts a TCP connection."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 class Process:
     """A child process with its output in a file; stopped by SIGTERM to its own pid."""
 
