@@ -11,9 +11,10 @@ RSPAMD_START_TIMEOUT = 90.0
 class Rspamd:
     """rspamd from Debian with a minimal configuration of its own: only the proxy worker, in
     milter mode with self_scan (no separate scanner), on a loopback port; DNS pointed at a closed
-    port (no internet); its directories under `workdir`. Stopped by its own pid."""
+    port (no internet) unless `nameserver` names a local DNS server; its directories under
+    `workdir`. Stopped by its own pid."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, nameserver="127.0.0.1:9"):
         workdir = Path(workdir)
         self.port = free_udp_tcp_port()
         root = workdir / "rspamd"
@@ -28,7 +29,7 @@ class Rspamd:
 options {{
     pidfile = "$RUNDIR/rspamd.pid";
     .include "$CONFDIR/options.inc"
-    dns {{ nameserver = ["127.0.0.1:9"]; timeout = 0.5s; retransmits = 1; }}
+    dns {{ nameserver = ["{nameserver}"]; timeout = 0.5s; retransmits = 1; }}
 }}
 logging {{ type = "file"; filename = "$LOGDIR/rspamd.log"; level = "info"; }}
 worker "rspamd_proxy" {{
