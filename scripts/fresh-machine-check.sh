@@ -2,7 +2,9 @@
 # Proves the README's set-up on a new machine: a minimal Debian 12 root (debootstrap, with only git,
 # make and ca-certificates), this repository's HEAD cloned into it, and the README's commands run.
 #
-# Usage (as root): scripts/fresh-machine-check.sh [STEP...]     steps: run test bench fuzz (all)
+# Usage (as root): scripts/fresh-machine-check.sh [STEP...]     steps: run test bench fuzz (all), deps
+#   deps   only `scripts/install-deps.sh run format test fuzz bench` (minutes, not an hour: the
+#          quick check after a change to the package lists; not in the default steps)
 #   run    `make run` must install, build and start the server: it must answer on 127.0.0.1:2525,
 #          take the quick start's swaks message into var/mail/postmaster, and stop with exit 0
 #   test   `make test` must pass
@@ -23,7 +25,7 @@ PORT=2525
 say() { printf 'fresh-check: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
 
-for s in "${STEPS[@]}"; do [[ $s =~ ^(run|test|bench|fuzz)$ ]] || die "unknown step '$s'"; done
+for s in "${STEPS[@]}"; do [[ $s =~ ^(run|test|bench|fuzz|deps)$ ]] || die "unknown step '$s'"; done
 ((EUID == 0)) || die "run as root (debootstrap, chroot and mounts need it)"
 if [[ ${FRESH_NAMESPACE:-} != 1 ]]; then
     # In a mount namespace of its own: the mounts made for the root vanish with its last process,
@@ -241,6 +243,13 @@ step_bench() {
     run_child "$LOGS/bench.log" \
         inside 'cd /root/tern && BENCH_MESSAGES=200 BENCH_ROUNDS=1 BENCH_WARMUP=0 make bench' || { tail -n 40 "$LOGS/bench.log" >&2; die "make bench"; }
     say "bench: make bench (200 messages, 1 round) passed in $(elapsed "$t")"
+}
+
+step_deps() {
+    local t=$(date +%s)
+    run_child "$LOGS/deps.log" inside 'cd /root/tern && scripts/install-deps.sh run format test fuzz bench' ||
+        { tail -n 40 "$LOGS/deps.log" >&2; die "install-deps.sh (log: $LOGS/deps.log)"; }
+    say "deps: every group installed in $(elapsed "$t")"
 }
 
 step_fuzz() {
