@@ -7,7 +7,6 @@
 #include <memory>
 
 #include "base/text.h"
-#include "base/unix_time.h"
 #include "config/schema.h"
 #include "filter/milter_stage.h"
 #include "mailauth/lookups.h"
@@ -83,15 +82,9 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
     options.spf_pass_domain =
         [&resolver, &config](const pipeline::SessionInfo& session,
                              const std::string& sender) -> boost::asio::awaitable<std::string> {
-        auto client = mailauth::IpAddress::parse(session.client_ip);
-        if (!client) co_return std::string();
-        mailauth::SpfRequest request;
-        request.client = *client;
-        request.helo = session.helo;
-        request.sender = sender;
-        request.receiver = config.hostname;
-        request.now = unix_now();
-        mailauth::SpfCheck check(std::move(request));
+        auto request = mailauth::session_spf_request(session, sender, config.hostname);
+        if (!request) co_return std::string();
+        mailauth::SpfCheck check(std::move(*request));
         co_await mailauth::run_lookups(resolver, check,
                                        std::chrono::steady_clock::now() + config.mailauth_timeout);
         const auto& outcome = check.outcome();

@@ -11,21 +11,22 @@
 #include "smtp/replies.h"
 
 namespace tern::mailauth {
-namespace {
+namespace {}  // namespace
 
-// The SPF question of this session: MAIL FROM, or for a null path the HELO name.
-std::optional<SpfRequest> spf_request(const pipeline::SessionInfo& session,
-                                      const spool::Message& envelope, const VerifyOptions& o) {
+std::optional<SpfRequest> session_spf_request(const pipeline::SessionInfo& session,
+                                              std::string sender, std::string receiver) {
     auto client = IpAddress::parse(session.client_ip);
-    if (!o.spf || !client) return std::nullopt;
+    if (!client) return std::nullopt;
     SpfRequest request;
     request.client = *client;
     request.helo = session.helo;
-    request.sender = envelope.sender;
-    request.receiver = o.hostname;
+    request.sender = std::move(sender);
+    request.receiver = std::move(receiver);
     request.now = unix_now();
     return request;
 }
+
+namespace {
 
 pipeline::Verdict verdict_of(const DmarcDisposition& d, const DmarcResult& dmarc,
                              pipeline::MessageView& message) {
@@ -112,8 +113,10 @@ std::unique_ptr<pipeline::MessageFilter> VerifyStage::start_message(
                 inbound = true;
         if (!inbound) return nullptr;  // our own outbound mail: the signing stage's business
     }
-    return std::make_unique<VerifyFilter>(*this, spf_request(session, envelope, options_),
-                                          !session.trusted, session.auth_user);
+    auto spf = options_.spf ? session_spf_request(session, envelope.sender, options_.hostname)
+                            : std::nullopt;
+    return std::make_unique<VerifyFilter>(*this, std::move(spf), !session.trusted,
+                                          session.auth_user);
 }
 
 }  // namespace tern::mailauth

@@ -36,6 +36,12 @@ struct VerifyOptions {
     std::function<bool(std::string_view domain)> is_local_domain;
 };
 
+// The SPF question of a session (RFC 7208 check_host()): the client's address, its HELO name,
+// `sender` (MAIL FROM without <>; "" checks the HELO name), this host's name `receiver`, now.
+// None when the client's address is not an IP address.
+std::optional<SpfRequest> session_spf_request(const pipeline::SessionInfo& session,
+                                              std::string sender, std::string receiver);
+
 class VerifyStage : public pipeline::Stage {
   public:
     VerifyStage(dns::Resolver& resolver, VerifyOptions options)
