@@ -92,9 +92,7 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
     };
     policy::LocalStoreOptions local_options{options.greylist, config.policy_database,
                                             config.policy_flush_interval};
-    // A first stage without a store, only to learn whether any check is configured.
-    auto stage = std::make_shared<policy::PolicyStage>(options, lookup, nullptr, log);
-    if (stage->hooks() == 0) return {};
+    if (policy::PolicyStage::hooks_for(options) == 0) return {};
     auto local = policy::LocalPolicyStore::open(std::move(local_options), log);
     if (!local) return std::unexpected(local.error());
     std::shared_ptr<policy::PolicyStore> store = std::move(*local);
@@ -114,7 +112,7 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
              {{"backend", config.policy_store},
               {"address",
                config.policy_store == "redis" ? config.redis_address : config.policy_database}});
-    stage =
+    auto stage =
         std::make_shared<policy::PolicyStage>(std::move(options), lookup, std::move(store), log);
     pipelines.mx.add(stage);
     pipelines.submission.add(stage);

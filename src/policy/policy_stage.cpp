@@ -41,20 +41,24 @@ std::string domain_of(const smtp::MailCommand& mail) {
 
 }  // namespace
 
+unsigned PolicyStage::hooks_for(const PolicyOptions& o) {
+    unsigned hooks = 0;
+    if (!o.client_connections.off()) hooks |= pipeline::kOnConnect;
+    if (!o.client_messages.off() || !o.account_messages.off() || !o.sender_domain_messages.off())
+        hooks |= pipeline::kOnMail;
+    if (!o.dnsbl_sites.empty() || !o.client_recipients.off() || !o.account_recipients.off() ||
+        o.greylist)
+        hooks |= pipeline::kOnRcpt;
+    return hooks;
+}
+
 PolicyStage::PolicyStage(PolicyOptions options, Lookup lookup, std::shared_ptr<PolicyStore> store,
                          log::Logger& log)
     : options_(std::move(options)),
       lookup_(std::move(lookup)),
       store_(std::move(store)),
-      log_(log) {
-    if (!options_.client_connections.off()) hooks_ |= pipeline::kOnConnect;
-    if (!options_.client_messages.off() || !options_.account_messages.off() ||
-        !options_.sender_domain_messages.off())
-        hooks_ |= pipeline::kOnMail;
-    if (!options_.dnsbl_sites.empty() || !options_.client_recipients.off() ||
-        !options_.account_recipients.off() || options_.greylist)
-        hooks_ |= pipeline::kOnRcpt;
-}
+      log_(log),
+      hooks_(hooks_for(options_)) {}
 
 asio::awaitable<ListScore> PolicyStage::score(const std::string& client_ip) {
     ListScore out;

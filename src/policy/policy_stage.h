@@ -73,6 +73,8 @@ class PolicyStage : public pipeline::Stage {
 
     std::string_view name() const override { return "policy"; }
     unsigned hooks() const override { return hooks_; }
+    // The hooks a stage with these options has; 0 when nothing is configured (no stage needed).
+    static unsigned hooks_for(const PolicyOptions& options);
 
     boost::asio::awaitable<pipeline::Verdict> on_connect(
         const pipeline::SessionInfo& session) override;
