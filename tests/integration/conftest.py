@@ -27,10 +27,9 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1, outside the kernel's ephemeral range (see peers.free_port)."""
+    from peers import free_port as free_port_outside_ephemeral_range
+    return free_port_outside_ephemeral_range()
 
 
 def toml_value(value):

@@ -4,6 +4,7 @@ import email
 import email.policy
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -114,19 +115,42 @@ class DnsServer:
         self.process.stop()
 
 
-def free_udp_tcp_port(address="127.0.0.1"):
-    """A port free for both TCP and UDP on `address` a moment ago."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind((address, 0))
-            port = t.getsockname()[1]
+# Ports handed to daemons and peers come from below the kernel's ephemeral range
+# (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 on Debian): a port the kernel gave
+# out with bind(0) is free only "a moment ago", and any outgoing connection made before the
+# daemon binds it (a relay attempt, a DNS query, another test's client) can take it. Ports
+# below the range are never chosen by the kernel, so only this process hands them out.
+PORT_RANGE = (20000, 32000)
+_handed_out = set()
+
+
+def _bindable(address, port, kinds):
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    for kind in kinds:
+        with socket.socket(family, kind) as s:
             try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                    u.bind((address, port))
-                return port
+                s.bind((address, port))
             except OSError:
-                continue
+                return False
+    return True
+
+
+def free_port(address="127.0.0.1", udp=False):
+    """A port outside the ephemeral range, bindable on `address` now and not handed out before
+    by this test process; with `udp`, free for both TCP and UDP."""
+    kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM) if udp else (socket.SOCK_STREAM,)
+    for _ in range(200):
+        port = random.randrange(*PORT_RANGE)
+        if port in _handed_out or not _bindable(address, port, kinds):
+            continue
+        _handed_out.add(port)
+        return port
     raise AssertionError("no free port")
+
+
+def free_udp_tcp_port(address="127.0.0.1"):
+    """A port free for both TCP and UDP on `address`."""
+    return free_port(address, udp=True)
 
 
 class SmtpPeer:
