@@ -3,6 +3,7 @@
 // decision that ends the message.
 #include "filter/milter_client.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -192,6 +193,28 @@ Result<bool> ends_message(const Response& r, std::string_view step, MilterOutcom
     return true;
 }
 
+// A macro name without its braces: "{rcpt_addr}" and "rcpt_addr" name the same macro.
+std::string unbraced(std::string_view name) {
+    if (name.size() >= 2 && name.front() == '{' && name.back() == '}')
+        name = name.substr(1, name.size() - 2);
+    return std::string(name);
+}
+
+// The words of a SETSYMLIST list, separated by blanks (libmilter's own separator).
+std::vector<std::string_view> split_words(std::string_view list) {
+    std::vector<std::string_view> out;
+    std::size_t i = 0;
+    while (i < list.size()) {
+        while (i < list.size() && (list[i] == ' ' || list[i] == '\t' || list[i] == ','))
+            ++i;
+        std::size_t start = i;
+        while (i < list.size() && list[i] != ' ' && list[i] != '\t' && list[i] != ',')
+            ++i;
+        if (i > start) out.push_back(list.substr(start, i - start));
+    }
+    return out;
+}
+
 // The steps of one message after negotiation; `conv` is connected and negotiated.
 class Steps {
   public:
@@ -207,7 +230,8 @@ class Steps {
                                                           const std::string& command,
                                                           std::uint32_t no_reply_flag) {
         std::string frames;
-        if (!macros.empty()) frames = milter::encode_macros(which, macros);
+        Macros sent = macros_for(macros, which, out_);
+        if (!sent.empty()) frames = milter::encode_macros(which, sent);
         frames += command;
         if (auto w = co_await conv_.write(frames); !w) co_return std::unexpected(w.error());
         if (!wants(no_reply_flag)) co_return std::nullopt;
@@ -252,6 +276,12 @@ asio::awaitable<Result<void>> negotiate(Conversation& conv, const MilterClientOp
     out.actions = r->actions;
     // Tern never sends rejected recipients; a filter asking for them still gets the others.
     out.steps = r->steps & ~milter::kRejectedRcpts;
+    if (r->actions & milter::kSetMacroList)
+        for (const auto& [stage, list] : r->macro_lists) {
+            auto& names = out.macros_wanted[stage];  // an empty list asks for none at all
+            for (auto name : split_words(list))
+                names.emplace_back(unbraced(name));
+        }
     co_return Result<void>{};
 }
 
@@ -302,8 +332,9 @@ asio::awaitable<Result<bool>> content(Steps& steps, const MilterMessage& m, Milt
 asio::awaitable<Result<void>> end_of_message(Conversation& conv, const MilterClientOptions& options,
                                              const MilterMessage& m, MilterOutcome& out) {
     std::string frames;
-    if (!m.end_macros.empty())
-        frames = milter::encode_macros(milter::Command::kEndOfBody, m.end_macros);
+    Macros end_macros = macros_for(m.end_macros, milter::Command::kEndOfBody, out);
+    if (!end_macros.empty())
+        frames = milter::encode_macros(milter::Command::kEndOfBody, end_macros);
     frames += milter::encode_end_of_body();
     if (auto w = co_await conv.write(frames); !w) co_return std::unexpected(w.error());
     std::size_t replaced = 0;  // octets of replacement body so far
@@ -441,6 +472,23 @@ asio::awaitable<Result<MilterOutcome>> run_milter(asio::any_io_executor executor
     // The conversation is over either way; a filter that is gone by now changes nothing.
     (void)co_await conv.write(milter::encode_quit());
     co_return out;
+}
+
+Macros macros_for(const Macros& ours, milter::Command step, const MilterOutcome& out) {
+    // The protocol's step numbers of SETSYMLIST (libmilter's SMFIM_*), in order.
+    using C = milter::Command;
+    constexpr std::array kSteps{C::kConnect, C::kHelo,      C::kMail,        C::kRcpt,
+                                C::kData,    C::kEndOfBody, C::kEndOfHeaders};
+    auto at = std::ranges::find(kSteps, step);
+    if (at == kSteps.end()) return ours;
+    auto stage = static_cast<std::uint32_t>(at - kSteps.begin());
+    auto wanted = out.macros_wanted.find(stage);
+    if (wanted == out.macros_wanted.end()) return ours;
+    Macros sent;
+    for (const auto& macro : ours)
+        if (std::ranges::find(wanted->second, unbraced(macro.first)) != wanted->second.end())
+            sent.push_back(macro);
+    return sent;
 }
 
 }  // namespace tern::filter

@@ -61,7 +61,14 @@ struct MilterOutcome {
     std::vector<std::pair<std::size_t, milter::Response>> refused_recipients;
     std::uint32_t actions = 0;  // what negotiation allowed
     std::uint32_t steps = 0;    // the filter's protocol flags
+    // The macros the filter asked for per step (SMFIF_SETSYMLIST), by the protocol's step
+    // number (0 connect, 1 HELO, 2 MAIL, 3 RCPT, 4 DATA, 5 end of message, 6 end of headers):
+    // names without braces. A step it named gets only those of ours; the others get all.
+    std::map<std::uint32_t, std::vector<std::string>> macros_wanted;
 };
+
+// The macros of `ours` to send before `step`: those the filter asked for at that step, or all.
+Macros macros_for(const Macros& ours, milter::Command step, const MilterOutcome& out);
 
 struct MilterClientOptions {
     net::StreamAddress address;

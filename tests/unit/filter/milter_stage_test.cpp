@@ -209,6 +209,36 @@ TEST(MilterStageTest, ContinueSendsEveryStepAndAccepts) {
     EXPECT_EQ(h.after, h.fields);
 }
 
+TEST(MilterStageTest, MacroListsTheFilterAskedForAreHonoured) {
+    // SMFIF_SETSYMLIST: at connect only j and {client_addr} (named with or without braces), at
+    // MAIL none at all, at RCPT only {rcpt_addr}; the steps it did not name get every macro.
+    Harness h;
+    h.fake.script = [](char c, const std::string&) -> std::string {
+        if (c == 'O')
+            return milter::frame('O', u32(6) + u32(0x1ff) + u32(0) + u32(0) + "client_addr j\0"s +
+                                          u32(2) + "\0"s + u32(3) + "{rcpt_addr}\0"s);
+        if (c == 'D') return "";
+        if (c == 'E') return milter::frame('a', {});
+        return milter::frame('c', {});
+    };
+    Verdict v = h.run();
+    EXPECT_EQ(v.kind, Verdict::Kind::kContinue);
+    // No macro frame before MAIL: the filter asked for none there.
+    EXPECT_EQ(h.fake.commands(), "ODCHMDRDTLLLLLNBDEQ");
+    EXPECT_EQ(h.fake.got[1].second, "C"s + "j\0mx.example.net\0{client_addr}\0"s + "192.0.2.7\0"s);
+    EXPECT_EQ(h.fake.got[5].second, "R"s + "{rcpt_addr}\0b@example.net\0"s);
+    EXPECT_EQ(h.fake.got[7].second, "T"s + "i\0QID1\0"s);  // DATA: not named, all of ours
+}
+
+TEST(MilterMacros, ChosenPerStep) {
+    MilterOutcome out;
+    Macros ours{{"i", "Q"}, {"{mail_addr}", "a@x"}, {"{auth_authen}", "alice"}};
+    EXPECT_EQ(macros_for(ours, milter::Command::kMail, out), ours);
+    out.macros_wanted[2] = {"auth_authen", "{nonexistent}"};
+    EXPECT_EQ(macros_for(ours, milter::Command::kMail, out), (Macros{{"{auth_authen}", "alice"}}));
+    EXPECT_EQ(macros_for(ours, milter::Command::kRcpt, out), ours);
+}
+
 TEST(MilterStageTest, NoSendAndNoReplyStepsAreRespected) {
     Harness h;
     using namespace milter;
