@@ -48,22 +48,31 @@ mailauth::VerifyOptions verify_options(const config::Config& c) {
     return o;
 }
 
-policy::PolicyOptions policy_options(const config::Config& c) {
+bool runs_on(const std::vector<std::string>& listeners, std::string_view listener) {
+    return std::ranges::find(listeners, listener) != listeners.end();
+}
+
+// The checks of [dnsbl], [ratelimit] and [greylist] whose `listeners` name `listener`.
+policy::PolicyOptions policy_options(const config::Config& c, std::string_view listener) {
     policy::PolicyOptions o;
-    for (const auto& text : c.dnsbl_sites)
-        if (auto site = policy::parse_dnsbl_site(text)) o.dnsbl_sites.push_back(std::move(*site));
+    if (runs_on(c.dnsbl_listeners, listener))
+        for (const auto& text : c.dnsbl_sites)
+            if (auto site = policy::parse_dnsbl_site(text))
+                o.dnsbl_sites.push_back(std::move(*site));
     o.dnsbl_threshold = c.dnsbl_threshold;
     o.allowlist_threshold = c.dnsbl_allowlist_threshold;
     o.listed_action = c.dnsbl_action == "defer" ? policy::ListedAction::kDefer
                       : c.dnsbl_action == "log" ? policy::ListedAction::kLog
                                                 : policy::ListedAction::kReject;
-    o.client_connections = c.rate_client_connections;
-    o.client_messages = c.rate_client_messages;
-    o.client_recipients = c.rate_client_recipients;
-    o.account_messages = c.rate_account_messages;
-    o.account_recipients = c.rate_account_recipients;
-    o.sender_domain_messages = c.rate_sender_domain_messages;
-    if (c.greylist)
+    if (runs_on(c.ratelimit_listeners, listener)) {
+        o.client_connections = c.rate_client_connections;
+        o.client_messages = c.rate_client_messages;
+        o.client_recipients = c.rate_client_recipients;
+        o.account_messages = c.rate_account_messages;
+        o.account_recipients = c.rate_account_recipients;
+        o.sender_domain_messages = c.rate_sender_domain_messages;
+    }
+    if (c.greylist && runs_on(c.greylist_listeners, listener))
         o.greylist = policy::GreylistOptions{c.greylist_delay, c.greylist_retry_window,
                                              c.greylist_max_age, c.greylist_auto_allowlist};
     return o;
@@ -77,11 +86,9 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
     auto lookup = [&resolver](std::string name, dns::RecordType type) {
         return resolver.query(std::move(name), type);
     };
-    auto options = policy_options(config);
-    options.greylist_by_spf = config.greylist_key == "spf";
-    options.spf_pass_domain =
-        [&resolver, &config](const pipeline::SessionInfo& session,
-                             const std::string& sender) -> boost::asio::awaitable<std::string> {
+    auto spf_pass_domain = [&resolver, &config](
+                               const pipeline::SessionInfo& session,
+                               const std::string& sender) -> boost::asio::awaitable<std::string> {
         auto request = mailauth::session_spf_request(session, sender, config.hostname);
         if (!request) co_return std::string();
         mailauth::SpfCheck check(std::move(*request));
@@ -90,9 +97,22 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
         const auto& outcome = check.outcome();
         co_return outcome.result == mailauth::AuthResult::kPass ? outcome.domain : std::string();
     };
-    policy::LocalStoreOptions local_options{options.greylist, config.policy_database,
+    // One stage per listener with the checks its `listeners` keys give it; one store for both.
+    auto mx_options = policy_options(config, "mx");
+    auto submission_options = policy_options(config, "submission");
+    for (auto* o : {&mx_options, &submission_options}) {
+        o->greylist_by_spf = config.greylist_key == "spf";
+        o->spf_pass_domain = spf_pass_domain;
+    }
+    bool on_mx = policy::PolicyStage::hooks_for(mx_options) != 0;
+    bool on_submission = policy::PolicyStage::hooks_for(submission_options) != 0;
+    if (!on_mx && !on_submission) return {};
+    std::optional<policy::GreylistOptions> greylist;
+    if (config.greylist)
+        greylist = policy::GreylistOptions{config.greylist_delay, config.greylist_retry_window,
+                                           config.greylist_max_age, config.greylist_auto_allowlist};
+    policy::LocalStoreOptions local_options{greylist, config.policy_database,
                                             config.policy_flush_interval};
-    if (policy::PolicyStage::hooks_for(options) == 0) return {};
     auto local = policy::LocalPolicyStore::open(std::move(local_options), log);
     if (!local) return std::unexpected(local.error());
     std::shared_ptr<policy::PolicyStore> store = std::move(*local);
@@ -104,7 +124,7 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
         redis.redis.timeout = std::chrono::milliseconds(config.redis_timeout_ms);
         redis.redis.reconnect_max = config.redis_reconnect_max;
         redis.key_prefix = config.redis_key_prefix;
-        redis.greylist = options.greylist;
+        redis.greylist = greylist;
         store = std::make_shared<policy::RedisPolicyStore>(pipelines.executor, std::move(redis),
                                                            std::move(store), log);
     }
@@ -112,10 +132,12 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
              {{"backend", config.policy_store},
               {"address",
                config.policy_store == "redis" ? config.redis_address : config.policy_database}});
-    auto stage =
-        std::make_shared<policy::PolicyStage>(std::move(options), lookup, std::move(store), log);
-    pipelines.mx.add(stage);
-    pipelines.submission.add(stage);
+    if (on_mx)
+        pipelines.mx.add(
+            std::make_shared<policy::PolicyStage>(std::move(mx_options), lookup, store, log));
+    if (on_submission)
+        pipelines.submission.add(std::make_shared<policy::PolicyStage>(
+            std::move(submission_options), lookup, store, log));
     return {};
 }
 
@@ -145,13 +167,13 @@ Result<void> add_content_stage(const config::Config& config, DaemonPipelines& pi
     if (!options) return std::unexpected(options.error());
     auto stage = std::make_shared<policy::ContentStage>(std::move(*options), log);
     if (stage->hooks() == 0) return {};
-    pipelines.mx.add(stage);
-    pipelines.submission.add(stage);
+    if (runs_on(config.content_listeners, "mx")) pipelines.mx.add(stage);
+    if (runs_on(config.content_listeners, "submission")) pipelines.submission.add(stage);
     return {};
 }
 
 bool verifies(const config::Config& c, std::string_view listener) {
-    return std::ranges::find(c.verify_on, listener) != c.verify_on.end();
+    return runs_on(c.verify_on, listener);
 }
 
 // One stage per milter of `specs`, in order.

@@ -53,6 +53,11 @@ struct Config {
     int dnsbl_threshold = 1;
     int dnsbl_allowlist_threshold = 0;
     std::string dnsbl_action = "reject";
+    // Listeners ("mx", "submission") whose sessions each kind of check judges.
+    std::vector<std::string> dnsbl_listeners{"mx"};
+    std::vector<std::string> ratelimit_listeners{"mx", "submission"};
+    std::vector<std::string> greylist_listeners{"mx"};
+    std::vector<std::string> content_listeners{"mx", "submission"};
     Rate rate_client_connections;
     Rate rate_client_messages;
     Rate rate_client_recipients;

@@ -12,6 +12,26 @@ std::string check_network(std::string_view s) {
     return net::NetworkList::check(s);
 }
 
+std::string check_listener(std::string_view s) {
+    return s == "mx" || s == "submission"
+               ? std::string()
+               : "\"" + std::string(s) + "\" is not \"mx\" or \"submission\"";
+}
+
+Key listeners_key(std::string_view section, std::string_view default_toml, std::string_view doc,
+                  std::vector<std::string> Config::*field) {
+    return {section,
+            "listeners",
+            Kind::kStringList,
+            default_toml,
+            doc,
+            [field](Config& c, const Value& v) { c.*field = v.list; },
+            0,
+            UINT64_MAX,
+            {},
+            check_listener};
+}
+
 std::string check_next_hop(std::string_view s) {
     if (net::NextHop::parse(s, 25)) return "";
     return "\"" + std::string(s) +

@@ -65,6 +65,12 @@ std::vector<Key> filter_keys();    // [milter]
 // Checks of one string value: "" when fine, else what is wrong.
 std::string check_network(std::string_view s);
 std::string check_next_hop(std::string_view s);
+std::string check_listener(std::string_view s);  // "mx" or "submission"
+
+// The `listeners` key of a section of checks: which listeners run them ("mx", "submission": the
+// latter stands for submission and submissions).
+Key listeners_key(std::string_view section, std::string_view default_toml, std::string_view doc,
+                  std::vector<std::string> Config::*field);
 std::string check_tls_policy(std::string_view s);
 std::string check_route(std::string_view s);
 

@@ -8,14 +8,18 @@ std::vector<Key> content_keys() {
     return {
         {"content", "header_checks", Kind::kString, R"("")",
          "A file of header rules in Postfix's header_checks syntax (`/regex/flags ACTION text`; "
-         "docs/policy.md): each header field, unfolded, against them, on the MX and submission "
-         "listeners; REJECT, DEFER, WARN, HOLD, DISCARD, IGNORE, PREPEND, REPLACE, DUNNO, or a "
+         "docs/policy.md): each header field, unfolded, against them, on the listeners of "
+         "`listeners`; REJECT, DEFER, WARN, HOLD, DISCARD, IGNORE, PREPEND, REPLACE, DUNNO, or a "
          "reply code. Empty: none.",
          [](Config& c, const Value& v) { c.header_checks = v.text; }},
         {"content", "body_checks", Kind::kString, R"("")",
          "A file of body rules in the same syntax, each body line against them (REJECT, DEFER, "
          "WARN, HOLD, DISCARD, DUNNO, or a reply code). Empty: none.",
          [](Config& c, const Value& v) { c.body_checks = v.text; }},
+        listeners_key("content", R"(["mx", "submission"])",
+                      "Listeners whose mail the header and body rules judge: \"mx\", "
+                      "\"submission\".",
+                      &Config::content_listeners),
         {"content", "body_checks_size_limit", Kind::kSize, "51200",
          "Octets of each message body judged by the body rules (Postfix's "
          "body_checks_size_limit); the rest is not looked at.",

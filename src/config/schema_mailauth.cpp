@@ -34,11 +34,7 @@ std::vector<Key> mailauth_keys() {
          0,
          UINT64_MAX,
          {},
-         [](std::string_view s) {
-             return s == "mx" || s == "submission"
-                        ? std::string()
-                        : "\"" + std::string(s) + "\" is not \"mx\" or \"submission\"";
-         }},
+         check_listener},
         {"mailauth", "spf", Kind::kBool, "true",
          "Check SPF (RFC 7208) of the MAIL FROM identity, or of the HELO name for a null sender.",
          [](Config& c, const Value& v) { c.verify_spf = v.flag; }},

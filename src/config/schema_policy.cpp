@@ -79,6 +79,15 @@ std::vector<Key> policy_keys() {
          0,
          0,
          {"reject", "defer", "log"}},
+        listeners_key("dnsbl", R"(["mx"])",
+                      "Listeners whose clients the lists judge: \"mx\", \"submission\" "
+                      "(submission and submissions, whose clients are authenticated and so never "
+                      "judged by the lists).",
+                      &Config::dnsbl_listeners),
+        listeners_key("ratelimit", R"(["mx", "submission"])",
+                      "Listeners whose sessions the rate limits count: \"mx\", \"submission\". "
+                      "The account limits matter on submission, the client address limits on mx.",
+                      &Config::ratelimit_listeners),
         rate_key("client_connections",
                  "Connections per untrusted client address, as \"N/period\" (\"60/1m\"; periods s, "
                  "m, h, d); over it the greeting is 421 4.7.0 and the connection closes. \"0\": no "
@@ -122,6 +131,10 @@ std::vector<Key> policy_keys() {
          "greylisted (senders that retry properly are delayed a few times, not forever); 0: "
          "never.",
          [](Config& c, const Value& v) { c.greylist_auto_allowlist = v.number; }, 0, 1000000},
+        listeners_key("greylist", R"(["mx"])",
+                      "Listeners whose clients are greylisted: \"mx\", \"submission\" "
+                      "(authenticated clients are never greylisted).",
+                      &Config::greylist_listeners),
         {"greylist",
          "key",
          Kind::kEnum,

@@ -203,3 +203,24 @@ def test_trusted_and_allow_listed_clients_are_not_greylisted(tern_factory, dns):
     assert rcpt_reply(t, "127.0.0.8").code == 250
     assert rcpt_reply(t, ALLOWED).code == 250
     assert rcpt_reply(t, CLEAN).code == 451
+
+
+def test_listeners_choose_where_the_limits_count(tern_factory, dns):
+    # [ratelimit] listeners = ["mx"]: the account limit that would stop the submission client
+    # does not apply there, while the MX client's limit still does.
+    t = auth_tern(tern_factory, config={"dns": {"upstream": [dns.upstream]},
+                                        "relay": {"trusted_networks": []},
+                                        "ratelimit": {"listeners": ["mx"], "account_recipients": "1/1h",
+                                                      "client_recipients": "1/1h"}})
+    with starttls_dialog(t.submission_port) as d:
+        assert auth_plain(d).code == 235
+        assert d.cmd(f"MAIL FROM:<{ALICE}>").code == 250
+        codes = [d.cmd(f"RCPT TO:<alice+{i}@localhost>").code for i in range(3)]
+        assert codes == [250, 250, 250], codes
+    with t.dialog(source=CLEAN) as d:
+        d.ehlo()
+        assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+        assert d.cmd("RCPT TO:<alice@localhost>").code == 250
+        r = d.cmd("RCPT TO:<alice+2@localhost>")
+        assert (r.code, r.status) == (450, "4.7.1"), r
+    t.wait_for_log(r"reject client=127\.0\.0\.7 stage=policy at=rcpt to=<alice\+2@localhost>")
