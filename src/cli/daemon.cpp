@@ -36,8 +36,9 @@
 #include "net/event_loops.h"
 #include "net/network_list.h"
 #include "pipeline/pipeline.h"
+#include "policy/access_stage.h"
+#include "policy/recipient_policy.h"
 #include "queue/queue_manager.h"
-#include "server/recipient_policy.h"
 #include "server/smtp_server.h"
 #include "smtp/address.h"
 #include "spool/injector.h"
@@ -199,11 +200,53 @@ int serve(const config::Config& config) {
     qopts.bounce_size_limit = config.bounce_size_limit;
     qopts.max_deliveries = config.max_deliveries;
     qopts.state_retry = config.spool_sync_retry;
+    // Accounts: passwords are checked on the verifier's threads, never on an event loop.
+    auth::Verifier verifier(auth::StorePoolOptions{
+        config.auth_database,
+        auth::HashOptions{
+            {config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism},
+            config.scram_iterations},
+        config.auth_threads, config.auth_queue});
+    auto tag_key = auth::random_bytes(32);
+    if (!tag_key) {
+        std::cerr << "tern: " << tag_key.error().message << "\n";
+        return 1;
+    }
+    auth::LoginThrottle throttle(auth::LoginThrottleOptions{
+        .base_delay =
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_base_delay),
+        .max_delay =
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_max_delay),
+        .reset_after = config.throttle_reset_after,
+        .max_entries = config.throttle_max_entries,
+        .free_per_login = config.throttle_free_per_login,
+        .free_per_address = config.throttle_free_per_address,
+        .free_per_account = config.throttle_free_per_account,
+        .tag_key = std::move(*tag_key)});
+    auto senders = load_sender_map(config);
+    if (!senders) {
+        std::cerr << "tern: " << senders.error().message << "\n";
+        return 1;
+    }
+    // Who may send what to whom (docs/policy.md): the first stage of MX and submission.
+    policy::RecipientPolicy recipients(*directory, &srs);
+    policy::AccessOptions access_options{
+        .recipients = &recipients,
+        .senders = &*senders,
+        .recipient_delimiter = config.recipient_delimiter,
+        .account_exists = [&verifier](std::string address) -> asio::awaitable<Result<bool>> {
+            co_return co_await verifier.async_account_exists(std::move(address),
+                                                             asio::use_awaitable);
+        },
+        .now = {}};
+    auto access = std::make_shared<policy::AccessStage>(std::move(access_options));
     // The stages of each source of mail (docs/pipeline.md).
     pipeline::Pipeline mx_stages(pipeline_limits(config));
     pipeline::Pipeline submission_stages(pipeline_limits(config));
     pipeline::Pipeline local_stages(pipeline_limits(config));
     qopts.notice_stages = &local_stages;
+    mx_stages.add(access);
+    submission_stages.add(access);
     if (auto added = add_stages(config, **resolver,
                                 {mx_stages, submission_stages, local_stages,
                                  [&](std::string_view d) { return directory->is_local_domain(d); },
@@ -237,34 +280,6 @@ int serve(const config::Config& config) {
         return 1;
     }
 
-    // Accounts: passwords are checked on the verifier's threads, never on an event loop.
-    auth::Verifier verifier(auth::StorePoolOptions{
-        config.auth_database,
-        auth::HashOptions{
-            {config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism},
-            config.scram_iterations},
-        config.auth_threads, config.auth_queue});
-    auto tag_key = auth::random_bytes(32);
-    if (!tag_key) {
-        std::cerr << "tern: " << tag_key.error().message << "\n";
-        return 1;
-    }
-    auth::LoginThrottle throttle(auth::LoginThrottleOptions{
-        .base_delay =
-            std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_base_delay),
-        .max_delay =
-            std::chrono::duration_cast<std::chrono::milliseconds>(config.throttle_max_delay),
-        .reset_after = config.throttle_reset_after,
-        .max_entries = config.throttle_max_entries,
-        .free_per_login = config.throttle_free_per_login,
-        .free_per_address = config.throttle_free_per_address,
-        .free_per_account = config.throttle_free_per_account,
-        .tag_key = std::move(*tag_key)});
-    auto senders = load_sender_map(config);
-    if (!senders) {
-        std::cerr << "tern: " << senders.error().message << "\n";
-        return 1;
-    }
     auth::MechanismOptions mechanisms;
     auto unknown_key = auth::random_bytes(32);
     if (!unknown_key) {
@@ -274,7 +289,6 @@ int serve(const config::Config& config) {
     mechanisms.unknown_user_key = std::move(*unknown_key);
     mechanisms.unknown_user_iterations = config.scram_iterations;
 
-    server::RecipientPolicy policy(*directory, &srs);
     net::ConnectionLimits limits(config.max_connections, config.max_connections_per_client);
     // The one commit sequence of inbound mail; what it commits goes to the queue.
     spool::Injector injector(**spool, [&queue](spool::Message m) { queue.submit(std::move(m)); });
@@ -288,13 +302,13 @@ int serve(const config::Config& config) {
                                   .spool = **spool,
                                   .injector = injector,
                                   .queue = queue,
-                                  .policy = policy,
+                                  .policy = recipients,
+                                  .access = *access,
                                   .limits = limits,
                                   .relay_clients = *relay_clients,
                                   .tls = server_tls->get(),
                                   .verifier = &verifier,
                                   .throttle = &throttle,
-                                  .senders = &*senders,
                                   .mechanism_options = mechanisms,
                                   .mx_pipeline = &mx_stages,
                                   .submission_pipeline = &submission_stages,

@@ -94,7 +94,7 @@ Logger::Logger(Format format, Level min_level, const std::string& path)
 Logger::~Logger() = default;
 
 std::string Logger::render(Level level, std::string_view event,
-                           std::initializer_list<Field> fields) const {
+                           std::span<const Field> fields) const {
     std::string line;
     line.reserve(128);
     if (format_ == Format::kJson) {
@@ -128,7 +128,7 @@ std::string Logger::render(Level level, std::string_view event,
     return line;
 }
 
-void Logger::event(Level level, std::string_view event, std::initializer_list<Field> fields) {
+void Logger::event(Level level, std::string_view event, std::span<const Field> fields) {
     if (level < min_level_) return;
     sink_->info(render(level, event, fields));
 }

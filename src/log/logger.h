@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -42,7 +43,11 @@ class Logger {
     Logger& operator=(const Logger&) = delete;
 
     // Logs `event` with its fields when `level` is at or above the minimum.
-    void event(Level level, std::string_view event, std::initializer_list<Field> fields);
+    void event(Level level, std::string_view event, std::initializer_list<Field> fields) {
+        this->event(level, event, std::span<const Field>(fields.begin(), fields.size()));
+    }
+    // The same with fields chosen at run time.
+    void event(Level level, std::string_view event, std::span<const Field> fields);
 
     void info(std::string_view ev, std::initializer_list<Field> fields) {
         event(Level::kInfo, ev, fields);
@@ -59,7 +64,10 @@ class Logger {
 
     // Renders one line without the timestamp; exposed so tests can check the format.
     std::string render(Level level, std::string_view event,
-                       std::initializer_list<Field> fields) const;
+                       std::initializer_list<Field> fields) const {
+        return render(level, event, std::span<const Field>(fields.begin(), fields.size()));
+    }
+    std::string render(Level level, std::string_view event, std::span<const Field> fields) const;
 
   private:
     Format format_;

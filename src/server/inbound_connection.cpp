@@ -1,6 +1,6 @@
 // InboundConnection: the read / process / write loop of one SMTP session, its deadlines and
-// watchdog, the pipeline's hooks, and the durable commit of each message (group sync before the
-// 250 reply). TLS, SASL and the sender-ownership rule are in inbound_security.cpp.
+// watchdog, and the durable commit of each message (group sync before the 250 reply). TLS and
+// SASL are in inbound_security.cpp, the pipeline's hooks in inbound_stages.cpp.
 #include "server/inbound_connection.h"
 
 #include <boost/asio/as_tuple.hpp>
@@ -67,32 +67,6 @@ InboundConnection::InboundConnection(ServerContext& context, asio::ip::tcp::sock
 InboundConnection::~InboundConnection() {
     run_.reset();  // it refers to the writer's envelope
     if (writer_) ctx_.injector.discard(*writer_);
-}
-
-const pipeline::SessionInfo& InboundConnection::session_info() {
-    if (!info_) info_ = std::make_unique<pipeline::SessionInfo>();
-    auto& info = *info_;
-    info.source =
-        kind_ == ListenerKind::kMx ? pipeline::Source::kMx : pipeline::Source::kSubmission;
-    info.client_ip = client_ip_;
-    info.helo = session_.helo_name();
-    info.auth_user = session_.authenticated_user();
-    info.tls = session_.tls_active();
-    info.tls_version = tls_version_;
-    info.trusted = !info.auth_user.empty() || ctx_.relay_clients.contains(client_ip_);
-    return info;
-}
-
-smtp::Reply InboundConnection::pipeline_reply(const pipeline::Verdict& v, smtp::Reply ok,
-                                              std::string_view hook) {
-    using Kind = pipeline::Verdict::Kind;
-    if (v.kind != Kind::kReject && v.kind != Kind::kDefer) return ok;
-    ctx_.log.info("reject", {{"client", client_ip_},
-                             {"stage", v.stage},
-                             {"at", hook},
-                             {"reason", v.reason},
-                             {"reply", smtp::reply_line(v.reply)}});
-    return v.reply;
 }
 
 smtp::SessionOptions InboundConnection::session_options() const {
@@ -387,12 +361,7 @@ asio::awaitable<void> InboundConnection::perform() {
                         session_.sender_checked(smtp::reply(ReplyName::kNoSpace));
                         break;
                     }
-                    smtp::Reply reply = check_sender();
-                    if (reply.positive() && pipeline_ && pipeline_->has(pipeline::kOnMail)) {
-                        auto v = co_await pipeline_->mail(session_info(), session_.pending_mail());
-                        reply = pipeline_reply(v, std::move(reply), "mail");
-                    }
-                    session_.sender_checked(std::move(reply));
+                    session_.sender_checked(co_await check_sender());
                     break;
                 }
                 case ActionKind::kCheckRecipient:
@@ -489,48 +458,6 @@ void InboundConnection::begin_message() {
         run_ = pipeline_->start_message(session_info(), writer_->message());
         if (run_) run_->text(received);
     }
-}
-
-asio::awaitable<smtp::Reply> InboundConnection::check_helo() {
-    smtp::Reply ok = smtp::reply(ReplyName::kOk);
-    if (!pipeline_ || !pipeline_->has(pipeline::kOnHelo)) co_return ok;
-    pipeline::SessionInfo info = session_info();
-    info.helo = session_.pending_helo();
-    auto v = co_await pipeline_->helo(info);
-    co_return pipeline_reply(v, ok, "helo");
-}
-
-asio::awaitable<smtp::Reply> InboundConnection::check_recipient() {
-    ClientFacts facts{
-        client_ip_,
-        ctx_.relay_clients.contains(client_ip_) || !session_.authenticated_user().empty(),
-        session_.envelope().sender.null()};
-    const auto& path = session_.pending_recipient().recipient;
-    auto reply = ctx_.policy.check(path, facts, unix_now());
-    if (reply.code == 550 && reply.status == "5.1.1" && ctx_.verifier) {
-        // An account of `tern user` is a mailbox too.
-        auto exists =
-            co_await ctx_.verifier->async_account_exists(path.mailbox.str(), asio::use_awaitable);
-        if (!exists)
-            reply = smtp::reply(ReplyName::kLocalError,
-                                "Cannot check the recipient now, try again later");
-        else if (*exists)
-            reply = smtp::reply(ReplyName::kRecipientOk);
-    }
-    if (!reply.positive()) {
-        ctx_.log.info("reject", {{"client", client_ip_},
-                                 {"to", path.str()},
-                                 {"reply", reply.render().substr(0, reply.render().size() - 2)}});
-        co_return reply;
-    }
-    if (pipeline_ && pipeline_->has(pipeline::kOnRcpt)) {
-        // The MAIL command as accepted: pending_mail() has been moved into the envelope.
-        const auto& env = session_.envelope();
-        smtp::MailCommand mail{env.sender, env.mail};
-        auto v = co_await pipeline_->rcpt(session_info(), mail, session_.pending_recipient());
-        reply = pipeline_reply(v, std::move(reply), "rcpt");
-    }
-    co_return reply;
 }
 
 asio::awaitable<smtp::Reply> InboundConnection::commit_message() {

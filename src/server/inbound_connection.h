@@ -52,13 +52,18 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
                                              const std::string& account,
                                              std::optional<std::uint64_t> password_tag);
     boost::asio::awaitable<void> pause(std::chrono::milliseconds delay);
-    smtp::Reply check_sender();
+    boost::asio::awaitable<smtp::Reply> check_sender();
     boost::asio::awaitable<smtp::Reply> check_recipient();
     boost::asio::awaitable<smtp::Reply> check_helo();
     void begin_message();
     // The stages' reply in place of `ok` when one of them decides; logs it.
+    // `address` is the MAIL or RCPT address the verdict is about ("" at connect and HELO).
     smtp::Reply pipeline_reply(const pipeline::Verdict& verdict, smtp::Reply ok,
-                               std::string_view hook);
+                               std::string_view hook, std::string_view address = {});
+    boost::asio::awaitable<pipeline::Verdict> access_only(
+        boost::asio::awaitable<pipeline::Verdict> check);
+    void log_refusal(std::string_view stage, std::string_view hook, std::string_view reason,
+                     std::string_view address, const smtp::Reply& reply);
     const pipeline::SessionInfo& session_info();
     boost::asio::awaitable<smtp::Reply> commit_message();
     // Carries out the stages' envelope changes on `message` in order (inbound_envelope_edits.cpp):

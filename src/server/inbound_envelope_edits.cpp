@@ -90,13 +90,10 @@ asio::awaitable<void> InboundConnection::apply_envelope_edits(
         }
         // Routed as an RCPT would be, but trusted to relay (as Postfix trusts a milter).
         const auto& path = rcpt->recipient;
-        auto reply =
-            ctx_.policy.check(path, ClientFacts{client_ip_, true, m.sender.empty()}, unix_now());
-        if (reply.code == 550 && reply.status == "5.1.1" && ctx_.verifier) {
-            auto exists = co_await ctx_.verifier->async_account_exists(path.mailbox.str(),
-                                                                       asio::use_awaitable);
-            if (exists && *exists) reply = smtp::reply(ReplyName::kRecipientOk);
-        }
+        // A named value, not a temporary: g++ 12 frees temporaries of a co_await expression
+        // too early.
+        policy::ClientFacts trusted{client_ip_, true, m.sender.empty()};
+        auto reply = co_await ctx_.access.check_recipient(path, trusted);
         if (!reply.positive()) {
             note("add", "invalid", smtp::reply_line(reply));
             continue;

@@ -1,5 +1,5 @@
 // InboundConnection, security: the TLS handshake (STARTTLS and implicit TLS), the SASL exchange
-// with the login throttle, and the sender-ownership rule of submission (RFC 6409 6.1).
+// with the login throttle. (The sender-ownership rule of submission is policy/access_stage.)
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -113,22 +113,6 @@ asio::awaitable<void> InboundConnection::auth_failed(const auth::Failure& failur
                            {"repeat", repeat},
                            {"delay_ms", delay.count()}});
     session_.auth_failed(auth::failure_reply(failure.kind));
-}
-
-smtp::Reply InboundConnection::check_sender() {
-    const auto& user = session_.authenticated_user();
-    if (user.empty() || !ctx_.senders) return smtp::reply(ReplyName::kSenderOk);
-    // RFC 6409 6.1: an authenticated client may only use the senders its account owns.
-    const auto& mail = session_.pending_mail();
-    std::string sender = mail.sender.mailbox ? mail.sender.mailbox->str() : "";
-    if (ctx_.senders->owns(user, sender, ctx_.config.recipient_delimiter))
-        return smtp::reply(ReplyName::kSenderOk);
-    ctx_.log.info("reject", {{"client", client_ip_},
-                             {"user", user},
-                             {"from", sender.empty() ? "<>" : sender},
-                             {"reply", "553 5.7.1 sender not owned"}});
-    return smtp::reply(ReplyName::kSenderNotOwned,
-                       "Sender address <" + sender + "> is not owned by " + user);
 }
 
 }  // namespace tern::server

@@ -9,7 +9,6 @@
 #include <unordered_map>
 
 #include "auth/mechanism.h"
-#include "auth/sender_map.h"
 #include "auth/throttle.h"
 #include "auth/verifier.h"
 #include "config/config.h"
@@ -17,9 +16,10 @@
 #include "net/connection_limits.h"
 #include "net/network_list.h"
 #include "pipeline/pipeline.h"
+#include "policy/access_stage.h"
 #include "policy/pregreet.h"
+#include "policy/recipient_policy.h"
 #include "queue/queue_manager.h"
-#include "server/recipient_policy.h"
 #include "spool/injector.h"
 #include "spool/spool.h"
 #include "tls/server_context.h"
@@ -56,13 +56,13 @@ struct ServerContext {
     spool::Spool& spool;
     spool::Injector& injector;  // commits each message and hands it to the queue
     queue::QueueManager& queue;
-    const RecipientPolicy& policy;
+    const policy::RecipientPolicy& policy;  // expands accepted recipients for the spool
+    policy::AccessStage& access;  // decides senders and recipients (also in the pipelines)
     net::ConnectionLimits& limits;
     const net::NetworkList& relay_clients;            // clients that may send to other domains
     tls::ServerContext* tls = nullptr;                // null: no STARTTLS, no implicit TLS
     auth::Verifier* verifier = nullptr;               // null: no AUTH
     auth::LoginThrottle* throttle = nullptr;          // growing delays after failed AUTH
-    const auth::SenderMap* senders = nullptr;         // who may use which envelope sender
     auth::MechanismOptions mechanism_options;         // SCRAM settings shared by all sessions
     const pipeline::Pipeline* mx_pipeline = nullptr;  // stages of the MX listener
     const pipeline::Pipeline* submission_pipeline = nullptr;  // of submission and submissions

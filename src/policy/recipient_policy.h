@@ -11,7 +11,7 @@
 #include "smtp/replies.h"
 #include "spool/message.h"
 
-namespace tern::server {
+namespace tern::policy {
 
 // What the policy knows about the client when it decides.
 struct ClientFacts {
@@ -34,6 +34,9 @@ class RecipientPolicy {
     smtp::Reply check(const smtp::ForwardPath& path, const ClientFacts& client,
                       std::int64_t now) const;
 
+    // Whether `path` is an SRS address of ours (decided by its signature, never by the accounts).
+    bool is_srs(const smtp::ForwardPath& path) const;
+
     // The delivery addresses for an accepted recipient, appended to `out` (duplicates skipped).
     // Remote addresses from aliases and the addresses SRS recipients stand for are `forwarded`.
     void expand(const smtp::Recipient& recipient, std::vector<spool::Recipient>& out) const;
@@ -46,4 +49,4 @@ class RecipientPolicy {
     const delivery::SrsRewriter* srs_;
 };
 
-}  // namespace tern::server
+}  // namespace tern::policy

@@ -1,11 +1,11 @@
 // RecipientPolicy: local recipients are checked against the directory at RCPT time so unknown
 // users are refused in the dialogue (never bounced later); other domains need relay permission;
 // an SRS address of ours is relayed to the address it stands for only when its signature holds.
-#include "server/recipient_policy.h"
+#include "policy/recipient_policy.h"
 
 #include "base/text.h"
 
-namespace tern::server {
+namespace tern::policy {
 namespace {
 
 bool same_address(const spool::Recipient& a, const std::string& address) {
@@ -18,12 +18,17 @@ std::string RecipientPolicy::default_domain() const {
     return directory_.default_domain();
 }
 
+bool RecipientPolicy::is_srs(const smtp::ForwardPath& path) const {
+    return !path.bare_postmaster && srs_ &&
+           srs_->is_ours(path.mailbox.unquoted_local(), path.mailbox.domain);
+}
+
 smtp::Reply RecipientPolicy::check(const smtp::ForwardPath& path, const ClientFacts& client,
                                    std::int64_t now) const {
     using smtp::ReplyName;
     if (path.bare_postmaster) return smtp::reply(ReplyName::kRecipientOk);
     const auto& box = path.mailbox;
-    if (srs_ && srs_->is_ours(box.unquoted_local(), box.domain)) {
+    if (is_srs(path)) {
         // Only a valid signature opens the way to a remote address: no open relay.
         auto original = srs_->reverse(box.unquoted_local() + "@" + box.domain, now);
         if (!original) {
@@ -73,7 +78,7 @@ void RecipientPolicy::expand(const smtp::Recipient& rcpt,
         for (const auto& remote : resolved->remote)
             add(remote, true);
     };
-    if (!rcpt.path.bare_postmaster && srs_ && srs_->is_ours(box.unquoted_local(), box.domain)) {
+    if (is_srs(rcpt.path)) {
         // Checked with its age at RCPT; the day may have turned since, which must not lose it.
         auto original = srs_->reverse(box.unquoted_local() + "@" + box.domain, std::nullopt);
         if (!original) return;
@@ -88,4 +93,4 @@ void RecipientPolicy::expand(const smtp::Recipient& rcpt,
     add(box.str(), false);
 }
 
-}  // namespace tern::server
+}  // namespace tern::policy
