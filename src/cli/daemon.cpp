@@ -39,6 +39,7 @@
 #include "policy/access_stage.h"
 #include "policy/recipient_policy.h"
 #include "queue/queue_manager.h"
+#include "server/pickup.h"
 #include "server/smtp_server.h"
 #include "smtp/address.h"
 #include "spool/injector.h"
@@ -315,6 +316,12 @@ int serve(const config::Config& config) {
                                   .pregreet = pregreet.options().wait.count() ? &pregreet : nullptr,
                                   .sessions = {},
                                   .accepting = {true}};
+    // Mail programs hand over with `tern sendmail` (docs/sendmail.md): the maildrop's pickup.
+    server::Pickup pickup(
+        loops.loop(0),
+        {config.data_dir + "/maildrop", config.data_dir + "/maildrop-bad", config.hostname,
+         config.limits.max_message_size, std::chrono::seconds(60)},
+        injector, recipients, &local_stages, log);
     server::SmtpServer smtp(context, loops);
     for (auto [addresses, kind] :
          {std::pair{&config.smtp_listen, server::ListenerKind::kMx},
@@ -339,6 +346,7 @@ int serve(const config::Config& config) {
         log.info("shutdown", {{"signal", sig}, {"sessions", context.sessions.size()}});
         smtp.stop_accepting();
         control.stop();
+        pickup.stop();
         asio::steady_timer timer(loops.loop(0));
         auto wait_for_sessions = [&](std::chrono::milliseconds limit) -> asio::awaitable<void> {
             auto until = std::chrono::steady_clock::now() + limit;
@@ -382,6 +390,11 @@ int serve(const config::Config& config) {
     };
     wait_hangup();
 
+    // Nothing runs before loops.run(): files already in the maildrop wait for the queue.
+    if (auto r = pickup.start(); !r) {
+        std::cerr << "tern: maildrop: " << r.error().message << "\n";
+        return 1;
+    }
     queue.start(std::move(recovered));
     smtp.start();
     control.start();

@@ -1,6 +1,8 @@
-// The `tern` command: serve, check-config, config-reference, queue, user, mailauth, dkim and srs.
+// The `tern` command: serve, check-config, config-reference, queue, user, mailauth, dkim, srs and
+// sendmail (also as `sendmail` and `mailq` through a link named so).
 // Argument parsing only; each subcommand's work lives in its component.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -10,6 +12,7 @@
 #include "cli/mailauth_command.h"
 #include "cli/queue_command.h"
 #include "cli/referenced_files.h"
+#include "cli/sendmail_command.h"
 #include "cli/srs_command.h"
 #include "cli/user_command.h"
 #include "config/config.h"
@@ -49,6 +52,29 @@ class ConfigOption {
     std::vector<CLI::Option*> options_;
 };
 
+// sendmail's arguments when this run is a sendmail one: Tern called as `sendmail` or `mailq`
+// (argv[0]), or `tern [-c FILE] sendmail ARGS...` (sendmail's options do not follow the rules of
+// the other subcommands, so they are not given to CLI11). A -c before `sendmail` becomes -C.
+std::optional<std::vector<std::string>> sendmail_args(int argc, char** argv, bool& as_mailq) {
+    std::string invoked = std::filesystem::path(argv[0]).filename().string();
+    as_mailq = invoked == "mailq";
+    if (invoked == "sendmail" || as_mailq) return std::vector<std::string>(argv + 1, argv + argc);
+    std::vector<std::string> prefix;
+    int i = 1;
+    if (i < argc &&
+        (std::string_view(argv[i]) == "-c" || std::string_view(argv[i]) == "--config") &&
+        i + 1 < argc) {
+        prefix = {"-C", argv[i + 1]};
+        i += 2;
+    } else if (i < argc && std::string_view(argv[i]).starts_with("--config=")) {
+        prefix = {"-C", std::string(std::string_view(argv[i]).substr(9))};
+        i += 1;
+    }
+    if (i >= argc || std::string_view(argv[i]) != "sendmail") return std::nullopt;
+    prefix.insert(prefix.end(), argv + i + 1, argv + argc);
+    return prefix;
+}
+
 // The error and the usage of the (sub)command that failed, on standard error.
 int usage_error(const CLI::App& app, const std::string& what) {
     std::cerr << "tern: " << what << "\n\n" << app.help();
@@ -58,6 +84,9 @@ int usage_error(const CLI::App& app, const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    bool as_mailq = false;
+    if (auto args = sendmail_args(argc, argv, as_mailq))
+        return tern::cli::run_sendmail(*args, as_mailq);
     CLI::App app{"Tern mail transfer agent"};
     app.require_subcommand(1);
     app.footer(
@@ -133,6 +162,12 @@ int main(int argc, char** argv) {
         }
         sub->callback([&user_cmd, action] { user_cmd.action = action; });
     }
+
+    // Listed for --help; run_sendmail parses its own arguments (see sendmail_args above).
+    app.add_subcommand("sendmail",
+                       "Hand a message to Tern as sendmail does (-t, -i, -f, -F, -bs, -bp, -q; "
+                       "docs/sendmail.md)")
+        ->allow_extras();
 
     tern::cli::MailauthTools mailauth_tools;
     tern::cli::add_mailauth_commands(app, mailauth_tools);
