@@ -24,8 +24,12 @@ The DNS answers come from a local DNS server (tests/integration/peers/dns_server
 Tern's resolver and its cache. Reported per mode: accepted msg/s (N / smtp-source's wall time),
 delivered msg/s (until the Maildir holds N), median over ROUNDS, and policy/off, content/off.
 
+With BENCH_BASELINE_BIN set to another Tern binary (an earlier commit's), a fourth daemon of that
+binary with no policy takes the same load, and off/baseline says what changed on the acceptance
+path between the two builds (a new stage's cost, say).
+
 Environment: BENCH_MESSAGES (5000), BENCH_SESSIONS (20), BENCH_SIZE (2048), BENCH_ROUNDS (3),
-BENCH_TIMEOUT (300), TERN_BIN (build/tern).
+BENCH_TIMEOUT (300), TERN_BIN (build/tern), BENCH_BASELINE_BIN (unset).
 """
 
 import os
@@ -52,6 +56,7 @@ SIZE = int(os.environ.get("BENCH_SIZE", 2048))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", 300))
 TERN_BIN = os.environ.get("TERN_BIN", str(ROOT / "build" / "tern"))
+BASELINE_BIN = os.environ.get("BENCH_BASELINE_BIN", "")
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 DOMAIN = "bench.test"
 USERS = 2 * ROUNDS * 2 + 4
@@ -72,7 +77,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_tern(work, name, dns, extra):
+def start_tern(work, name, dns, extra, binary=TERN_BIN):
     port = free_port()
     data = Path(work) / name
     data.mkdir()
@@ -80,7 +85,7 @@ def start_tern(work, name, dns, extra):
     config.write_text(local_delivery_config(
         data, port, DOMAIN, [f"b{i}" for i in range(USERS)],
         f'[relay]\ntrusted_networks = []\n[dns]\nupstream = ["{dns.upstream}"]\n' + extra))
-    proc = Process([TERN_BIN, "serve", "--config", str(config)], data / "tern.out")
+    proc = Process([binary, "serve", "--config", str(config)], data / "tern.out")
     proc.wait_ready(lambda: tcp_greets("127.0.0.1", port), f"tern ({name})")
     return {"name": name, "proc": proc, "port": port, "data": data / "data", "log": data / "tern.log"}
 
@@ -146,12 +151,14 @@ def main():
                    f'body_checks = "{work}/body_checks"\n')
         servers = [start_tern(work, "off", dns, ""), start_tern(work, "policy", dns, POLICY),
                    start_tern(work, "content", dns, POLICY + content)]
-        for s in servers[1:]:
+        if BASELINE_BIN:
+            servers.append(start_tern(work, "baseline", dns, "", BASELINE_BIN))
+        for s in servers[1:3]:
             warm_greylist(s)
         rates = {(s["name"], m): [] for s in servers for m in ("conn", "reuse")}
         user = 0
         for r in range(ROUNDS + 1):  # round 0 warms each server up and is not counted
-            order = servers[r % 3:] + servers[:r % 3]
+            order = servers[r % len(servers):] + servers[:r % len(servers)]
             for mode in ("reuse", "conn"):
                 for s in order:
                     n = 300 if r == 0 else (MESSAGES if mode == "reuse" else MESSAGES // 2)
@@ -178,6 +185,15 @@ def main():
                   f"| {med['content'][0]:.0f} / {med['content'][1]:.0f} "
                   f"| {med['policy'][0] / med['off'][0]:.3f} "
                   f"| {med['content'][0] / med['off'][0]:.3f} |")
+        if BASELINE_BIN:
+            print(f"baseline ({BASELINE_BIN}) against off ({TERN_BIN}), accepted / delivered msg/s:")
+            for mode in ("conn", "reuse"):
+                base = rates[("baseline", mode)]
+                off = rates[("off", mode)]
+                b = (statistics.median(a for a, _ in base), statistics.median(d for _, d in base))
+                o = (statistics.median(a for a, _ in off), statistics.median(d for _, d in off))
+                print(f"| {mode} | baseline {b[0]:.0f} / {b[1]:.0f} | off {o[0]:.0f} / {o[1]:.0f} "
+                      f"| off/baseline {o[0] / b[0]:.3f} / {o[1] / b[1]:.3f} |")
     finally:
         for s in servers:
             s["proc"].stop()

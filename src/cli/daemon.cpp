@@ -242,8 +242,10 @@ int serve(const config::Config& config) {
         .now = {}};
     auto access = std::make_shared<policy::AccessStage>(std::move(access_options));
     // The stages of each source of mail (docs/pipeline.md).
-    pipeline::Pipeline mx_stages(pipeline_limits(config));
-    pipeline::Pipeline submission_stages(pipeline_limits(config));
+    pipeline::ScoreOptions scoring{static_cast<double>(config.score_reject),
+                                   static_cast<double>(config.score_hold), config.score_header};
+    pipeline::Pipeline mx_stages(pipeline_limits(config), scoring);
+    pipeline::Pipeline submission_stages(pipeline_limits(config), scoring);
     pipeline::Pipeline local_stages(pipeline_limits(config));
     qopts.notice_stages = &local_stages;
     mx_stages.add(access);

@@ -61,9 +61,10 @@ policy::PolicyOptions policy_options(const config::Config& c, std::string_view l
                 o.dnsbl_sites.push_back(std::move(*site));
     o.dnsbl_threshold = c.dnsbl_threshold;
     o.allowlist_threshold = c.dnsbl_allowlist_threshold;
-    o.listed_action = c.dnsbl_action == "defer" ? policy::ListedAction::kDefer
-                      : c.dnsbl_action == "log" ? policy::ListedAction::kLog
-                                                : policy::ListedAction::kReject;
+    o.listed_action = c.dnsbl_action == "defer"   ? policy::ListedAction::kDefer
+                      : c.dnsbl_action == "log"   ? policy::ListedAction::kLog
+                      : c.dnsbl_action == "score" ? policy::ListedAction::kScore
+                                                  : policy::ListedAction::kReject;
     if (runs_on(c.ratelimit_listeners, listener)) {
         o.client_connections = c.rate_client_connections;
         o.client_messages = c.rate_client_messages;

@@ -70,6 +70,10 @@ struct Config {
     Seconds greylist_max_age{35 * 86400};
     std::uint64_t greylist_auto_allowlist = 5;
     std::string greylist_key = "spf";  // "spf" or "network"
+    // [score]: what the points the checks add do (docs/policy.md)
+    std::uint64_t score_reject = 0;  // 0 = never
+    std::uint64_t score_hold = 0;    // 0 = never
+    bool score_header = true;
     // [policy_store]: where rate allowances and greylist state live (docs/policy.md)
     std::string policy_store = "local";  // "local" or "redis"
     std::string policy_database;  // greylist state; empty in the file = <data_dir>/policy.sqlite

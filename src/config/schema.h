@@ -58,7 +58,7 @@ std::vector<Key> server_keys();    // [server] [log] [smtp] [submission] [submis
 std::vector<Key> delivery_keys();  // [local] [queue] [relay] [dns] [spool] [srs]
 std::vector<Key> security_keys();  // [tls] [auth]
 std::vector<Key> mailauth_keys();  // [mailauth] [dkim]
-std::vector<Key> policy_keys();    // [dnsbl] [ratelimit] [greylist] [policy_store]
+std::vector<Key> policy_keys();    // [dnsbl] [ratelimit] [score] [greylist] [policy_store]
 std::vector<Key> content_keys();   // [content] [pregreet]
 std::vector<Key> filter_keys();    // [milter]
 

@@ -1,6 +1,7 @@
 // Configuration schema: the keys of [dnsbl] (DNS block and allow lists with weighted scores, as
-// postscreen's), [ratelimit] (GCRA rates per client address, account and sender domain) and
-// [greylist], and [policy_store] (where their state lives: local or a shared Redis).
+// postscreen's), [ratelimit] (GCRA rates per client address, account and sender domain),
+// [score] (what the points checks add do), [greylist], and [policy_store] (where their state
+// lives: local or a shared Redis).
 #include "config/schema.h"
 #include "policy/dnsbl.h"
 #include "policy/rate.h"
@@ -73,12 +74,13 @@ std::vector<Key> policy_keys() {
          Kind::kEnum,
          R"("reject")",
          "What a listed client gets at each RCPT: reject (554 5.7.1 \"Service unavailable; Client "
-         "host [ip] blocked using site; its TXT\"), defer (450 4.7.1), or log (the score is "
-         "logged and mail goes on: to try a list first).",
+         "host [ip] blocked using site; its TXT\"), defer (450 4.7.1), log (the score is "
+         "logged and mail goes on: to try a list first), or score (the list score is added to "
+         "the message's score as item \"dnsbl\", for [score] to judge with the other checks).",
          [](Config& c, const Value& v) { c.dnsbl_action = v.text; },
          0,
          0,
-         {"reject", "defer", "log"}},
+         {"reject", "defer", "log", "score"}},
         listeners_key("dnsbl", R"(["mx"])",
                       "Listeners whose clients the lists judge: \"mx\", \"submission\" "
                       "(submission and submissions, whose clients are authenticated and so never "
@@ -112,6 +114,18 @@ std::vector<Key> policy_keys() {
                  "Messages per envelope sender domain, from any client (\"<>\" counts as one "
                  "domain); over it MAIL gets 450 4.7.1.",
                  &Config::rate_sender_domain_messages),
+        {"score", "reject", Kind::kCount, "0",
+         "A message whose score (the points its checks added: [dnsbl] action = \"score\", "
+         "SCORE rules of [content]) is at or above this is refused after DATA with 550 5.7.1 "
+         "\"Message refused as spam (score N)\". 0: never.",
+         [](Config& c, const Value& v) { c.score_reject = v.number; }, 0, 1000000},
+        {"score", "hold", Kind::kCount, "0",
+         "A message whose score is at or above this (and below reject) is accepted and kept on "
+         "hold in the queue for the postmaster (tern queue release). 0: never.",
+         [](Config& c, const Value& v) { c.score_hold = v.number; }, 0, 1000000},
+        {"score", "header", Kind::kBool, "true",
+         "Add \"X-Tern-Score: total (item=points, ...)\" to a message some check scored.",
+         [](Config& c, const Value& v) { c.score_header = v.flag; }},
         {"greylist", "enabled", Kind::kBool, "false",
          "Greylisting (RFC 6647) of untrusted clients at RCPT: the first attempt of an unknown "
          "(client /24 or /64, sender, recipient) triplet gets 451 4.7.1; a retry after `delay` "

@@ -2,6 +2,8 @@
 // hands every field and body piece to each filter, then awaits their end hooks in turn.
 #include "pipeline/pipeline.h"
 
+#include <cstdio>
+
 namespace tern::pipeline {
 namespace asio = boost::asio;
 
@@ -12,22 +14,49 @@ void Pipeline::add(std::shared_ptr<Stage> stage) {
 
 namespace {
 
-// The first final verdict of the stages that have `hook`, named after its stage.
+// The first final verdict of the stages that have `hook`, named after its stage, with the
+// score items of the stages before it (or of all of them when none ended it).
 template <class Call>
 asio::awaitable<Verdict> first_final(const std::vector<std::shared_ptr<Stage>>& stages,
                                      unsigned hook, Call call) {
+    std::vector<ScoreItem> scores;
     for (const auto& s : stages) {
         if ((s->hooks() & hook) == 0) continue;
         Verdict v = co_await call(*s);
+        for (auto& item : v.scores)
+            add_score(scores, std::move(item));
         if (v.final()) {
             v.stage = std::string(s->name());
+            v.scores = std::move(scores);
             co_return v;
         }
     }
-    co_return Verdict::next();
+    Verdict out = Verdict::next();
+    out.scores = std::move(scores);
+    co_return out;
+}
+
+std::string points_text(double points) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", points);
+    std::string s = buf;
+    if (s.ends_with(".0")) s.resize(s.size() - 2);
+    return s;
 }
 
 }  // namespace
+
+std::string describe_score(const std::vector<ScoreItem>& items) {
+    double total = 0;
+    std::string parts;
+    for (const auto& item : items) {
+        total += item.points;
+        parts += (parts.empty() ? "" : ", ") + item.name + "=" + points_text(item.points);
+    }
+    return points_text(total) + " (" + parts + ")";
+}
+
+namespace {}  // namespace
 
 asio::awaitable<Verdict> Pipeline::connect(const SessionInfo& session) const {
     co_return co_await first_final(stages_, kOnConnect,
@@ -57,24 +86,27 @@ void Pipeline::stop() const {
 
 std::unique_ptr<MessageRun> Pipeline::start_message(const SessionInfo& session,
                                                     const spool::Message& envelope) const {
-    if (!has(kOnMessage)) return nullptr;
+    // Points given at the session hooks need a run even without a message stage: the score's
+    // thresholds and field are applied at its end.
+    if (!has(kOnMessage) && session.scores.empty()) return nullptr;
     std::vector<std::pair<std::string, std::unique_ptr<MessageFilter>>> filters;
     for (const auto& s : stages_) {
         if ((s->hooks() & kOnMessage) == 0) continue;
         if (auto f = s->start_message(session, envelope))
             filters.emplace_back(std::string(s->name()), std::move(f));
     }
-    if (filters.empty()) return nullptr;
+    if (filters.empty() && session.scores.empty()) return nullptr;
     return std::unique_ptr<MessageRun>(
-        new MessageRun(session, envelope, limits_, std::move(filters)));
+        new MessageRun(session, envelope, limits_, scoring_, std::move(filters)));
 }
 
 MessageRun::MessageRun(const SessionInfo& session, const spool::Message& envelope,
-                       PipelineLimits limits,
+                       PipelineLimits limits, ScoreOptions scoring,
                        std::vector<std::pair<std::string, std::unique_ptr<MessageFilter>>> filters)
     : session_(session),
       envelope_(envelope),
       limits_(limits),
+      scoring_(scoring),
       filters_(std::move(filters)),
       splitter_(limits.max_header_section) {}
 
@@ -116,6 +148,7 @@ asio::awaitable<MessageOutcome> MessageRun::finish() {
         co_return out;
     }
     MessageView view(session_, envelope_, std::move(fields_), body_octets_);
+    out.scores = session_.scores;
     unsigned body_version = 0;
     for (auto& [name, f] : filters_) {
         if (view.body_version() != body_version) {
@@ -125,6 +158,8 @@ asio::awaitable<MessageOutcome> MessageRun::finish() {
         }
         view.set_stage(name);
         Verdict v = co_await f->on_end(view);
+        for (auto& item : v.scores)
+            add_score(out.scores, std::move(item));
         if (v.final()) {
             v.stage = name;
             out.verdict = std::move(v);
@@ -133,6 +168,7 @@ asio::awaitable<MessageOutcome> MessageRun::finish() {
             break;
         }
     }
+    if (apply_score(view, out)) co_return out;
     out.edits = view.edits();
     out.edits_delta = view.edits_delta();
     out.envelope_edits = view.envelope_edits();
@@ -144,6 +180,28 @@ asio::awaitable<MessageOutcome> MessageRun::finish() {
                          static_cast<long long>(body_octets_) + separator;
     }
     co_return out;
+}
+
+bool MessageRun::apply_score(MessageView& view, MessageOutcome& out) const {
+    if (out.scores.empty()) return false;
+    double total = 0;
+    for (const auto& item : out.scores)
+        total += item.points;
+    std::string described = describe_score(out.scores);
+    if (scoring_.reject > 0 && total >= scoring_.reject) {
+        out.verdict = Verdict::reject(
+            smtp::Reply{550, "5.7.1", "Message refused as spam (score " + points_text(total) + ")",
+                        false},
+            "score " + described);
+        out.verdict.stage = "score";
+        return true;
+    }
+    if (scoring_.hold > 0 && total >= scoring_.hold && !out.verdict.final()) {
+        out.verdict = Verdict::hold("score " + described);
+        out.verdict.stage = "score";
+    }
+    if (scoring_.header) view.prepend("X-Tern-Score: " + described + "\r\n");
+    return false;
 }
 
 }  // namespace tern::pipeline

@@ -19,6 +19,17 @@ struct PipelineLimits {
     std::size_t max_header_section = 1 << 20;
 };
 
+// What a message's score does once every stage has run (docs/pipeline.md, "Scores").
+struct ScoreOptions {
+    double reject = 0;   // a score at or above this refuses the message (550 5.7.1); 0 = never
+    double hold = 0;     // at or above this keeps it on hold in the queue; 0 = never
+    bool header = true;  // an X-Tern-Score field when any check added points
+};
+
+// "7.5 (dnsbl=3, content:header_checks:4=4.5)": the total and its items, as the field and the
+// log show them.
+std::string describe_score(const std::vector<ScoreItem>& items);
+
 // How a message ended: the verdict that decided (kContinue: accept), and the header edits,
 // envelope changes and body replacement to store with it.
 struct MessageOutcome {
@@ -30,6 +41,7 @@ struct MessageOutcome {
     // received body's length taken off; a header/body separator the text lacked added).
     std::optional<std::string> body;
     long long body_delta = 0;
+    std::vector<ScoreItem> scores;  // every item the session's and the message's checks added
 };
 
 class MessageRun : private message::HeaderSink {
@@ -43,7 +55,10 @@ class MessageRun : private message::HeaderSink {
   private:
     friend class Pipeline;
     MessageRun(const SessionInfo& session, const spool::Message& envelope, PipelineLimits limits,
+               ScoreOptions scoring,
                std::vector<std::pair<std::string, std::unique_ptr<MessageFilter>>> filters);
+    // The score's verdict and field once the stages have run; true when it refused the message.
+    bool apply_score(MessageView& view, MessageOutcome& out) const;
     void on_field(std::string_view raw) override;
     void on_end_of_headers(std::string_view separator) override;
     void on_body(std::string_view bytes) override;
@@ -51,6 +66,7 @@ class MessageRun : private message::HeaderSink {
     const SessionInfo& session_;
     const spool::Message& envelope_;
     PipelineLimits limits_;
+    ScoreOptions scoring_;
     std::vector<std::pair<std::string, std::unique_ptr<MessageFilter>>> filters_;
     message::HeaderSplitter splitter_;
     std::vector<std::string> fields_;
@@ -62,7 +78,8 @@ class MessageRun : private message::HeaderSink {
 
 class Pipeline {
   public:
-    explicit Pipeline(PipelineLimits limits = {}) : limits_(limits) {}
+    explicit Pipeline(PipelineLimits limits = {}, ScoreOptions scoring = {})
+        : limits_(limits), scoring_(scoring) {}
 
     void add(std::shared_ptr<Stage> stage);
     bool empty() const { return stages_.empty(); }
@@ -79,13 +96,14 @@ class Pipeline {
     // Stops every stage's outside waits (Stage::stop), at shutdown.
     void stop() const;
 
-    // A run for one message, or nullptr when no stage looks at messages. `session` and
-    // `envelope` must outlive the run.
+    // A run for one message, or nullptr when no stage looks at messages and the session has no
+    // score items. `session` and `envelope` must outlive the run.
     std::unique_ptr<MessageRun> start_message(const SessionInfo& session,
                                               const spool::Message& envelope) const;
 
   private:
     PipelineLimits limits_;
+    ScoreOptions scoring_;
     std::vector<std::shared_ptr<Stage>> stages_;
     unsigned hooks_ = 0;
 };

@@ -23,16 +23,30 @@ std::string_view source_name(Source source) {
 }
 
 Verdict Verdict::reject(smtp::Reply reply, std::string reason) {
-    return Verdict{Kind::kReject, std::move(reply), std::move(reason), {}};
+    return Verdict{Kind::kReject, std::move(reply), std::move(reason), {}, {}};
 }
 Verdict Verdict::defer(smtp::Reply reply, std::string reason) {
-    return Verdict{Kind::kDefer, std::move(reply), std::move(reason), {}};
+    return Verdict{Kind::kDefer, std::move(reply), std::move(reason), {}, {}};
 }
 Verdict Verdict::discard(std::string reason) {
-    return Verdict{Kind::kDiscard, {}, std::move(reason), {}};
+    return Verdict{Kind::kDiscard, {}, std::move(reason), {}, {}};
 }
 Verdict Verdict::hold(std::string reason) {
-    return Verdict{Kind::kHold, {}, std::move(reason), {}};
+    return Verdict{Kind::kHold, {}, std::move(reason), {}, {}};
+}
+Verdict Verdict::score(std::string name, double points) {
+    Verdict v;
+    v.scores.push_back(ScoreItem{std::move(name), points});
+    return v;
+}
+
+void add_score(std::vector<ScoreItem>& items, ScoreItem item) {
+    for (auto& existing : items)
+        if (existing.name == item.name) {
+            existing.points = item.points;
+            return;
+        }
+    items.push_back(std::move(item));
 }
 
 std::string_view strip_brackets(std::string_view address) {

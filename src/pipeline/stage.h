@@ -25,6 +25,17 @@ namespace tern::pipeline {
 enum class Source { kMx, kSubmission, kLocal, kApi };
 std::string_view source_name(Source source);
 
+// Points a check adds to the message's score (docs/pipeline.md, "Scores"): positive for spam
+// signs, negative for good ones. A name counts once per transaction (the latest points).
+struct ScoreItem {
+    std::string name;  // "dnsbl", "content:header_checks:12"
+    double points = 0;
+    bool operator==(const ScoreItem&) const = default;
+};
+
+// `item` into `items`, replacing an item of the same name.
+void add_score(std::vector<ScoreItem>& items, ScoreItem item);
+
 // What the stages know about the client. Filled by the driver (server, queue, API).
 struct SessionInfo {
     Source source = Source::kMx;
@@ -35,6 +46,7 @@ struct SessionInfo {
     bool tls = false;           // the session is protected by TLS
     std::string tls_version{};  // "TLSv1.3" when tls; empty otherwise
     bool trusted = false;       // may relay: authenticated, or in relay.trusted_networks; local
+    std::vector<ScoreItem> scores{};  // what the session's checks added (connect ... RCPT)
 };
 
 // A stage's decision. kContinue lets the next stage (or the normal course) go on; the others
@@ -43,11 +55,14 @@ struct SessionInfo {
 struct Verdict {
     enum class Kind { kContinue, kReject, kDefer, kDiscard, kHold };
     Kind kind = Kind::kContinue;
-    smtp::Reply reply;   // sent to the client for kReject and kDefer, exactly as given
-    std::string reason;  // why, for the log
-    std::string stage;   // which stage decided; filled by the pipeline
+    smtp::Reply reply;                // sent to the client for kReject and kDefer, exactly as given
+    std::string reason;               // why, for the log
+    std::string stage;                // which stage decided; filled by the pipeline
+    std::vector<ScoreItem> scores{};  // points added to the message's score, whatever the kind
 
     static Verdict next() { return {}; }
+    // Goes on, adding `points` to the score under `name`.
+    static Verdict score(std::string name, double points);
     static Verdict reject(smtp::Reply reply, std::string reason);
     static Verdict defer(smtp::Reply reply, std::string reason);
     static Verdict discard(std::string reason);

@@ -9,6 +9,8 @@
 
 #include <boost/regex.hpp>
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -29,6 +31,7 @@ constexpr Keyword kKeywords[] = {
     {"DISCARD", RuleAction::kDiscard}, {"IGNORE", RuleAction::kIgnore},
     {"PREPEND", RuleAction::kPrepend}, {"REPLACE", RuleAction::kReplace},
     {"DUNNO", RuleAction::kDunno},     {"OK", RuleAction::kDunno},
+    {"SCORE", RuleAction::kScore},
 };
 
 bool is_space(char c) {
@@ -103,6 +106,8 @@ std::string_view action_name(RuleAction action) {
             return "replace";
         case RuleAction::kDunno:
             return "dunno";
+        case RuleAction::kScore:
+            return "score";
     }
     return "dunno";
 }
@@ -213,6 +218,21 @@ class LineParser {
             case RuleAction::kDefer:
                 rule.reply = reply_with(smtp::reply(smtp::ReplyName::kFilterTemporary), rule.text);
                 break;
+            case RuleAction::kScore: {
+                // "SCORE 2.5 [text]": a number (a sign and decimals allowed), then the log text.
+                std::string_view t = rule.text;
+                auto end_number = t.find_first_of(" \t");
+                std::string number(t.substr(0, end_number));
+                char* parsed_to = nullptr;
+                double points = number.empty() ? 0 : std::strtod(number.c_str(), &parsed_to);
+                if (number.empty() || parsed_to != number.c_str() + number.size() ||
+                    !std::isfinite(points) || points < -1000 || points > 1000)
+                    return "SCORE needs points from -1000 to 1000, as in \"SCORE 2.5\"";
+                rule.points = points;
+                rule.text = std::string(
+                    trimmed(end_number == std::string_view::npos ? "" : t.substr(end_number)));
+                break;
+            }
             case RuleAction::kIgnore:
             case RuleAction::kPrepend:
             case RuleAction::kReplace:

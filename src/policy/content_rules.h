@@ -26,6 +26,7 @@ enum class RuleAction {
     kPrepend,  // header rules: insert the rule's field before the matched one
     kReplace,  // header rules: put the rule's field in place of the matched one
     kDunno,    // stop looking at this line (OK and DUNNO)
+    kScore,    // Tern's own: add the rule's points to the message's score ("SCORE 2.5 text")
 };
 std::string_view action_name(RuleAction action);
 
@@ -35,6 +36,7 @@ struct Rule {
     RuleAction action = RuleAction::kDunno;
     std::string text;                  // the action's text (a reply text, a header field)
     std::optional<smtp::Reply> reply;  // kReject / kDefer: the reply to send
+    double points = 0;                 // kScore: the points (may be negative)
 };
 
 class RuleSet {

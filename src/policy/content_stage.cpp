@@ -76,8 +76,9 @@ class ContentFilter : public pipeline::MessageFilter {
                                        {"in", w.part},
                                        {"text", w.rule->text},
                                        {"line", w.line}});
-        if (keep_) co_return *keep_;
-        co_return Verdict::next();
+        Verdict v = keep_ ? *keep_ : Verdict::next();
+        v.scores = scores_;
+        co_return v;
     }
 
   private:
@@ -132,6 +133,10 @@ class ContentFilter : public pipeline::MessageFilter {
             case RuleAction::kDiscard:
                 if (!keep_ || keep_->kind == Verdict::Kind::kHold) keep_ = Verdict::discard(reason);
                 break;
+            case RuleAction::kScore:
+                // Each rule counts once a message, however many lines it matched.
+                pipeline::add_score(scores_, {"content:" + rule->where, rule->points});
+                break;
             default:
                 break;
         }
@@ -173,6 +178,7 @@ class ContentFilter : public pipeline::MessageFilter {
     std::optional<Verdict> keep_;      // a hold or discard
     std::vector<Edit> edits_;
     std::vector<Warning> warnings_;
+    std::vector<pipeline::ScoreItem> scores_;  // SCORE rules that matched
 };
 
 }  // namespace

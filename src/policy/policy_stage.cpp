@@ -156,8 +156,11 @@ asio::awaitable<Verdict> PolicyStage::on_rcpt(const pipeline::SessionInfo& sessi
                                               const smtp::MailCommand& mail,
                                               const smtp::RcptCommand& rcpt) {
     using smtp::ReplyName;
+    Verdict pass = Verdict::next();  // what an accepted RCPT gets: the list score, in score mode
     if (!session.trusted && !options_.dnsbl_sites.empty()) {
         auto listed = co_await score(session.client_ip);
+        if (options_.listed_action == ListedAction::kScore && !listed.listed_by.empty())
+            pass.scores.push_back(pipeline::ScoreItem{"dnsbl", static_cast<double>(listed.score)});
         bool allowed =
             options_.allowlist_threshold < 0 && listed.score <= options_.allowlist_threshold;
         if (!listed.listed_by.empty())
@@ -167,7 +170,8 @@ asio::awaitable<Verdict> PolicyStage::on_rcpt(const pipeline::SessionInfo& sessi
                                 {"to", rcpt.recipient.str()},
                                 {"allowlisted", allowed}});
         if (!allowed && listed.score >= options_.dnsbl_threshold &&
-            options_.listed_action != ListedAction::kLog) {
+            options_.listed_action != ListedAction::kLog &&
+            options_.listed_action != ListedAction::kScore) {
             bool reject = options_.listed_action == ListedAction::kReject;
             auto r = smtp::reply(reject ? ReplyName::kClientListed : ReplyName::kClientListedTemp);
             // Postfix's wording, which senders' postmasters know how to read.
@@ -179,7 +183,7 @@ asio::awaitable<Verdict> PolicyStage::on_rcpt(const pipeline::SessionInfo& sessi
             co_return reject ? Verdict::reject(std::move(r), why)
                              : Verdict::defer(std::move(r), why);
         }
-        if (allowed) co_return Verdict::next();  // allow-listed: no per-address limits either
+        if (allowed) co_return pass;  // allow-listed: no per-address limits either
     }
     if (!session.trusted && !co_await within("client_recipients", session.client_ip,
                                              options_.client_recipients, session))
@@ -212,7 +216,7 @@ asio::awaitable<Verdict> PolicyStage::on_rcpt(const pipeline::SessionInfo& sessi
             co_return Verdict::defer(std::move(r), std::string("greylisted (") + d.why + ")");
         }
     }
-    co_return Verdict::next();
+    co_return pass;
 }
 
 }  // namespace tern::policy

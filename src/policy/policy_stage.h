@@ -26,6 +26,7 @@ enum class ListedAction {
     kReject,  // 554 5.7.1 at RCPT (Postfix's reject_rbl_client, postscreen's enforce)
     kDefer,   // 450 4.7.1 at RCPT
     kLog,     // log the score and go on (to try a list before enforcing it)
+    kScore,   // add the list score to the message's score (item "dnsbl") and go on
 };
 
 // Asks DNS; the daemon binds it to the resolver, tests to a table.

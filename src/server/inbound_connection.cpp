@@ -248,10 +248,12 @@ asio::awaitable<void> InboundConnection::greet() {
         closed_ = true;
         co_return;
     }
-    if (refused)
+    if (refused) {
         session_.refuse(pipeline_reply(verdict, {}, "connect"));
-    else
+    } else {
+        keep_scores(verdict, "connect");
         session_.start();
+    }
     co_await perform();
 }
 

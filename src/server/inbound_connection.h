@@ -62,6 +62,7 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
                                std::string_view hook, std::string_view address = {});
     boost::asio::awaitable<pipeline::Verdict> access_only(
         boost::asio::awaitable<pipeline::Verdict> check);
+    void keep_scores(const pipeline::Verdict& verdict, std::string_view hook);
     void log_refusal(std::string_view stage, std::string_view hook, std::string_view reason,
                      std::string_view address, const smtp::Reply& reply);
     const pipeline::SessionInfo& session_info();
@@ -98,6 +99,7 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
 
     std::string client_ip_;
     bool loopback_ = false;
+    std::uint8_t session_score_items_ = 0;  // the first items of info_->scores: connect and HELO
     std::string tls_summary_;  // "version=TLSv1.3 cipher=..." for the Received header; "" = none
     std::string tls_version_;  // "TLSv1.3", for the stages; "" = none
     smtp::ServerSession session_;

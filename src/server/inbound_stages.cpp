@@ -2,6 +2,7 @@
 // HELO, MAIL, RCPT; the message's own hooks run from begin_message and commit_message), and how
 // their verdicts become replies and `reject` log lines. The decisions themselves are the stages'
 // (src/policy/: access first, then the policy checks).
+#include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "server/inbound_connection.h"
@@ -28,9 +29,37 @@ const pipeline::SessionInfo& InboundConnection::session_info() {
 smtp::Reply InboundConnection::pipeline_reply(const pipeline::Verdict& v, smtp::Reply ok,
                                               std::string_view hook, std::string_view address) {
     using Kind = pipeline::Verdict::Kind;
+    keep_scores(v, hook);
     if (v.kind != Kind::kReject && v.kind != Kind::kDefer) return ok;
     log_refusal(v.stage, hook, v.reason, address, v.reply);
     return v.reply;
+}
+
+// Score items of an accepted command: those of connect and HELO stay for the session (first in
+// SessionInfo::scores), those of MAIL and RCPT for the transaction (a new MAIL starts afresh).
+void InboundConnection::keep_scores(const pipeline::Verdict& v, std::string_view hook) {
+    if (!info_) {
+        if (v.scores.empty()) return;
+        session_info();
+    }
+    auto& scores = info_->scores;
+    bool session_wide = hook == "connect" || hook == "helo";
+    if (hook == "mail") scores.resize(std::min<std::size_t>(scores.size(), session_score_items_));
+    if (v.final()) return;
+    for (const auto& item : v.scores) {
+        if (!session_wide || session_score_items_ == UINT8_MAX) {
+            pipeline::add_score(scores, item);
+            continue;
+        }
+        auto same = std::ranges::find(scores, item.name, &pipeline::ScoreItem::name);
+        if (same != scores.end() &&
+            static_cast<std::size_t>(same - scores.begin()) < session_score_items_) {
+            same->points = item.points;
+            continue;
+        }
+        scores.insert(scores.begin() + session_score_items_, item);
+        ++session_score_items_;
+    }
 }
 
 void InboundConnection::log_refusal(std::string_view stage, std::string_view hook,

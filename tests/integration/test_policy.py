@@ -224,3 +224,43 @@ def test_listeners_choose_where_the_limits_count(tern_factory, dns):
         r = d.cmd("RCPT TO:<alice+2@localhost>")
         assert (r.code, r.status) == (450, "4.7.1"), r
     t.wait_for_log(r"reject client=127\.0\.0\.7 stage=policy at=rcpt to=<alice\+2@localhost>")
+
+
+def send_from(t, source, subject, rcpt="alice@localhost"):
+    with t.dialog(source=source) as d:
+        d.ehlo()
+        assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+        assert d.cmd(f"RCPT TO:<{rcpt}>").code == 250
+        assert d.cmd("DATA").code == 354
+        return d.cmd(f"Subject: {subject}\r\n\r\nhello\r\n.".encode())
+
+
+def test_scores_add_up_to_a_hold_or_a_refusal(tern_factory, dns, tmp_path):
+    # The listed client's list score (2) and a SCORE rule (3) together reach `reject`; either
+    # alone reaches only `hold`, or nothing; a clean client with a clean subject gets no field.
+    rules = tmp_path / "header_checks"
+    rules.write_text("/^Subject:.*casino/ SCORE 3 gambling\n")
+    t = policy_tern(tern_factory, dns, dnsbl={**LISTS, "action": "score"},
+                    content={"header_checks": str(rules)}, score={"reject": 5, "hold": 2})
+    r = send_from(t, LISTED, "casino night")
+    assert r.text == "550 5.7.1 Message refused as spam (score 5)", r
+    t.wait_for_log(r"message_refused .*stage=score .*reason=\"score 5 \(dnsbl=2, "
+                   r"content:\S+header_checks:1=3\)\"")
+    r = send_from(t, LISTED, "hello")  # the list alone: held
+    assert r.code == 250, r
+    t.wait_for_log(r"held .*stage=score")
+    r = send_from(t, CLEAN, "casino night")  # the rule alone: held too (3 >= 2)
+    assert r.code == 250, r
+    r = send_from(t, CLEAN, "plain")
+    assert r.code == 250, r
+    raw = t.wait_for_message("alice")
+    assert b"X-Tern-Score" not in raw and b"Subject: plain" in raw
+    held = [m for m in t.queue_json("list")["messages"] if m.get("held")]
+    assert len(held) == 2, held
+
+
+def test_score_field_without_thresholds(tern_factory, dns):
+    t = policy_tern(tern_factory, dns, dnsbl={**LISTS, "action": "score"})
+    assert send_from(t, LISTED, "hi").code == 250
+    raw = t.wait_for_message("alice")
+    assert b"X-Tern-Score: 2 (dnsbl=2)" in raw, raw

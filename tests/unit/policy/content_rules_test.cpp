@@ -150,3 +150,32 @@ TEST(ContentRules, CatastrophicBacktrackingIsBoundedAndCountsAsNoMatch) {
 
 }  // namespace
 }  // namespace tern::policy
+
+namespace tern::policy {
+namespace {
+
+TEST(ContentRules, ScoreRulesCarryTheirPoints) {
+    auto rules = parsed("/^Subject: .*offer/ SCORE 2.5 offers\n/^X-Mailer: bulk/ score -1\n");
+    const Rule* r = rules.match("Subject: an offer");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->action, RuleAction::kScore);
+    EXPECT_DOUBLE_EQ(r->points, 2.5);
+    EXPECT_EQ(r->text, "offers");
+    r = rules.match("X-Mailer: bulk 1.0");
+    ASSERT_TRUE(r);
+    EXPECT_DOUBLE_EQ(r->points, -1);
+    EXPECT_EQ(r->text, "");
+    // Body rules may score too.
+    EXPECT_TRUE(parsed("/casino/ SCORE 3\n", RuleTarget::kBody).match("casino night"));
+}
+
+TEST(ContentRules, ScoreNeedsItsPoints) {
+    for (std::string_view bad : {"/x/ SCORE\n", "/x/ SCORE many\n", "/x/ SCORE 2x\n",
+                                 "/x/ SCORE 1e9\n", "/x/ SCORE nan\n"})
+        EXPECT_EQ(error_of(bad),
+                  "rules:1: SCORE needs points from -1000 to 1000, as in \"SCORE 2.5\"")
+            << bad;
+}
+
+}  // namespace
+}  // namespace tern::policy

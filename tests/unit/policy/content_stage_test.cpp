@@ -135,3 +135,22 @@ TEST(ContentStage, LongLinesAreJudgedInPiecesOfTheLineLimit) {
 
 }  // namespace
 }  // namespace tern::policy
+
+namespace tern::policy {
+namespace {
+
+TEST(ContentStage, ScoreRulesAddTheirPointsOnce) {
+    auto r = run("/^Subject: a very special/ SCORE 2\n/^X-Mailer: bulk/ SCORE 1.5\n",
+                 "/^(click|bye)/ SCORE 0.5\n");
+    EXPECT_FALSE(r.outcome.verdict.final());
+    // The body rule matched two lines and counts once; the names say which rule.
+    EXPECT_EQ(r.outcome.scores,
+              (std::vector<pipeline::ScoreItem>{
+                  {"content:h:1", 2}, {"content:h:2", 1.5}, {"content:b:1", 0.5}}));
+    // The stage's default ScoreOptions add the field.
+    EXPECT_EQ(r.fields.front(),
+              "X-Tern-Score: 4 (content:h:1=2, content:h:2=1.5, content:b:1=0.5)\r\n");
+}
+
+}  // namespace
+}  // namespace tern::policy

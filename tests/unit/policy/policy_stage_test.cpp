@@ -160,6 +160,24 @@ TEST(PolicyStage, DeferAndLogActions) {
     EXPECT_EQ(rcpt(logging, client()).kind, Verdict::Kind::kContinue);
 }
 
+TEST(PolicyStage, ScoreActionAddsTheListScoreAndGoesOn) {
+    Fixture f;
+    f.add_a("7.2.0.192.bl.example.net", a_rdata(127, 0, 0, 2));
+    f.add_a("7.2.0.192.wl.example.net", a_rdata(127, 0, 0, 3));
+    PolicyOptions o;
+    o.dnsbl_sites = sites({"bl.example.net*5", "wl.example.net*-2", "b3.example.net*4"});
+    o.dnsbl_threshold = 1;
+    o.listed_action = ListedAction::kScore;
+    auto stage = f.stage(o);
+    auto v = rcpt(stage, client());
+    EXPECT_EQ(v.kind, Verdict::Kind::kContinue);  // over the threshold, yet not refused
+    EXPECT_EQ(v.scores, (std::vector<pipeline::ScoreItem>{{"dnsbl", 3}}));
+    // A client no list names adds nothing.
+    auto other = client();
+    other.client_ip = "192.0.2.8";
+    EXPECT_TRUE(rcpt(stage, other).scores.empty());
+}
+
 TEST(PolicyStage, TrustedClientsAreNotLookedUp) {
     Fixture f;
     f.add_a("7.2.0.192.bl.example.net", a_rdata(127, 0, 0, 2));
