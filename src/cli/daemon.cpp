@@ -35,6 +35,7 @@
 #include "net/endpoint.h"
 #include "net/event_loops.h"
 #include "net/network_list.h"
+#include "net/sd_notify.h"
 #include "pipeline/pipeline.h"
 #include "policy/access_stage.h"
 #include "policy/recipient_policy.h"
@@ -346,6 +347,7 @@ int serve(const config::Config& config) {
         auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
         log.info("shutdown", {{"signal", sig}, {"sessions", context.sessions.size()}});
+        net::notify_systemd("STOPPING=1");
         smtp.stop_accepting();
         control.stop();
         pickup.stop();
@@ -382,11 +384,13 @@ int serve(const config::Config& config) {
     std::function<void()> wait_hangup = [&] {
         hangup.async_wait([&](boost::system::error_code ec, int) {
             if (ec) return;
+            net::notify_systemd("RELOADING=1");
             auto r = (*server_tls)->reload();
             if (r)
                 log.info("tls_reload", {{"certificates", tls_options.certificates.size()}});
             else
                 log.error("tls_reload", {{"error", r.error().message}});
+            net::notify_systemd("READY=1");
             wait_hangup();
         });
     };
@@ -422,6 +426,8 @@ int serve(const config::Config& config) {
             config.data_dir);
     log.info("started",
              {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});
+    // Type=notify: the listeners are bound, so clients may come (packaging/tern.service).
+    net::notify_systemd("READY=1\nSTATUS=serving SMTP on " + listen_list);
     loops.run();
     return 0;
 }
