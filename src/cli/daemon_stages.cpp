@@ -52,6 +52,13 @@ bool runs_on(const std::vector<std::string>& listeners, std::string_view listene
     return std::ranges::find(listeners, listener) != listeners.end();
 }
 
+// [greylist]'s settings; none when greylisting is off.
+std::optional<policy::GreylistOptions> greylist_options(const config::Config& c) {
+    if (!c.greylist) return std::nullopt;
+    return policy::GreylistOptions{c.greylist_delay, c.greylist_retry_window, c.greylist_max_age,
+                                   c.greylist_auto_allowlist};
+}
+
 // The checks of [dnsbl], [ratelimit] and [greylist] whose `listeners` name `listener`.
 policy::PolicyOptions policy_options(const config::Config& c, std::string_view listener) {
     policy::PolicyOptions o;
@@ -73,9 +80,7 @@ policy::PolicyOptions policy_options(const config::Config& c, std::string_view l
         o.account_recipients = c.rate_account_recipients;
         o.sender_domain_messages = c.rate_sender_domain_messages;
     }
-    if (c.greylist && runs_on(c.greylist_listeners, listener))
-        o.greylist = policy::GreylistOptions{c.greylist_delay, c.greylist_retry_window,
-                                             c.greylist_max_age, c.greylist_auto_allowlist};
+    if (runs_on(c.greylist_listeners, listener)) o.greylist = greylist_options(c);
     return o;
 }
 
@@ -108,10 +113,7 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
     bool on_mx = policy::PolicyStage::hooks_for(mx_options) != 0;
     bool on_submission = policy::PolicyStage::hooks_for(submission_options) != 0;
     if (!on_mx && !on_submission) return {};
-    std::optional<policy::GreylistOptions> greylist;
-    if (config.greylist)
-        greylist = policy::GreylistOptions{config.greylist_delay, config.greylist_retry_window,
-                                           config.greylist_max_age, config.greylist_auto_allowlist};
+    auto greylist = greylist_options(config);
     policy::LocalStoreOptions local_options{greylist, config.policy_database,
                                             config.policy_flush_interval};
     auto local = policy::LocalPolicyStore::open(std::move(local_options), log);
@@ -173,10 +175,6 @@ Result<void> add_content_stage(const config::Config& config, DaemonPipelines& pi
     return {};
 }
 
-bool verifies(const config::Config& c, std::string_view listener) {
-    return runs_on(c.verify_on, listener);
-}
-
 // One stage per milter of `specs`, in order.
 Result<void> add_milters(const config::Config& c, const std::vector<std::string>& specs,
                          pipeline::Pipeline& pipeline, log::Logger& log) {
@@ -209,8 +207,8 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
             return local(ascii_lower(domain));
         };
         auto verify = std::make_shared<mailauth::VerifyStage>(resolver, std::move(options));
-        if (verifies(config, "mx")) pipelines.mx.add(verify);
-        if (verifies(config, "submission")) pipelines.submission.add(verify);
+        if (runs_on(config.verify_on, "mx")) pipelines.mx.add(verify);
+        if (runs_on(config.verify_on, "submission")) pipelines.submission.add(verify);
     }
     // Milters see the Authentication-Results field; what they add is signed.
     if (auto r = add_milters(config, config.milters_mx, pipelines.mx, log); !r) return r;
@@ -218,7 +216,7 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
         return r;
     // The signing keys serve DKIM signing and ARC sealing (which needs the verification stage's
     // ARC result to say what chain it extends).
-    bool seal = config.arc_seal && config.verify_arc && verifies(config, "mx");
+    bool seal = config.arc_seal && config.verify_arc && runs_on(config.verify_on, "mx");
     if (!config.dkim_sign && !seal) return {};
     mailauth::SigningKeysSetup setup{
         config.dkim_domains.empty() ? config.local_domains : config.dkim_domains, config.dkim_keys,

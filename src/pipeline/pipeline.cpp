@@ -46,14 +46,18 @@ std::string points_text(double points) {
 
 }  // namespace
 
-std::string describe_score(const std::vector<ScoreItem>& items) {
+double score_total(const std::vector<ScoreItem>& items) {
     double total = 0;
-    std::string parts;
-    for (const auto& item : items) {
+    for (const auto& item : items)
         total += item.points;
+    return total;
+}
+
+std::string describe_score(const std::vector<ScoreItem>& items) {
+    std::string parts;
+    for (const auto& item : items)
         parts += (parts.empty() ? "" : ", ") + item.name + "=" + points_text(item.points);
-    }
-    return points_text(total) + " (" + parts + ")";
+    return points_text(score_total(items)) + " (" + parts + ")";
 }
 
 namespace {}  // namespace
@@ -184,9 +188,7 @@ asio::awaitable<MessageOutcome> MessageRun::finish() {
 
 bool MessageRun::apply_score(MessageView& view, MessageOutcome& out) const {
     if (out.scores.empty()) return false;
-    double total = 0;
-    for (const auto& item : out.scores)
-        total += item.points;
+    double total = score_total(out.scores);
     std::string described = describe_score(out.scores);
     if (scoring_.reject > 0 && total >= scoring_.reject) {
         out.verdict = Verdict::reject(

@@ -29,6 +29,8 @@ struct ScoreOptions {
 // "7.5 (dnsbl=3, content:header_checks:4=4.5)": the total and its items, as the field and the
 // log show them.
 std::string describe_score(const std::vector<ScoreItem>& items);
+// The sum of the items' points.
+double score_total(const std::vector<ScoreItem>& items);
 
 // How a message ended: the verdict that decided (kContinue: accept), and the header edits,
 // envelope changes and body replacement to store with it.
