@@ -21,6 +21,8 @@ listen = ["127.0.0.1:{port}"]
 listen = []
 [submissions]
 listen = []
+[http]
+listen = []
 [limits]
 connections_per_client = 100000
 [local]

@@ -35,11 +35,13 @@ declare -A GROUPS_=(
     # of the Redis store and test_policy_store.py), never as a system service.
     # SRS: Mail::SRS (libmail-srs-perl) and python3-srs, which make and reverse SRS addresses
     # against Tern's (tests/integration/test_srs.py).
+    # Metrics: python3-prometheus-client's parser reads /metrics as Prometheus would
+    # (tests/integration/test_metrics.py).
     [test]="python3-pytest python3-aiosmtpd python3-dnslib python3-cryptography
         postfix nsd ldnsutils testssl.sh openssl curl s-nail python3-llfuse eatmydata
         python3-dkim python3-nacl python3-spf python3-dnspython python3-authres
         libmail-dkim-perl python3-yaml python3-milter rspamd redis-server
-        libmail-srs-perl python3-srs"
+        libmail-srs-perl python3-srs python3-prometheus-client"
     # `make fuzz`: clang with libFuzzer and the sanitizer runtime, and the LLVM symbolizer of the
     # same version, which turns a crash's addresses into function names and file:line.
     [fuzz]="clang-19 libclang-rt-19-dev llvm-19"

@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "admin/control_server.h"
+#include "admin/metrics_endpoint.h"
 #include "auth/crypto.h"
 #include "auth/sender_map.h"
 #include "auth/throttle.h"
@@ -31,6 +32,8 @@
 #include "delivery/smtp_transport.h"
 #include "dns/mx_resolver.h"
 #include "dns/resolver.h"
+#include "http/server.h"
+#include "metrics/metrics.h"
 #include "net/connection_limits.h"
 #include "net/endpoint.h"
 #include "net/event_loops.h"
@@ -41,6 +44,7 @@
 #include "policy/recipient_policy.h"
 #include "queue/queue_manager.h"
 #include "server/pickup.h"
+#include "server/server_metrics.h"
 #include "server/smtp_server.h"
 #include "smtp/address.h"
 #include "spool/injector.h"
@@ -110,6 +114,39 @@ Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Con
     return o;
 }
 
+// [http] as the server takes it; TLS with the server certificates when http.tls is on.
+http::ServerOptions http_server_options(const config::Config& config, tls::ServerContext* tls) {
+    http::ServerOptions o;
+    o.listen = config.http_listen;
+    o.tls = config.http_tls ? tls : nullptr;
+    o.max_body_size = config.http_max_body;
+    o.max_header_size = config.http_max_header;
+    o.request_timeout = config.http_request_timeout;
+    o.idle_timeout = config.http_idle_timeout;
+    o.max_connections = config.http_max_connections;
+    return o;
+}
+
+// The spool's sync rounds in /metrics: how long each took and how many requests it served.
+void count_spool_rounds(metrics::Registry& registry, spool::GroupSync& sync) {
+    auto& seconds = registry
+                        .histogram("tern_spool_sync_seconds",
+                                   "Duration of the spool's group sync rounds (fdatasync, fsync "
+                                   "or syncfs for every request of the round).",
+                                   {}, metrics::fast_latency_buckets())
+                        .histogram({});
+    auto& size = registry
+                     .histogram("tern_spool_sync_group_size",
+                                "Requests (new messages, state changes, deliveries) made "
+                                "durable by one sync round.",
+                                {}, {1, 2, 4, 8, 16, 32, 64, 128, 256})
+                     .histogram({});
+    sync.observe_rounds([&seconds, &size](std::size_t requests, std::chrono::nanoseconds took) {
+        seconds.observe(std::chrono::duration<double>(took).count());
+        size.observe(static_cast<double>(requests));
+    });
+}
+
 }  // namespace
 
 int serve(const config::Config& config) {
@@ -163,7 +200,12 @@ int serve(const config::Config& config) {
     }
 
     net::EventLoops loops(config.workers);
-    auto resolver = dns::Resolver::create(loops.loop(0), resolver_options(config));
+    // What GET /metrics shows (docs/metrics.md); every component counts into this one registry.
+    metrics::Registry registry;
+    count_spool_rounds(registry, (*spool)->group_sync());
+    auto dns_options = resolver_options(config);
+    dns_options.metrics = &registry;
+    auto resolver = dns::Resolver::create(loops.loop(0), std::move(dns_options));
     if (!resolver) {
         std::cerr << "tern: " << resolver.error().message << "\n";
         return 1;
@@ -188,6 +230,7 @@ int serve(const config::Config& config) {
         [&directory](std::string_view d) { return directory->is_local_domain(d); },
         directory->default_domain());
     relay_options->srs = &srs;
+    relay_options->metrics = &registry;
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto router = [&](const spool::Recipient& r) {
         std::string domain = smtp::domain_of(r.address);
@@ -202,6 +245,8 @@ int serve(const config::Config& config) {
     qopts.bounce_size_limit = config.bounce_size_limit;
     qopts.max_deliveries = config.max_deliveries;
     qopts.state_retry = config.spool_sync_retry;
+    queue::QueueMetrics queue_metrics(registry);
+    qopts.metrics = &queue_metrics;
     // Accounts: passwords are checked on the verifier's threads, never on an event loop.
     auth::Verifier verifier(auth::StorePoolOptions{
         config.auth_database,
@@ -301,6 +346,7 @@ int serve(const config::Config& config) {
         {std::chrono::duration_cast<std::chrono::milliseconds>(config.pregreet_wait),
          config.pregreet_action == "drop", pregreet_skip.value_or(net::NetworkList{}),
          config.pregreet_pass_ttl});
+    server::ServerMetrics server_metrics(registry);
     server::ServerContext context{.config = config,
                                   .log = log,
                                   .spool = **spool,
@@ -317,6 +363,7 @@ int serve(const config::Config& config) {
                                   .mx_pipeline = &mx_stages,
                                   .submission_pipeline = &submission_stages,
                                   .pregreet = pregreet.options().wait.count() ? &pregreet : nullptr,
+                                  .metrics = &server_metrics,
                                   .sessions = {},
                                   .accepting = {true}};
     // Mail programs hand over with `tern sendmail` (docs/sendmail.md): the maildrop's pickup.
@@ -341,6 +388,21 @@ int serve(const config::Config& config) {
         return 1;
     }
 
+    // The HTTP listener: /metrics and /health (docs/http.md).
+    auto metrics_networks = net::NetworkList::parse(config.metrics_networks);
+    if (!metrics_networks) {
+        std::cerr << "tern: http.metrics_networks: " << metrics_networks.error().message << "\n";
+        return 1;
+    }
+    admin::MetricsEndpoint metrics_endpoint(registry, queue, std::move(*metrics_networks),
+                                            TERN_VERSION);
+    http::HttpServer http_server(http_server_options(config, server_tls->get()), loops, log);
+    metrics_endpoint.mount(http_server);
+    if (auto r = http_server.listen(); !r) {
+        std::cerr << "tern: " << r.error().message << "\n";
+        return 1;
+    }
+
     asio::signal_set signals(loops.loop(0), SIGTERM, SIGINT);
     asio::signal_set hangup(loops.loop(0), SIGHUP);
     auto shutdown = [&]() -> asio::awaitable<void> {
@@ -350,6 +412,7 @@ int serve(const config::Config& config) {
         net::notify_systemd("STOPPING=1");
         smtp.stop_accepting();
         control.stop();
+        http_server.stop();
         pickup.stop();
         asio::steady_timer timer(loops.loop(0));
         auto wait_for_sessions = [&](std::chrono::milliseconds limit) -> asio::awaitable<void> {
@@ -404,6 +467,7 @@ int serve(const config::Config& config) {
     queue.start(std::move(recovered));
     smtp.start();
     control.start();
+    http_server.start();
     auto joined = [](const std::vector<std::string>& list) {
         std::string out;
         for (const auto& l : list)
@@ -420,10 +484,11 @@ int serve(const config::Config& config) {
             "tern: serving SMTP on {} as {}; submission (STARTTLS + AUTH) on {}; submissions "
             "(TLS + AUTH) on {}\n"
             "tern: mail for {} is delivered to {}/mail/<user>/Maildir (postmaster always exists)\n"
-            "tern: spool in {}/spool; queue commands via {}/control.sock; accounts: tern user\n",
+            "tern: spool in {}/spool; queue commands via {}/control.sock; accounts: tern user\n"
+            "tern: metrics on {} (/metrics, /health)\n",
             listen_list, config.hostname, joined(config.submission_listen),
             joined(config.submissions_listen), domains, config.data_dir, config.data_dir,
-            config.data_dir);
+            config.data_dir, joined(config.http_listen));
     log.info("started",
              {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});
     // Type=notify: the listeners are bound, so clients may come (packaging/tern.service).

@@ -38,6 +38,16 @@ struct Config {
     std::vector<std::string> submission_listen;
     std::vector<std::string> submissions_listen;
 
+    // [http]: the HTTP listener of metrics, the health check and the API (docs/http.md)
+    std::vector<std::string> http_listen;
+    bool http_tls = false;  // TLS with the server certificates on every HTTP listener
+    std::uint64_t http_max_body = 10 * 1024 * 1024;
+    std::uint64_t http_max_header = 16 * 1024;
+    Seconds http_request_timeout{30};
+    Seconds http_idle_timeout{60};
+    std::size_t http_max_connections = 256;
+    std::vector<std::string> metrics_networks{"127.0.0.0/8", "::1/128"};
+
     // [limits]
     smtp::SessionLimits limits;
     std::size_t max_connections = 0;             // all listeners together

@@ -62,7 +62,7 @@ const std::vector<Key>& schema() {
     static const std::vector<Key> keys = [] {
         std::vector<Key> all;
         for (auto part : {server_keys, delivery_keys, security_keys, mailauth_keys, policy_keys,
-                          content_keys, filter_keys}) {
+                          content_keys, filter_keys, http_keys}) {
             auto keys = part();
             std::move(keys.begin(), keys.end(), std::back_inserter(all));
         }

@@ -61,6 +61,7 @@ std::vector<Key> mailauth_keys();  // [mailauth] [dkim]
 std::vector<Key> policy_keys();    // [dnsbl] [ratelimit] [score] [greylist] [policy_store]
 std::vector<Key> content_keys();   // [content] [pregreet]
 std::vector<Key> filter_keys();    // [milter]
+std::vector<Key> http_keys();      // [http]
 
 // Checks of one string value: "" when fine, else what is wrong.
 std::string check_network(std::string_view s);

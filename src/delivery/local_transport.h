@@ -24,6 +24,7 @@ class LocalTransport : public queue::Transport {
         std::uint64_t copied = job.message ? job.message->body_length * job.recipients.size() : 0;
         return copied <= kOnLoopMax ? loop_ : nullptr;
     }
+    std::string_view name() const override { return "local"; }
     // Octets a delivery may copy (message size times recipients) to run on `loop`.
     static constexpr std::uint64_t kOnLoopMax = 256 * 1024;
 

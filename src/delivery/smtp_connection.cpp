@@ -128,6 +128,7 @@ asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
     if (auto r = tls_->prepare(c.tls->native_handle(), c.need); !r) {
         c.error = "451 4.7.5 TLS with " + c.label + ": " + r.error().message;
         c.tls_problem = TlsProblem::kNoTls;
+        count_tls_failure("setup");
         co_return false;
     }
     c.timer.expires_after(options_.command_timeout);
@@ -140,6 +141,7 @@ asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
                                   : ": " + std::get<0>(std::get<0>(r)).message());
         // A handshake that timed out may succeed later; one the server refused will not.
         if (r.index() == 0) c.tls_problem = TlsProblem::kNoTls;
+        count_tls_failure(r.index() == 1 ? "timeout" : "handshake");
         co_return false;
     }
     c.tls_session = tls_->inspect(c.tls->native_handle(), c.need);
@@ -148,6 +150,7 @@ asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
         c.error = "451 4.7.5 certificate of " + c.label + " not accepted (" + c.need.source +
                   "): " + c.tls_session.verify_error;
         c.tls_problem = TlsProblem::kCertificate;
+        count_tls_failure("certificate");
         co_return false;
     }
     co_return true;

@@ -124,7 +124,18 @@ bool has_eight_bit(std::string_view text) {
 
 SmtpTransport::SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTransportOptions options,
                              log::Logger& log)
-    : spool_(spool), mx_(mx), options_(std::move(options)), log_(log), tls_(options_.tls) {}
+    : spool_(spool), mx_(mx), options_(std::move(options)), log_(log), tls_(options_.tls) {
+    if (options_.metrics)
+        tls_failures_ = &options_.metrics->counter(
+            "tern_smtp_tls_failures_total",
+            "Outbound TLS that failed, by reason: setup (no usable policy or context), "
+            "handshake, timeout, certificate (not verified as the policy requires).",
+            {"reason"});
+}
+
+void SmtpTransport::count_tls_failure(std::string_view reason) {
+    if (tls_failures_) tls_failures_->counter({std::string(reason)}).add();
+}
 
 SmtpTransport::~SmtpTransport() = default;
 

@@ -17,6 +17,7 @@
 #include "delivery/srs_rewriter.h"
 #include "dns/mx_resolver.h"
 #include "log/logger.h"
+#include "metrics/metrics.h"
 #include "net/next_hop.h"
 #include "queue/transport.h"
 #include "spool/spool.h"
@@ -54,6 +55,8 @@ struct SmtpTransportOptions {
     // The return path of each recipient's delivery (SRS for forwarded mail, docs/srs.md);
     // null: the message's own sender for every recipient.
     const SrsRewriter* srs = nullptr;
+
+    metrics::Registry* metrics = nullptr;  // counts TLS failures for /metrics; null: none
 };
 
 // What kept TLS from a server, when that is why a connection failed.
@@ -96,6 +99,7 @@ class SmtpTransport : public queue::Transport {
 
     // The loop that holds an idle connection to the job's destination, so the job can use it.
     boost::asio::io_context* preferred_loop(const queue::DeliveryJob& job) override;
+    std::string_view name() const override { return "smtp"; }
 
     // Says QUIT on every idle connection and stops keeping new ones; for shutdown.
     void close_idle();
@@ -179,6 +183,8 @@ class SmtpTransport : public queue::Transport {
     dns::MxResolver& mx_;
     SmtpTransportOptions options_;
     log::Logger& log_;
+    metrics::Family* tls_failures_ = nullptr;  // tern_smtp_tls_failures_total{reason}
+    void count_tls_failure(std::string_view reason);
     tls::ClientContext* tls_ = nullptr;
     std::mutex idle_mutex_;
     std::multimap<std::string, Idle> idle_;  // destination -> open connections not in use

@@ -37,7 +37,18 @@ Resolver::Resolver(asio::io_context& home, ub_ctx* ctx, ResolverOptions options)
       ctx_(ctx),
       options_(std::move(options)),
       cache_(options_.cache_entries, options_.cache_max_ttl),
-      watch_(home) {}
+      watch_(home) {
+    if (options_.metrics)
+        queries_ = &options_.metrics->counter(
+            "tern_dns_queries_total",
+            "DNS questions by result: ok, nodata, nxdomain, cached (answered from the cache), "
+            "and the failures servfail (an error rcode), bogus (DNSSEC), timeout, error.",
+            {"result"});
+}
+
+void Resolver::count(std::string_view result) {
+    if (queries_) queries_->counter({std::string(result)}).add();
+}
 
 Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& home,
                                                    ResolverOptions options) {
@@ -150,6 +161,12 @@ void Resolver::on_result(void* data, int err, ub_result* result) {
                                      std::chrono::seconds(result->ttl), AnswerCache::Clock::now());
     if (result) ub_resolve_free(result);
     if (pending->done) return;
+    pending->owner->count(answer.status == Answer::Status::kOk         ? "ok"
+                          : answer.status == Answer::Status::kNoData   ? "nodata"
+                          : answer.status == Answer::Status::kNxDomain ? "nxdomain"
+                          : err != 0 || !result                        ? "error"
+                          : answer.why.starts_with("DNSSEC")           ? "bogus"
+                                                                       : "servfail");
     pending->done = true;
     if (pending->timer) pending->timer->cancel();
     pending->complete(std::move(answer));
@@ -179,12 +196,16 @@ void Resolver::submit(std::shared_ptr<Pending> pending) {
             p->done = true;
             ub_cancel(ctx_, p->async_id);  // libunbound will not call back for it any more
             auto keep = std::move(p->self);
+            count("timeout");
             p->complete(Answer{Answer::Status::kTempFail, false, {}, {}, "DNS query timed out"});
         });
 }
 
 asio::awaitable<Answer> Resolver::query(std::string name, RecordType type) {
-    if (auto kept = cache_.find(name, type, AnswerCache::Clock::now())) co_return std::move(*kept);
+    if (auto kept = cache_.find(name, type, AnswerCache::Clock::now())) {
+        count("cached");
+        co_return std::move(*kept);
+    }
     auto pending = std::make_shared<Pending>();
     pending->owner = this;
     pending->name = std::move(name);

@@ -16,6 +16,7 @@
 #include "dns/answer.h"
 #include "dns/answer_cache.h"
 #include "dns/records.h"
+#include "metrics/metrics.h"
 
 struct ub_ctx;
 struct ub_result;
@@ -28,6 +29,7 @@ struct ResolverOptions {
     std::chrono::seconds timeout{30};   // per query, after which the answer is kTempFail
     std::size_t cache_entries = 10000;  // answers kept in the process (AnswerCache); 0 = none
     std::chrono::seconds cache_max_ttl{3600};  // longest an answer is kept, whatever its TTL
+    metrics::Registry* metrics = nullptr;      // counts queries by result for /metrics; null: none
 };
 
 class Resolver {
@@ -51,6 +53,7 @@ class Resolver {
     void start_watch();
     void submit(std::shared_ptr<Pending> pending);
     static void on_result(void* data, int err, ::ub_result* result);
+    void count(std::string_view result);
 
     boost::asio::io_context& home_;
     ub_ctx* ctx_;
@@ -58,6 +61,7 @@ class Resolver {
     AnswerCache cache_;
     boost::asio::posix::stream_descriptor watch_;
     bool stopped_ = false;
+    metrics::Family* queries_ = nullptr;  // tern_dns_queries_total{result}
 };
 
 }  // namespace tern::dns

@@ -2,6 +2,7 @@
 // Listen addresses must be literal so start-up never waits on DNS.
 #include "net/endpoint.h"
 
+#include <boost/asio/ip/v6_only.hpp>
 #include <charconv>
 
 namespace tern::net {
@@ -30,6 +31,24 @@ Result<boost::asio::ip::tcp::endpoint> parse_endpoint(const std::string& text) {
     if (err != std::errc() || ptr != port.data() + port.size())
         return fail(ErrorCode::kInvalid, "bad port in listen address " + text);
     return boost::asio::ip::tcp::endpoint(address, p);
+}
+
+Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> listen_on(boost::asio::io_context& loop,
+                                                                  const std::string& text,
+                                                                  int backlog) {
+    using tcp = boost::asio::ip::tcp;
+    auto endpoint = parse_endpoint(text);
+    if (!endpoint) return std::unexpected(endpoint.error());
+    auto acceptor = std::make_unique<tcp::acceptor>(loop);
+    boost::system::error_code ec;
+    acceptor->open(endpoint->protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && endpoint->address().is_v6())
+        acceptor->set_option(boost::asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(*endpoint, ec);
+    if (!ec) acceptor->listen(backlog, ec);
+    if (ec) return fail(ErrorCode::kIo, "cannot listen on " + text + ": " + ec.message());
+    return acceptor;
 }
 
 }  // namespace tern::net

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <memory>
 #include <string>
 
 #include "base/error.h"
@@ -10,5 +11,11 @@
 namespace tern::net {
 
 Result<boost::asio::ip::tcp::endpoint> parse_endpoint(const std::string& text);
+
+// A listening acceptor on `loop` for the address `text` (address reuse, IPv6 only for IPv6
+// addresses, `backlog`); the error names the address.
+Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> listen_on(boost::asio::io_context& loop,
+                                                                  const std::string& text,
+                                                                  int backlog);
 
 }  // namespace tern::net

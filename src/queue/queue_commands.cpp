@@ -227,3 +227,42 @@ asio::awaitable<json> QueueManager::command(json request) {
 }
 
 }  // namespace tern::queue
+
+namespace tern::queue {
+
+boost::asio::awaitable<QueueSummary> QueueManager::summary() const {
+    QueueSummary s;
+    std::int64_t now = unix_now();
+    for (const auto& [id, e] : entries_) {
+        ++s.messages;
+        if (s.oldest_arrival == 0 || e.message.arrival < s.oldest_arrival)
+            s.oldest_arrival = e.message.arrival;
+        bool active = false;
+        bool deferred = false;
+        for (std::size_t i = 0; i < e.message.recipients.size(); ++i) {
+            const auto& r = e.message.recipients[i];
+            if (r.final()) continue;
+            if (i < e.busy.size() && e.busy[i]) {
+                ++s.recipients_active;
+                active = true;
+            } else if (r.status == spool::RecipientStatus::kDeferred && r.next_attempt > now) {
+                ++s.recipients_deferred;
+                deferred = true;
+            } else {
+                ++s.recipients_pending;
+            }
+        }
+        if (e.message.held)
+            ++s.held_messages;
+        else if (active)
+            ++s.active_messages;
+        else if (deferred)
+            ++s.deferred_messages;
+    }
+    s.deliveries_running = active_;
+    for (const auto& [key, d] : destinations_)
+        if (d.active > 0 || !d.waiting.empty()) ++s.destinations;
+    co_return s;
+}
+
+}  // namespace tern::queue

@@ -21,6 +21,7 @@
 #include "net/event_loops.h"
 #include "pipeline/pipeline.h"
 #include "queue/notices.h"
+#include "queue/queue_metrics.h"
 #include "queue/retry_policy.h"
 #include "queue/transport.h"
 #include "spool/injector.h"
@@ -35,6 +36,7 @@ struct QueueOptions {
     std::size_t max_deliveries = 500;      // jobs in progress, all destinations together
     std::chrono::seconds state_retry{10};  // a failed state write or sync is tried again after
     const pipeline::Pipeline* notice_stages = nullptr;  // the stages notices pass; null = none
+    QueueMetrics* metrics = nullptr;  // what /metrics counts; null: nothing counted
 };
 
 // Where one recipient goes: a destination key (jobs to one key share its concurrency
@@ -67,6 +69,9 @@ class QueueManager {
     boost::asio::awaitable<nlohmann::json> command(nlohmann::json request);
 
     boost::asio::io_context& home() { return home_; }
+
+    // The queue's sizes and its oldest message, for /metrics. Runs on home; O(messages).
+    boost::asio::awaitable<QueueSummary> summary() const;
 
   private:
     struct Entry {

@@ -65,6 +65,16 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
             }
             break;
     }
+    if (options_.metrics) {
+        // Deferred recipients that ran out of time are "expired"; other failures "bounced".
+        std::string_view status = res.outcome == Outcome::kDelivered              ? "delivered"
+                                  : r.status == spool::RecipientStatus::kDeferred ? "deferred"
+                                  : res.outcome == Outcome::kDeferred             ? "expired"
+                                                                                  : "bounced";
+        Route route = router_(r);
+        options_.metrics->outcome(route.transport ? route.transport->name() : "none",
+                                  route.destination, status, now - e.message.arrival);
+    }
     log_.info("delivery", {{"id", e.message.id},
                            {"to", r.address},
                            {"relay", res.remote_host},

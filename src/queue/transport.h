@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "spool/message.h"
@@ -50,6 +51,9 @@ class Transport {
     // The event loop the job should run on (one holding a reusable connection for it), or
     // nullptr to let the queue manager choose.
     virtual boost::asio::io_context* preferred_loop(const DeliveryJob&) { return nullptr; }
+
+    // The transport's name in logs and metrics: "local", "smtp", "lmtp".
+    virtual std::string_view name() const = 0;
 };
 
 }  // namespace tern::queue

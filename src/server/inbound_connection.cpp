@@ -227,6 +227,10 @@ void InboundConnection::start() {
     socket_.non_blocking(true, ignored);  // for run()'s reads without a buffer waiting
     arm_watchdog();
     ctx_.log.info("connect", {{"client", client_ip_}, {"listener", listener_name(kind_)}});
+    if (ctx_.metrics) {
+        ctx_.metrics->connections.counter({std::string(listener_name(kind_))}).add();
+        ctx_.metrics->sessions.gauge({std::string(listener_name(kind_))}).add(1);
+    }
 }
 
 asio::awaitable<void> InboundConnection::greet() {
@@ -322,6 +326,7 @@ asio::awaitable<void> InboundConnection::finish() {
     }
     ctx_.sessions.remove(registry_key_);
     ctx_.log.info("disconnect", {{"client", client_ip_}, {"messages", messages_}});
+    if (ctx_.metrics) ctx_.metrics->sessions.gauge({std::string(listener_name(kind_))}).add(-1);
 }
 
 asio::awaitable<bool> InboundConnection::flush() {
@@ -387,6 +392,7 @@ asio::awaitable<void> InboundConnection::perform() {
                     if (writer_) {
                         ctx_.log.info("message_refused",
                                       {{"id", writer_->id()}, {"client", client_ip_}});
+                        count_message("refused");
                         ctx_.injector.discard(*writer_);
                         writer_.reset();
                     }
@@ -487,8 +493,11 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
                 ctx_.log.info(
                     "discarded",
                     {{"id", id}, {"client", client_ip_}, {"stage", v.stage}, {"reason", v.reason}});
+                count_message("discarded");
                 co_return smtp::reply(ReplyName::kQueued, "Ok: queued as " + id);
             }
+            count_message("refused");
+            if (ctx_.metrics) ctx_.metrics->rejected(listener_name(kind_), v.stage, v.reply);
             ctx_.log.info("message_refused", {{"id", id},
                                               {"client", client_ip_},
                                               {"stage", v.stage},
@@ -514,6 +523,7 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
                                             {"client", client_ip_},
                                             {"stage", outcome.envelope_edits.back().stage},
                                             {"reason", "every recipient deleted"}});
+                count_message("discarded");
                 co_return smtp::reply(ReplyName::kQueued, "Ok: queued as " + id);
             }
             writer_->set_envelope(std::move(changed));
@@ -540,6 +550,7 @@ asio::awaitable<smtp::Reply> InboundConnection::commit_message() {
         for (const auto& r : env.recipients)
             to += (to.empty() ? "" : ",") + r.path.mailbox.str();
     }
+    count_message(hold ? "held" : "queued");
     ctx_.log.info("message", {{"id", id},
                               {"client", client_ip_},
                               {"helo", session_.helo_name()},

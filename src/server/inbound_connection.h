@@ -65,6 +65,7 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     void keep_scores(const pipeline::Verdict& verdict, std::string_view hook);
     void log_refusal(std::string_view stage, std::string_view hook, std::string_view reason,
                      std::string_view address, const smtp::Reply& reply);
+    void count_message(std::string_view result);  // for /metrics: queued, refused...
     const pipeline::SessionInfo& session_info();
     boost::asio::awaitable<smtp::Reply> commit_message();
     // Carries out the stages' envelope changes on `message` in order (inbound_envelope_edits.cpp):

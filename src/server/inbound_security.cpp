@@ -19,6 +19,8 @@ asio::awaitable<bool> InboundConnection::handshake() {
                                                asio::as_tuple(asio::use_awaitable));
     if (ec) {
         ctx_.log.info("tls_failed", {{"client", client_ip_}, {"error", ec.message()}});
+        if (ctx_.metrics)
+            ctx_.metrics->tls_failures.counter({std::string(listener_name(kind_))}).add();
         co_return false;
     }
     std::string version = tls::protocol_of(tls_->native_handle());
@@ -112,6 +114,8 @@ asio::awaitable<void> InboundConnection::auth_failed(const auth::Failure& failur
                            {"why", failure.why},
                            {"repeat", repeat},
                            {"delay_ms", delay.count()}});
+    if (ctx_.metrics)
+        ctx_.metrics->auth_failures.counter({std::string(listener_name(kind_)), mechanism}).add();
     session_.auth_failed(auth::failure_reply(failure.kind));
 }
 

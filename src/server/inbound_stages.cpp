@@ -74,6 +74,11 @@ void InboundConnection::log_refusal(std::string_view stage, std::string_view hoo
     fields.emplace_back("reason", reason);
     fields.emplace_back("reply", smtp::reply_line(reply));
     ctx_.log.event(log::Level::kInfo, "reject", fields);
+    if (ctx_.metrics) ctx_.metrics->rejected(listener_name(kind_), stage, reply);
+}
+
+void InboundConnection::count_message(std::string_view result) {
+    if (ctx_.metrics) ctx_.metrics->message(listener_name(kind_), result);
 }
 
 // The pipeline decides (its access stage first: sender ownership).

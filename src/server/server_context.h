@@ -20,6 +20,7 @@
 #include "policy/pregreet.h"
 #include "policy/recipient_policy.h"
 #include "queue/queue_manager.h"
+#include "server/server_metrics.h"
 #include "spool/injector.h"
 #include "spool/spool.h"
 #include "tls/server_context.h"
@@ -67,6 +68,7 @@ struct ServerContext {
     const pipeline::Pipeline* mx_pipeline = nullptr;  // stages of the MX listener
     const pipeline::Pipeline* submission_pipeline = nullptr;  // of submission and submissions
     policy::Pregreet* pregreet = nullptr;  // the MX listener's pregreet test; null: none
+    ServerMetrics* metrics = nullptr;      // what /metrics counts; null: nothing counted
     SessionRegistry sessions;
     std::atomic<bool> accepting{true};
 };

@@ -5,7 +5,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -50,17 +49,9 @@ SmtpServer::SmtpServer(ServerContext& context, net::EventLoops& loops)
 
 Result<void> SmtpServer::listen(const std::vector<std::string>& addresses, ListenerKind kind) {
     for (const auto& text : addresses) {
-        auto endpoint = net::parse_endpoint(text);
-        if (!endpoint) return std::unexpected(endpoint.error());
-        auto acceptor = std::make_unique<tcp::acceptor>(loops_.loop(0));
-        boost::system::error_code ec;
-        acceptor->open(endpoint->protocol(), ec);
-        if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec && endpoint->address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-        if (!ec) acceptor->bind(*endpoint, ec);
-        if (!ec) acceptor->listen(4096, ec);
-        if (ec) return fail(ErrorCode::kIo, "cannot listen on " + text + ": " + ec.message());
-        listeners_.push_back(Listener{std::move(acceptor), kind});
+        auto acceptor = net::listen_on(loops_.loop(0), text, 4096);
+        if (!acceptor) return std::unexpected(acceptor.error());
+        listeners_.push_back(Listener{std::move(*acceptor), kind});
     }
     return {};
 }
@@ -107,6 +98,12 @@ asio::awaitable<void> SmtpServer::accept_loop(Listener& listener) {
                            {"reason", verdict == net::ConnectionLimits::Verdict::kTooManyTotal
                                           ? "limits.connections"
                                           : "limits.connections_per_client"}});
+            if (ctx_.metrics)
+                ctx_.metrics->refused
+                    .counter({verdict == net::ConnectionLimits::Verdict::kTooManyTotal
+                                  ? "limits.connections"
+                                  : "limits.connections_per_client"})
+                    .add();
             asio::co_spawn(loop, refuse(std::move(socket), smtp::reply(name).render()),
                            asio::detached);
             continue;

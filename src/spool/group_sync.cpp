@@ -87,6 +87,12 @@ std::size_t GroupSync::rounds() const {
     return rounds_;
 }
 
+void GroupSync::observe_rounds(RoundObserver observer) {
+    auto shared = std::make_shared<const RoundObserver>(std::move(observer));
+    std::lock_guard lock(mutex_);
+    observer_ = std::move(shared);
+}
+
 std::size_t GroupSync::served() const {
     std::lock_guard lock(mutex_);
     return served_;
@@ -120,13 +126,17 @@ void GroupSync::run() {
                     next_due_ = std::min(next_due_, r.due);
             }
         }
+        auto started = std::chrono::steady_clock::now();
         std::vector<int> errors = sync_batch(batch);
+        std::shared_ptr<const RoundObserver> observer;
         {
             // Counted before the callbacks run, so a caller woken by one sees its round.
             std::lock_guard lock(mutex_);
             ++rounds_;
             served_ += batch.size();
+            observer = observer_;
         }
+        if (observer) (*observer)(batch.size(), std::chrono::steady_clock::now() - started);
         for (std::size_t i = 0; i < batch.size(); ++i)
             batch[i].done(errors[i]);
         batch.clear();  // the callbacks may hold work guards of event loops: drop them now

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -51,6 +52,11 @@ class GroupSync {
     std::size_t rounds() const;
     std::size_t served() const;
 
+    // Called on the sync thread after each round with its number of requests and the time its
+    // sync calls took (for /metrics); replaces an earlier observer.
+    using RoundObserver = std::function<void(std::size_t requests, std::chrono::nanoseconds took)>;
+    void observe_rounds(RoundObserver observer);
+
   private:
     struct Request {
         int fd;
@@ -79,6 +85,7 @@ class GroupSync {
     std::chrono::steady_clock::time_point next_due_{};
     std::size_t rounds_ = 0;
     std::size_t served_ = 0;
+    std::shared_ptr<const RoundObserver> observer_;
     std::thread thread_;
 };
 

@@ -276,6 +276,7 @@ class Tern:
         # which another daemon on this machine may hold.
         self.submission_port = free_port()
         self.submissions_port = free_port()
+        self.http_port = free_port()  # metrics and health (docs/http.md), not the default 8025
         self.data_dir = self.dir / "data"
         self.config_path = self.dir / "tern.toml"
         self.stderr_path = self.dir / "stderr.log"
@@ -284,6 +285,7 @@ class Tern:
             "smtp": {"listen": [f"127.0.0.1:{self.port}"]},
             "submission": {"listen": [f"127.0.0.1:{self.submission_port}"]},
             "submissions": {"listen": [f"127.0.0.1:{self.submissions_port}"]},
+            "http": {"listen": [f"127.0.0.1:{self.http_port}"]},
             "local": {"users": ["alice", "bob"]},
             # Mail authentication is tested in test_mailauth_daemon.py with a DNS server of its
             # own; elsewhere it would ask the machine's resolver and change delivered messages.

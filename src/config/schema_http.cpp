@@ -1,0 +1,47 @@
+// Configuration schema: the keys of [http]: the HTTP listener that serves /metrics and /health
+// (and later the sending API), its TLS, limits and time-outs (docs/http.md, docs/metrics.md).
+#include "config/schema.h"
+
+namespace tern::config {
+
+std::vector<Key> http_keys() {
+    return {
+        {"http", "listen", Kind::kListenList, R"(["127.0.0.1:8025"])",
+         "Addresses of the HTTP listener (metrics, health check), as host:port or [ipv6]:port; "
+         "an empty list: no HTTP listener.",
+         [](Config& c, const Value& v) { c.http_listen = v.list; }},
+        {"http", "tls", Kind::kBool, "false",
+         "Speak HTTPS on every HTTP listener, with the server certificates of [tls] (or the "
+         "self-signed one).",
+         [](Config& c, const Value& v) { c.http_tls = v.flag; }},
+        {"http", "max_body", Kind::kSize, R"("10M")",
+         "Largest request body, in octets; a larger request is answered 413.",
+         [](Config& c, const Value& v) { c.http_max_body = v.number; }, 0, 1ull << 31},
+        {"http", "max_header", Kind::kSize, R"("16K")",
+         "Largest request line and header section, in octets; a larger one is answered 431.",
+         [](Config& c, const Value& v) { c.http_max_header = v.number; }, 1024, 1ull << 20},
+        {"http", "request_timeout", Kind::kDuration, R"("30s")",
+         "Time a client has to send one whole request (and to read the answer); then the "
+         "connection is closed.",
+         [](Config& c, const Value& v) { c.http_request_timeout = v.duration; }, 1, 3600},
+        {"http", "idle_timeout", Kind::kDuration, R"("60s")",
+         "Time a kept-alive connection may wait for its next request.",
+         [](Config& c, const Value& v) { c.http_idle_timeout = v.duration; }, 1, 3600},
+        {"http", "max_connections", Kind::kCount, "256",
+         "Open HTTP connections; the next is answered 503 and closed.",
+         [](Config& c, const Value& v) { c.http_max_connections = v.number; }, 1, 1000000},
+        {"http",
+         "metrics_networks",
+         Kind::kStringList,
+         R"(["127.0.0.0/8", "::1/128"])",
+         "Clients (CIDR networks) that may read /metrics; others get 403. /health answers "
+         "everyone.",
+         [](Config& c, const Value& v) { c.metrics_networks = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         check_network},
+    };
+}
+
+}  // namespace tern::config
