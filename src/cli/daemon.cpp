@@ -159,6 +159,9 @@ int serve(const config::Config& config) {
         return 1;
     }
     log::Logger log(config.log_format, config.log_level, config.log_file);
+    // What GET /metrics shows (docs/metrics.md); every component counts into this one registry.
+    // Made before the spool and the event loops: their threads count into it until they end.
+    metrics::Registry registry;
 
     auto directory = delivery::LocalDirectory::load(local_directory_options(config));
     if (!directory) {
@@ -200,8 +203,6 @@ int serve(const config::Config& config) {
     }
 
     net::EventLoops loops(config.workers);
-    // What GET /metrics shows (docs/metrics.md); every component counts into this one registry.
-    metrics::Registry registry;
     count_spool_rounds(registry, (*spool)->group_sync());
     auto dns_options = resolver_options(config);
     dns_options.metrics = &registry;

@@ -7,7 +7,7 @@ namespace tern::queue {
 
 QueueMetrics::QueueMetrics(metrics::Registry& r)
     : deliveries(r.counter("tern_deliveries_total",
-                           "Delivery outcomes of recipients, by transport (local, smtp, lmtp), "
+                           "Delivery outcomes of recipients, by transport (local, smtp), "
                            "destination site and status (delivered, deferred, bounced, "
                            "expired).",
                            {"transport", "site", "status"}, 2000)),

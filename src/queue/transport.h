@@ -52,7 +52,7 @@ class Transport {
     // nullptr to let the queue manager choose.
     virtual boost::asio::io_context* preferred_loop(const DeliveryJob&) { return nullptr; }
 
-    // The transport's name in logs and metrics: "local", "smtp", "lmtp".
+    // The transport's name in logs and metrics: "local", "smtp".
     virtual std::string_view name() const = 0;
 };
 
