@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,8 +14,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "admin/control_server.h"
 #include "admin/metrics_endpoint.h"
@@ -23,6 +26,7 @@
 #include "auth/throttle.h"
 #include "auth/verifier.h"
 #include "base/durable_dirs.h"
+#include "base/run_as.h"
 #include "base/text.h"
 #include "cli/component_options.h"
 #include "cli/daemon_stages.h"
@@ -149,7 +153,51 @@ void count_spool_rounds(metrics::Registry& registry, spool::GroupSync& sync) {
 
 }  // namespace
 
+// Least privilege ([server] user, docs/operations.md): the user to become once the ports are
+// bound, or none when [server] user is empty or is who runs tern already. Started as anyone else,
+// an error before anything is made.
+Result<std::optional<RunAs>> user_to_become(const config::Config& config) {
+    if (config.user.empty()) return std::nullopt;
+    auto user = lookup_user(config.user);
+    if (!user) return std::unexpected(user.error());
+    if (::geteuid() == user->uid) return std::nullopt;
+    if (::geteuid() != 0)
+        return fail(ErrorCode::kInvalid,
+                    fmt::format("server.user = \"{}\": started as uid {}, which cannot become "
+                                "another user; start tern as root or as {}",
+                                config.user, ::geteuid(), config.user));
+    return *user;
+}
+
+// Gives the data directory (and the databases and log file named outside it) to `user`, then
+// becomes it for good.
+Result<void> give_up_root(const config::Config& config, const RunAs& user, log::Logger& log) {
+    auto changed = give_tree(config.data_dir, user);
+    if (!changed) return std::unexpected(changed.error());
+    for (const auto& file : {config.auth_database, config.policy_database, config.log_file}) {
+        struct stat st {};
+        if (file.empty() || ::stat(file.c_str(), &st) != 0 || st.st_uid == user.uid) continue;
+        if (::chown(file.c_str(), user.uid, user.gid) != 0)
+            return std::unexpected(Error::from_errno(errno, "chown " + file));
+    }
+    if (auto r = become(user); !r) return r;
+    // A data directory under a parent the user cannot search would fail every delivery later.
+    if (::access(config.data_dir.c_str(), R_OK | W_OK | X_OK) != 0)
+        return fail(ErrorCode::kInvalid,
+                    fmt::format("server.user = \"{}\" cannot use data_dir {} ({}): its parent "
+                                "directories must be searchable by that user",
+                                user.name, config.data_dir, std::strerror(errno)));
+    log.info("privileges",
+             {{"user", user.name}, {"uid", user.uid}, {"gid", user.gid}, {"given", *changed}});
+    return {};
+}
+
 int serve(const config::Config& config) {
+    auto run_as = user_to_become(config);
+    if (!run_as) {
+        std::cerr << "tern: " << run_as.error().message << "\n";
+        return 1;
+    }
     raise_file_limit();
     std::signal(SIGPIPE, SIG_IGN);
     // Made durably: a data directory that a power cut takes away takes acknowledged mail too.
@@ -404,6 +452,12 @@ int serve(const config::Config& config) {
         return 1;
     }
 
+    // Every port is bound and every file open: root is not needed any more.
+    if (auto r = *run_as ? give_up_root(config, **run_as, log) : Result<void>{}; !r) {
+        std::cerr << "tern: " << r.error().message << "\n";
+        return 1;
+    }
+
     asio::signal_set signals(loops.loop(0), SIGTERM, SIGINT);
     asio::signal_set hangup(loops.loop(0), SIGHUP);
     auto shutdown = [&]() -> asio::awaitable<void> {
@@ -444,11 +498,15 @@ int serve(const config::Config& config) {
     };
     asio::co_spawn(loops.loop(0), shutdown(), asio::detached);
 
-    // SIGHUP: load the certificates again; sessions keep the ones they started with.
+    // SIGHUP: open the log file again and load the certificates again; sessions keep the ones they
+    // started with.
     std::function<void()> wait_hangup = [&] {
         hangup.async_wait([&](boost::system::error_code ec, int) {
             if (ec) return;
             net::notify_systemd("RELOADING=1");
+            // logrotate renames the file, then sends SIGHUP (docs/operations.md).
+            if (auto reopened = log.reopen(); !reopened)
+                log.error("log_reopen", {{"error", reopened.error().message}});
             auto r = (*server_tls)->reload();
             if (r)
                 log.info("tls_reload", {{"certificates", tls_options.certificates.size()}});

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "base/run_as.h"
 #include "cli/component_options.h"
 #include "cli/daemon_stages.h"
 
@@ -11,6 +12,9 @@ namespace tern::cli {
 
 std::vector<std::string> check_referenced_files(const config::Config& config) {
     std::vector<std::string> problems;
+    if (!config.user.empty()) {
+        if (auto u = lookup_user(config.user); !u) problems.push_back(u.error().message);
+    }
     if (!config.aliases_file.empty()) {
         if (auto d = delivery::LocalDirectory::load(local_directory_options(config)); !d)
             problems.push_back(d.error().message);

@@ -266,7 +266,7 @@ Result<std::string> maildrop_dir(const config::Config& c) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;
     if (auto r = make_durable_dirs(dir, 0755); !r) return std::unexpected(r.error());
-    if (::chmod(dir.c_str(), 01733) != 0)
+    if (::chmod(dir.c_str(), spool::kMaildropMode) != 0)
         return std::unexpected(Error::from_errno(errno, "chmod " + dir));
     return dir;
 }

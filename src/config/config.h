@@ -23,6 +23,7 @@ struct Config {
     std::string data_dir;        // spool, mailboxes, control socket live under it
     unsigned workers = 0;        // event loops; 0 = one per CPU core
     Seconds shutdown_grace{10};  // SIGTERM: time open sessions get before 421 4.3.2
+    std::string user;  // started as root: the account it runs as after binding; empty = stay
 
     // [log]
     log::Format log_format = log::Format::kText;

@@ -22,6 +22,11 @@ std::vector<Key> server_keys() {
         {"server", "shutdown_grace", Kind::kDuration, R"("10s")",
          "After SIGTERM, how long open sessions may go on before they are answered 421 4.3.2.",
          [](Config& c, const Value& v) { c.shutdown_grace = v.duration; }, 0, 3600},
+        {"server", "user", Kind::kString, R"("")",
+         "Started as root, the account Tern runs as once its ports are bound: the data directory "
+         "is "
+         "given to it and root is given up for good. Empty means the user it was started as.",
+         [](Config& c, const Value& v) { c.user = v.text; }},
         // [log]
         {"log",
          "format",

@@ -2,13 +2,45 @@
 // timestamp (text) and serialises writes from several threads.
 #include "log/logger.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/details/file_helper.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 
 namespace tern::log {
+
+// A file sink that can open its path again (spdlog's basic_file_sink cannot).
+class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+  public:
+    explicit ReopenableFileSink(const std::string& path) { file_.open(path, false); }
+
+    Result<void> reopen() {
+        std::lock_guard lock(mutex_);
+        // The path is tried first, so a failure leaves the old file open and in use.
+        try {
+            spdlog::details::file_helper probe;
+            probe.open(file_.filename(), false);
+            file_.reopen(false);
+        } catch (const spdlog::spdlog_ex& e) {
+            return fail(ErrorCode::kIo, e.what());
+        }
+        return {};
+    }
+
+  protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        spdlog::memory_buf_t line;
+        formatter_->format(msg, line);
+        file_.write(line);
+    }
+    void flush_() override { file_.flush(); }
+
+  private:
+    spdlog::details::file_helper file_;
+};
+
 namespace {
 
 std::string_view level_name(Level level) {
@@ -79,8 +111,8 @@ Logger::Logger(Format format, Level min_level, const std::string& path)
         sink_ = std::make_shared<spdlog::logger>("tern",
                                                  std::make_shared<spdlog::sinks::stderr_sink_mt>());
     } else {
-        sink_ = std::make_shared<spdlog::logger>(
-            "tern", std::make_shared<spdlog::sinks::basic_file_sink_mt>(path));
+        file_ = std::make_shared<ReopenableFileSink>(path);
+        sink_ = std::make_shared<spdlog::logger>("tern", file_);
     }
     sink_->set_level(spdlog::level::trace);
     sink_->flush_on(spdlog::level::trace);
@@ -131,6 +163,11 @@ std::string Logger::render(Level level, std::string_view event,
 void Logger::event(Level level, std::string_view event, std::span<const Field> fields) {
     if (level < min_level_) return;
     sink_->info(render(level, event, fields));
+}
+
+Result<void> Logger::reopen() {
+    if (!file_) return {};
+    return file_->reopen();
 }
 
 }  // namespace tern::log

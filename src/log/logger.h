@@ -10,11 +10,15 @@
 #include <string>
 #include <string_view>
 
+#include "base/error.h"
+
 namespace spdlog {
 class logger;
 }
 
 namespace tern::log {
+
+class ReopenableFileSink;
 
 enum class Format { kText, kJson };
 enum class Level { kDebug, kInfo, kWarn, kError };
@@ -62,6 +66,11 @@ class Logger {
         event(Level::kDebug, ev, fields);
     }
 
+    // Writing to a file: closes it and opens the path again, so that a log rotated away (renamed
+    // by logrotate) is followed by a new file. Lines logged meanwhile go to one file or the
+    // other, none is lost. On failure the old file stays in use. Nothing to do for stderr.
+    [[nodiscard]] Result<void> reopen();
+
     // Renders one line without the timestamp; exposed so tests can check the format.
     std::string render(Level level, std::string_view event,
                        std::initializer_list<Field> fields) const {
@@ -73,6 +82,7 @@ class Logger {
     Format format_;
     Level min_level_;
     std::shared_ptr<spdlog::logger> sink_;
+    std::shared_ptr<ReopenableFileSink> file_;  // null when writing to standard error
 };
 
 }  // namespace tern::log

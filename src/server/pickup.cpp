@@ -73,8 +73,9 @@ Pickup::Pickup(asio::io_context& loop, PickupOptions options, spool::Injector& i
 
 Result<void> Pickup::start() {
     if (auto r = make_durable_dirs(options_.dir, 0755); !r) return r;
-    // Anyone may add a file; the sticky bit keeps users from removing each other's.
-    if (::chmod(options_.dir.c_str(), 01733) != 0)
+    // Anyone may add a file; the sticky bit keeps users from removing each other's, the setgid
+    // bit gives each file the daemon's group, so the daemon reads it after giving up root.
+    if (::chmod(options_.dir.c_str(), spool::kMaildropMode) != 0)
         return std::unexpected(Error::from_errno(errno, "chmod " + options_.dir));
     if (auto r = make_durable_dirs(options_.bad_dir, 0700); !r) return r;
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -36,7 +36,7 @@ class Pickup {
            const policy::RecipientPolicy& recipients, const pipeline::Pipeline* stages,
            log::Logger& log);
 
-    // Creates the directories (maildrop with mode 1733) and starts watching; an error when the
+    // Creates the directories (maildrop with mode 3733) and starts watching; an error when the
     // directory cannot be made.
     Result<void> start();
     void stop();

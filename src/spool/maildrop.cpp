@@ -107,6 +107,13 @@ Result<std::string> drop_message(const std::string& dir, const MaildropMessage& 
     std::string temp = dir + "/." + name;
     UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd.valid()) return std::unexpected(Error::from_errno(errno, "cannot create " + temp));
+    // Readable by the maildrop's group (the daemon's, by the directory's setgid bit) whatever
+    // the writer's umask; no one else may read it.
+    if (::fchmod(fd.get(), 0640) != 0) {
+        auto e = Error::from_errno(errno, "chmod " + temp);
+        ::unlink(temp.c_str());
+        return std::unexpected(e);
+    }
     if (auto w = write_all(fd.get(), encode_maildrop(m), temp); !w) {
         ::unlink(temp.c_str());
         return std::unexpected(w.error());
@@ -121,7 +128,7 @@ Result<std::string> drop_message(const std::string& dir, const MaildropMessage& 
         ::unlink(temp.c_str());
         return std::unexpected(e);
     }
-    // The rename made durable: a user may not open the maildrop (mode 1733) to fsync it, so the
+    // The rename made durable: a user may not open the maildrop (mode 3733) to fsync it, so the
     // file system is synced through the file (sendmail runs are few; this is not a hot path).
     if (::syncfs(fd.get()) != 0) return std::unexpected(Error::from_errno(errno, "syncfs " + dir));
     return name;

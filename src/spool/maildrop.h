@@ -1,9 +1,10 @@
 // Maildrop: where `tern sendmail` leaves a message for the daemon (as Postfix's postdrop), so
 // that programs can hand mail to Tern when the daemon is down. One file per message in
-// <data_dir>/maildrop (mode 1733: anyone may add a file, no one but root may list or take one),
-// written under a dot name, synced, renamed, and the rename synced (syncfs); the daemon's pickup
-// takes each file whose name does not start with a dot and removes it once the message is committed
-// to the spool.
+// <data_dir>/maildrop (mode 3733: anyone may add a file, no one but the daemon's user may list
+// or take one; each file gets the directory's group and mode 0640, so the daemon reads it after
+// it gave up root), written under a dot name, synced, renamed, and the rename synced (syncfs); the
+// daemon's pickup takes each file whose name does not start with a dot and removes it once the
+// message is committed to the spool.
 //
 // File format (docs/sendmail.md): a header of lines, an empty line, then the message text with
 // CRLF line ends:
@@ -26,6 +27,9 @@
 #include "base/error.h"
 
 namespace tern::spool {
+
+// The maildrop directory's mode: sticky, setgid, rwx for its owner, -wx for everyone else.
+inline constexpr unsigned kMaildropMode = 03733;
 
 struct MaildropMessage {
     std::string sender;                   // "" for <>

@@ -85,7 +85,7 @@ def test_accepted_with_the_daemon_down_and_delivered_at_start(tern_factory):
 
 
 def test_an_unprivileged_user_and_the_link_named_sendmail(tern, tmp_path):
-    # Cron and PHP run as users: the maildrop (mode 1733) takes their files; the Received field
+    # Cron and PHP run as users: the maildrop (mode 3733) takes their files; the Received field
     # and the log name the user by the file's owner, not by anything the file says.
     nobody = pwd.getpwnam("nobody")
     for p in [tern.data_dir, *tern.data_dir.parents]:

@@ -1,5 +1,6 @@
 // Maildrop files: what encode writes decodes the same; every malformed file is refused with a
-// reason; drop_message leaves one file, under a name without a dot, with mode 0600.
+// reason; drop_message leaves one file, under a name without a dot, with mode 0640 (the
+// maildrop's group, the daemon's, reads it).
 #include "spool/maildrop.h"
 
 #include <gtest/gtest.h>
@@ -68,7 +69,7 @@ TEST(Maildrop, DropWritesOneDurableFile) {
     EXPECT_EQ(names, std::vector<std::string>{*name});
     struct stat st {};
     ASSERT_EQ(::stat((dir / *name).c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(st.st_mode & 0777, 0640u);
     std::ifstream in(dir / *name, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
