@@ -7,7 +7,8 @@
 #               delivery with a DATA-end -> 250 latency probe, relaying, then the memory per idle
 #               connection (make bench-idle runs that one alone), then the cost of the policy
 #               checks and header/body rules (make bench-policy), and Tern and Postfix behind the
-#               same rspamd milter (make bench-milter)
+#               same rspamd milter (make bench-milter), then the metrics' cost per message
+#               (make bench-micro, Google Benchmark, no daemon)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -27,7 +28,7 @@ LLVM_SYMBOLIZER ?= /usr/lib/llvm-19/bin/llvm-symbolizer
 INSTALL    := ./scripts/install-deps.sh
 
 .PHONY: all deps deps-format deps-test deps-fuzz deps-bench build build-asan run test unit \
-	unit-asan integration fuzz bench bench-relay bench-idle bench-policy bench-milter format clean
+	unit-asan integration fuzz bench bench-relay bench-idle bench-policy bench-milter bench-micro format clean
 
 all: build
 
@@ -94,6 +95,7 @@ bench: deps-bench build
 	/usr/bin/python3 bench/idle_memory.py
 	/usr/bin/python3 bench/policy.py
 	/usr/bin/python3 bench/milter.py
+	./bench/micro/run.sh
 
 bench-relay: deps-bench build
 	/usr/bin/python3 bench/relay.py
@@ -111,6 +113,10 @@ bench-milter: deps-bench build
 # only python3, which the bench group installs.
 bench-idle: deps-bench build
 	/usr/bin/python3 bench/idle_memory.py
+
+# Micro-benchmarks of hot-path components (the metrics' cost per message), no daemon.
+bench-micro: deps-bench build
+	./bench/micro/run.sh
 
 format: deps-format
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')

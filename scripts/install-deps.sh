@@ -47,8 +47,9 @@ declare -A GROUPS_=(
     [fuzz]="clang-19 libclang-rt-19-dev llvm-19"
     # `make bench`: Postfix (the server compared with, and smtp-source/smtp-sink), python3,
     # python3-dnslib for the DNS server of the verification and policy runs, and rspamd, the
-    # milter both servers are measured behind (bench/milter.py).
-    [bench]="postfix python3 python3-dnslib rspamd"
+    # milter both servers are measured behind (bench/milter.py); Google Benchmark for the
+    # micro-benchmarks of hot-path components (bench/micro/run.sh).
+    [bench]="postfix python3 python3-dnslib rspamd libbenchmark-dev"
 )
 # Groups whose packages are peers: their services are never started, enabled or left running.
 PEER_GROUPS=(test bench)

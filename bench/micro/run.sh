@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Micro-benchmarks of hot-path components (docs/performance.md), built against the release
+# build's libraries: `bench/micro/run.sh [BUILD_DIR]` (default build). Needs libbenchmark-dev
+# (scripts/install-deps.sh bench) and `make build` first.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${1:-$root/build}
+out=$build/bench-micro
+mkdir -p "$out"
+g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/metrics_cost.cpp" \
+    "$build/src/metrics/libtern_metrics.a" -lbenchmark -lpthread -o "$out/metrics_cost"
+"$out/metrics_cost" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_min_time=0.2
