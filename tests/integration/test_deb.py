@@ -180,9 +180,10 @@ def wait_until_serving(proc, port, uid, log):
     raise AssertionError(f"not serving as uid {uid} on {port}:\n{log.read_text()}")
 
 
-def build_deb(out):
+def build_deb(out, revision="1"):
     r = run([str(BUILD_DEB), str(out)], timeout=BUILD_TIMEOUT,
-            env={**os.environ, "TERN_BIN": str(Path(TERN_BIN).resolve())})
+            env={**os.environ, "TERN_BIN": str(Path(TERN_BIN).resolve()),
+                 "DEB_REVISION": revision})
     deb = Path(r.stdout.strip().splitlines()[-1])
     assert deb.is_file() and deb.parent == out, r.stdout
     return deb
@@ -286,6 +287,19 @@ def test_package_installs_serves_and_purges(tmp_path):
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait(timeout=STOP_TIMEOUT)
+
+    # Upgraded (the same binary as revision 2): an edited configuration, the mail, the user and
+    # the unit's enablement stay as they were.
+    edited = (root / "etc/tern/tern.toml").read_text() + "# edited by the administrator\n"
+    (root / "etc/tern/tern.toml").write_text(edited)
+    shutil.copy(build_deb(tmp_path / "out2", revision="2"), root / "tmp/tern2.deb")
+    in_root(root, ["apt-get", "install", "-y", "-q", "/tmp/tern2.deb"], timeout=APT_TIMEOUT)
+    version = in_root(root, ["dpkg-query", "-W", "-f=${Version}", "tern"]).stdout
+    assert version.endswith("-2"), version
+    assert (root / "etc/tern/tern.toml").read_text() == edited
+    assert in_root(root, ["id", "-u", "tern"]).stdout.strip() == str(tern_uid)
+    assert len(list(maildir.glob("new/*"))) == 2
+    assert os.readlink(wants) == "/lib/systemd/system/tern.service"
 
     # Removed: the programs go; the configuration, the data and the user stay.
     in_root(root, ["apt-get", "remove", "-y", "-q", "tern"], timeout=APT_TIMEOUT)
