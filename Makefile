@@ -3,6 +3,7 @@
 #   make run    build and start `tern serve` on the embedded defaults (127.0.0.1:2525, ./var)
 #   make test   format check, unit tests, the same under ASan+UBSan, integration tests with peers
 #   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
+#   make deb    build the Debian package of the build's binary into $(BUILD)/deb (docs/packaging.md)
 #   make bench  benchmarks against Postfix and an smtp-sink ceiling on this machine (bench/): local
 #               delivery with a DATA-end -> 250 latency probe, relaying, then the memory per idle
 #               connection (make bench-idle runs that one alone), then the cost of the policy
@@ -27,8 +28,9 @@ PYTEST     := /usr/bin/python3 -m pytest
 LLVM_SYMBOLIZER ?= /usr/lib/llvm-19/bin/llvm-symbolizer
 INSTALL    := ./scripts/install-deps.sh
 
-.PHONY: all deps deps-format deps-test deps-fuzz deps-bench build build-asan run test unit \
-	unit-asan integration fuzz bench bench-relay bench-idle bench-policy bench-milter bench-micro format clean
+.PHONY: all deps deps-format deps-test deps-fuzz deps-bench deps-deb build build-asan run test \
+	unit unit-asan integration fuzz bench bench-relay bench-idle bench-policy bench-milter \
+	bench-micro deb format clean
 
 all: build
 
@@ -44,6 +46,8 @@ deps-fuzz:
 	@$(INSTALL) fuzz
 deps-bench:
 	@$(INSTALL) bench
+deps-deb:
+	@$(INSTALL) deb
 
 $(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_WERROR=ON
@@ -117,6 +121,10 @@ bench-idle: deps-bench build
 # Micro-benchmarks of hot-path components (the metrics' cost per message), no daemon.
 bench-micro: deps-bench build
 	./bench/micro/run.sh
+
+# The package of the binary just built: $(BUILD)/deb/tern_VERSION_ARCH.deb (docs/packaging.md).
+deb: deps-deb build
+	TERN_BIN=$(CURDIR)/$(BUILD)/tern ./packaging/deb/build-deb.sh $(BUILD)/deb
 
 format: deps-format
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.h')

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs from Debian's archive the packages one purpose of Tern's needs (run, format, test, fuzz,
-# bench): `install-deps.sh GROUP...`. Idempotent: when all are present it returns at once.
+# bench, deb): `install-deps.sh GROUP...`. Idempotent: when all are present it returns at once.
 #
 # Test and benchmark peers (Postfix, NSD...) are programs the tests start themselves on loopback
 # ports; they must never run as system services. So every install runs with a temporary
@@ -37,11 +37,13 @@ declare -A GROUPS_=(
     # against Tern's (tests/integration/test_srs.py).
     # Metrics: python3-prometheus-client's parser reads /metrics as Prometheus would
     # (tests/integration/test_metrics.py).
+    # The Debian package (tests/integration/test_deb.py): dpkg-dev builds it, debootstrap makes
+    # the fresh Debian root it is installed in.
     [test]="python3-pytest python3-aiosmtpd python3-dnslib python3-cryptography
         postfix nsd ldnsutils testssl.sh openssl curl s-nail python3-llfuse eatmydata
         python3-dkim python3-nacl python3-spf python3-dnspython python3-authres
         libmail-dkim-perl python3-yaml python3-milter rspamd redis-server
-        libmail-srs-perl python3-srs python3-prometheus-client"
+        libmail-srs-perl python3-srs python3-prometheus-client dpkg-dev debootstrap"
     # `make fuzz`: clang with libFuzzer and the sanitizer runtime, and the LLVM symbolizer of the
     # same version, which turns a crash's addresses into function names and file:line.
     [fuzz]="clang-19 libclang-rt-19-dev llvm-19"
@@ -50,6 +52,9 @@ declare -A GROUPS_=(
     # milter both servers are measured behind (bench/milter.py); Google Benchmark for the
     # micro-benchmarks of hot-path components (bench/micro/run.sh).
     [bench]="postfix python3 python3-dnslib rspamd libbenchmark-dev"
+    # `make deb`: dpkg-shlibdeps, which writes the Depends line, and binutils' objcopy, which
+    # strips the binary (dpkg-dev brings binutils; dpkg-deb is dpkg's).
+    [deb]="dpkg-dev"
 )
 # Groups whose packages are peers: their services are never started, enabled or left running.
 PEER_GROUPS=(test bench)
