@@ -9,6 +9,6 @@ build=${1:-$root/build}
 out=$build/bench-micro
 mkdir -p "$out"
 g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/metrics_cost.cpp" \
-    "$build/src/metrics/libtern_metrics.a" -lbenchmark -lpthread -o "$out/metrics_cost"
+    "$build/src/metrics/libtern_metrics.a" -lbenchmark -lfmt -lpthread -o "$out/metrics_cost"
 "$out/metrics_cost" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     --benchmark_min_time=0.2
