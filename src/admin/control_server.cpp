@@ -65,8 +65,12 @@ asio::awaitable<void> ControlServer::serve(stream::socket socket) {
     if (request.is_discarded() || !request.is_object()) {
         reply = {{"ok", false}, {"error", "malformed request"}};
     } else {
-        log_.info("control", {{"cmd", request.value("cmd", "")}, {"id", request.value("id", "")}});
-        reply = co_await queue_.command(std::move(request));
+        std::string cmd = request.value("cmd", "");
+        log_.info("control", {{"cmd", cmd}, {"id", request.value("id", "")}});
+        if (cmd == "reload" && reload_)
+            reply = reload_();
+        else
+            reply = co_await queue_.command(std::move(request));
     }
     std::string text = reply.dump() + "\n";
     co_await asio::async_write(socket, asio::buffer(text), asio::as_tuple(asio::use_awaitable));

@@ -1,10 +1,13 @@
 // ControlServer: the local control socket (<data_dir>/control.sock, mode 0600) through which
-// `tern queue ...` talks to the running daemon: one JSON request line, one JSON reply line.
+// `tern queue ...` and `tern reload` talk to the running daemon: one JSON request line, one JSON
+// reply line.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "base/error.h"
@@ -21,6 +24,10 @@ class ControlServer {
     Result<void> listen(const std::string& path);
     void start();
     void stop();  // closes the socket; safe from any thread
+    // What {"cmd":"reload"} runs, on the queue manager's loop: the daemon's SIGHUP reload, which
+    // returns the reply ({"ok":true,...} or {"ok":false,"error":...}).
+    using Reload = std::function<nlohmann::json()>;
+    void on_reload(Reload reload) { reload_ = std::move(reload); }
 
   private:
     boost::asio::awaitable<void> accept_loop();
@@ -28,6 +35,7 @@ class ControlServer {
 
     queue::QueueManager& queue_;
     log::Logger& log_;
+    Reload reload_;
     std::string path_;
     std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
 };

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "admin/control_server.h"
@@ -26,10 +27,10 @@
 #include "auth/throttle.h"
 #include "auth/verifier.h"
 #include "base/durable_dirs.h"
-#include "base/run_as.h"
 #include "base/text.h"
 #include "cli/component_options.h"
 #include "cli/daemon_stages.h"
+#include "cli/privileges.h"
 #include "delivery/local_directory.h"
 #include "delivery/local_transport.h"
 #include "delivery/maildir.h"
@@ -152,45 +153,6 @@ void count_spool_rounds(metrics::Registry& registry, spool::GroupSync& sync) {
 }
 
 }  // namespace
-
-// Least privilege ([server] user, docs/operations.md): the user to become once the ports are
-// bound, or none when [server] user is empty or is who runs tern already. Started as anyone else,
-// an error before anything is made.
-Result<std::optional<RunAs>> user_to_become(const config::Config& config) {
-    if (config.user.empty()) return std::nullopt;
-    auto user = lookup_user(config.user);
-    if (!user) return std::unexpected(user.error());
-    if (::geteuid() == user->uid) return std::nullopt;
-    if (::geteuid() != 0)
-        return fail(ErrorCode::kInvalid,
-                    fmt::format("server.user = \"{}\": started as uid {}, which cannot become "
-                                "another user; start tern as root or as {}",
-                                config.user, ::geteuid(), config.user));
-    return *user;
-}
-
-// Gives the data directory (and the databases and log file named outside it) to `user`, then
-// becomes it for good.
-Result<void> give_up_root(const config::Config& config, const RunAs& user, log::Logger& log) {
-    auto changed = give_tree(config.data_dir, user);
-    if (!changed) return std::unexpected(changed.error());
-    for (const auto& file : {config.auth_database, config.policy_database, config.log_file}) {
-        struct stat st {};
-        if (file.empty() || ::stat(file.c_str(), &st) != 0 || st.st_uid == user.uid) continue;
-        if (::chown(file.c_str(), user.uid, user.gid) != 0)
-            return std::unexpected(Error::from_errno(errno, "chown " + file));
-    }
-    if (auto r = become(user); !r) return r;
-    // A data directory under a parent the user cannot search would fail every delivery later.
-    if (::access(config.data_dir.c_str(), R_OK | W_OK | X_OK) != 0)
-        return fail(ErrorCode::kInvalid,
-                    fmt::format("server.user = \"{}\" cannot use data_dir {} ({}): its parent "
-                                "directories must be searchable by that user",
-                                user.name, config.data_dir, std::strerror(errno)));
-    log.info("privileges",
-             {{"user", user.name}, {"uid", user.uid}, {"gid", user.gid}, {"given", *changed}});
-    return {};
-}
 
 int serve(const config::Config& config) {
     auto run_as = user_to_become(config);
@@ -498,21 +460,34 @@ int serve(const config::Config& config) {
     };
     asio::co_spawn(loops.loop(0), shutdown(), asio::detached);
 
-    // SIGHUP: open the log file again and load the certificates again; sessions keep the ones they
-    // started with.
+    // SIGHUP and `tern reload`: open the log file again (logrotate renamed it) and load the
+    // certificates again; sessions keep the ones they started with. Other settings take effect at
+    // the next start. Both run on loop 0, one at a time.
+    auto reload = [&]() -> nlohmann::json {
+        net::notify_systemd("RELOADING=1");
+        nlohmann::json reply{{"ok", true}};
+        std::string errors;  // "what: why", separated by "; "
+        if (auto reopened = log.reopen(); !reopened) {
+            log.error("log_reopen", {{"error", reopened.error().message}});
+            errors = "log file: " + reopened.error().message;
+        }
+        if (auto r = (*server_tls)->reload(); r) {
+            log.info("tls_reload", {{"certificates", tls_options.certificates.size()}});
+            reply["certificates"] = tls_options.certificates.size();
+        } else {
+            log.error("tls_reload", {{"error", r.error().message}});
+            errors += (errors.empty() ? "" : "; ") +
+                      ("certificates: " + r.error().message + " (the ones in use are kept)");
+        }
+        net::notify_systemd("READY=1");
+        if (!errors.empty()) reply = {{"ok", false}, {"error", errors}};
+        return reply;
+    };
+    control.on_reload(reload);
     std::function<void()> wait_hangup = [&] {
         hangup.async_wait([&](boost::system::error_code ec, int) {
             if (ec) return;
-            net::notify_systemd("RELOADING=1");
-            // logrotate renames the file, then sends SIGHUP (docs/operations.md).
-            if (auto reopened = log.reopen(); !reopened)
-                log.error("log_reopen", {{"error", reopened.error().message}});
-            auto r = (*server_tls)->reload();
-            if (r)
-                log.info("tls_reload", {{"certificates", tls_options.certificates.size()}});
-            else
-                log.error("tls_reload", {{"error", r.error().message}});
-            net::notify_systemd("READY=1");
+            reload();
             wait_hangup();
         });
     };

@@ -1,5 +1,5 @@
-// The `tern` command: serve, check-config, config-reference, queue, user, mailauth, dkim, srs and
-// sendmail (also as `sendmail` and `mailq` through a link named so).
+// The `tern` command: serve, check-config, config-reference, queue, reload, user, mailauth, dkim,
+// srs and sendmail (also as `sendmail` and `mailq` through a link named so).
 // Argument parsing only; each subcommand's work lives in its component.
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -12,6 +12,7 @@
 #include "cli/mailauth_command.h"
 #include "cli/queue_command.h"
 #include "cli/referenced_files.h"
+#include "cli/reload_command.h"
 #include "cli/sendmail_command.h"
 #include "cli/srs_command.h"
 #include "cli/user_command.h"
@@ -143,6 +144,15 @@ int main(int argc, char** argv) {
     }
 
     tern::cli::UserCommand user_cmd;
+    bool reload_json = false;
+    auto* reload = app.add_subcommand(
+        "reload",
+        "Check the configuration, then have the running daemon open its log file and load its "
+        "certificates again (as SIGHUP)");
+    config_option.add_to(reload, "Configuration file, checked, and to find the data directory");
+    reload->add_flag("--json", reload_json, "Print the reply as JSON");
+    reload->fallthrough();
+
     auto* user = app.add_subcommand("user", "Manage the accounts of authenticated submission");
     user->require_subcommand(1);
     config_option.add_to(user, "Configuration file, to find the account database");
@@ -229,6 +239,8 @@ int main(int argc, char** argv) {
         queue_cmd.spool_dir = config->data_dir + "/spool";
         return tern::cli::run_queue_command(queue_cmd);
     }
+    if (app.got_subcommand("reload"))
+        return tern::cli::run_reload_command(*config, config_path, reload_json);
     if (app.got_subcommand("user")) {
         user_cmd.database = config->auth_database;
         user_cmd.hashing = {

@@ -415,6 +415,74 @@ def test_sighup_reloads_certificates_and_keeps_the_old_ones_on_error(tern_factor
     assert log_count(tern, r"\btls_reload\b") == 4
 
 
+def reload_command(tern, *args, config=None):
+    """Runs `tern reload` against the daemon (its own configuration unless `config`)."""
+    return subprocess.run([tern.binary, "reload", "-c", str(config or tern.config_path), *args],
+                          capture_output=True, text=True, timeout=CLI_TIMEOUT)
+
+
+def test_tern_reload_checks_the_file_then_reloads_and_says_what_failed(tern_factory, tern_binary,
+                                                                       tmp_path):
+    made = tmp_path / "made"
+    files = {name: Cert(made / name, "mx.one.example", ["mx.one.example"]) for name in "AB"}
+    certs = {name: c.der for name, c in files.items()}
+    live = tmp_path / "live"
+    live.mkdir()
+    crt, key = live / "fullchain.pem", live / "privkey.pem"
+    files["A"].install(crt, key)
+    tern = auth_tern(tern_factory, binary=tern_binary,
+                     config={"tls": {"certificates": [f"{crt}, {key}"]}})
+    assert which(served(tern.port, "starttls"), certs) == "A"
+
+    # New files: the daemon takes them, and says so on standard output and in its log.
+    files["B"].install(crt, key)
+    done = reload_command(tern)
+    assert done.returncode == 0, done
+    assert done.stdout.startswith("reload: log file opened again, 1 certificate(s) loaded"), done
+    assert re.search(r"\bcontrol cmd=reload\b", tern.log_text())
+    wait_for_log_count(tern, r"\btls_reload certificates=1\b", 1)
+    for _, port, mode in listeners(tern):
+        assert which(served(port, mode), certs) == "B"
+    reply = json.loads(reload_command(tern, "--json").stdout)
+    assert reply == {"ok": True, "certificates": 1}, reply
+
+    # A key that is not the certificate's: check-config's check refuses before the daemon is
+    # asked, and B stays.
+    key.write_bytes(files["A"].key.read_bytes())
+    refused = reload_command(tern)
+    assert refused.returncode == 1, refused
+    assert "does not belong to the certificate" in refused.stderr, refused
+    assert "tern reload: refused" in refused.stderr, refused
+    assert log_count(tern, r"\bcontrol cmd=reload\b") == 2
+    assert which(served(tern.port, "starttls"), certs) == "B"
+
+    # A broken configuration file is refused too.
+    broken = tmp_path / "broken.toml"
+    broken.write_text(tern.config_path.read_text() + "\n[server\n", encoding="utf-8")
+    refused = reload_command(tern, config=broken)
+    assert refused.returncode == 1 and "broken.toml" in refused.stderr, refused
+    assert log_count(tern, r"\bcontrol cmd=reload\b") == 2
+
+    # The daemon's own reload fails (asked over the control socket, as a client that does not
+    # check first would): the reply names the error, and B stays.
+    key.write_bytes(files["A"].key.read_bytes())
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
+        control.settimeout(CLI_TIMEOUT)
+        control.connect(str(tern.data_dir / "control.sock"))
+        control.sendall(b'{"cmd":"reload"}\n')
+        reply = json.loads(control.makefile("rb").readline())
+    assert reply["ok"] is False, reply
+    assert reply["error"].startswith("certificates: TLS private key"), reply
+    assert reply["error"].endswith("(the ones in use are kept)"), reply
+    assert which(served(tern.port, "starttls"), certs) == "B"
+
+    # The daemon down (the files good again): out of reach.
+    files["B"].install(crt, key)
+    tern.stop()
+    gone = reload_command(tern)
+    assert gone.returncode == 2 and "is tern serve running?" in gone.stderr, gone
+
+
 # --- bad files at start ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

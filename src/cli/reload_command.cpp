@@ -1,0 +1,48 @@
+// `tern reload`: see reload_command.h.
+#include "cli/reload_command.h"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "admin/control_server.h"
+#include "cli/referenced_files.h"
+
+namespace tern::cli {
+
+int run_reload_command(const config::Config& config, const std::string& config_path, bool json) {
+    std::string name = config_path.empty() ? "(embedded defaults)" : config_path;
+    auto problems = check_referenced_files(config);
+    for (const auto& p : problems)
+        std::cerr << name << ": " << p << "\n";
+    if (!problems.empty()) {
+        std::cerr << "tern reload: refused; the daemon keeps what it runs with\n";
+        return 1;
+    }
+    auto reply_text = admin::control_request(config.data_dir + "/control.sock",
+                                             nlohmann::json{{"cmd", "reload"}}.dump());
+    if (!reply_text) {
+        std::cerr << "tern reload: " << reply_text.error().message << "\n";
+        return 2;
+    }
+    auto reply = nlohmann::json::parse(*reply_text, nullptr, false);
+    if (reply.is_discarded() || !reply.is_object()) {
+        std::cerr << "tern reload: malformed reply from the daemon\n";
+        return 2;
+    }
+    bool ok = reply.value("ok", false);
+    if (json) {
+        std::cout << reply.dump(2) << "\n";
+    } else if (ok) {
+        std::cout << fmt::format(
+            "reload: log file opened again, {} certificate(s) loaded; other settings take "
+            "effect at the next start\n",
+            reply.value("certificates", 0));
+    } else {
+        std::cerr << "tern reload: " << reply.value("error", "failed") << "\n";
+    }
+    return ok ? 0 : 1;
+}
+
+}  // namespace tern::cli
