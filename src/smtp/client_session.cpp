@@ -142,7 +142,7 @@ void ClientSession::on_reply(const Reply& r) {
                     "greeting");
             }
             state_ = State::kEhlo;
-            return send("EHLO " + options_.helo_name + "\r\n");
+            return send(hello_command());
         case State::kEhlo:
             if (r.code == 250) {
                 caps_ = parse_ehlo(r);
@@ -160,7 +160,7 @@ void ClientSession::on_reply(const Reply& r) {
                 state_ = State::kReady;
                 return emit(ClientActionKind::kReady);
             }
-            if (r.code >= 500 && r.code != 554 && !tls_active_) {
+            if (r.code >= 500 && r.code != 554 && !tls_active_ && !options_.lmtp) {
                 state_ = State::kHelo;
                 return send("HELO " + options_.helo_name + "\r\n");
             }
@@ -222,7 +222,22 @@ void ClientSession::tls_started(bool ok) {
     if (!ok) return fail_tls(synthetic(451, "4.7.5", "TLS handshake failed"), "STARTTLS");
     tls_active_ = true;
     state_ = State::kEhlo;
-    send("EHLO " + options_.helo_name + "\r\n");
+    send(hello_command());
+}
+
+std::string ClientSession::hello_command() const {
+    return (options_.lmtp ? "LHLO " : "EHLO ") + options_.helo_name + "\r\n";
+}
+
+void ClientSession::expect_data_end() {
+    if (!options_.lmtp) return expected_.push_back(Expect::kDataEnd);
+    // RFC 2033 4.2: one reply for each recipient accepted at RCPT, in their order.
+    lmtp_owed_.clear();
+    lmtp_answered_ = 0;
+    for (std::size_t i = 0; i < results_.size(); ++i)
+        if (results_[i].positive()) lmtp_owed_.push_back(i);
+    if (lmtp_owed_.empty()) return expected_.push_back(Expect::kDataEnd);
+    expected_.insert(expected_.end(), lmtp_owed_.size(), Expect::kDataEnd);
 }
 
 std::string ClientSession::mail_command() const {
@@ -256,6 +271,7 @@ void ClientSession::send_message(const OutboundMessage& message) {
     if (state_ != State::kReady) return;
     message_ = message;
     results_.assign(message_.recipients.size(), Reply{});
+    after_data_.assign(message_.recipients.size(), false);
     auto refuse_all = [&](Reply r) {
         std::fill(results_.begin(), results_.end(), r);
         emit(ClientActionKind::kDone);
@@ -313,8 +329,13 @@ void ClientSession::on_transaction_reply(const Reply& reply) {
     if (reply.code == 421) {
         // The server is closing (RFC 5321 3.8): this reply is final for every recipient not
         // already refused, nothing more is sent, and the session is over.
-        for (auto& x : results_)
-            if (x.code == 0 || x.positive()) x = reply;
+        for (std::size_t i = 0; i < results_.size(); ++i) {
+            // Recipients an LMTP server has already answered after the data keep that answer.
+            if (!after_data_[i] && (results_[i].code == 0 || results_[i].positive()))
+                results_[i] = reply;
+        }
+        lmtp_owed_.clear();
+        lmtp_answered_ = 0;
         expected_.clear();
         state_ = State::kReady;
         emit(ClientActionKind::kDone);
@@ -367,7 +388,7 @@ void ClientSession::on_transaction_reply(const Reply& reply) {
                                                [](const Reply& x) { return x.positive(); });
             if (r.code == 354) {
                 if (any) {
-                    expected_.push_back(Expect::kDataEnd);
+                    expect_data_end();
                     emit(ClientActionKind::kSendBody);
                 } else {
                     // The server wants data although nobody was accepted: end it empty.
@@ -384,9 +405,19 @@ void ClientSession::on_transaction_reply(const Reply& reply) {
             break;
         }
         case Expect::kDataEnd:
-            if (!needs_rset_) {
-                for (auto& x : results_)
-                    if (x.positive()) x = r;
+            if (!lmtp_owed_.empty()) {
+                // LMTP: this reply is the next accepted recipient's own.
+                after_data_[lmtp_owed_[lmtp_answered_]] = true;
+                results_[lmtp_owed_[lmtp_answered_++]] = r;
+                if (lmtp_answered_ < lmtp_owed_.size()) break;
+                lmtp_owed_.clear();
+                lmtp_answered_ = 0;
+            } else if (!needs_rset_) {
+                for (std::size_t i = 0; i < results_.size(); ++i)
+                    if (results_[i].positive()) {
+                        results_[i] = r;
+                        after_data_[i] = true;
+                    }
             }
             finish_transaction();
             break;
@@ -414,7 +445,7 @@ void ClientSession::after_recipients() {
         return finish_transaction();
     }
     if (chunked_) {
-        expected_.push_back(Expect::kDataEnd);
+        expect_data_end();  // RFC 2033 4.3 (RFC 3030 4.1): BDAT LAST is answered as DATA's end
         return emit(ClientActionKind::kSendBody,
                     "BDAT " + std::to_string(message_.size) + " LAST\r\n");
     }

@@ -1,7 +1,8 @@
 // ClientSession: the client side of SMTP (RFC 5321) as a sans-I/O state machine for relaying:
 // greeting, EHLO (HELO fallback), STARTTLS, and transactions with PIPELINING, CHUNKING, SIZE,
 // 8BITMIME, SMTPUTF8, DSN and REQUIRETLS (RFC 8689) as the server offers them, within its LIMITS
-// (RFC 9422). Server replies are untrusted input.
+// (RFC 9422). Server replies are untrusted input. With ClientOptions::lmtp it speaks LMTP
+// (RFC 2033) instead: LHLO, and one reply per accepted recipient after the data.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +42,7 @@ struct ClientOptions {
     bool use_chunking = true;
     bool starttls = false;     // issue STARTTLS when the server offers it
     bool require_tls = false;  // without TLS the session fails (4.7.4 / 4.7.5)
+    bool lmtp = false;  // RFC 2033: LHLO (no HELO fallback), a reply per recipient at the end
 };
 
 struct OutboundRecipient {
@@ -115,6 +117,11 @@ class ClientSession {
     bool requiretls_offered() const { return tls_active_ && caps_.requiretls; }
     // Per recipient of the last transaction: the reply that decides its fate.
     const std::vector<Reply>& result() const { return results_; }
+    // The last transaction's recipient `i` has its reply to the end of the data: whatever
+    // happens to the connection next, that reply stands (with LMTP each gets its own).
+    bool answered_after_data(std::size_t i) const {
+        return i < after_data_.size() && after_data_[i];
+    }
     // Why the session failed (a 4xx/5xx reply, or a synthesised 4xx for protocol errors).
     const Reply& failure() const { return failure_; }
     // Which step the failure or reply belongs to: "greeting", "EHLO", "MAIL FROM", ...
@@ -146,6 +153,9 @@ class ClientSession {
     void fail_tls(Reply reply, std::string stage);
     void send(std::string text) { emit(ClientActionKind::kSend, std::move(text)); }
     void emit(ClientActionKind kind, std::string data = {});
+    std::string hello_command() const;  // EHLO, or LHLO for LMTP
+    // Expects the reply (SMTP) or replies (LMTP) that end the data.
+    void expect_data_end();
     std::string mail_command() const;
     std::string rcpt_command(const OutboundRecipient& r) const;
 
@@ -171,6 +181,11 @@ class ClientSession {
     bool data_sent_ = false;   // DATA was sent (pipelined with the RCPTs)
     bool needs_rset_ = false;  // a transaction is open on the server without a message
     std::vector<Reply> results_;
+    // LMTP: the recipients accepted at RCPT, in order, each owed its own reply after the data
+    // (RFC 2033 4.2); and how many of those replies have come.
+    std::vector<std::size_t> lmtp_owed_;
+    std::vector<bool> after_data_;  // per recipient: results_ holds the data-end reply
+    std::size_t lmtp_answered_ = 0;
 };
 
 }  // namespace tern::smtp
