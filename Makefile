@@ -21,7 +21,7 @@ FUZZ_SECONDS ?= 60
 # local submissions, maildrop files.
 FUZZ_TARGETS ?= command data_decoder limits text_scan header_splitter tls_required spf_record spf_macro dkim_signature \
 	dkim_key_record dkim_canonical dmarc_record auth_results arc_set policy_rules content_rules milter_response resp srs \
-	address_list maildrop
+	address_list maildrop lmtp
 CONFIG     ?=
 PYTEST     := /usr/bin/python3 -m pytest
 # The symbolizer of clang-19's version (package llvm-19), so a fuzzer's crash shows names and lines.

@@ -39,11 +39,14 @@ declare -A GROUPS_=(
     # (tests/integration/test_metrics.py).
     # The Debian package (tests/integration/test_deb.py): dpkg-dev builds it, debootstrap makes
     # the fresh Debian root it is installed in.
+    # LMTP delivery (tests/integration/test_lmtp.py): Dovecot's lmtp service, started by the test
+    # with its own configuration on a Unix socket and a loopback port, never as a system service.
     [test]="python3-pytest python3-aiosmtpd python3-dnslib python3-cryptography
         postfix nsd ldnsutils testssl.sh openssl curl s-nail python3-llfuse eatmydata
         python3-dkim python3-nacl python3-spf python3-dnspython python3-authres
         libmail-dkim-perl python3-yaml python3-milter rspamd redis-server
-        libmail-srs-perl python3-srs python3-prometheus-client dpkg-dev debootstrap"
+        libmail-srs-perl python3-srs python3-prometheus-client dpkg-dev debootstrap
+        dovecot-core dovecot-lmtpd"
     # `make fuzz`: clang with libFuzzer and the sanitizer runtime, and the LLVM symbolizer of the
     # same version, which turns a crash's addresses into function names and file:line.
     [fuzz]="clang-19 libclang-rt-19-dev llvm-19"

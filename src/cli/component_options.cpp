@@ -2,6 +2,10 @@
 // by the schema (certificate entries parse), so nothing here can fail but the sender map.
 #include "cli/component_options.h"
 
+#include <algorithm>
+
+#include "base/text.h"
+
 namespace tern::cli {
 
 delivery::LocalDirectoryOptions local_directory_options(const config::Config& config) {
@@ -10,6 +14,30 @@ delivery::LocalDirectoryOptions local_directory_options(const config::Config& co
     o.users = config.local_users;
     o.aliases_file = config.aliases_file;
     o.recipient_delimiter = config.recipient_delimiter;
+    return o;
+}
+
+Result<delivery::LmtpTransportOptions> lmtp_transport_options(const config::Config& config) {
+    delivery::LmtpTransportOptions o;
+    o.lhlo_name = config.hostname;
+    o.timeout = config.lmtp_timeout;
+    o.max_recipients_per_transaction = config.lmtp_recipients_per_transaction;
+    for (const auto& line : config.lmtp_routes) {
+        auto eq = line.find('=');
+        auto target = eq == std::string::npos
+                          ? std::nullopt
+                          : net::LmtpTarget::parse(trim_blanks(line.substr(eq + 1)));
+        if (!target) return fail(ErrorCode::kInvalid, "local.lmtp: bad entry \"" + line + "\"");
+        std::string domain = ascii_lower(trim_blanks(line.substr(0, eq)));
+        bool local = domain == "*" ||
+                     std::any_of(config.local_domains.begin(), config.local_domains.end(),
+                                 [&](const std::string& d) { return ascii_lower(d) == domain; });
+        if (!local)
+            return fail(ErrorCode::kInvalid,
+                        "local.lmtp: " + domain +
+                            " is not one of local.domains, so no mail would go to its LMTP server");
+        o.domains[domain] = *target;
+    }
     return o;
 }
 

@@ -4,6 +4,7 @@
 
 #include "auth/sender_map.h"
 #include "config/config.h"
+#include "delivery/lmtp_transport.h"
 #include "delivery/local_directory.h"
 #include "delivery/srs_rewriter.h"
 #include "dns/resolver.h"
@@ -23,6 +24,10 @@ tls::ServerOptions server_tls_options(const config::Config& config);
 tls::ClientOptions client_tls_options(const config::Config& config);
 
 dns::ResolverOptions resolver_options(const config::Config& config);
+
+// [local] lmtp as the LMTP transport takes it; a domain that is not a local domain is an
+// error starting "local.lmtp: " (its mail would never go there).
+Result<delivery::LmtpTransportOptions> lmtp_transport_options(const config::Config& config);
 
 // [auth] sender_map loaded (an empty map when none is set); errors start "auth.sender_map: ".
 Result<auth::SenderMap> load_sender_map(const config::Config& config);

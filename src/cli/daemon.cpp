@@ -31,6 +31,7 @@
 #include "cli/component_options.h"
 #include "cli/daemon_stages.h"
 #include "cli/privileges.h"
+#include "delivery/lmtp_transport.h"
 #include "delivery/local_directory.h"
 #include "delivery/local_transport.h"
 #include "delivery/maildir.h"
@@ -243,10 +244,19 @@ int serve(const config::Config& config) {
     relay_options->srs = &srs;
     relay_options->metrics = &registry;
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
+    auto lmtp_options = lmtp_transport_options(config);
+    if (!lmtp_options) {
+        std::cerr << "tern: " << lmtp_options.error().message << "\n";
+        return 1;
+    }
+    delivery::LmtpTransport lmtp(**spool, std::move(*lmtp_options), log);
     auto router = [&](const spool::Recipient& r) {
         std::string domain = smtp::domain_of(r.address);
-        if (directory->is_local_domain(domain))
+        if (directory->is_local_domain(domain)) {
+            if (auto to = lmtp.destination_of(domain))
+                return queue::Route{*to, &lmtp, config.lmtp_concurrency};
             return queue::Route{"local", &local, config.local_max_deliveries};
+        }
         return queue::Route{relay.destination_of(domain), &relay, config.destination_concurrency};
     };
     queue::QueueOptions qopts;
@@ -510,18 +520,26 @@ int serve(const config::Config& config) {
     };
     std::string listen_list = joined(config.smtp_listen);
     std::string domains;
-    for (const auto& d : config.local_domains)
+    std::string by_lmtp;  // "; example.org by LMTP to unix:/run/dovecot/lmtp"
+    for (const auto& d : config.local_domains) {
+        if (auto to = lmtp.destination_of(d)) {
+            by_lmtp += fmt::format("; {} by LMTP to {}", d, to->substr(5));
+            continue;
+        }
         domains += (domains.empty() ? "" : ", ") + d;
+    }
     // JSON log lines on standard error must not be mixed with plain text.
     if (config.log_format != log::Format::kJson || !config.log_file.empty())
         std::cerr << fmt::format(
             "tern: serving SMTP on {} as {}; submission (STARTTLS + AUTH) on {}; submissions "
             "(TLS + AUTH) on {}\n"
-            "tern: mail for {} is delivered to {}/mail/<user>/Maildir (postmaster always exists)\n"
+            "tern: mail for {} is delivered to {}/mail/<user>/Maildir{} (postmaster always "
+            "exists)\n"
             "tern: spool in {}/spool; queue commands via {}/control.sock; accounts: tern user\n"
             "tern: metrics on {} (/metrics, /health)\n",
             listen_list, config.hostname, joined(config.submission_listen),
-            joined(config.submissions_listen), domains, config.data_dir, config.data_dir,
+            joined(config.submissions_listen), domains.empty() ? "no domain" : domains,
+            config.data_dir, by_lmtp, config.data_dir,
             config.data_dir, joined(config.http_listen));
     log.info("started",
              {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});

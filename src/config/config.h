@@ -110,6 +110,10 @@ struct Config {
     std::vector<std::string> local_users;
     std::string aliases_file;
     std::string recipient_delimiter;
+    std::vector<std::string> lmtp_routes;  // "domain = target" ("*" = every local domain)
+    std::size_t lmtp_concurrency = 20;     // deliveries to one LMTP server at once
+    std::size_t lmtp_recipients_per_transaction = 100;
+    Seconds lmtp_timeout{600};  // connect, and each reply of an LMTP server
 
     // [queue]
     std::vector<Seconds> retry_schedule;   // delays after each temporary failure; the last repeats

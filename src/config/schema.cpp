@@ -2,6 +2,7 @@
 #include "config/schema.h"
 
 #include "base/text.h"
+#include "net/lmtp_target.h"
 #include "net/network_list.h"
 #include "net/next_hop.h"
 #include "tls/client_context.h"
@@ -56,6 +57,21 @@ std::string check_route(std::string_view s) {
     if (domain.empty() || domain.find_first_of(" \t@[]:") != std::string_view::npos)
         return "\"" + std::string(s) + "\" has no valid domain before \"=\"";
     return check_next_hop(trim_blanks(s.substr(eq + 1)));
+}
+
+std::string check_lmtp_route(std::string_view s) {
+    auto eq = s.find('=');
+    if (eq == std::string_view::npos)
+        return "\"" + std::string(s) + "\" is not of the form \"domain = lmtp-server\"";
+    auto domain = trim_blanks(s.substr(0, eq));
+    if (domain.empty() || domain.find_first_of(" \t@[]:") != std::string_view::npos)
+        return "\"" + std::string(s) + "\" has no valid domain (or \"*\") before \"=\"";
+    auto target = trim_blanks(s.substr(eq + 1));
+    if (!net::LmtpTarget::parse(target))
+        return "\"" + std::string(target) +
+               "\" is not an LMTP server such as \"unix:/run/dovecot/lmtp\", \"[127.0.0.1]:24\" or "
+               "\"localhost:24\"";
+    return "";
 }
 
 const std::vector<Key>& schema() {

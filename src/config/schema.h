@@ -74,6 +74,8 @@ Key listeners_key(std::string_view section, std::string_view default_toml, std::
                   std::vector<std::string> Config::*field);
 std::string check_tls_policy(std::string_view s);
 std::string check_route(std::string_view s);
+// "domain = target" with an LMTP target ("unix:/path", "[address]:port", "host:port"); "" if fine.
+std::string check_lmtp_route(std::string_view s);
 
 // One [milter] list entry: "inet:IP:PORT" or "unix:/path", then options ("default_action=accept").
 struct MilterSpec {

@@ -22,6 +22,30 @@ std::vector<Key> delivery_keys() {
         {"local", "recipient_delimiter", Kind::kString, R"("+")",
          "user+tag@domain is delivered to user; empty turns this off.",
          [](Config& c, const Value& v) { c.recipient_delimiter = v.text; }, 0, 1},
+        {"local",
+         "lmtp",
+         Kind::kStringList,
+         "[]",
+         "Local domains delivered by LMTP (RFC 2033) instead of Maildir, \"domain = server\": "
+         "\"unix:/run/dovecot/lmtp\" (a Unix socket), \"[127.0.0.1]:24\" or \"host:port\"; "
+         "\"* = server\" for every local domain without its own line.",
+         [](Config& c, const Value& v) { c.lmtp_routes = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         check_lmtp_route},
+        {"local", "lmtp_concurrency", Kind::kCount, "20",
+         "Deliveries (connections) to one LMTP server at once.",
+         [](Config& c, const Value& v) { c.lmtp_concurrency = v.number; }, 1, 10000},
+        {"local", "lmtp_recipients_per_transaction", Kind::kCount, "100",
+         "Recipients in one LMTP transaction; more are sent in further transactions over the "
+         "same connection.",
+         [](Config& c, const Value& v) { c.lmtp_recipients_per_transaction = v.number; }, 1,
+         100000},
+        {"local", "lmtp_timeout", Kind::kDuration, R"("10m")",
+         "Time to connect to an LMTP server and to wait for each of its replies (the replies "
+         "after the data too); then the recipients are tried again later.",
+         [](Config& c, const Value& v) { c.lmtp_timeout = v.duration; }, 1, 86400},
         // [queue]
         {"queue", "retry_schedule", Kind::kDurationList, R"(["1m", "5m", "15m", "30m", "1h"])",
          "Delay before each retry after a temporary failure; the last one repeats until "

@@ -18,6 +18,7 @@
 #include <charconv>
 
 #include "base/text.h"
+#include "delivery/outbound_text.h"
 #include "delivery/smtp_transport.h"
 #include "dns/records.h"
 #include "smtp/client_session.h"
@@ -29,12 +30,6 @@ using namespace asio::experimental::awaitable_operators;
 using asio::ip::tcp;
 using queue::Outcome;
 using queue::RecipientResult;
-
-namespace {
-
-constexpr std::size_t kBodyChunk = 64 * 1024;  // octets read from the spool at a time
-
-}  // namespace
 
 asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::connect(
     const Target& target, tls::PeerRequirement need, Failure& error) {
@@ -251,39 +246,16 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
 asio::awaitable<bool> SmtpTransport::send_body(Connection& c, const spool::Message& m,
                                                const spool::TextReader& text,
                                                const std::string& bdat) {
-    std::string chunk(kBodyChunk, '\0');
-    std::string out;
-    smtp::DataEncoder encoder;
-    bool raw = !bdat.empty();
-    if (raw) out = bdat;
-    const std::uint64_t length = text.size();
-    for (std::uint64_t done = 0; done < length || out.size() > 0;) {
-        if (done < length && out.size() < kBodyChunk) {
-            auto want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunk, length - done));
-            auto got = text.read_at(done, chunk.data(), want);
-            if (got == 0) {
-                c.error = "451 4.3.0 cannot read the spool file of " + m.id;
-                c.broken = true;
-                co_return false;
-            }
-            done += got;
-            std::string_view piece(chunk.data(), got);
-            if (raw)
-                out.append(piece);
-            else
-                encoder.encode(piece, out);
-            if (done == length && !raw) encoder.finish(out);
-            continue;
-        }
-        if (!co_await write(c, out, options_.data_block_timeout)) co_return false;
-        out.clear();
+    bool unreadable = false;
+    auto to_server = [&](std::string_view piece) -> asio::awaitable<bool> {
+        co_return co_await write(c, piece, options_.data_block_timeout);
+    };
+    if (co_await stream_text(text, bdat, to_server, unreadable)) co_return true;
+    if (unreadable) {
+        c.error = "451 4.3.0 cannot read the spool file of " + m.id;
+        c.broken = true;
     }
-    if (length == 0 && !raw) {
-        encoder.finish(out);
-        if (!co_await write(c, out, options_.data_block_timeout)) co_return false;
-    }
-    co_return true;
+    co_return false;
 }
 
 }  // namespace tern::delivery

@@ -19,6 +19,7 @@
 
 #include "base/text.h"
 #include "base/unix_time.h"
+#include "delivery/outbound_text.h"
 #include "delivery/smtp_connection.h"
 #include "dns/records.h"
 #include "message/tls_required.h"
@@ -34,7 +35,6 @@ using queue::RecipientResult;
 
 namespace {
 
-constexpr std::size_t kBodyChunk = 64 * 1024;        // octets read from the spool at a time
 constexpr std::size_t kMaxHeaderScan = 1024 * 1024;  // octets searched for Received fields
 
 std::string read_header_section(const spool::TextReader& reader) {
@@ -46,33 +46,6 @@ std::string read_header_section(const spool::TextReader& reader) {
     if (end == std::string::npos) end = text.find("\n\n");
     if (end != std::string::npos) text.resize(end + 2);
     return text;
-}
-
-bool body_has_eight_bit(const spool::TextReader& text) {
-    std::string buf(kBodyChunk, '\0');
-    for (std::uint64_t done = 0; done < text.size();) {
-        auto want =
-            static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunk, text.size() - done));
-        auto got = text.read_at(done, buf.data(), want);
-        if (got == 0) break;
-        if (has_eight_bit(std::string_view(buf.data(), got))) return true;
-        done += got;
-    }
-    return false;
-}
-
-RecipientResult result_for(std::size_t index, const smtp::Reply& reply, const std::string& host) {
-    RecipientResult r;
-    r.index = index;
-    r.reply = smtp::reply_line(reply);
-    r.remote_host = host;
-    r.from_host = !reply.synthetic;  // a server's reply, or the client session's own verdict
-    // The client session's verdict says "the receiving server": name it.
-    if (reply.synthetic && !host.empty()) r.reply += " (server " + host + ")";
-    r.outcome = reply.positive()            ? Outcome::kDelivered
-                : reply.permanent_failure() ? Outcome::kFailed
-                                            : Outcome::kDeferred;
-    return r;
 }
 
 // How many of `pending`, from the front, the next transaction carries: our own limit and the
@@ -115,11 +88,6 @@ std::size_t count_received(std::string_view text) {
         line_start = text[i] == '\n';
     }
     return count;
-}
-
-bool has_eight_bit(std::string_view text) {
-    return std::any_of(text.begin(), text.end(),
-                       [](char c) { return static_cast<unsigned char>(c) > 127; });
 }
 
 SmtpTransport::SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTransportOptions options,
@@ -184,7 +152,7 @@ asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Messag
     out.envid = m.envid;
     // Only a server without 8BITMIME makes the octets matter (RFC 6152 section 3).
     if (m.body == smtp::BodyType::k8BitMime && !c.session.capabilities().eight_bit_mime)
-        out.eight_bit = body_has_eight_bit(text);
+        out.eight_bit = text_has_eight_bit(text);
     for (auto i : batch) {
         const auto& r = m.recipients[i];
         out.recipients.push_back(smtp::OutboundRecipient{r.address, r.notify, r.orcpt});
@@ -210,7 +178,7 @@ asio::awaitable<void> SmtpTransport::transact(Connection& c, const spool::Messag
                          (c.tls ? c.tls_session.summary(c.need) : std::string("plain text")) +
                          (c.policy_waived ? ", TLS-Required: No" : "");
     for (std::size_t k = 0; k < batch.size(); ++k) {
-        auto r = result_for(batch[k], replies[k], c.label);
+        auto r = result_from_reply(batch[k], replies[k], c.label);
         r.notify_passed_on = caps.dsn && r.outcome == Outcome::kDelivered;
         r.detail = detail;
         results.push_back(std::move(r));

@@ -194,7 +194,4 @@ class SmtpTransport : public queue::Transport {
 // Counts the Received: header fields in the header section of `text`.
 std::size_t count_received(std::string_view text);
 
-// True when the message text holds an octet above 127.
-bool has_eight_bit(std::string_view text);
-
 }  // namespace tern::delivery

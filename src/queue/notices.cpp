@@ -109,7 +109,10 @@ message::DsnRequest notice_request(const spool::Message& m,
         bool host_said = r.from_host && !r.reply.empty();
         d.diagnostic_type = host_said ? "smtp" : "X-Tern";
         // RFC 3464 2.3.5: Remote-MTA names the host; "[address]:port" stays in the diagnostic.
-        if (host_said && !r.remote_host.empty() && r.remote_host != "local")
+        // An LMTP server ("lmtp:...") is the final delivery agent here, not a remote MTA.
+        bool final_agent =
+            r.remote_host.empty() || r.remote_host == "local" || r.remote_host.starts_with("lmtp:");
+        if (host_said && !final_agent)
             d.remote_mta = r.remote_host.substr(0, r.remote_host.find('['));
         if (r.last_attempt != 0)
             d.last_attempt = clock::time_point(std::chrono::seconds(r.last_attempt));
@@ -118,10 +121,10 @@ message::DsnRequest notice_request(const spool::Message& m,
                 d.action = message::DsnAction::kFailed;
                 break;
             case NoticeKind::kSuccess:
-                // Handed to a server that does not speak DSN: "relayed" (RFC 3461 section 6.2).
-                d.action = r.remote_host.empty() || r.remote_host == "local"
-                               ? message::DsnAction::kDelivered
-                               : message::DsnAction::kRelayed;
+                // Handed to a server that does not speak DSN: "relayed" (RFC 3461 section 6.2);
+                // put in a mailbox here or by the LMTP server: "delivered".
+                d.action =
+                    final_agent ? message::DsnAction::kDelivered : message::DsnAction::kRelayed;
                 break;
             case NoticeKind::kDelay:
                 d.action = message::DsnAction::kDelayed;
