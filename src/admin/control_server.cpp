@@ -106,4 +106,13 @@ Result<std::string> control_request(const std::string& path, const std::string& 
     return reply;
 }
 
+Result<nlohmann::json> control_call(const std::string& path, const nlohmann::json& request) {
+    auto text = control_request(path, request.dump());
+    if (!text) return std::unexpected(text.error());
+    auto reply = nlohmann::json::parse(*text, nullptr, false);
+    if (reply.is_discarded() || !reply.is_object())
+        return fail(ErrorCode::kInvalid, "malformed reply from the daemon");
+    return reply;
+}
+
 }  // namespace tern::admin

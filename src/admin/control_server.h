@@ -44,4 +44,8 @@ class ControlServer {
 // returns the reply line. Blocking; never used inside the daemon.
 Result<std::string> control_request(const std::string& path, const std::string& request);
 
+// control_request() with JSON both ways: the daemon's reply as a JSON object, or an error
+// (the daemon is not running, or its reply is not a JSON object: "malformed reply ...").
+Result<nlohmann::json> control_call(const std::string& path, const nlohmann::json& request);
+
 }  // namespace tern::admin

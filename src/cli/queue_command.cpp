@@ -130,16 +130,12 @@ int run_queue_command(const QueueCommand& c) {
     nlohmann::json request{{"cmd", c.action}};
     if (!c.id.empty()) request["id"] = c.id;
     if (c.all) request["all"] = true;
-    auto reply_text = admin::control_request(c.socket_path, request.dump());
-    if (!reply_text) {
-        std::cerr << "tern queue: " << reply_text.error().message << "\n";
+    auto answer = admin::control_call(c.socket_path, request);
+    if (!answer) {
+        std::cerr << "tern queue: " << answer.error().message << "\n";
         return 2;
     }
-    auto reply = nlohmann::json::parse(*reply_text, nullptr, false);
-    if (reply.is_discarded()) {
-        std::cerr << "tern queue: malformed reply from the daemon\n";
-        return 2;
-    }
+    nlohmann::json& reply = *answer;
     if (c.json) {
         std::cout << reply.dump(2) << "\n";
         return reply.value("ok", false) ? 0 : 1;

@@ -20,17 +20,13 @@ int run_reload_command(const config::Config& config, const std::string& config_p
         std::cerr << "tern reload: refused; the daemon keeps what it runs with\n";
         return 1;
     }
-    auto reply_text = admin::control_request(config.data_dir + "/control.sock",
-                                             nlohmann::json{{"cmd", "reload"}}.dump());
-    if (!reply_text) {
-        std::cerr << "tern reload: " << reply_text.error().message << "\n";
+    auto answer =
+        admin::control_call(config.data_dir + "/control.sock", nlohmann::json{{"cmd", "reload"}});
+    if (!answer) {
+        std::cerr << "tern reload: " << answer.error().message << "\n";
         return 2;
     }
-    auto reply = nlohmann::json::parse(*reply_text, nullptr, false);
-    if (reply.is_discarded() || !reply.is_object()) {
-        std::cerr << "tern reload: malformed reply from the daemon\n";
-        return 2;
-    }
+    const nlohmann::json& reply = *answer;
     bool ok = reply.value("ok", false);
     if (json) {
         std::cout << reply.dump(2) << "\n";
