@@ -19,7 +19,6 @@
 #include <optional>
 #include <variant>
 
-#include "base/durable_dirs.h"
 #include "base/text.h"
 #include "base/unique_fd.h"
 #include "cli/queue_command.h"
@@ -265,9 +264,7 @@ Result<std::string> maildrop_dir(const config::Config& c) {
     std::string dir = c.data_dir + "/maildrop";
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;
-    if (auto r = make_durable_dirs(dir, 0755); !r) return std::unexpected(r.error());
-    if (::chmod(dir.c_str(), spool::kMaildropMode) != 0)
-        return std::unexpected(Error::from_errno(errno, "chmod " + dir));
+    if (auto r = spool::make_maildrop(dir); !r) return std::unexpected(r.error());
     return dir;
 }
 

@@ -72,11 +72,7 @@ Pickup::Pickup(asio::io_context& loop, PickupOptions options, spool::Injector& i
       timer_(loop) {}
 
 Result<void> Pickup::start() {
-    if (auto r = make_durable_dirs(options_.dir, 0755); !r) return r;
-    // Anyone may add a file; the sticky bit keeps users from removing each other's, the setgid
-    // bit gives each file the daemon's group, so the daemon reads it after giving up root.
-    if (::chmod(options_.dir.c_str(), spool::kMaildropMode) != 0)
-        return std::unexpected(Error::from_errno(errno, "chmod " + options_.dir));
+    if (auto r = spool::make_maildrop(options_.dir); !r) return r;
     if (auto r = make_durable_dirs(options_.bad_dir, 0700); !r) return r;
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd >= 0 && ::inotify_add_watch(fd, options_.dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) >= 0)

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <random>
 
+#include "base/durable_dirs.h"
 #include "base/unique_fd.h"
 #include "spool/file_io.h"
 
@@ -95,6 +96,13 @@ Result<MaildropMessage> decode_maildrop(std::string_view bytes) {
     if (m.recipients.empty()) return std::unexpected(invalid("no recipient"));
     m.text = std::string(bytes.substr(pos));
     return m;
+}
+
+Result<void> make_maildrop(const std::string& dir) {
+    if (auto r = make_durable_dirs(dir, 0755); !r) return r;
+    if (::chmod(dir.c_str(), kMaildropMode) != 0)
+        return std::unexpected(Error::from_errno(errno, "chmod " + dir));
+    return {};
 }
 
 Result<std::string> drop_message(const std::string& dir, const MaildropMessage& m) {

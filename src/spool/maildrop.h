@@ -31,6 +31,12 @@ namespace tern::spool {
 // The maildrop directory's mode: sticky, setgid, rwx for its owner, -wx for everyone else.
 inline constexpr unsigned kMaildropMode = 03733;
 
+// Makes the maildrop directory `dir` (and its parents, durably) if it is missing, and gives it
+// kMaildropMode: anyone may add a file; the sticky bit keeps users from removing each other's,
+// the setgid bit gives each file the directory's group, so the daemon reads it after giving up
+// root.
+Result<void> make_maildrop(const std::string& dir);
+
 struct MaildropMessage {
     std::string sender;                   // "" for <>
     std::vector<std::string> recipients;  // addresses without angle brackets
