@@ -26,13 +26,10 @@ Result<RunAs> lookup_user(const std::string& name) {
     return RunAs{name, found->pw_uid, found->pw_gid};
 }
 
-namespace {
-
-// One entry: lchown when its owner or group differs from the user's.
-Result<bool> give_entry(const std::filesystem::path& path, const RunAs& user) {
+Result<bool> give_path(const std::filesystem::path& path, const RunAs& user) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT) return false;  // removed while we walked
+        if (errno == ENOENT) return false;  // absent, or removed while a tree was walked
         return std::unexpected(Error::from_errno(errno, "lstat " + path.string()));
     }
     if (st.st_uid == user.uid && st.st_gid == user.gid) return false;
@@ -41,12 +38,10 @@ Result<bool> give_entry(const std::filesystem::path& path, const RunAs& user) {
     return true;
 }
 
-}  // namespace
-
 Result<std::size_t> give_tree(const std::string& root, const RunAs& user) {
     namespace fs = std::filesystem;
     std::size_t changed = 0;
-    auto first = give_entry(root, user);
+    auto first = give_path(root, user);
     if (!first) return std::unexpected(first.error());
     changed += *first ? 1 : 0;
     std::error_code ec;
@@ -54,7 +49,7 @@ Result<std::size_t> give_tree(const std::string& root, const RunAs& user) {
     if (ec) return fail(ErrorCode::kIo, "cannot read " + root + ": " + ec.message());
     for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) return fail(ErrorCode::kIo, "cannot read under " + root + ": " + ec.message());
-        auto one = give_entry(it->path(), user);
+        auto one = give_path(it->path(), user);
         if (!one) return std::unexpected(one.error());
         changed += *one ? 1 : 0;
     }

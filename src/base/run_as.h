@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct RunAs {
 // Gives every entry under `root` (itself included, symbolic links not followed) to `user`,
 // changing only those owned by someone else. Returns how many entries were changed.
 [[nodiscard]] Result<std::size_t> give_tree(const std::string& root, const RunAs& user);
+
+// Gives the one file or directory `path` (a symbolic link itself, never what it points to) to
+// `user` and its group; false when it was theirs already or does not exist.
+[[nodiscard]] Result<bool> give_path(const std::filesystem::path& path, const RunAs& user);
 
 // Becomes `user` for good: supplementary groups, then group, then user id, for every thread
 // of the process; checks that root cannot be taken back.

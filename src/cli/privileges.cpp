@@ -2,7 +2,6 @@
 #include "cli/privileges.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,10 +26,8 @@ Result<void> give_up_root(const config::Config& config, const RunAs& user, log::
     auto changed = give_tree(config.data_dir, user);
     if (!changed) return std::unexpected(changed.error());
     for (const auto& file : {config.auth_database, config.policy_database, config.log_file}) {
-        struct stat st {};
-        if (file.empty() || ::stat(file.c_str(), &st) != 0 || st.st_uid == user.uid) continue;
-        if (::chown(file.c_str(), user.uid, user.gid) != 0)
-            return std::unexpected(Error::from_errno(errno, "chown " + file));
+        if (file.empty()) continue;
+        if (auto r = give_path(file, user); !r) return std::unexpected(r.error());
     }
     if (auto r = become(user); !r) return r;
     // A data directory under a parent the user cannot search would fail every delivery later.

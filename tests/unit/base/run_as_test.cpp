@@ -69,6 +69,34 @@ TEST(RunAs, GivesTheTreeButNotWhatLinksPointTo) {
     EXPECT_FALSE(give_tree(dir.path() + "/missing", *user));
 }
 
+TEST(RunAs, GivesOnePathAndALinkNotItsTarget) {
+    if (::geteuid() != 0) GTEST_SKIP() << "chown to another user needs root";
+    testing::TempDir dir;
+    ASSERT_FALSE(dir.path().empty());
+    auto user = lookup_user("nobody");
+    ASSERT_TRUE(user);
+    std::ofstream(dir.path() + "/log") << "x";
+    std::ofstream(dir.path() + "/shadow") << "root's";
+    std::filesystem::create_symlink(dir.path() + "/shadow", dir.path() + "/db");
+
+    auto file = give_path(dir.path() + "/log", *user);
+    ASSERT_TRUE(file) << file.error().message;
+    EXPECT_TRUE(*file);
+    EXPECT_EQ(owner_of(dir.path() + "/log").st_uid, user->uid);
+    auto again = give_path(dir.path() + "/log", *user);
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(*again);  // theirs already
+
+    // A link named as a file is given itself; the file it points to stays root's.
+    ASSERT_TRUE(give_path(dir.path() + "/db", *user));
+    EXPECT_EQ(owner_of(dir.path() + "/db").st_uid, user->uid);
+    EXPECT_EQ(owner_of(dir.path() + "/shadow").st_uid, 0u);
+
+    auto missing = give_path(dir.path() + "/missing", *user);
+    ASSERT_TRUE(missing);
+    EXPECT_FALSE(*missing);
+}
+
 TEST(RunAs, BecomesTheUserForGood) {
     if (::geteuid() != 0) GTEST_SKIP() << "changing user needs root";
     auto user = lookup_user("nobody");
