@@ -10,6 +10,7 @@ import socket
 import ssl
 import stat
 import subprocess
+import threading
 import time
 import warnings
 
@@ -630,7 +631,17 @@ def test_client_renegotiation_is_refused(tern_factory):
                              f"127.0.0.1:{tern.submissions_port}", "-tls1_2", "-crlf"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
+    seen = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(proc.stdout.readline, "")),
+                              daemon=True)
+    reader.start()
     try:
+        # "R" only once the greeting is here: sent earlier, the renegotiation would meet the
+        # greeting's record instead of the server's refusal.
+        deadline = time.monotonic() + OPENSSL_TIMEOUT
+        while not any("220 mx.tern.test ESMTP" in line for line in list(seen)):
+            assert time.monotonic() < deadline and proc.poll() is None, "".join(seen)
+            time.sleep(0.05)
         proc.stdin.write("R\n")
         proc.stdin.flush()
         # Standard input stays open: s_client ends only because the server refused.
@@ -638,7 +649,9 @@ def test_client_renegotiation_is_refused(tern_factory):
     finally:
         if proc.poll() is None:
             proc.kill()
-        out, _ = proc.communicate(timeout=OPENSSL_TIMEOUT)
+        proc.wait(timeout=OPENSSL_TIMEOUT)
+        reader.join(timeout=OPENSSL_TIMEOUT)
+    out = "".join(seen)
     assert "220 mx.tern.test ESMTP" in out, out
     assert "RENEGOTIATING" in out, out
     assert "no renegotiation" in out, out
