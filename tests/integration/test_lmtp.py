@@ -13,6 +13,7 @@ import pytest
 
 from conftest import CLI_TIMEOUT, Notice, free_port, TERN_BIN
 from peers.dovecot import DOVECOT, Dovecot
+from test_metrics import scrape, value
 
 pytestmark = pytest.mark.skipif(not os.access(DOVECOT, os.X_OK),
                                 reason="no dovecot (scripts/install-deps.sh test installs it)")
@@ -95,6 +96,16 @@ def test_each_recipient_gets_its_own_outcome(tern_factory, tern_binary, dovecot)
     carol = successes[0].recipient("carol@example.org")
     assert carol["Status"].startswith("2."), str(carol)
     assert carol["Remote-MTA"] is None
+
+    # /metrics counts them under the lmtp transport, the server as the site.
+    site = f"lmtp:unix:{dovecot.socket_path}"
+    samples = scrape(t)
+    assert value(samples, "tern_deliveries_total", transport="lmtp", site=site,
+                 status="delivered") == 1, samples
+    assert value(samples, "tern_deliveries_total", transport="lmtp", site=site,
+                 status="bounced") == 2, samples
+    assert value(samples, "tern_deliveries_total", transport="local", site="local",
+                 status="delivered") >= 1, samples
 
     # The log names the LMTP server as the relay of each delivery.
     log = t.log_text()
