@@ -155,7 +155,7 @@ void count_spool_rounds(metrics::Registry& registry, spool::GroupSync& sync) {
 
 }  // namespace
 
-int serve(const config::Config& config) {
+int serve(const config::Config& config, const std::string& config_path) {
     auto run_as = user_to_become(config);
     if (!run_as) {
         std::cerr << "tern: " << run_as.error().message << "\n";
@@ -470,24 +470,43 @@ int serve(const config::Config& config) {
     };
     asio::co_spawn(loops.loop(0), shutdown(), asio::detached);
 
-    // SIGHUP and `tern reload`: open the log file again (logrotate renamed it) and load the
-    // certificates again; sessions keep the ones they started with. Other settings take effect at
-    // the next start. Both run on loop 0, one at a time.
+    // SIGHUP and `tern reload`: open the log file again (logrotate renamed it), load the
+    // certificates again (sessions keep the ones they started with), and read the configuration
+    // file and the aliases file again for the local directory (domains, users, aliases), which
+    // the next RCPT uses. Other settings take effect at the next start. Both run on loop 0, one
+    // at a time; whatever fails keeps what is in use.
     auto reload = [&]() -> nlohmann::json {
         net::notify_systemd("RELOADING=1");
         nlohmann::json reply{{"ok", true}};
         std::string errors;  // "what: why", separated by "; "
+        auto failed = [&](const std::string& what) {
+            errors += (errors.empty() ? "" : "; ") + what;
+        };
         if (auto reopened = log.reopen(); !reopened) {
             log.error("log_reopen", {{"error", reopened.error().message}});
-            errors = "log file: " + reopened.error().message;
+            failed("log file: " + reopened.error().message);
         }
         if (auto r = (*server_tls)->reload(); r) {
             log.info("tls_reload", {{"certificates", tls_options.certificates.size()}});
             reply["certificates"] = tls_options.certificates.size();
         } else {
             log.error("tls_reload", {{"error", r.error().message}});
-            errors += (errors.empty() ? "" : "; ") +
-                      ("certificates: " + r.error().message + " (the ones in use are kept)");
+            failed("certificates: " + r.error().message + " (the ones in use are kept)");
+        }
+        auto fresh =
+            config_path.empty() ? Result<config::Config>(config) : config::load_file(config_path);
+        auto loaded = fresh ? directory->reload(local_directory_options(*fresh))
+                            : Result<void>(std::unexpected(fresh.error()));
+        if (loaded) {
+            auto n = directory->counts();
+            log.info("directory_reload",
+                     {{"domains", n.domains}, {"users", n.users}, {"aliases", n.aliases}});
+            reply["directory"] = {
+                {"domains", n.domains}, {"users", n.users}, {"aliases", n.aliases}};
+        } else {
+            log.error("directory_reload", {{"error", loaded.error().message}});
+            failed("local directory: " + loaded.error().message +
+                   " (the domains, users and aliases in use are kept)");
         }
         net::notify_systemd("READY=1");
         if (!errors.empty()) reply = {{"ok", false}, {"error", errors}};
@@ -539,8 +558,7 @@ int serve(const config::Config& config) {
             "tern: metrics on {} (/metrics, /health)\n",
             listen_list, config.hostname, joined(config.submission_listen),
             joined(config.submissions_listen), domains.empty() ? "no domain" : domains,
-            config.data_dir, by_lmtp, config.data_dir,
-            config.data_dir, joined(config.http_listen));
+            config.data_dir, by_lmtp, config.data_dir, config.data_dir, joined(config.http_listen));
     log.info("started",
              {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});
     // Type=notify: the listeners are bound, so clients may come (packaging/tern.service).

@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
     }
     if (mailauth_tools.run) return mailauth_tools.run(*config);
     if (!srs_cmd.action.empty()) return tern::cli::run_srs_command(srs_cmd, *config);
-    if (app.got_subcommand("serve")) return tern::cli::serve(*config);
+    if (app.got_subcommand("serve")) return tern::cli::serve(*config, config_path);
     if (app.got_subcommand("queue")) {
         if ((queue_cmd.action == "retry" || queue_cmd.action == "release") &&
             queue_cmd.id.empty() && !queue_cmd.all) {

@@ -31,10 +31,12 @@ int run_reload_command(const config::Config& config, const std::string& config_p
     if (json) {
         std::cout << reply.dump(2) << "\n";
     } else if (ok) {
+        auto directory = reply.value("directory", nlohmann::json::object());
         std::cout << fmt::format(
-            "reload: log file opened again, {} certificate(s) loaded; other settings take "
-            "effect at the next start\n",
-            reply.value("certificates", 0));
+            "reload: log file opened again, {} certificate(s) loaded, {} local domain(s), {} "
+            "user(s) and {} alias(es) in use; other settings take effect at the next start\n",
+            reply.value("certificates", 0), directory.value("domains", 0),
+            directory.value("users", 0), directory.value("aliases", 0));
     } else {
         std::cerr << "tern reload: " << reply.value("error", "failed") << "\n";
     }

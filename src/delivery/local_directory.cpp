@@ -296,34 +296,59 @@ void lower_and_sort(std::vector<std::string>& names) {
 
 }  // namespace
 
-Result<LocalDirectory> LocalDirectory::load(LocalDirectoryOptions options) {
-    LocalDirectory directory;
-    directory.options_ = std::move(options);
-    lower_and_sort(directory.options_.domains);
-    lower_and_sort(directory.options_.users);
-    const std::string& file = directory.options_.aliases_file;
-    if (file.empty()) return directory;
+Result<std::shared_ptr<const LocalDirectory::Tables>> LocalDirectory::read(
+    LocalDirectoryOptions options) {
+    auto tables = std::make_shared<Tables>();
+    tables->options = std::move(options);
+    lower_and_sort(tables->options.domains);
+    lower_and_sort(tables->options.users);
+    const std::string& file = tables->options.aliases_file;
+    if (file.empty()) return tables;
 
     Result<std::string> text = read_file(file);
     if (!text) return std::unexpected(std::move(text.error()));
-    AliasesParser parser(file, directory.options_, directory.aliases_);
+    AliasesParser parser(file, tables->options, tables->aliases);
     Result<void> parsed = parser.parse(*text);
     if (!parsed) return std::unexpected(std::move(parsed.error()));
+    return tables;
+}
+
+Result<LocalDirectory> LocalDirectory::load(LocalDirectoryOptions options) {
+    auto tables = read(std::move(options));
+    if (!tables) return std::unexpected(std::move(tables.error()));
+    LocalDirectory directory;
+    directory.current_->store(std::move(*tables));
     return directory;
 }
 
+Result<void> LocalDirectory::reload(LocalDirectoryOptions options) {
+    if (!options.account_exists) options.account_exists = tables()->options.account_exists;
+    auto fresh = read(std::move(options));
+    if (!fresh) return std::unexpected(std::move(fresh.error()));
+    current_->store(std::move(*fresh));
+    return {};
+}
+
+LocalDirectory::Counts LocalDirectory::counts() const {
+    auto t = tables();
+    return Counts{t->options.domains.size(), t->options.users.size(), t->aliases.size()};
+}
+
 std::string LocalDirectory::default_domain() const {
-    return options_.domains.empty() ? std::string("localhost")
-                                    : ascii_lower(options_.domains.front());
+    auto t = tables();
+    return t->options.domains.empty() ? std::string("localhost")
+                                      : ascii_lower(t->options.domains.front());
 }
 
 bool LocalDirectory::is_local_domain(std::string_view domain) const {
-    return std::binary_search(options_.domains.begin(), options_.domains.end(),
+    auto t = tables();
+    return std::binary_search(t->options.domains.begin(), t->options.domains.end(),
                               ascii_lower(domain));
 }
 
 std::expected<Resolution, ResolveError> LocalDirectory::resolve(std::string_view local) const {
-    AliasExpansion expansion(options_, aliases_);
+    auto t = tables();  // kept alive for the whole expansion, whatever reload() does meanwhile
+    AliasExpansion expansion(t->options, t->aliases);
     std::optional<ResolveError> failed = expansion.expand(ascii_lower(local), nullptr);
     if (failed) return std::unexpected(*failed);
     return expansion.take();

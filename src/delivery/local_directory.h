@@ -1,10 +1,13 @@
 // LocalDirectory: which domains are local, which users have a mailbox, and where aliases
-// point. Resolves a recipient at a local domain to mailboxes and remote addresses.
+// point. Resolves a recipient at a local domain to mailboxes and remote addresses. reload()
+// replaces all of it at once while the daemon runs (SIGHUP, `tern reload`).
 #pragma once
 
+#include <atomic>
 #include <expected>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +40,19 @@ class LocalDirectory {
     // Reads the aliases file. A malformed line stops loading with "file:line: what is wrong".
     static Result<LocalDirectory> load(LocalDirectoryOptions options);
 
+    // Loads `options` (the aliases file read again) and, when that succeeds, answers every
+    // later question from it; a lookup under way finishes with what it began with. On an error
+    // nothing changes. The account_exists function is kept from the first load.
+    Result<void> reload(LocalDirectoryOptions options);
+
+    // What the directory holds now, for logs: local domains, users, alias names.
+    struct Counts {
+        std::size_t domains = 0;
+        std::size_t users = 0;
+        std::size_t aliases = 0;
+    };
+    Counts counts() const;
+
     bool is_local_domain(std::string_view domain) const;
 
     // The first local domain, lower-cased (for "<postmaster>" without a domain).
@@ -49,8 +65,16 @@ class LocalDirectory {
     std::expected<Resolution, ResolveError> resolve(std::string_view local) const;
 
   private:
-    LocalDirectoryOptions options_;
-    std::map<std::string, std::vector<std::string>> aliases_;  // lower-case name -> targets
+    struct Tables {
+        LocalDirectoryOptions options;                            // names lower-cased, sorted
+        std::map<std::string, std::vector<std::string>> aliases;  // lower-case name -> targets
+    };
+    static Result<std::shared_ptr<const Tables>> read(LocalDirectoryOptions options);
+    std::shared_ptr<const Tables> tables() const { return current_->load(); }
+
+    // Swapped whole by reload(); shared by the sessions of every event loop.
+    std::unique_ptr<std::atomic<std::shared_ptr<const Tables>>> current_ =
+        std::make_unique<std::atomic<std::shared_ptr<const Tables>>>(std::make_shared<Tables>());
 };
 
 }  // namespace tern::delivery

@@ -445,6 +445,15 @@ class Tern:
         return subprocess.run([self.binary, "queue", *args, "--config", str(self.config_path)],
                               capture_output=True, text=True, timeout=CLI_TIMEOUT)
 
+    def control(self, request):
+        """One request straight over the control socket (as a client that checks nothing first
+        would send it); returns the daemon's parsed reply."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(CLI_TIMEOUT)
+            sock.connect(str(self.data_dir / "control.sock"))
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            return json.loads(sock.makefile("rb").readline())
+
     def queue_json(self, *args):
         """The parsed reply of `tern queue ARGS --json`, which must succeed."""
         proc = self.queue(*args, "--json")

@@ -303,5 +303,43 @@ TEST_F(LocalDirectoryTest, ResultCountIsBounded) {
     EXPECT_EQ(resolve_error(directory, "bigger"), ResolveError::kAliasLoop);
 }
 
+TEST_F(LocalDirectoryTest, ReloadReplacesUsersDomainsAndAliasesOrKeepsThemOnError) {
+    LocalDirectory directory = load("team: alice\n");
+    EXPECT_EQ(mailboxes(directory, "team"), Names{"alice"});
+    EXPECT_EQ(resolve_error(directory, "erin"), ResolveError::kUnknownUser);
+    EXPECT_FALSE(directory.is_local_domain("example.net"));
+
+    LocalDirectoryOptions next = options("team: alice, erin\nsales: erin\n");
+    next.users.push_back("Erin");
+    next.domains.push_back("example.net");
+    ASSERT_TRUE(directory.reload(next));
+    EXPECT_EQ(mailboxes(directory, "team"), (Names{"alice", "erin"}));
+    EXPECT_EQ(mailboxes(directory, "sales"), Names{"erin"});
+    EXPECT_EQ(mailboxes(directory, "erin"), Names{"erin"});
+    EXPECT_TRUE(directory.is_local_domain("Example.NET"));
+    auto n = directory.counts();
+    EXPECT_EQ(n.domains, 3u);
+    EXPECT_EQ(n.users, 5u);
+    EXPECT_EQ(n.aliases, 2u);
+
+    // A broken file is refused with its line, and everything in use stays.
+    auto refused = directory.reload(options("team: alice\nthis line has no colon\n"));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("aliases:2"), std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(mailboxes(directory, "sales"), Names{"erin"});
+    EXPECT_TRUE(directory.is_local_domain("example.net"));
+}
+
+TEST_F(LocalDirectoryTest, ReloadKeepsTheAccountLookup) {
+    LocalDirectoryOptions first = options("");
+    first.account_exists = [](std::string_view user) { return user == "zoe"; };
+    auto directory = LocalDirectory::load(first);
+    ASSERT_TRUE(directory);
+    EXPECT_EQ(mailboxes(*directory, "zoe"), Names{"zoe"});
+    ASSERT_TRUE(directory->reload(options("")));
+    EXPECT_EQ(mailboxes(*directory, "zoe"), Names{"zoe"});
+}
+
 }  // namespace
 }  // namespace tern::delivery
