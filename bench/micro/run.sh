@@ -10,5 +10,11 @@ out=$build/bench-micro
 mkdir -p "$out"
 g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/metrics_cost.cpp" \
     "$build/src/metrics/libtern_metrics.a" -lbenchmark -lfmt -lpthread -o "$out/metrics_cost"
-"$out/metrics_cost" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-    --benchmark_min_time=0.2
+g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/directory_cost.cpp" \
+    "$build/src/delivery/libtern_delivery.a" "$build/src/smtp/libtern_smtp.a" \
+    "$build/src/base/libtern_base.a" -lbenchmark \
+    -lpthread -o "$out/directory_cost"
+for bench in metrics_cost directory_cost; do
+    "$out/$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+        --benchmark_min_time=0.2
+done

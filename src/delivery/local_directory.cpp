@@ -317,38 +317,65 @@ Result<LocalDirectory> LocalDirectory::load(LocalDirectoryOptions options) {
     auto tables = read(std::move(options));
     if (!tables) return std::unexpected(std::move(tables.error()));
     LocalDirectory directory;
-    directory.current_->store(std::move(*tables));
+    directory.shared_->current.store(std::move(*tables));
     return directory;
 }
 
 Result<void> LocalDirectory::reload(LocalDirectoryOptions options) {
-    if (!options.account_exists) options.account_exists = tables()->options.account_exists;
+    if (!options.account_exists) options.account_exists = tables().options.account_exists;
     auto fresh = read(std::move(options));
     if (!fresh) return std::unexpected(std::move(fresh.error()));
-    current_->store(std::move(*fresh));
+    shared_->current.store(std::move(*fresh));
+    shared_->generation.fetch_add(1, std::memory_order_release);
     return {};
 }
 
+std::unique_ptr<LocalDirectory::Shared> LocalDirectory::make_shared_state() {
+    static std::atomic<std::uint64_t> next_id{1};
+    auto shared = std::make_unique<Shared>();
+    shared->id = next_id.fetch_add(1, std::memory_order_relaxed);
+    shared->current.store(std::make_shared<Tables>());
+    return shared;
+}
+
+const LocalDirectory::Tables& LocalDirectory::tables() const {
+    struct Copy {
+        std::uint64_t id = 0;
+        std::uint64_t generation = 0;
+        std::shared_ptr<const Tables> tables;
+    };
+    thread_local Copy copy;
+    std::uint64_t generation = shared_->generation.load(std::memory_order_acquire);
+    if (copy.id != shared_->id || copy.generation != generation || !copy.tables) {
+        copy.tables = shared_->current.load();
+        copy.id = shared_->id;
+        copy.generation = generation;
+    }
+    return *copy.tables;
+}
+
 LocalDirectory::Counts LocalDirectory::counts() const {
-    auto t = tables();
-    return Counts{t->options.domains.size(), t->options.users.size(), t->aliases.size()};
+    const Tables& t = tables();
+    return Counts{t.options.domains.size(), t.options.users.size(), t.aliases.size()};
 }
 
 std::string LocalDirectory::default_domain() const {
-    auto t = tables();
-    return t->options.domains.empty() ? std::string("localhost")
-                                      : ascii_lower(t->options.domains.front());
+    const Tables& t = tables();
+    return t.options.domains.empty() ? std::string("localhost")
+                                     : ascii_lower(t.options.domains.front());
 }
 
 bool LocalDirectory::is_local_domain(std::string_view domain) const {
-    auto t = tables();
-    return std::binary_search(t->options.domains.begin(), t->options.domains.end(),
+    const Tables& t = tables();
+    return std::binary_search(t.options.domains.begin(), t.options.domains.end(),
                               ascii_lower(domain));
 }
 
 std::expected<Resolution, ResolveError> LocalDirectory::resolve(std::string_view local) const {
-    auto t = tables();  // kept alive for the whole expansion, whatever reload() does meanwhile
-    AliasExpansion expansion(t->options, t->aliases);
+    // This thread's copy keeps the tables alive for the whole expansion, whatever reload() does
+    // meanwhile: nothing here asks tables() again.
+    const Tables& t = tables();
+    AliasExpansion expansion(t.options, t.aliases);
     std::optional<ResolveError> failed = expansion.expand(ascii_lower(local), nullptr);
     if (failed) return std::unexpected(*failed);
     return expansion.take();

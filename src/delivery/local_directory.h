@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <expected>
 #include <functional>
 #include <map>
@@ -70,11 +71,19 @@ class LocalDirectory {
         std::map<std::string, std::vector<std::string>> aliases;  // lower-case name -> targets
     };
     static Result<std::shared_ptr<const Tables>> read(LocalDirectoryOptions options);
-    std::shared_ptr<const Tables> tables() const { return current_->load(); }
+    // The tables in use, through a per-thread copy of the pointer that is taken again only
+    // after a reload: an RCPT reads one counter nobody writes, instead of contending for the
+    // atomic shared_ptr's lock and reference count. The reference is good until this thread's
+    // next call.
+    const Tables& tables() const;
 
-    // Swapped whole by reload(); shared by the sessions of every event loop.
-    std::unique_ptr<std::atomic<std::shared_ptr<const Tables>>> current_ =
-        std::make_unique<std::atomic<std::shared_ptr<const Tables>>>(std::make_shared<Tables>());
+    struct Shared {
+        std::uint64_t id = 0;                      // tells the per-thread copies apart
+        std::atomic<std::uint64_t> generation{0};  // raised by each reload, after `current`
+        std::atomic<std::shared_ptr<const Tables>> current;
+    };
+    std::unique_ptr<Shared> shared_ = make_shared_state();
+    static std::unique_ptr<Shared> make_shared_state();
 };
 
 }  // namespace tern::delivery
