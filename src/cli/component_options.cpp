@@ -36,7 +36,9 @@ Result<delivery::LmtpTransportOptions> lmtp_transport_options(const config::Conf
             return fail(ErrorCode::kInvalid,
                         "local.lmtp: " + domain +
                             " is not one of local.domains, so no mail would go to its LMTP server");
-        o.domains[domain] = *target;
+        if (!o.domains.emplace(domain, *target).second)
+            return fail(ErrorCode::kInvalid,
+                        "local.lmtp: " + domain + " is given twice; one server per domain");
     }
     return o;
 }

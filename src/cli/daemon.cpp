@@ -429,6 +429,13 @@ int serve(const config::Config& config, const std::string& config_path) {
         std::cerr << "tern: " << r.error().message << "\n";
         return 1;
     }
+    // A reload reads these again as the user the daemon runs as now.
+    for (const auto& file : {config_path, config.aliases_file})
+        if (!file.empty() && ::access(file.c_str(), R_OK) != 0)
+            log.warn("reload_unreadable",
+                     {{"file", file},
+                      {"error", std::strerror(errno)},
+                      {"effect", "a reload keeps the local domains, users and aliases in use"}});
 
     asio::signal_set signals(loops.loop(0), SIGTERM, SIGINT);
     asio::signal_set hangup(loops.loop(0), SIGHUP);
@@ -495,8 +502,18 @@ int serve(const config::Config& config, const std::string& config_path) {
         }
         auto fresh =
             config_path.empty() ? Result<config::Config>(config) : config::load_file(config_path);
-        auto loaded = fresh ? directory->reload(local_directory_options(*fresh))
-                            : Result<void>(std::unexpected(fresh.error()));
+        // The LMTP routes of the new file are checked (serve would refuse them at the next
+        // start) but used from the next start only.
+        auto lmtp_check =
+            fresh ? lmtp_transport_options(*fresh)
+                  : Result<delivery::LmtpTransportOptions>(std::unexpected(fresh.error()));
+        auto loaded = lmtp_check ? directory->reload(local_directory_options(*fresh))
+                                 : Result<void>(std::unexpected(lmtp_check.error()));
+        if (loaded && fresh->lmtp_routes != config.lmtp_routes) {
+            log.warn("reload_pending",
+                     {{"setting", "local.lmtp"}, {"effect", "at the next start"}});
+            reply["pending"] = "local.lmtp changed: it takes effect at the next start";
+        }
         if (loaded) {
             auto n = directory->counts();
             log.info("directory_reload",

@@ -37,6 +37,8 @@ int run_reload_command(const config::Config& config, const std::string& config_p
             "user(s) and {} alias(es) in use; other settings take effect at the next start\n",
             reply.value("certificates", 0), directory.value("domains", 0),
             directory.value("users", 0), directory.value("aliases", 0));
+        if (reply.contains("pending"))
+            std::cout << "reload: " << reply.value("pending", "") << "\n";
     } else {
         std::cerr << "tern reload: " << reply.value("error", "failed") << "\n";
     }

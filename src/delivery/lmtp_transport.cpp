@@ -82,9 +82,10 @@ asio::awaitable<bool> LmtpTransport::connect(Session& s, const net::LmtpTarget& 
     }
     auto ex = co_await asio::this_coro::executor;
     asio::ip::tcp::resolver resolver(ex);
-    auto found = co_await (resolver.async_resolve(target.host, std::to_string(target.port),
-                                                  asio::as_tuple(asio::use_awaitable)) ||
-                           s.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    const std::string port = std::to_string(target.port);  // no temporaries in co_await (g++ 12)
+    auto found =
+        co_await (resolver.async_resolve(target.host, port, asio::as_tuple(asio::use_awaitable)) ||
+                  s.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
     if (found.index() == 1) {
         s.fail("451 4.4.3 looking up " + target.host + ": timed out");
         co_return false;
@@ -225,7 +226,8 @@ asio::awaitable<std::vector<RecipientResult>> LmtpTransport::deliver(queue::Deli
     smtp::ClientOptions o;
     o.helo_name = options_.lhlo_name;
     o.lmtp = true;
-    Session s(co_await asio::this_coro::executor, std::move(o));
+    auto ex = co_await asio::this_coro::executor;
+    Session s(ex, std::move(o));
     s.label = "lmtp:" + target->str();
     std::vector<std::size_t> pending = job.recipients;
     auto give_up = [&] {
@@ -249,16 +251,19 @@ asio::awaitable<std::vector<RecipientResult>> LmtpTransport::deliver(queue::Deli
         out.sender = m.sender;
         out.size = text.size();
         out.body = m.body;
-        out.smtputf8 = m.smtputf8;
-        out.ret = m.ret;
-        out.envid = m.envid;
+        // RFC 6531 matters here only for the envelope: an LMTP server such as Dovecot 2.3 does
+        // not offer SMTPUTF8 but stores UTF-8 header fields as they are, so the parameter is
+        // sent (and required) only when an address of this transaction needs it.
+        out.smtputf8 = m.smtputf8 && has_eight_bit(m.sender);
         // Only a server without 8BITMIME makes the octets matter (RFC 6152 section 3).
         if (m.body == smtp::BodyType::k8BitMime && !caps.eight_bit_mime)
             out.eight_bit = text_has_eight_bit(text);
-        // REQUIRETLS ends here: an LMTP server is the final delivery (RFC 8689 section 5).
+        // REQUIRETLS ends here: an LMTP server is the final delivery (RFC 8689 section 5). So do
+        // DSN requests: Tern itself reports the delivery (RET, ENVID, NOTIFY, ORCPT stay here).
         for (auto i : batch) {
             const auto& r = m.recipients[i];
-            out.recipients.push_back(smtp::OutboundRecipient{r.address, r.notify, r.orcpt});
+            out.smtputf8 = out.smtputf8 || (m.smtputf8 && has_eight_bit(r.address));
+            out.recipients.push_back(smtp::OutboundRecipient{r.address, {}, {}});
         }
         s.client.send_message(out);
         co_await drive(s, &text);

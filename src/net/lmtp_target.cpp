@@ -13,7 +13,8 @@ std::optional<LmtpTarget> LmtpTarget::parse(std::string_view text) {
     if (unix_socket) text.remove_prefix(5);
     if (unix_socket || text.starts_with("/")) {
         if (!text.starts_with("/")) return std::nullopt;  // a socket's path is absolute
-        if (text.size() < 2) return std::nullopt;
+        // A Unix socket's path must fit sockaddr_un's sun_path (108 octets with its NUL).
+        if (text.size() < 2 || text.size() >= kMaxSocketPath) return std::nullopt;
         t.socket_path = std::string(text);
         return t;
     }
@@ -49,7 +50,10 @@ std::optional<LmtpTarget> LmtpTarget::parse(std::string_view text) {
 
 std::string LmtpTarget::str() const {
     if (!socket_path.empty()) return "unix:" + socket_path;
-    return "[" + host + "]:" + std::to_string(port);
+    // Brackets for address literals only, as in mail syntax; a name is "host:port".
+    bool literal = host.find(':') != std::string::npos ||
+                   host.find_first_not_of("0123456789.") == std::string::npos;
+    return (literal ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 }  // namespace tern::net

@@ -165,7 +165,7 @@ void ClientSession::on_reply(const Reply& r) {
                 return send("HELO " + options_.helo_name + "\r\n");
             }
             send("QUIT\r\n");
-            return fail(r, "EHLO");
+            return fail(r, options_.lmtp ? "LHLO" : "EHLO");
         case State::kHelo:
             if (r.code != 250) {
                 send("QUIT\r\n");
@@ -349,13 +349,18 @@ void ClientSession::on_transaction_reply(const Reply& reply) {
         r.code = 452;
         if (r.status.size() > 1 && r.status[0] == '5') r.status[0] = '4';
     }
+    bool intermediate = r.code >= 300 && r.code < 400;
     if ((what == Expect::kData && r.code != 354 && r.positive()) ||
-        (what == Expect::kDataEnd && r.code >= 300 && r.code < 400)) {
-        // Only 354 continues DATA and only 2xx ends it well (RFC 5321 4.3.2).
-        r = synthetic(451, "4.5.0",
-                      std::string("unexpected reply to ") +
-                          (what == Expect::kData ? "DATA: " : "the end of data: ") +
-                          reply_line(reply));
+        ((what == Expect::kDataEnd || what == Expect::kMail || what == Expect::kRcpt) &&
+         intermediate)) {
+        // Only 354 continues DATA; MAIL, RCPT and the end of data succeed with 2xx only (RFC
+        // 5321 4.3.2). A recipient never counts as accepted on a 3xx (with LMTP it would be
+        // owed a reply after the data that the server never sends).
+        const char* to = what == Expect::kData      ? "DATA: "
+                         : what == Expect::kDataEnd ? "the end of data: "
+                         : what == Expect::kMail    ? "MAIL FROM: "
+                                                    : "RCPT TO: ";
+        r = synthetic(451, "4.5.0", std::string("unexpected reply to ") + to + reply_line(reply));
     }
     switch (what) {
         case Expect::kMail:

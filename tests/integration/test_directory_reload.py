@@ -77,3 +77,24 @@ def test_users_domains_and_aliases_are_read_again(tern_factory, tern_binary):
     assert reply["ok"] is False, reply
     assert reply["error"].startswith("local directory: "), reply
     assert reply["error"].endswith("(the domains, users and aliases in use are kept)"), reply
+
+
+def test_lmtp_routes_are_checked_and_wait_for_the_next_start(tern_factory):
+    t = tern_factory()
+    t.config["local"]["domains"] = ["localhost", "example.org"]
+    # A route for a domain that is not local: serve would refuse it, so the reload does too.
+    t.config["local"]["lmtp"] = ["example.net = unix:/run/dovecot/lmtp"]
+    t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+    refused = reload_command(t)
+    assert refused.returncode == 1, refused
+    assert "local.lmtp: example.net is not one of local.domains" in refused.stderr, refused
+    reply = t.control({"cmd": "reload"})
+    assert reply["ok"] is False and "local.lmtp: example.net" in reply["error"], reply
+    # A good one: the directory is taken now, the route at the next start, and it says so.
+    t.config["local"]["lmtp"] = ["example.org = unix:/run/dovecot/lmtp"]
+    t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+    done = reload_command(t)
+    assert done.returncode == 0, done
+    assert "2 local domain(s)" in done.stdout, done.stdout
+    assert "reload: local.lmtp changed: it takes effect at the next start" in done.stdout, done.stdout
+    wait_for_log_count(t, r"\breload_pending setting=local\.lmtp\b", 1)

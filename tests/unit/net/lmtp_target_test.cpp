@@ -32,8 +32,16 @@ TEST(LmtpTarget, HostsAndPorts) {
     auto d = LmtpTarget::parse("localhost");
     ASSERT_TRUE(d);
     EXPECT_EQ(d->port, 24);
-    EXPECT_EQ(d->str(), "[localhost]:24");
+    EXPECT_EQ(d->str(), "localhost:24");  // brackets only around address literals
+    EXPECT_EQ(c->str(), "mail.example:25");
     EXPECT_EQ(LmtpTarget::parse("[::1]")->port, 24);
+}
+
+TEST(LmtpTarget, RefusesASocketPathTooLongForSunPath) {
+    std::string longest = "/" + std::string(LmtpTarget::kMaxSocketPath - 2, 'x');
+    EXPECT_TRUE(LmtpTarget::parse(longest));
+    EXPECT_FALSE(LmtpTarget::parse(longest + "x"));
+    EXPECT_FALSE(LmtpTarget::parse("unix:" + longest + "x"));
 }
 
 TEST(LmtpTarget, RefusesWhatIsNoServer) {

@@ -30,7 +30,7 @@ TEST(ClientSessionLmtp, RefusedLhloFailsWithoutTryingHelo) {
     Client c(lmtp());
     EXPECT_EQ(c.server("220 ready\r\n"), "LHLO client.example\r\n");
     EXPECT_EQ(c.server("500 5.5.1 unknown command\r\n"), "QUIT\r\n<failed>");
-    expect_failure(c, 500, "5.5.1", "EHLO");
+    expect_failure(c, 500, "5.5.1", "LHLO");
 }
 
 TEST(ClientSessionLmtp, EachAcceptedRecipientGetsItsOwnReplyAfterData) {
@@ -97,6 +97,37 @@ TEST(ClientSessionLmtp, A421AfterSomeRepliesLeavesTheAnsweredOnes) {
     // bob was delivered and must not be tried again; carol and dave were not.
     EXPECT_EQ(results(c.s),
               "250 2.0.0 bob saved | 421 4.3.2 shutting down | 421 4.3.2 shutting down");
+    EXPECT_TRUE(c.s.answered_after_data(0));
+    EXPECT_FALSE(c.s.answered_after_data(1));
+    EXPECT_FALSE(c.s.answered_after_data(2));
+}
+
+TEST(ClientSessionLmtp, ARcptAnsweredWith3xxIsNotAcceptedAndOwedNothing) {
+    auto c = lmtp_ready({"PIPELINING"});
+    c.send(message(kThree));
+    // carol's 354 is no acceptance: only bob and dave are owed a reply after the data, and
+    // dave's reply is dave's, not carol's.
+    EXPECT_EQ(c.server("250 ok\r\n250 ok\r\n354 what\r\n250 ok\r\n354 go\r\n"), "<body>");
+    EXPECT_EQ(c.server("250 2.0.0 bob saved\r\n"), "");
+    EXPECT_EQ(c.server("250 2.0.0 dave saved\r\n"), "<done>");
+    EXPECT_EQ(results(c.s),
+              "250 2.0.0 bob saved | 451 4.5.0 unexpected reply to RCPT TO: 354 what | "
+              "250 2.0.0 dave saved");
+    EXPECT_FALSE(c.s.answered_after_data(1));
+    EXPECT_TRUE(c.s.answered_after_data(2));
+}
+
+TEST(ClientSessionLmtp, NobodyAcceptedAndDataRefusedEndsTheTransaction) {
+    auto c = lmtp_ready({"PIPELINING"});
+    c.send(message(kTwo));
+    // RFC 2033 4.2: DATA without a successful RCPT gets 503; RSET clears the transaction.
+    EXPECT_EQ(
+        c.server("250 ok\r\n550 5.1.1 no\r\n550 5.1.1 no\r\n503 5.5.1 no valid recipients\r\n"),
+        "RSET\r\n");
+    EXPECT_EQ(c.server("250 2.0.0 ok\r\n"), "<done>");
+    EXPECT_EQ(results(c.s), "550 5.1.1 no | 550 5.1.1 no");
+    EXPECT_FALSE(c.s.answered_after_data(0));
+    EXPECT_TRUE(c.s.ready());
 }
 
 TEST(ClientSessionLmtp, NextTransactionOwesRepliesAfresh) {
