@@ -9,7 +9,9 @@ namespace tern::net {
 
 std::optional<LmtpTarget> LmtpTarget::parse(std::string_view text) {
     LmtpTarget t;
-    bool unix_socket = text.starts_with("unix:");
+    // "unix:24" is the host named unix (as str() prints it), not a socket.
+    bool unix_socket = text.starts_with("unix:") &&
+                       text.substr(5).find_first_not_of("0123456789") != std::string_view::npos;
     if (unix_socket) text.remove_prefix(5);
     if (unix_socket || text.starts_with("/")) {
         if (!text.starts_with("/")) return std::nullopt;  // a socket's path is absolute

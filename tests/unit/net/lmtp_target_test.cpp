@@ -35,6 +35,14 @@ TEST(LmtpTarget, HostsAndPorts) {
     EXPECT_EQ(d->str(), "localhost:24");  // brackets only around address literals
     EXPECT_EQ(c->str(), "mail.example:25");
     EXPECT_EQ(LmtpTarget::parse("[::1]")->port, 24);
+    // A host named "unix" (found by the fuzzer): its canonical form parses back to it.
+    auto e = LmtpTarget::parse("unix");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->str(), "unix:24");
+    auto again = LmtpTarget::parse(e->str());
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->host, "unix");
+    EXPECT_EQ(again->port, 24);
 }
 
 TEST(LmtpTarget, RefusesASocketPathTooLongForSunPath) {
