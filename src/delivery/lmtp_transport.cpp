@@ -22,7 +22,6 @@
 namespace tern::delivery {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-using queue::Outcome;
 using queue::RecipientResult;
 
 struct LmtpTransport::Session {
@@ -195,13 +194,7 @@ asio::awaitable<std::vector<RecipientResult>> LmtpTransport::deliver(queue::Deli
     std::vector<RecipientResult> results;
     auto defer = [&](std::size_t index, const std::string& reply, bool from_host,
                      const std::string& host) {
-        RecipientResult r;
-        r.index = index;
-        r.outcome = Outcome::kDeferred;
-        r.reply = reply;
-        r.remote_host = host;
-        r.from_host = from_host;
-        results.push_back(std::move(r));
+        results.push_back(deferred_result(index, reply, from_host, host));
     };
     std::optional<net::LmtpTarget> target;
     if (job.destination.starts_with("lmtp:"))

@@ -1,4 +1,5 @@
-// What the SMTP and LMTP transports share: a recipient's outcome from a reply, 8-bit text.
+// What the SMTP and LMTP transports share: a recipient's outcome from a reply or a deferral,
+// 8-bit text.
 #include "delivery/outbound_text.h"
 
 #include <algorithm>
@@ -17,6 +18,17 @@ queue::RecipientResult result_from_reply(std::size_t index, const smtp::Reply& r
     r.outcome = reply.positive()            ? queue::Outcome::kDelivered
                 : reply.permanent_failure() ? queue::Outcome::kFailed
                                             : queue::Outcome::kDeferred;
+    return r;
+}
+
+queue::RecipientResult deferred_result(std::size_t index, std::string reply, bool from_host,
+                                       std::string host) {
+    queue::RecipientResult r;
+    r.index = index;
+    r.outcome = queue::Outcome::kDeferred;
+    r.reply = std::move(reply);
+    r.remote_host = std::move(host);
+    r.from_host = from_host;
     return r;
 }
 

@@ -22,6 +22,10 @@ namespace tern::delivery {
 queue::RecipientResult result_from_reply(std::size_t index, const smtp::Reply& reply,
                                          const std::string& host);
 
+// A recipient deferred with `reply`: the server's words when `from_host`, else Tern's account.
+queue::RecipientResult deferred_result(std::size_t index, std::string reply, bool from_host,
+                                       std::string host);
+
 // True when `text` holds an octet above 127.
 bool has_eight_bit(std::string_view text);
 

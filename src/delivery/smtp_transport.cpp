@@ -59,13 +59,7 @@ std::size_t next_batch_size(const spool::Message& m, const std::vector<std::size
 }
 
 RecipientResult deferred(std::size_t index, Failure why, std::string host = {}) {
-    RecipientResult r;
-    r.index = index;
-    r.outcome = Outcome::kDeferred;
-    r.reply = std::move(why.reply);
-    r.remote_host = std::move(host);
-    r.from_host = why.from_host;
-    return r;
+    return deferred_result(index, std::move(why.reply), why.from_host, std::move(host));
 }
 
 // RFC 8689 4.2.1: no server of the next hop can take the REQUIRETLS message: it is returned.

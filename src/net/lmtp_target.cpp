@@ -1,9 +1,8 @@
-// LmtpTarget: parsing "unix:/path", "/path", "[address]:port", "host:port" and "host".
+// LmtpTarget: parsing "unix:/path", "/path", and (as a next hop) "[address]:port",
+// "host:port" and "host".
 #include "net/lmtp_target.h"
 
-#include <charconv>
-
-#include "base/text.h"
+#include "net/next_hop.h"
 
 namespace tern::net {
 
@@ -20,33 +19,12 @@ std::optional<LmtpTarget> LmtpTarget::parse(std::string_view text) {
         t.socket_path = std::string(text);
         return t;
     }
-    std::string_view host = text;
-    std::string_view port;
-    if (text.starts_with("[")) {
-        auto close = text.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        host = text.substr(1, close - 1);
-        std::string_view after = text.substr(close + 1);
-        if (!after.empty()) {
-            if (!after.starts_with(":")) return std::nullopt;
-            port = after.substr(1);
-            if (port.empty()) return std::nullopt;
-        }
-    } else if (auto colon = text.rfind(':'); colon != std::string_view::npos) {
-        if (text.find(':') != colon) return std::nullopt;  // an IPv6 address needs brackets
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-        if (port.empty()) return std::nullopt;
-    }
-    if (host.empty() || host.find_first_of(" \t/[]") != std::string_view::npos) return std::nullopt;
-    if (!port.empty()) {
-        unsigned n = 0;
-        auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-        if (ec != std::errc() || p != port.data() + port.size() || n == 0 || n > 65535)
-            return std::nullopt;
-        t.port = static_cast<std::uint16_t>(n);
-    }
-    t.host = ascii_lower(host);
+    // "[address]:port", "host:port", "host": a next hop's syntax, without its MX meaning.
+    if (text.find('/') != std::string_view::npos) return std::nullopt;
+    auto hop = NextHop::parse(text, t.port);
+    if (!hop) return std::nullopt;
+    t.host = std::move(hop->host);
+    t.port = hop->port;
     return t;
 }
 
