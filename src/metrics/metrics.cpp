@@ -149,6 +149,24 @@ void Family::clear() {
     series_.clear();
 }
 
+std::uint64_t Family::counter_total(std::string_view label,
+                                    std::initializer_list<std::string_view> values) const {
+    std::size_t column = label_names_.size();
+    for (std::size_t i = 0; i < label_names_.size(); ++i)
+        if (label_names_[i] == label) column = i;
+    if (!label.empty() && column == label_names_.size()) return 0;
+    std::uint64_t total = 0;
+    std::lock_guard lock(mutex_);
+    for (const auto& [labels, s] : series_) {
+        if (!s.counter) continue;
+        if (!label.empty() &&
+            std::find(values.begin(), values.end(), labels[column]) == values.end())
+            continue;
+        total += s.counter->value();
+    }
+    return total;
+}
+
 void Family::render(std::string& out) const {
     out += "# HELP " + name_ + " " + escape_help(help_) + "\n";
     out += "# TYPE " + name_ + " " + type_name(type_) + "\n";
@@ -174,6 +192,13 @@ void Family::render(std::string& out) const {
                    std::to_string(total) + "\n";
         }
     }
+}
+
+const Family* Registry::find(std::string_view name) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& f : families_)
+        if (f->name() == name) return f.get();
+    return nullptr;
 }
 
 Family& Registry::add(Type type, std::string name, std::string help,

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,10 @@ class Family {
     Histogram& histogram(const Labels& labels);
     // Forgets every series (a gauge family refilled at each scrape).
     void clear();
+    // The sum of the counters whose label `label` has one of `values` (every series when
+    // `label` is empty): what the dashboard shows as totals.
+    std::uint64_t counter_total(std::string_view label = {},
+                                std::initializer_list<std::string_view> values = {}) const;
 
     void render(std::string& out) const;
 
@@ -106,6 +111,8 @@ class Registry {
 
     // Every family in registration order, in the text exposition format.
     std::string render() const;
+    // The family named `name`; null when none is registered.
+    const Family* find(std::string_view name) const;
 
   private:
     Family& add(Type type, std::string name, std::string help, std::vector<std::string> labels,

@@ -104,6 +104,8 @@ asio::awaitable<json> QueueManager::command(json request) {
             list.push_back(describe(*e, false));
         co_return json{{"ok", true}, {"messages", std::move(list)}};
     }
+    if (cmd == "sites") co_return sites();
+    if (cmd == "failures") co_return failures();
     std::vector<std::string> targets;
     if (all && (cmd == "retry" || cmd == "release")) {
         for (const auto& [k, e] : entries_)

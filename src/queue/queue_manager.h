@@ -48,8 +48,22 @@ struct Route {
 };
 using Router = std::function<Route(const spool::Recipient&)>;
 
+// A recipient's delivery that did not succeed, as the dashboard lists the recent ones.
+struct RecentFailure {
+    std::int64_t time = 0;  // unix seconds
+    std::string id;
+    std::string recipient;
+    std::string status;  // "deferred", "bounced" or "expired"
+    std::string reply;   // the verdict when Tern gave one, else the last reply
+    std::string host;    // the host that answered, when one did
+    std::string site;    // the destination
+};
+
 class QueueManager {
   public:
+    // Recent failures kept for the "failures" command, newest first.
+    static constexpr std::size_t kRecentFailures = 200;
+
     // Runs on `home`; deliveries run on the loops of `loops`.
     QueueManager(boost::asio::io_context& home, net::EventLoops& loops, spool::Spool& spool,
                  log::Logger& log, QueueOptions options, Router router);
@@ -65,7 +79,9 @@ class QueueManager {
     void stop(std::function<void()> done);
 
     // An operator command: {"cmd": "list"|"show"|"retry"|"hold"|"release"|"delete"|"bounce",
-    // "id": "...", "all": bool}. Returns {"ok": bool, "error"?: text, ...}. Runs on home.
+    // "id": "...", "all": bool}, or {"cmd": "sites"} (recipients still to do per destination and
+    // state) or {"cmd": "failures"} (the recent failures). Returns {"ok": bool, "error"?: text,
+    // ...}. Runs on home.
     boost::asio::awaitable<nlohmann::json> command(nlohmann::json request);
 
     boost::asio::io_context& home() { return home_; }
@@ -123,6 +139,9 @@ class QueueManager {
     static std::string full_state(const spool::Message& message);
     void finish_stop_if_idle();
     nlohmann::json describe(const Entry& entry, bool full) const;
+    void note_failure(RecentFailure failure);
+    nlohmann::json sites() const;
+    nlohmann::json failures() const;
 
     boost::asio::io_context& home_;
     net::EventLoops& loops_;
@@ -159,6 +178,7 @@ class QueueManager {
     bool stopping_ = false;
     std::function<void()> stopped_;
     std::uint64_t notice_counter_ = 0;
+    std::deque<RecentFailure> recent_failures_;  // newest first, at most kRecentFailures
 };
 
 }  // namespace tern::queue

@@ -65,15 +65,20 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
             }
             break;
     }
-    if (options_.metrics) {
-        // Deferred recipients that ran out of time are "expired"; other failures "bounced".
-        std::string_view status = res.outcome == Outcome::kDelivered              ? "delivered"
-                                  : r.status == spool::RecipientStatus::kDeferred ? "deferred"
-                                  : res.outcome == Outcome::kDeferred             ? "expired"
-                                                                                  : "bounced";
+    // Deferred recipients that ran out of time are "expired"; other failures "bounced".
+    std::string_view status = res.outcome == Outcome::kDelivered              ? "delivered"
+                              : r.status == spool::RecipientStatus::kDeferred ? "deferred"
+                              : res.outcome == Outcome::kDeferred             ? "expired"
+                                                                              : "bounced";
+    if (options_.metrics || res.outcome != Outcome::kDelivered) {
         Route route = router_(r);
-        options_.metrics->outcome(route.transport ? route.transport->name() : "none",
-                                  route.destination, status, now - e.message.arrival);
+        if (options_.metrics)
+            options_.metrics->outcome(route.transport ? route.transport->name() : "none",
+                                      route.destination, status, now - e.message.arrival);
+        if (res.outcome != Outcome::kDelivered)
+            note_failure(RecentFailure{now, e.message.id, r.address, std::string(status),
+                                       r.verdict.empty() ? r.reply : r.verdict, r.remote_host,
+                                       route.destination});
     }
     log_.info("delivery", {{"id", e.message.id},
                            {"to", r.address},

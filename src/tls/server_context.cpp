@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 
 #include "base/text.h"
@@ -88,6 +89,7 @@ struct ServerContext::Set {
     struct Entry {
         std::shared_ptr<asio::ssl::context> context;
         std::vector<std::string> names;
+        std::string file;  // the certificate file it came from
     };
     std::vector<Entry> entries;  // entries[0] is the default
 
@@ -164,7 +166,8 @@ Result<std::shared_ptr<ServerContext::Set>> ServerContext::load() const {
                 ErrorCode::kInvalid,
                 "TLS private key " + key + " does not belong to the certificate " + files.cert);
         }
-        set->entries.push_back(Set::Entry{ctx, names_of(SSL_CTX_get0_certificate(native))});
+        set->entries.push_back(
+            Set::Entry{ctx, names_of(SSL_CTX_get0_certificate(native)), files.cert});
     }
     SSL_CTX* first = set->entries.front().context->native_handle();
     SSL_CTX_set_tlsext_servername_callback(first, &Set::on_servername);
@@ -179,8 +182,24 @@ std::shared_ptr<asio::ssl::context> ServerContext::context() const {
 }
 
 Result<void> ServerContext::reload() {
+    std::lock_guard reloading(reload_mutex_);
     auto set = load();
     if (!set) return std::unexpected(set.error());
+    std::lock_guard lock(mutex_);
+    current_ = std::move(*set);
+    return {};
+}
+
+Result<void> ServerContext::replace(std::vector<CertificateFiles> certificates) {
+    if (certificates.empty()) return fail(ErrorCode::kInvalid, "no TLS certificate");
+    std::lock_guard reloading(reload_mutex_);
+    ServerOptions previous = options_;
+    options_.certificates = std::move(certificates);
+    auto set = load();
+    if (!set) {
+        options_ = std::move(previous);
+        return std::unexpected(set.error());
+    }
     std::lock_guard lock(mutex_);
     current_ = std::move(*set);
     return {};
@@ -191,6 +210,38 @@ std::vector<std::string> ServerContext::names() const {
     std::vector<std::string> out;
     for (const auto& e : current_->entries)
         out.insert(out.end(), e.names.begin(), e.names.end());
+    return out;
+}
+
+std::vector<CertificateSummary> ServerContext::certificates() const {
+    std::shared_ptr<Set> set;
+    {
+        std::lock_guard lock(mutex_);
+        set = current_;
+    }
+    std::vector<CertificateSummary> out;
+    for (std::size_t i = 0; i < set->entries.size(); ++i) {
+        X509* cert = SSL_CTX_get0_certificate(set->entries[i].context->native_handle());
+        CertificateSummary s;
+        s.names = set->entries[i].names;
+        s.file = set->entries[i].file;
+        if (!cert) {
+            out.push_back(std::move(s));
+            continue;
+        }
+        auto unix_of = [](const ASN1_TIME* t) -> std::int64_t {
+            struct tm tm {};
+            if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+            return static_cast<std::int64_t>(timegm(&tm));
+        };
+        s.not_before = unix_of(X509_get0_notBefore(cert));
+        s.not_after = unix_of(X509_get0_notAfter(cert));
+        char issuer[512];
+        X509_NAME_oneline(X509_get_issuer_name(cert), issuer, sizeof issuer);
+        s.issuer = issuer;
+        s.self_signed = X509_check_issued(cert, cert) == X509_V_OK;
+        out.push_back(std::move(s));
+    }
     return out;
 }
 

@@ -125,3 +125,25 @@ TEST(Metrics, ConcurrentUpdatesAreAllCounted) {
 
 }  // namespace
 }  // namespace tern::metrics
+
+namespace tern::metrics {
+namespace {
+
+TEST(Metrics, CounterTotalSumsTheSeriesWithTheChosenLabelValues) {
+    Registry r;
+    auto& f = r.counter("tern_deliveries_total", "d", {"transport", "status"});
+    f.counter({"smtp", "delivered"}).add(3);
+    f.counter({"local", "delivered"}).add(4);
+    f.counter({"smtp", "bounced"}).add(5);
+    f.counter({"smtp", "expired"}).add(7);
+    EXPECT_EQ(f.counter_total(), 19u);
+    EXPECT_EQ(f.counter_total("status", {"delivered"}), 7u);
+    EXPECT_EQ(f.counter_total("status", {"bounced", "expired"}), 12u);
+    EXPECT_EQ(f.counter_total("status", {"deferred"}), 0u);
+    EXPECT_EQ(f.counter_total("no_such_label", {"delivered"}), 0u);
+    EXPECT_EQ(r.find("tern_deliveries_total"), &f);
+    EXPECT_EQ(r.find("tern_nothing"), nullptr);
+}
+
+}  // namespace
+}  // namespace tern::metrics

@@ -7,11 +7,14 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
 #include "test_files.h"
+#include "tls/server_context.h"
 
 namespace tern::tls {
 namespace {
@@ -64,6 +67,23 @@ TEST_F(SelfSignedTest, AFileOfSomeoneElseIsKept) {
     ASSERT_TRUE(kept);
     EXPECT_EQ(kept->action, SelfSignedAction::kKept);
     EXPECT_EQ(read(dir_ + "/tls/self-signed.pem"), other);
+}
+
+TEST_F(SelfSignedTest, TheServerContextSummarisesTheCertificateInUse) {
+    auto made = ensure_self_signed(dir_ + "/tls", "mx.example.test");
+    ASSERT_TRUE(made) << made.error().message;
+    auto context = ServerContext::create(ServerOptions{{made->files}});
+    ASSERT_TRUE(context) << context.error().message;
+    auto certificates = (*context)->certificates();
+    ASSERT_EQ(certificates.size(), 1u);
+    const auto& c = certificates[0];
+    EXPECT_EQ(c.file, made->files.cert);
+    EXPECT_NE(std::find(c.names.begin(), c.names.end(), "mx.example.test"), c.names.end());
+    EXPECT_TRUE(c.self_signed);
+    EXPECT_NE(c.issuer.find("mx.example.test"), std::string::npos) << c.issuer;
+    std::int64_t now = std::time(nullptr);
+    EXPECT_LE(c.not_before, now);
+    EXPECT_GT(c.not_after, now + 30 * 86400);
 }
 
 }  // namespace
