@@ -21,7 +21,7 @@ FUZZ_SECONDS ?= 60
 # local submissions, maildrop files.
 FUZZ_TARGETS ?= command data_decoder limits text_scan header_splitter tls_required spf_record spf_macro dkim_signature \
 	dkim_key_record dkim_canonical dmarc_record auth_results arc_set policy_rules content_rules milter_response resp srs \
-	address_list maildrop lmtp
+	address_list maildrop lmtp dashboard_request url
 CONFIG     ?=
 PYTEST     := /usr/bin/python3 -m pytest
 # The symbolizer of clang-19's version (package llvm-19), so a fuzzer's crash shows names and lines.
@@ -71,8 +71,10 @@ unit-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS)
 
+# TERN_REQUIRE_BROWSER: the dashboard's browser test fails, rather than skips, when Chromium or
+# tests/browser's Node packages are missing (deps-test installs both).
 integration: deps-test build build-asan
-	TERN_BIN=$(CURDIR)/$(BUILD)/tern TERN_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/tern \
+	TERN_BIN=$(CURDIR)/$(BUILD)/tern TERN_ASAN_BIN=$(CURDIR)/$(ASAN_BUILD)/tern TERN_REQUIRE_BROWSER=1 \
 		$(PYTEST) -q -rs -p no:cacheprovider tests/integration
 
 test: deps deps-test format unit unit-asan integration

@@ -41,12 +41,17 @@ declare -A GROUPS_=(
     # the fresh Debian root it is installed in.
     # LMTP delivery (tests/integration/test_lmtp.py): Dovecot's lmtp service, started by the test
     # with its own configuration on a Unix socket and a loopback port, never as a system service.
+    # The dashboard in a real browser (tests/integration/test_dashboard.py): chromium, driven
+    # headless by playwright-core, which `npm ci` puts in tests/browser after these packages (see
+    # node_packages below); its text needs a font, which fontconfig's own dependencies bring.
+    # Automatic certificates (tests/integration/test_acme.py): pebble, Let's Encrypt's ACME test
+    # CA, started by the test on loopback with its own configuration (it is no service).
     [test]="python3-pytest python3-aiosmtpd python3-dnslib python3-cryptography
         postfix nsd ldnsutils testssl.sh openssl curl s-nail python3-llfuse eatmydata
         python3-dkim python3-nacl python3-spf python3-dnspython python3-authres
         libmail-dkim-perl python3-yaml python3-milter rspamd redis-server
         libmail-srs-perl python3-srs python3-prometheus-client dpkg-dev debootstrap
-        dovecot-core dovecot-lmtpd"
+        dovecot-core dovecot-lmtpd chromium pebble"
     # `make fuzz`: clang with libFuzzer and the sanitizer runtime, and the LLVM symbolizer of the
     # same version, which turns a crash's addresses into function names and file:line.
     [fuzz]="clang-19 libclang-rt-19-dev llvm-19"
@@ -61,6 +66,9 @@ declare -A GROUPS_=(
 )
 # Groups whose packages are peers: their services are never started, enabled or left running.
 PEER_GROUPS=(test bench)
+# Groups that also need the browser test's Node packages (node_packages below).
+NODE_GROUPS=(test)
+NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
 
 POLICY=/usr/sbin/policy-rc.d
 POLICY_MARK="# written by Tern's scripts/install-deps.sh for the length of one install"
@@ -72,12 +80,18 @@ die() { say "$*"; exit 1; }
 (($# > 0)) || die "usage: $0 GROUP... (groups: ${!GROUPS_[*]})"
 wanted=()
 peers=()
+want_node=0
 for group in "$@"; do
     [[ -v GROUPS_[$group] ]] || die "unknown group '$group' (groups: ${!GROUPS_[*]})"
     read -r -d '' -a list <<<"${GROUPS_[$group]}" || true
     wanted+=("${list[@]}")
     if [[ " ${PEER_GROUPS[*]} " == *" $group "* ]]; then peers+=("${list[@]}"); fi
+    if [[ " ${NODE_GROUPS[*]} " == *" $group "* ]]; then want_node=1; fi
 done
+# The browser test runs playwright-core under Node.js. Machines of this project's kind come with
+# Node.js 20 and its npm (not from Debian); only where there is no `node` at all do Debian's
+# nodejs and npm come in (Debian 12's Node.js is 18, older than playwright-core asks for).
+if ((want_node)) && ! command -v node >/dev/null; then wanted+=(nodejs npm); fi
 # Each package once (Postfix is in two groups).
 mapfile -t wanted < <(printf '%s\n' "${wanted[@]}" | awk '!seen[$0]++')
 
@@ -94,8 +108,30 @@ missing_of() {
     for p in "$@"; do [[ $have == *" $p "* ]] || printf '%s\n' "$p"; done
 }
 
+# The browser test's Node packages: `npm ci` in tests/browser (playwright-core, the version its
+# package-lock.json pins), after the Debian packages and only where node and npm are. Again only
+# when the lock file is newer than npm's record of the last install
+# (node_modules/.package-lock.json), so a second run costs nothing. As the owner of the
+# checkout, so that a run through sudo leaves no files of root's in it.
+node_packages() {
+    ((want_node)) && [[ -f $NODE_DIR/package-lock.json ]] || return 0
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        say "no node or npm: the browser test's packages ($NODE_DIR) are not installed"
+        return 0
+    fi
+    [[ $NODE_DIR/node_modules/.package-lock.json -nt $NODE_DIR/package-lock.json ]] && return 0
+    local owner
+    owner=$(stat -c %U "$NODE_DIR")
+    say "npm ci in $NODE_DIR"
+    if ((EUID == 0)) && [[ $owner != root ]]; then
+        (cd "$NODE_DIR" && runuser -u "$owner" -- npm ci --no-audit --no-fund)
+    else
+        (cd "$NODE_DIR" && npm ci --no-audit --no-fund)
+    fi
+}
+
 mapfile -t missing < <(missing_of "${wanted[@]}")
-((${#missing[@]} == 0)) && exit 0
+((${#missing[@]} == 0)) && { node_packages; exit 0; }
 
 if ((EUID != 0)); then
     command -v sudo >/dev/null || die "missing ${missing[*]}; run as root or install sudo"
@@ -107,7 +143,7 @@ mkdir -p "${LOCK%/*}"
 exec 9>"$LOCK"
 flock 9
 mapfile -t missing < <(missing_of "${wanted[@]}")
-((${#missing[@]} == 0)) && exit 0
+((${#missing[@]} == 0)) && { node_packages; exit 0; }
 
 # The peers this run installs, and the packages present before it (to tell what it added).
 mapfile -t new_peers < <(missing_of "${peers[@]+"${peers[@]}"}" | awk '!seen[$0]++')
@@ -196,3 +232,4 @@ if [[ " ${missing[*]} " == *" postfix "* ]]; then
 fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
+node_packages

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "auth/identity.h"
 #include "base/text.h"
 
 namespace tern::cli {
@@ -15,6 +16,50 @@ delivery::LocalDirectoryOptions local_directory_options(const config::Config& co
     o.aliases_file = config.aliases_file;
     o.recipient_delimiter = config.recipient_delimiter;
     return o;
+}
+
+Result<admin::DashboardOptions> dashboard_options(const config::Config& config) {
+    admin::DashboardOptions o;
+    for (const auto& admin : config.dashboard_admins) {
+        auto name = auth::parse_account_name(admin);
+        if (!name)
+            return fail(ErrorCode::kInvalid,
+                        "dashboard.admins: \"" + admin + "\": " + name.error().message);
+        o.admins.push_back(*name);
+    }
+    auto networks = net::NetworkList::parse(config.dashboard_networks);
+    if (!networks)
+        return fail(ErrorCode::kInvalid, "dashboard.networks: " + networks.error().message);
+    o.networks = std::move(*networks);
+    o.session_lifetime = config.dashboard_session_lifetime;
+    o.max_sessions = config.dashboard_max_sessions;
+    return o;
+}
+
+Result<void> check_acme_options(const config::Config& config) {
+    if (!config.acme) return {};
+    if (config.http_listen.empty())
+        return fail(ErrorCode::kInvalid,
+                    "acme.enabled: the http-01 challenges need an HTTP listener (http.listen), "
+                    "reachable on port 80 of every name");
+    for (const auto& name : config.acme_names) {
+        bool ok = !name.empty() && name.size() <= 253 && name.find('*') == std::string::npos &&
+                  name.find_first_not_of(
+                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789.-") == std::string::npos;
+        if (!ok)
+            return fail(
+                ErrorCode::kInvalid,
+                "acme.names: \"" + name +
+                    "\" is not a host name (wildcards need dns-01, which Tern does not do)");
+    }
+    if (!config.acme_ca_file.empty()) {
+        tls::ClientOptions trust;
+        trust.ca_file = config.acme_ca_file;
+        if (auto c = tls::ClientContext::create(trust); !c)
+            return fail(ErrorCode::kInvalid, "acme.ca_file: " + c.error().message);
+    }
+    return {};
 }
 
 Result<delivery::LmtpTransportOptions> lmtp_transport_options(const config::Config& config) {

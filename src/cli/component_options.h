@@ -2,6 +2,7 @@
 // one place for `tern serve` and `tern check-config`, so both load those files the same way.
 #pragma once
 
+#include "admin/dashboard.h"
 #include "auth/sender_map.h"
 #include "config/config.h"
 #include "delivery/lmtp_transport.h"
@@ -28,6 +29,14 @@ dns::ResolverOptions resolver_options(const config::Config& config);
 // [local] lmtp as the LMTP transport takes it; a domain that is not a local domain is an
 // error starting "local.lmtp: " (its mail would never go there).
 Result<delivery::LmtpTransportOptions> lmtp_transport_options(const config::Config& config);
+
+// [dashboard] as the dashboard takes it; an admin that is no account name or a bad network is
+// an error starting "dashboard.".
+Result<admin::DashboardOptions> dashboard_options(const config::Config& config);
+
+// [acme] when enabled: an HTTP listener for the http-01 challenges, names that can have one
+// (no wildcards), a readable ca_file. Errors start "acme.".
+Result<void> check_acme_options(const config::Config& config);
 
 // [auth] sender_map loaded (an empty map when none is set); errors start "auth.sender_map: ".
 Result<auth::SenderMap> load_sender_map(const config::Config& config);

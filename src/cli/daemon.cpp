@@ -21,7 +21,6 @@
 #include <optional>
 
 #include "admin/control_server.h"
-#include "admin/metrics_endpoint.h"
 #include "auth/crypto.h"
 #include "auth/sender_map.h"
 #include "auth/throttle.h"
@@ -29,7 +28,9 @@
 #include "base/durable_dirs.h"
 #include "base/text.h"
 #include "cli/component_options.h"
+#include "cli/daemon_http.h"
 #include "cli/daemon_stages.h"
+#include "cli/daemon_tls.h"
 #include "cli/privileges.h"
 #include "delivery/lmtp_transport.h"
 #include "delivery/local_directory.h"
@@ -57,7 +58,6 @@
 #include "spool/spool.h"
 #include "tls/client_context.h"
 #include "tls/mta_sts_cache.h"
-#include "tls/self_signed.h"
 #include "tls/server_context.h"
 
 namespace tern::cli {
@@ -117,19 +117,6 @@ Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Con
     }
     for (const auto& l : config.smtp_listen)
         if (auto ep = net::parse_endpoint(l)) o.own_endpoints.push_back(*ep);
-    return o;
-}
-
-// [http] as the server takes it; TLS with the server certificates when http.tls is on.
-http::ServerOptions http_server_options(const config::Config& config, tls::ServerContext* tls) {
-    http::ServerOptions o;
-    o.listen = config.http_listen;
-    o.tls = config.http_tls ? tls : nullptr;
-    o.max_body_size = config.http_max_body;
-    o.max_header_size = config.http_max_header;
-    o.request_timeout = config.http_request_timeout;
-    o.idle_timeout = config.http_idle_timeout;
-    o.max_connections = config.http_max_connections;
     return o;
 }
 
@@ -317,10 +304,11 @@ int serve(const config::Config& config, const std::string& config_path) {
     qopts.notice_stages = &local_stages;
     mx_stages.add(access);
     submission_stages.add(access);
+    std::vector<mailauth::SigningKey> signing_keys;
     if (auto added = add_stages(config, **resolver,
                                 {mx_stages, submission_stages, local_stages,
                                  [&](std::string_view d) { return directory->is_local_domain(d); },
-                                 loops.loop(0).get_executor()},
+                                 loops.loop(0).get_executor(), &signing_keys},
                                 log);
         !added) {
         std::cerr << "tern: " << added.error().message << "\n";
@@ -328,27 +316,14 @@ int serve(const config::Config& config, const std::string& config_path) {
     }
     queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
 
-    // Server TLS: the configured certificates, or one made for the embedded default.
-    tls::ServerOptions tls_options = server_tls_options(config);
-    if (tls_options.certificates.empty()) {
-        auto self_signed = tls::ensure_self_signed(config.data_dir + "/tls", config.hostname);
-        if (!self_signed) {
-            std::cerr << "tern: " << self_signed.error().message << "\n";
-            return 1;
-        }
-        if (self_signed->action != tls::SelfSignedAction::kKept) {
-            log.info("tls_self_signed",
-                     {{"action",
-                       self_signed->action == tls::SelfSignedAction::kMade ? "made" : "renewed"},
-                      {"path", self_signed->files.cert}});
-        }
-        tls_options.certificates.push_back(self_signed->files);
-    }
-    auto server_tls = tls::ServerContext::create(tls_options);
-    if (!server_tls) {
-        std::cerr << "tern: " << server_tls.error().message << "\n";
+    // Server TLS: the configured certificates, the ACME one, or one made for the embedded
+    // default (docs/tls.md).
+    auto certificates = make_daemon_tls(config, loops.loop(0), mx, log);
+    if (!certificates) {
+        std::cerr << "tern: " << certificates.error().message << "\n";
         return 1;
     }
+    tls::ServerContext* server_tls = (*certificates)->server.get();
 
     auth::MechanismOptions mechanisms;
     auto unknown_key = auth::random_bytes(32);
@@ -377,7 +352,7 @@ int serve(const config::Config& config, const std::string& config_path) {
                                   .access = *access,
                                   .limits = limits,
                                   .relay_clients = *relay_clients,
-                                  .tls = server_tls->get(),
+                                  .tls = server_tls,
                                   .verifier = &verifier,
                                   .throttle = &throttle,
                                   .mechanism_options = mechanisms,
@@ -409,18 +384,12 @@ int serve(const config::Config& config, const std::string& config_path) {
         return 1;
     }
 
-    // The HTTP listener: /metrics and /health (docs/http.md).
-    auto metrics_networks = net::NetworkList::parse(config.metrics_networks);
-    if (!metrics_networks) {
-        std::cerr << "tern: http.metrics_networks: " << metrics_networks.error().message << "\n";
-        return 1;
-    }
-    admin::MetricsEndpoint metrics_endpoint(registry, queue, std::move(*metrics_networks),
-                                            TERN_VERSION);
-    http::HttpServer http_server(http_server_options(config, server_tls->get()), loops, log);
-    metrics_endpoint.mount(http_server);
-    if (auto r = http_server.listen(); !r) {
-        std::cerr << "tern: " << r.error().message << "\n";
+    // The HTTP listener: /metrics, /health and the dashboard (docs/http.md).
+    auto http = DaemonHttp::create(
+        config, {registry, queue, loops, log, server_tls, verifier, throttle, **resolver,
+                 std::move(signing_keys), (*certificates)->challenges.get()});
+    if (!http) {
+        std::cerr << "tern: " << http.error().message << "\n";
         return 1;
     }
 
@@ -446,8 +415,9 @@ int serve(const config::Config& config, const std::string& config_path) {
         net::notify_systemd("STOPPING=1");
         smtp.stop_accepting();
         control.stop();
-        http_server.stop();
+        (*http)->stop();
         pickup.stop();
+        (*certificates)->stop();
         asio::steady_timer timer(loops.loop(0));
         auto wait_for_sessions = [&](std::chrono::milliseconds limit) -> asio::awaitable<void> {
             auto until = std::chrono::steady_clock::now() + limit;
@@ -493,9 +463,10 @@ int serve(const config::Config& config, const std::string& config_path) {
             log.error("log_reopen", {{"error", reopened.error().message}});
             failed("log file: " + reopened.error().message);
         }
-        if (auto r = (*server_tls)->reload(); r) {
-            log.info("tls_reload", {{"certificates", tls_options.certificates.size()}});
-            reply["certificates"] = tls_options.certificates.size();
+        if (auto r = server_tls->reload(); r) {
+            auto loaded = server_tls->certificates().size();
+            log.info("tls_reload", {{"certificates", loaded}});
+            reply["certificates"] = loaded;
         } else {
             log.error("tls_reload", {{"error", r.error().message}});
             failed("certificates: " + r.error().message + " (the ones in use are kept)");
@@ -547,7 +518,8 @@ int serve(const config::Config& config, const std::string& config_path) {
     queue.start(std::move(recovered));
     smtp.start();
     control.start();
-    http_server.start();
+    (*http)->start();
+    (*certificates)->start();
     auto joined = [](const std::vector<std::string>& list) {
         std::string out;
         for (const auto& l : list)
@@ -572,10 +544,11 @@ int serve(const config::Config& config, const std::string& config_path) {
             "tern: mail for {} is delivered to {}/mail/<user>/Maildir{} (postmaster always "
             "exists)\n"
             "tern: spool in {}/spool; queue commands via {}/control.sock; accounts: tern user\n"
-            "tern: metrics on {} (/metrics, /health)\n",
+            "tern: metrics on {} (/metrics, /health{})\n",
             listen_list, config.hostname, joined(config.submission_listen),
             joined(config.submissions_listen), domains.empty() ? "no domain" : domains,
-            config.data_dir, by_lmtp, config.data_dir, config.data_dir, joined(config.http_listen));
+            config.data_dir, by_lmtp, config.data_dir, config.data_dir, joined(config.http_listen),
+            config.dashboard_admins.empty() ? "" : ", /dashboard/");
     log.info("started",
              {{"listen", listen_list}, {"hostname", config.hostname}, {"workers", loops.size()}});
     // Type=notify: the listeners are bound, so clients may come (packaging/tern.service).

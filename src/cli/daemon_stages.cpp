@@ -228,6 +228,7 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
         log.info("dkim_key_generated",
                  {{"path", g.path}, {"record", g.record_name}, {"value", g.record_value}});
     if (keys->empty()) return {};
+    if (pipelines.signing_keys && config.dkim_sign) *pipelines.signing_keys = keys->all();
     if (seal) {
         mailauth::SealOptions options{config.authserv_id,
                                       [local = pipelines.is_local_domain](std::string_view domain) {

@@ -8,11 +8,13 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "config/config.h"
 #include "dns/resolver.h"
 #include "log/logger.h"
+#include "mailauth/dkim_signer.h"
 #include "pipeline/pipeline.h"
 #include "policy/content_stage.h"
 
@@ -24,6 +26,7 @@ struct DaemonPipelines {
     pipeline::Pipeline& local;
     std::function<bool(std::string_view domain)> is_local_domain;  // lower-case domain
     boost::asio::any_io_executor executor;  // where connections shared by all loops live
+    std::vector<mailauth::SigningKey>* signing_keys = nullptr;  // out: the DKIM keys in use
 };
 
 // Adds the configured stages in their order: policy checks, header and body rules, then

@@ -20,6 +20,8 @@ std::vector<std::string> check_referenced_files(const config::Config& config) {
             problems.push_back(d.error().message);
     }
     if (auto l = lmtp_transport_options(config); !l) problems.push_back(l.error().message);
+    if (auto d = dashboard_options(config); !d) problems.push_back(d.error().message);
+    if (auto a = check_acme_options(config); !a) problems.push_back(a.error().message);
     if (auto m = load_sender_map(config); !m) problems.push_back(m.error().message);
     if (auto c = content_options(config); !c) problems.push_back(c.error().message);
     // The self-signed default is made by the daemon; only configured certificates are read.

@@ -48,6 +48,11 @@ struct Config {
     Seconds http_idle_timeout{60};
     std::size_t http_max_connections = 256;
     std::vector<std::string> metrics_networks{"127.0.0.0/8", "::1/128"};
+    // [dashboard]: the web dashboard on the HTTP listener (docs/dashboard.md)
+    std::vector<std::string> dashboard_admins;  // accounts that may log in; empty = off
+    std::vector<std::string> dashboard_networks{"127.0.0.0/8", "::1/128"};
+    Seconds dashboard_session_lifetime{8 * 3600};
+    std::size_t dashboard_max_sessions = 100;
 
     // [limits]
     smtp::SessionLimits limits;
@@ -157,6 +162,16 @@ struct Config {
     std::vector<std::string>
         tls_certificates;         // "cert.pem" or "cert.pem, key.pem"; first = default
     std::string tls_min_version;  // "1.2" or "1.3"
+    // [acme]: certificates from an ACME CA (RFC 8555) for the listeners (docs/tls.md)
+    bool acme = false;
+    std::string acme_directory{"https://acme-v02.api.letsencrypt.org/directory"};
+    std::string acme_email;               // the account's contact; "" for none
+    std::vector<std::string> acme_names;  // empty = [server] hostname
+    std::string acme_ca_file;             // CAs trusted for the ACME server besides the system's
+    Seconds acme_renew_before{30 * 86400};
+    Seconds acme_check_interval{12 * 3600};
+    Seconds acme_retry_interval{3600};
+    Seconds acme_timeout{300};  // one whole order
 
     // [spool]
     std::size_t group_commit_max = 0;  // messages made durable together at most

@@ -1,5 +1,6 @@
 // Configuration schema: the keys of [http]: the HTTP listener that serves /metrics and /health
-// (and later the sending API), its TLS, limits and time-outs (docs/http.md, docs/metrics.md).
+// (and later the sending API), its TLS, limits and time-outs (docs/http.md, docs/metrics.md);
+// and of [dashboard], the web dashboard on that listener (docs/dashboard.md).
 #include "config/schema.h"
 
 namespace tern::config {
@@ -41,6 +42,27 @@ std::vector<Key> http_keys() {
          UINT64_MAX,
          {},
          check_network},
+        {"dashboard", "admins", Kind::kStringList, "[]",
+         "Accounts of the auth database (tern user add) that may log in to the web dashboard "
+         "at /dashboard/; an empty list: no dashboard.",
+         [](Config& c, const Value& v) { c.dashboard_admins = v.list; }},
+        {"dashboard",
+         "networks",
+         Kind::kStringList,
+         R"(["127.0.0.0/8", "::1/128"])",
+         "Clients (CIDR networks) that may use the dashboard; others get 403.",
+         [](Config& c, const Value& v) { c.dashboard_networks = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         check_network},
+        {"dashboard", "session_lifetime", Kind::kDuration, R"("8h")",
+         "How long a dashboard login lasts without use; each request renews it.",
+         [](Config& c, const Value& v) { c.dashboard_session_lifetime = v.duration; }, 60,
+         30 * 86400},
+        {"dashboard", "max_sessions", Kind::kCount, "100",
+         "Dashboard logins kept at once; a new one past this ends the least recently used.",
+         [](Config& c, const Value& v) { c.dashboard_max_sessions = v.number; }, 1, 100000},
     };
 }
 

@@ -1,5 +1,5 @@
-// Configuration schema: the keys of [tls] and [auth]: certificates, outbound TLS policy,
-// accounts and the login throttle.
+// Configuration schema: the keys of [tls], [acme] and [auth]: certificates (and their renewal by
+// ACME), outbound TLS policy, accounts and the login throttle.
 #include <charconv>
 
 #include "config/schema.h"
@@ -68,6 +68,46 @@ std::vector<Key> security_keys() {
          0,
          0,
          {"1.2", "1.3"}},
+        // [acme]: automatic certificates
+        {"acme", "enabled", Kind::kBool, "false",
+         "Get the listeners' certificate from an ACME CA (http-01 challenges answered on the "
+         "HTTP listener, which must then be reachable on port 80 of every name) and renew it.",
+         [](Config& c, const Value& v) { c.acme = v.flag; }},
+        {"acme",
+         "directory",
+         Kind::kString,
+         R"("https://acme-v02.api.letsencrypt.org/directory")",
+         "The ACME server's directory URL (https).",
+         [](Config& c, const Value& v) { c.acme_directory = v.text; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) {
+             return s.starts_with("https://") || s.starts_with("http://")
+                        ? std::string()
+                        : "\"" + std::string(s) + "\" is not an http(s) URL";
+         }},
+        {"acme", "email", Kind::kString, R"("")",
+         "Contact address of the ACME account (expiry warnings of the CA); \"\" for none.",
+         [](Config& c, const Value& v) { c.acme_email = v.text; }},
+        {"acme", "names", Kind::kStringList, "[]",
+         "Host names the certificate is for (the first is its CN); [] = server.hostname.",
+         [](Config& c, const Value& v) { c.acme_names = v.list; }},
+        {"acme", "ca_file", Kind::kString, R"("")",
+         "PEM CA certificates trusted for the ACME server besides the system's (a test CA).",
+         [](Config& c, const Value& v) { c.acme_ca_file = v.text; }},
+        {"acme", "renew_before", Kind::kDuration, R"("30d")",
+         "Order a new certificate this long before the current one expires.",
+         [](Config& c, const Value& v) { c.acme_renew_before = v.duration; }, 0, 3650 * 86400},
+        {"acme", "check_interval", Kind::kDuration, R"("12h")",
+         "How often the certificate's expiry is checked.",
+         [](Config& c, const Value& v) { c.acme_check_interval = v.duration; }, 1, 30 * 86400},
+        {"acme", "retry_interval", Kind::kDuration, R"("1h")",
+         "After a failed order, the next try comes this much later.",
+         [](Config& c, const Value& v) { c.acme_retry_interval = v.duration; }, 1, 30 * 86400},
+        {"acme", "timeout", Kind::kDuration, R"("5m")",
+         "Time one order may take (challenges validated, certificate issued); then it has failed.",
+         [](Config& c, const Value& v) { c.acme_timeout = v.duration; }, 10, 3600},
         // [auth]
         {"auth", "database", Kind::kString, R"("")",
          "SQLite file holding the accounts of authenticated submission (`tern user`); empty means "

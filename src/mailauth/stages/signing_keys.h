@@ -39,6 +39,13 @@ class SigningKeys {
     const std::vector<SigningKey>& for_domain(std::string_view domain) const;
 
     bool empty() const { return keys_.empty(); }
+    // Every key, by domain (for the dashboard's DKIM status).
+    std::vector<SigningKey> all() const {
+        std::vector<SigningKey> out;
+        for (const auto& [domain, keys] : keys_)
+            out.insert(out.end(), keys.begin(), keys.end());
+        return out;
+    }
 
   private:
     std::map<std::string, std::vector<SigningKey>, std::less<>> keys_;

@@ -57,11 +57,11 @@ def listening(port, host="127.0.0.1"):
 class Process:
     """A child process with its output in a file; stopped by SIGTERM to its own pid."""
 
-    def __init__(self, argv, log_path, cwd=None):
+    def __init__(self, argv, log_path, cwd=None, env=None):
         self.log_path = Path(log_path)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, cwd=cwd)
+                                     stderr=subprocess.STDOUT, cwd=cwd, env=env)
 
     def output(self):
         return self.log_path.read_text(encoding="utf-8", errors="replace")

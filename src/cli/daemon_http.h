@@ -1,0 +1,64 @@
+// The daemon's HTTP listener (docs/http.md) and what is mounted on it: /metrics and /health, the
+// web dashboard (docs/dashboard.md) when [dashboard] admins names someone, and the answers to
+// ACME http-01 challenges (/.well-known/acme-challenge/) when [acme] is on.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "acme/acme_client.h"
+#include "admin/dashboard.h"
+#include "admin/metrics_endpoint.h"
+#include "auth/throttle.h"
+#include "auth/verifier.h"
+#include "base/error.h"
+#include "config/config.h"
+#include "dns/resolver.h"
+#include "http/server.h"
+#include "log/logger.h"
+#include "mailauth/dkim_signer.h"
+#include "metrics/metrics.h"
+#include "net/event_loops.h"
+#include "queue/queue_manager.h"
+#include "tls/server_context.h"
+
+namespace tern::cli {
+
+// What the routes need from the rest of the daemon; all outlive the DaemonHttp.
+struct DaemonHttpParts {
+    metrics::Registry& registry;
+    queue::QueueManager& queue;
+    net::EventLoops& loops;
+    log::Logger& log;
+    tls::ServerContext* tls;  // the server certificates
+    auth::Verifier& verifier;
+    auth::LoginThrottle& throttle;
+    dns::Resolver& resolver;
+    std::vector<mailauth::SigningKey> signing_keys;  // for the dashboard's DKIM status
+    acme::ChallengeResponder* challenges = nullptr;  // [acme]: http-01 answers; null when off
+};
+
+class DaemonHttp {
+  public:
+    // Builds the routes and binds the listener (before root is given up); the error says what.
+    static Result<std::unique_ptr<DaemonHttp>> create(const config::Config& config,
+                                                      DaemonHttpParts parts);
+    void start() { server_->start(); }
+    void stop() { server_->stop(); }
+
+  private:
+    explicit DaemonHttp(DaemonHttpParts parts) : parts_(std::move(parts)) {}
+
+    DaemonHttpParts parts_;
+    std::unique_ptr<admin::MetricsEndpoint> metrics_;
+    std::unique_ptr<admin::Dashboard> dashboard_;
+    std::unique_ptr<http::HttpServer> server_;
+    std::mutex domains_mutex_;  // the dashboard's domains report, kept for a minute
+    nlohmann::json domains_;
+    std::chrono::steady_clock::time_point domains_at_;
+};
+
+}  // namespace tern::cli
