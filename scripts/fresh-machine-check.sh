@@ -134,6 +134,14 @@ deb $MIRROR $SUITE-updates main
 deb $SECURITY $SUITE-security main
 EOF
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# A machine of this kind reaches the npm registry through a proxy whose CA it trusts (named by
+# NODE_EXTRA_CA_CERTS); the root gets that CA too, as a new machine of the kind has it. This is
+# the network's set-up, not the project's.
+if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -r $NODE_EXTRA_CA_CERTS ]]; then
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"
+    cp "$NODE_EXTRA_CA_CERTS" "$ROOT/usr/local/share/ca-certificates/machine-extra-ca.crt"
+    chroot "$ROOT" update-ca-certificates >/dev/null 2>&1 || die "update-ca-certificates in the root"
+fi
 [[ -s $ROOT/etc/hosts ]] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
 say "root ready in $(elapsed "$t0"): $(chroot "$ROOT" dpkg-query -W | wc -l) packages"
 

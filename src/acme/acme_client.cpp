@@ -126,7 +126,10 @@ asio::awaitable<Result<http::ClientResponse>> AcmeClient::post(std::string url, 
         bool bad_nonce = problem.is_object() &&
                          problem.value("type", "") == "urn:ietf:params:acme:error:badNonce";
         // RFC 8555 6.5: a badNonce answer is retried with the nonce it carries.
-        if (bad_nonce && attempt + 1 < kNonceRetries) continue;
+        if (bad_nonce && attempt + 1 < kNonceRetries) {
+            log_.info("acme_retry", {{"url", url}, {"reason", "badNonce"}});
+            continue;
+        }
         co_return fail(response->status >= 500 || response->status == 429 ? ErrorCode::kTemporary
                                                                           : ErrorCode::kPermanent,
                        problem_text(*response));
@@ -176,6 +179,9 @@ asio::awaitable<Result<json>> AcmeClient::poll(std::string url, std::vector<std:
                                                     " s");
         auto wait = retry_after(*response);
         std::chrono::milliseconds pause_for = wait.count() > 0 ? wait : options_.poll_interval;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline_ - std::chrono::steady_clock::now());
+        pause_for = std::max(std::chrono::milliseconds(0), std::min(pause_for, left));
         co_await pause(pause_for);
     }
 }

@@ -1,6 +1,6 @@
-// CertificateManager: the renewal timer, and the stored file (read with OpenSSL, written with a
-// temporary file, fsync, rename and a directory sync, so that a crash leaves the old or the new
-// certificate, never half of one or a key without its certificate).
+// CertificateManager: the renewal timer, and the stored file (read with OpenSSL; written to a
+// temporary file, synced, loaded on trial, renamed and the directory synced, so that a crash
+// leaves the old or the new certificate, never half of one or a key without its certificate).
 #include "acme/certificate_manager.h"
 
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -21,6 +22,7 @@
 
 #include "base/text.h"
 #include "base/unix_time.h"
+#include "tls/server_context.h"
 
 namespace tern::acme {
 namespace asio = boost::asio;
@@ -34,29 +36,6 @@ std::string join(const std::vector<std::string>& names, std::string_view separat
         out += n;
     }
     return out;
-}
-
-Result<void> write_durably(const std::string& path, std::string_view data) {
-    std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return std::unexpected(Error::from_errno(errno, "create " + tmp));
-    bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
-              ::fsync(fd) == 0;
-    int err = errno;
-    ::close(fd);
-    if (!ok) {
-        ::unlink(tmp.c_str());
-        return std::unexpected(Error::from_errno(err, "write " + tmp));
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-        return std::unexpected(Error::from_errno(errno, "rename " + tmp));
-    std::string dir = path.substr(0, path.rfind('/'));
-    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
-    return {};
 }
 
 }  // namespace
@@ -89,6 +68,8 @@ std::optional<StoredCertificate> CertificateManager::stored() const {
     if (!cert) return std::nullopt;
     struct tm tm {};
     if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) s.not_after = timegm(&tm);
+    struct tm from {};
+    if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &from) == 1) s.not_before = timegm(&from);
     auto* sans =
         static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
     for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); ++i) {
@@ -113,7 +94,12 @@ std::int64_t CertificateManager::due_at(std::int64_t now) const {
     std::sort(want.begin(), want.end());
     std::sort(have.begin(), have.end());
     if (want != have) return 0;
-    std::int64_t due = s->not_after - options_.renew_before.count();
+    // Never less than a third of the lifetime left: short-lived certificates are renewed in
+    // time, and not at every check.
+    std::int64_t before = options_.renew_before.count();
+    if (s->not_before > 0 && s->not_after > s->not_before)
+        before = std::min(before, (s->not_after - s->not_before) / 3);
+    std::int64_t due = s->not_after - before;
     return due <= now ? 0 : due;
 }
 
@@ -121,46 +107,81 @@ Result<void> CertificateManager::store(const Issued& issued) {
     std::string pem = issued.key_pem;
     if (!pem.empty() && pem.back() != '\n') pem += '\n';
     pem += issued.chain_pem;
-    return write_durably(certificate_path(options_.dir), pem);
+    // Loaded as the listeners will load it before it replaces the stored one: a chain that
+    // does not load (or a key that does not match) never reaches the next start.
+    std::string path = certificate_path(options_.dir);
+    std::string trial = path + ".new";
+    if (auto r = write_private_file(trial, pem); !r) return r;
+    if (auto loads = tls::ServerContext::create(tls::ServerOptions{{{trial, ""}}}); !loads) {
+        ::unlink(trial.c_str());
+        return fail(ErrorCode::kPermanent,
+                    "the certificate from the ACME server does not load: " + loads.error().message);
+    }
+    return rename_durably(trial, path);
 }
 
 void CertificateManager::start() {
-    asio::co_spawn(home_, run(), asio::detached);
+    asio::co_spawn(home_, run(), asio::bind_cancellation_slot(cancel_->slot(), asio::detached));
 }
 
 void CertificateManager::stop() {
-    asio::post(home_, [timer = timer_, stopped = stopped_] {
+    // An order in progress is abandoned: its network operations and pauses end at once.
+    asio::post(home_, [timer = timer_, stopped = stopped_, cancel = cancel_] {
         *stopped = true;
         timer->cancel();
+        cancel->emit(asio::cancellation_type::terminal);
     });
+}
+
+asio::awaitable<Result<Issued>> CertificateManager::order() {
+    try {
+        auto issued = co_await client_.obtain(options_.names);
+        co_return issued;
+    } catch (const std::exception& e) {
+        // A CA answer of unexpected shape (a JSON field of another type), or cancellation.
+        co_return fail(ErrorCode::kPermanent,
+                       std::string("ACME: unexpected answer or failure: ") + e.what());
+    }
 }
 
 asio::awaitable<void> CertificateManager::run() {
     auto stopped = stopped_;
     auto timer = timer_;
+    std::string path = certificate_path(options_.dir);
+    bool install_pending = false;  // stored, but the listeners refused it: try again
     while (!*stopped) {
         std::int64_t now = unix_now();
         std::int64_t due = due_at(now);
         std::chrono::seconds wait = options_.check_interval;
-        if (due == 0) {
+        Result<void> done;
+        bool acted = false;
+        if (install_pending) {
+            acted = true;
+            done = installed_(path);
+        } else if (due == 0) {
+            acted = true;
             log_.info("acme_order", {{"names", join(options_.names, ",")}});
-            auto issued = co_await client_.obtain(options_.names);
+            auto issued = co_await order();
             if (*stopped) co_return;
-            Result<void> done = issued ? store(*issued) : std::unexpected(issued.error());
-            if (done) done = installed_(certificate_path(options_.dir));
+            done = issued ? store(*issued) : Result<void>(std::unexpected(issued.error()));
             if (done) {
-                auto s = stored();
-                log_.info("acme_issued", {{"names", join(options_.names, ",")},
-                                          {"path", certificate_path(options_.dir)},
-                                          {"not_after", s ? s->not_after : 0}});
-            } else {
-                log_.error("acme_failed", {{"names", join(options_.names, ",")},
-                                           {"error", done.error().message},
-                                           {"retry_in", options_.retry_interval.count()}});
-                wait = options_.retry_interval;
+                install_pending = true;
+                done = installed_(path);
             }
         } else {
             wait = std::min<std::chrono::seconds>(wait, std::chrono::seconds(due - now));
+        }
+        if (acted && done) {
+            install_pending = false;
+            auto s = stored();
+            log_.info("acme_issued", {{"names", join(options_.names, ",")},
+                                      {"path", path},
+                                      {"not_after", s ? s->not_after : 0}});
+        } else if (acted) {
+            log_.error("acme_failed", {{"names", join(options_.names, ",")},
+                                       {"error", done.error().message},
+                                       {"retry_in", options_.retry_interval.count()}});
+            wait = options_.retry_interval;
         }
         timer->expires_after(wait);
         co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));

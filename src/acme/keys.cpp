@@ -84,8 +84,9 @@ Result<EcKey> EcKey::from_pem(std::string_view pem) {
 }
 
 Result<EcKey> EcKey::load_or_create(const std::string& path) {
-    std::ifstream in(path);
-    if (in) {
+    if (::access(path.c_str(), F_OK) == 0) {
+        std::ifstream in(path);
+        if (!in) return std::unexpected(Error::from_errno(errno, "read " + path));
         std::stringstream text;
         text << in.rdbuf();
         auto key = from_pem(text.str());
@@ -94,18 +95,36 @@ Result<EcKey> EcKey::load_or_create(const std::string& path) {
     }
     auto key = generate();
     if (!key) return key;
-    std::string pem = key->pem();
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return std::unexpected(Error::from_errno(errno, "create " + path));
-    bool ok =
-        ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) && ::fsync(fd) == 0;
+    if (auto r = write_private_file(path, key->pem()); !r) return std::unexpected(r.error());
+    return key;
+}
+
+Result<void> rename_durably(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0)
+        return std::unexpected(Error::from_errno(errno, "rename " + from));
+    std::string dir = to.find('/') == std::string::npos ? "." : to.substr(0, to.rfind('/'));
+    int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return std::unexpected(Error::from_errno(errno, "open " + dir));
+    int synced = ::fsync(dfd);
+    int err = errno;
+    ::close(dfd);
+    if (synced != 0) return std::unexpected(Error::from_errno(err, "fsync " + dir));
+    return {};
+}
+
+Result<void> write_private_file(const std::string& path, std::string_view data) {
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return std::unexpected(Error::from_errno(errno, "create " + tmp));
+    bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+              ::fsync(fd) == 0;
     int err = errno;
     ::close(fd);
     if (!ok) {
-        ::unlink(path.c_str());
-        return std::unexpected(Error::from_errno(err, "write " + path));
+        ::unlink(tmp.c_str());
+        return std::unexpected(Error::from_errno(err, "write " + tmp));
     }
-    return key;
+    return rename_durably(tmp, path);
 }
 
 std::string EcKey::pem() const {

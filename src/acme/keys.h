@@ -49,6 +49,12 @@ class EcKey {
 Result<std::string> signed_request(const EcKey& key, std::string_view kid, std::string_view nonce,
                                    std::string_view url, std::string_view payload);
 
+// Writes `data` to `path` durably and privately: a temporary file (mode 0600) synced, renamed
+// over `path`, and the directory synced; the error names the file.
+Result<void> write_private_file(const std::string& path, std::string_view data);
+// rename() and a sync of the directory.
+Result<void> rename_durably(const std::string& from, const std::string& to);
+
 // A certificate signing request (DER) for `names` (all as subjectAltName DNS names, the first
 // also as CN), signed with `key`.
 Result<std::string> certificate_request(const EcKey& key, const std::vector<std::string>& names);

@@ -290,6 +290,30 @@ asio::awaitable<http::Response> Dashboard::login(const http::Request& request,
         r.set(bfield::retry_after, std::to_string((wait.count() + 999) / 1000));
         co_return r;
     }
+    // One login at a time per client address and per account: parallel guesses would all pass
+    // the throttle before the first failure counts.
+    std::string client_key = "client " + client;
+    std::string account_key = "account " + *account;
+    {
+        std::lock_guard lock(logins_mutex_);
+        if (logins_in_flight_.count(client_key) || logins_in_flight_.count(account_key)) {
+            http::Response r = error(http::Status::too_many_requests,
+                                     "another login of this address or account is under way");
+            r.set(bfield::retry_after, "1");
+            co_return r;
+        }
+        logins_in_flight_.insert(client_key);
+        logins_in_flight_.insert(account_key);
+    }
+    struct Done {
+        Dashboard* self;
+        std::string keys[2];
+        ~Done() {
+            std::lock_guard lock(self->logins_mutex_);
+            for (const auto& k : keys)
+                self->logins_in_flight_.erase(k);
+        }
+    } done{this, {client_key, account_key}};
     auto tag = throttle_.tag(password);
     auth::NeedVerify need{auth::NeedVerify::What::kPassword, *account, std::move(password)};
     auth::VerifyAnswer answer =

@@ -9,7 +9,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,8 @@ class Dashboard {
     log::Logger& log_;
     DomainsReport domains_;
     SessionStore sessions_;
+    std::mutex logins_mutex_;
+    std::set<std::string> logins_in_flight_;  // "client ADDRESS", "account NAME"
 };
 
 }  // namespace tern::admin

@@ -42,6 +42,10 @@ Result<void> check_acme_options(const config::Config& config) {
         return fail(ErrorCode::kInvalid,
                     "acme.enabled: the http-01 challenges need an HTTP listener (http.listen), "
                     "reachable on port 80 of every name");
+    if (config.http_tls)
+        return fail(ErrorCode::kInvalid,
+                    "acme.enabled: http-01 challenges are fetched over plain HTTP, but http.tls "
+                    "makes every HTTP listener speak TLS");
     for (const auto& name : config.acme_names) {
         bool ok = !name.empty() && name.size() <= 253 && name.find('*') == std::string::npos &&
                   name.find_first_not_of(

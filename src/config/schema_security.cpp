@@ -83,9 +83,9 @@ std::vector<Key> security_keys() {
          UINT64_MAX,
          {},
          [](std::string_view s) {
-             return s.starts_with("https://") || s.starts_with("http://")
-                        ? std::string()
-                        : "\"" + std::string(s) + "\" is not an http(s) URL";
+             // RFC 8555 6.1: ACME is spoken over HTTPS only.
+             return s.starts_with("https://") ? std::string()
+                                              : "\"" + std::string(s) + "\" is not an https URL";
          }},
         {"acme", "email", Kind::kString, R"("")",
          "Contact address of the ACME account (expiry warnings of the CA); \"\" for none.",

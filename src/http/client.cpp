@@ -40,6 +40,8 @@ asio::awaitable<Result<void>> exchange(Stream& stream,
         co_return fail(ErrorCode::kIo, "sending the request to " + host + ": " + wec.message());
     boost::beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::string_body> parser;
+    // A reply to HEAD has no body, whatever its Content-Length says (RFC 9110 9.3.2).
+    parser.skip(req.method() == bhttp::verb::head);
     parser.body_limit(max_body);
     parser.header_limit(64 * 1024);
     auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);

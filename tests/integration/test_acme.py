@@ -12,6 +12,8 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -46,7 +48,8 @@ def acme_tern(tern_factory, dns, ca, tmp_path):
     on the Tern's HTTP port; both stopped at teardown."""
     started = []
 
-    def make(names=("mail.acme.example", "mx2.acme.example"), acme=None, pebble_env=None):
+    def make(names=("mail.acme.example", "mx2.acme.example"), acme=None, pebble_env=None,
+             validity=None):
         config = {
             "dns": {"upstream": [dns.upstream], "timeout": "2s"},
             "acme": {"enabled": True, "ca_file": str(ca.pem), "names": list(names),
@@ -57,7 +60,7 @@ def acme_tern(tern_factory, dns, ca, tmp_path):
         workdir = tmp_path / f"pebble{len(started)}"
         workdir.mkdir()
         pebble = Pebble(workdir, ca.issue("ca.acme.example"), "ca.acme.example", tern.http_port,
-                        dns, env=pebble_env)
+                        dns, env=pebble_env, validity=validity)
         started.append(pebble)
         tern.config["acme"]["directory"] = pebble.directory
         tern.start()
@@ -120,17 +123,21 @@ def test_gets_a_certificate_and_the_listeners_present_it(acme_tern, ca, tmp_path
     for name in ("account.key", "certificate.pem"):
         assert (acme_dir / name).stat().st_mode & 0o777 == 0o600, name
     assert not (acme_dir / "certificate.pem.tmp").exists()
-    # Tokens are withdrawn after use; unknown ones are 404 to anyone.
-    import urllib.request, urllib.error
-    with pytest.raises(urllib.error.HTTPError) as e:
-        urllib.request.urlopen(f"http://127.0.0.1:{tern.http_port}/.well-known/acme-challenge/x",
-                               timeout=SOCKET_TIMEOUT)
-    assert e.value.code == 404
+    # The tokens answered are withdrawn after use: 404 now, as for any unknown one.
+    tokens = re.findall(r"acme_challenge .*token=(\S+)", log)
+    assert len(tokens) == 2, log
+    for token in tokens + ["unknown"]:
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{tern.http_port}/.well-known/acme-challenge/{token}",
+                timeout=SOCKET_TIMEOUT)
+        assert e.value.code == 404, token
 
 
 def test_renews_and_reloads_without_dropping_a_session(acme_tern, ca, tmp_path):
-    # renew_before longer than pebble's validity: every check (each second) renews.
-    tern, pebble = acme_tern(acme={"renew_before": "3650d"})
+    # Certificates valid for 15 s: renew_before (30 days) is more than their lifetime, so the
+    # renewal comes with a third of it left, some 10 s after each issuance (not at every check).
+    tern, pebble = acme_tern(validity=15)
     tern.wait_for_log(r"acme_issued", timeout=ISSUE_TIMEOUT)
     first = serial(served_certificate(tern, "mail.acme.example")[0])
     # A TLS session opened now stays usable across the next renewal.
@@ -188,10 +195,55 @@ def test_a_name_that_cannot_be_validated_fails_keeps_serving_and_is_retried(acme
         time.sleep(0.2)
 
 
-def test_check_config_refuses_acme_without_an_http_listener(tern_factory, tmp_path):
-    tern = tern_factory(config={"acme": {"enabled": True}, "http": {"listen": []}}, start=False)
+def test_the_acme_servers_certificate_is_verified(acme_tern):
+    # Without ca_file pebble's certificate (from the test CA) is not trusted: no order is sent.
+    tern, pebble = acme_tern(acme={"ca_file": ""})
+    line = tern.wait_for_log(r"acme_failed", timeout=ISSUE_TIMEOUT)
+    assert "certificate" in line and "not valid" in line, line
+    assert "POST /sign-me-up" not in pebble.output()
+
+
+def test_bad_nonces_are_retried(acme_tern):
+    # pebble refuses half of the nonces it gave out: every refusal is retried with the new one.
+    tern, pebble = acme_tern(pebble_env={"PEBBLE_WFE_NONCEREJECT": "50"})
+    tern.wait_for_log(r"acme_issued", timeout=ISSUE_TIMEOUT)
+    assert re.search(r"acme_retry .*reason=badNonce", tern.log_text()), tern.log_text()
+
+
+@pytest.mark.parametrize("config,words", [
+    ({"acme": {"enabled": True}, "http": {"listen": []}}, ["acme.enabled", "http.listen"]),
+    ({"acme": {"enabled": True}, "http": {"tls": True}}, ["acme.enabled", "http.tls"]),
+    ({"acme": {"enabled": True, "names": ["*.example.org"]}}, ["acme.names", "wildcard"]),
+    ({"acme": {"enabled": True, "directory": "http://ca.example/dir"}}, ["https URL"]),
+])
+def test_check_config_refuses_what_cannot_work(tern_factory, config, words):
+    tern = tern_factory(config=config, start=False)
     tern.config_path.write_text(__import__("conftest").toml_text(tern.config), encoding="utf-8")
     out = subprocess.run([tern.binary, "check-config", "--config", str(tern.config_path)],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
-    assert "acme.enabled" in out.stdout + out.stderr and "http.listen" in out.stdout + out.stderr
+    for word in words:
+        assert word in out.stdout + out.stderr, out.stdout + out.stderr
+
+
+def test_sigterm_abandons_an_order_in_progress(tern_factory, dns, ca):
+    # An ACME server that takes the connection and never answers: the order waits (its requests
+    # are bounded by 30 s); SIGTERM must not wait for it.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        tern = tern_factory(config={
+            "dns": {"upstream": [dns.upstream], "timeout": "2s"},
+            "acme": {"enabled": True, "ca_file": str(ca.pem), "names": ["mail.acme.example"],
+                     "directory": f"https://ca.acme.example:{silent.getsockname()[1]}/dir"},
+        })
+        tern.wait_for_log(r"acme_order", timeout=10)
+        time.sleep(0.5)
+        started = time.monotonic()
+        tern.stop()
+        assert not tern.killed and tern.returncode == 0
+        assert time.monotonic() - started < 5, "shutdown waited for the order"
+        assert "acme_issued" not in tern.log_text()
+    finally:
+        silent.close()

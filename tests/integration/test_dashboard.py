@@ -3,6 +3,7 @@
 # screenshots kept in tests/integration/artifacts/dashboard/), and over plain HTTP for the rules
 # a browser hides: who may log in, the session cookie, CSRF token, Origin and content type
 # checks, logout, the dashboard off without admins, and its client networks.
+import concurrent.futures
 import http.client
 import http.cookies
 import json
@@ -319,6 +320,23 @@ def test_login_is_throttled(tern_factory):
     # ...and is let in once the wait is over.
     time.sleep(wait + 0.2)
     assert d.login().status == 200
+
+
+def test_parallel_logins_do_not_pass_the_throttle_together(tern_factory):
+    # With no free failures each wrong password costs a wait; guesses sent all at once must not
+    # all be checked before the first failure counts.
+    t = dashboard_tern(tern_factory, config={"auth": {
+        "throttle_free_per_login": 0, "throttle_free_per_address": 0,
+        "throttle_free_per_account": 0, "throttle_base_delay": "10s", "throttle_max_delay": "20s"}})
+    guesses = 16
+    with concurrent.futures.ThreadPoolExecutor(guesses) as pool:
+        answers = list(pool.map(lambda i: Dashboard(t).login(ADMIN, f"Wrong-Guess-{i}"),
+                                range(guesses)))
+    statuses = sorted(a.status for a in answers)
+    assert set(statuses) <= {401, 429}, statuses
+    assert statuses.count(401) <= 2, statuses  # the first, and at most one that came after it
+    checked = [l for l in t.log_lines() if "dashboard_login_failed" in l]
+    assert len(checked) == statuses.count(401), checked
 
 
 # --- the CSRF rules -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ PEBBLE = "/usr/bin/pebble"
 
 
 class Pebble:
-    def __init__(self, workdir, cert, host, http_port, dns_server, env=None):
+    def __init__(self, workdir, cert, host, http_port, dns_server, env=None, validity=None):
         """`cert` (peers.pki.Cert) names `host`, the name clients use for the directory."""
         self.dir = Path(workdir)
         self.host = host
@@ -29,6 +29,8 @@ class Pebble:
             "ocspResponderURL": "",
             "externalAccountBindingRequired": False,
         }}
+        if validity:  # seconds a certificate it issues is valid
+            config["pebble"]["certificateValidityPeriod"] = validity
         path = self.dir / "pebble.json"
         path.write_text(json.dumps(config), encoding="utf-8")
         environment = dict(os.environ)
