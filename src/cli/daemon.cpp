@@ -16,9 +16,11 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 
 #include "admin/control_server.h"
 #include "auth/crypto.h"
@@ -29,6 +31,7 @@
 #include "base/text.h"
 #include "cli/component_options.h"
 #include "cli/daemon_http.h"
+#include "cli/daemon_reload.h"
 #include "cli/daemon_stages.h"
 #include "cli/daemon_tls.h"
 #include "cli/privileges.h"
@@ -150,6 +153,14 @@ int serve(const config::Config& config, const std::string& config_path) {
     }
     raise_file_limit();
     std::signal(SIGPIPE, SIG_IGN);
+    // The file as it was read, so that a reload can tell which settings changed since.
+    std::string config_text;
+    if (!config_path.empty()) {
+        std::ifstream in(config_path, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        config_text = text.str();
+    }
     // Made durably: a data directory that a power cut takes away takes acknowledged mail too.
     if (auto made = make_durable_dirs(config.data_dir); !made) {
         std::cerr << "tern: cannot create data directory " << config.data_dir << ": "
@@ -343,7 +354,7 @@ int serve(const config::Config& config, const std::string& config_path) {
          config.pregreet_action == "drop", pregreet_skip.value_or(net::NetworkList{}),
          config.pregreet_pass_ttl});
     server::ServerMetrics server_metrics(registry);
-    server::ServerContext context{.config = config,
+    server::ServerContext context{.settings = std::make_shared<const config::Config>(config),
                                   .log = log,
                                   .spool = **spool,
                                   .injector = injector,
@@ -447,59 +458,23 @@ int serve(const config::Config& config, const std::string& config_path) {
     };
     asio::co_spawn(loops.loop(0), shutdown(), asio::detached);
 
-    // SIGHUP and `tern reload`: open the log file again (logrotate renamed it), load the
-    // certificates again (sessions keep the ones they started with), and read the configuration
-    // file and the aliases file again for the local directory (domains, users, aliases), which
-    // the next RCPT uses. Other settings take effect at the next start. Both run on loop 0, one
-    // at a time; whatever fails keeps what is in use.
-    auto reload = [&]() -> nlohmann::json {
-        net::notify_systemd("RELOADING=1");
-        nlohmann::json reply{{"ok", true}};
-        std::string errors;  // "what: why", separated by "; "
-        auto failed = [&](const std::string& what) {
-            errors += (errors.empty() ? "" : "; ") + what;
-        };
-        if (auto reopened = log.reopen(); !reopened) {
-            log.error("log_reopen", {{"error", reopened.error().message}});
-            failed("log file: " + reopened.error().message);
-        }
-        if (auto r = server_tls->reload(); r) {
-            auto loaded = server_tls->certificates().size();
-            log.info("tls_reload", {{"certificates", loaded}});
-            reply["certificates"] = loaded;
-        } else {
-            log.error("tls_reload", {{"error", r.error().message}});
-            failed("certificates: " + r.error().message + " (the ones in use are kept)");
-        }
-        auto fresh =
-            config_path.empty() ? Result<config::Config>(config) : config::load_file(config_path);
-        // The LMTP routes of the new file are checked (serve would refuse them at the next
-        // start) but used from the next start only.
-        auto lmtp_check =
-            fresh ? lmtp_transport_options(*fresh)
-                  : Result<delivery::LmtpTransportOptions>(std::unexpected(fresh.error()));
-        auto loaded = lmtp_check ? directory->reload(local_directory_options(*fresh))
-                                 : Result<void>(std::unexpected(lmtp_check.error()));
-        if (loaded && fresh->lmtp_routes != config.lmtp_routes) {
-            log.warn("reload_pending",
-                     {{"setting", "local.lmtp"}, {"effect", "at the next start"}});
-            reply["pending"] = "local.lmtp changed: it takes effect at the next start";
-        }
-        if (loaded) {
-            auto n = directory->counts();
-            log.info("directory_reload",
-                     {{"domains", n.domains}, {"users", n.users}, {"aliases", n.aliases}});
-            reply["directory"] = {
-                {"domains", n.domains}, {"users", n.users}, {"aliases", n.aliases}};
-        } else {
-            log.error("directory_reload", {{"error", loaded.error().message}});
-            failed("local directory: " + loaded.error().message +
-                   " (the domains, users and aliases in use are kept)");
-        }
-        net::notify_systemd("READY=1");
-        if (!errors.empty()) reply = {{"ok", false}, {"error", errors}};
-        return reply;
-    };
+    // SIGHUP and `tern reload` (docs/operations.md): both run on loop 0, one at a time; whatever
+    // fails keeps what is in use.
+    ReloadTargets reload_targets{log,
+                                 config_path,
+                                 config,
+                                 config_text,
+                                 *server_tls,
+                                 [&certificates]() -> std::optional<std::string> {
+                                     if (!(*certificates)->certificates) return std::nullopt;
+                                     auto stored = (*certificates)->certificates->stored();
+                                     return stored ? std::optional<std::string>(stored->path)
+                                                   : std::nullopt;
+                                 },
+                                 *directory,
+                                 context,
+                                 limits};
+    auto reload = [&]() -> nlohmann::json { return reload_daemon(reload_targets); };
     control.on_reload(reload);
     std::function<void()> wait_hangup = [&] {
         hangup.async_wait([&](boost::system::error_code ec, int) {

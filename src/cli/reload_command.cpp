@@ -34,11 +34,15 @@ int run_reload_command(const config::Config& config, const std::string& config_p
         auto directory = reply.value("directory", nlohmann::json::object());
         std::cout << fmt::format(
             "reload: log file opened again, {} certificate(s) loaded, {} local domain(s), {} "
-            "user(s) and {} alias(es) in use; other settings take effect at the next start\n",
+            "user(s) and {} alias(es) in use; new sessions get the new limits, time-outs and "
+            "offers\n",
             reply.value("certificates", 0), directory.value("domains", 0),
             directory.value("users", 0), directory.value("aliases", 0));
-        if (reply.contains("pending"))
-            std::cout << "reload: " << reply.value("pending", "") << "\n";
+        if (reply.contains("pending") && reply["pending"].is_array())
+            for (const auto& setting : reply["pending"])
+                if (setting.is_string())
+                    std::cout << "reload: " << setting.get<std::string>()
+                              << " changed: it takes effect at the next start\n";
     } else {
         std::cerr << "tern reload: " << reply.value("error", "failed") << "\n";
     }

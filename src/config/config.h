@@ -249,6 +249,10 @@ Result<Config> load_file(const std::string& path);
 // Parses TOML text (for tests and check-config); `name` is used in error messages.
 Result<Config> load_string(std::string_view text, const std::string& name);
 
+// The keys ("section.key") whose values differ between two configuration texts, a key present
+// in only one of them included; sorted. Fails when either is not TOML.
+Result<std::vector<std::string>> changed_settings(std::string_view before, std::string_view after);
+
 // Markdown reference of every key: section, name, type, default and doc line.
 std::string reference_markdown();
 

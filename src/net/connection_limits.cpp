@@ -30,4 +30,10 @@ std::size_t ConnectionLimits::open() const {
     return total_;
 }
 
+void ConnectionLimits::set_limits(std::size_t max_total, std::size_t max_per_client) {
+    std::lock_guard lock(mutex_);
+    max_total_ = max_total;
+    max_per_client_ = max_per_client;
+}
+
 }  // namespace tern::net

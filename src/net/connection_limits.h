@@ -49,6 +49,9 @@ class ConnectionLimits {
 
     std::size_t open() const;
 
+    // New limits (a reload); connections over them stay, new ones are refused until below.
+    void set_limits(std::size_t max_total, std::size_t max_per_client);
+
   private:
     void release(const std::string& client);
 

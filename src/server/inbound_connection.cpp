@@ -52,11 +52,12 @@ std::string client_address(const asio::ip::tcp::socket& socket) {
 InboundConnection::InboundConnection(ServerContext& context, asio::ip::tcp::socket socket,
                                      net::ConnectionLimits::Slot slot, ListenerKind kind)
     : ctx_(context),
+      config_(context.settings.load()),
       kind_(kind),
       socket_(std::move(socket)),
       slot_(std::move(slot)),
       timer_(socket_.get_executor()),
-      deadline_(std::chrono::steady_clock::now() + context.config.command_timeout),
+      deadline_(std::chrono::steady_clock::now() + config_->command_timeout),
       client_ip_(client_address(socket_)),
       loopback_(is_loopback(client_ip_)),
       session_(session_options()) {
@@ -71,16 +72,15 @@ InboundConnection::~InboundConnection() {
 
 smtp::SessionOptions InboundConnection::session_options() const {
     smtp::SessionOptions o;
-    o.hostname = ctx_.config.hostname;
-    o.limits = ctx_.config.limits;
-    o.limits.max_hops = ctx_.config.max_hops;
+    o.hostname = config_->hostname;
+    o.limits = config_->limits;
+    o.limits.max_hops = config_->max_hops;
     bool mx = kind_ == ListenerKind::kMx;
     o.tls_active = kind_ == ListenerKind::kSubmissions;
-    o.starttls = ctx_.tls && !o.tls_active && (!mx || ctx_.config.smtp_starttls);
-    if (ctx_.verifier && (!mx || ctx_.config.smtp_auth))
-        o.auth_mechanisms = auth::mechanism_names();
+    o.starttls = ctx_.tls && !o.tls_active && (!mx || config_->smtp_starttls);
+    if (ctx_.verifier && (!mx || config_->smtp_auth)) o.auth_mechanisms = auth::mechanism_names();
     // RFC 4954 4 / RFC 8314: passwords only over TLS, unless loopback is exempted.
-    o.auth_needs_tls = !(ctx_.config.auth_plaintext_loopback && loopback_);
+    o.auth_needs_tls = !(config_->auth_plaintext_loopback && loopback_);
     o.auth_required = !mx;  // RFC 6409 4.3: submission needs authentication
     const pipeline::Pipeline* stages = mx ? ctx_.mx_pipeline : ctx_.submission_pipeline;
     o.check_helo = stages && stages->has(pipeline::kOnHelo);
@@ -100,9 +100,9 @@ void InboundConnection::arm_read_deadline() {
     bool text = session_.reading_message();
     if (text != reading_text_) {
         reading_text_ = text;
-        read_deadline_ = now + (text ? ctx_.config.data_timeout : ctx_.config.command_timeout);
+        read_deadline_ = now + (text ? config_->data_timeout : config_->command_timeout);
     } else if (!text && !session_.mid_line()) {
-        read_deadline_ = now + ctx_.config.command_timeout;
+        read_deadline_ = now + config_->command_timeout;
     }
     set_deadline_at(read_deadline_);
 }
@@ -111,8 +111,8 @@ void InboundConnection::arm_read_deadline() {
 // data_timeout from now (Postfix's smtpd_min_data_rate); a rate of 0 renews data_timeout.
 void InboundConnection::credit_read(std::size_t octets) {
     if (!reading_text_) return;
-    auto limit = std::chrono::steady_clock::now() + ctx_.config.data_timeout;
-    std::uint64_t rate = ctx_.config.min_data_rate;
+    auto limit = std::chrono::steady_clock::now() + config_->data_timeout;
+    std::uint64_t rate = config_->min_data_rate;
     if (rate == 0) {
         read_deadline_ = limit;
         return;
@@ -155,7 +155,7 @@ void InboundConnection::on_watchdog() {
         timed_out_ = true;
         lowest().cancel(ec);
         // The session now writes its 421; give that write one more period, then give up.
-        set_deadline(ctx_.config.command_timeout);
+        set_deadline(config_->command_timeout);
         grace_ = true;
     }
     arm_watchdog();
@@ -263,7 +263,7 @@ asio::awaitable<void> InboundConnection::greet() {
 
 asio::awaitable<bool> InboundConnection::pregreet_test() {
     const auto& options = ctx_.pregreet->options();
-    out_ = "220-" + ctx_.config.hostname + " ESMTP\r\n";
+    out_ = "220-" + config_->hostname + " ESMTP\r\n";
     if (!co_await flush()) co_return false;
     auto start = std::chrono::steady_clock::now();
     asio::steady_timer wait(socket_.get_executor(), options.wait);
@@ -308,7 +308,7 @@ asio::awaitable<void> InboundConnection::finish() {
         // a client that does not read gets tls_close_timeout to take it.
         SSL* ssl = tls_->native_handle();
         SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
-        asio::steady_timer guard(timer_.get_executor(), ctx_.config.tls_close_timeout);
+        asio::steady_timer guard(timer_.get_executor(), config_->tls_close_timeout);
         guard.async_wait([self = shared_from_this()](boost::system::error_code ec) {
             boost::system::error_code ignored;
             if (!ec) self->lowest().close(ignored);
@@ -331,7 +331,7 @@ asio::awaitable<void> InboundConnection::finish() {
 
 asio::awaitable<bool> InboundConnection::flush() {
     if (out_.empty() || closed_) co_return !closed_;
-    set_deadline(ctx_.config.command_timeout);
+    set_deadline(config_->command_timeout);
     boost::system::error_code ec;
     std::size_t n = 0;
     if (tls_)
@@ -360,7 +360,7 @@ asio::awaitable<void> InboundConnection::perform() {
                 case ActionKind::kCheckSender: {
                     // Refuse early when the spool's disk is nearly full, before any data flows.
                     // A recent answer far above the minimum is reused (Spool::free_space).
-                    std::uint64_t min_free = ctx_.config.spool_min_free;
+                    std::uint64_t min_free = config_->spool_min_free;
                     if (min_free > 0 &&
                         ctx_.spool.free_space(2 * min_free + kFreeMargin) < min_free) {
                         ctx_.log.warn("spool_full",
@@ -453,7 +453,7 @@ void InboundConnection::begin_message() {
     message::ReceivedInfo info;
     info.helo = session_.helo_name();
     info.client_ip = client_ip_;
-    info.by_host = ctx_.config.hostname;
+    info.by_host = config_->hostname;
     info.protocol = session_.protocol();
     info.tls = tls_summary_;
     info.queue_id = writer_->id();

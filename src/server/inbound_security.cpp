@@ -14,7 +14,7 @@ using smtp::ReplyName;
 asio::awaitable<bool> InboundConnection::handshake() {
     tls_context_ = ctx_.tls->context();
     tls_ = std::make_unique<TlsStream>(std::move(socket_), *tls_context_);
-    set_deadline(ctx_.config.command_timeout);
+    set_deadline(config_->command_timeout);
     auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server,
                                                asio::as_tuple(asio::use_awaitable));
     if (ec) {

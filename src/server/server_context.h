@@ -1,5 +1,6 @@
-// ServerContext: what every inbound connection shares (configuration, spool, queue, policy,
-// limits, the registry of open sessions). Built once at start-up and outlives all sessions.
+// ServerContext: what every inbound connection shares (settings, spool, queue, policy, limits,
+// the registry of open sessions). Built once at start-up and outlives all sessions; its settings
+// are swapped by a reload.
 #pragma once
 
 #include <atomic>
@@ -52,7 +53,9 @@ enum class ListenerKind {
 std::string_view listener_name(ListenerKind kind);
 
 struct ServerContext {
-    const config::Config& config;
+    // The settings a new session starts with (limits, time-outs, what it offers); a reload
+    // stores new ones, and a session keeps those it started with to its end.
+    std::atomic<std::shared_ptr<const config::Config>> settings;
     log::Logger& log;
     spool::Spool& spool;
     spool::Injector& injector;  // commits each message and hands it to the queue

@@ -145,3 +145,25 @@ TEST(Config, DocsPageListsEveryKey) {
 
 }  // namespace
 }  // namespace tern::config
+
+namespace tern::config {
+namespace {
+
+TEST(ChangedSettings, NamesEveryKeyThatDiffersOrIsOnlyInOneFile) {
+    auto changed = changed_settings(
+        "[smtp]\nlisten = [\"127.0.0.1:25\"]\n[limits]\nrecipients = 100\nerrors = 5\n",
+        "[limits]\nerrors = 5\nrecipients = 2\ndata_timeout = \"1m\"\n[smtp]\n"
+        "listen = [\"127.0.0.1:25\"]\n");
+    ASSERT_TRUE(changed) << changed.error().message;
+    EXPECT_EQ(*changed, (std::vector<std::string>{"limits.data_timeout", "limits.recipients"}));
+    auto same = changed_settings("[a]\nx = 1\n", "[a]\n# a comment\nx = 1\n");
+    ASSERT_TRUE(same);
+    EXPECT_TRUE(same->empty());
+    auto gone = changed_settings("[a]\nx = [1, 2]\n", "[b]\ny = 2\n");
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(*gone, (std::vector<std::string>{"a.x", "b.y"}));
+    EXPECT_FALSE(changed_settings("[a\n", "[a]\n"));
+}
+
+}  // namespace
+}  // namespace tern::config

@@ -1,0 +1,144 @@
+// reload_daemon: each part in turn; a part that fails keeps what it had and says why.
+#include "cli/daemon_reload.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "cli/component_options.h"
+#include "net/sd_notify.h"
+
+namespace tern::cli {
+namespace {
+
+// The settings a reload applies. Sessions read the [limits], the offers of [smtp] and [auth]
+// and the spool's free-space floor when they start; the directory and certificates are loaded
+// again. Everything else is read once at start.
+constexpr std::string_view kApplied[] = {
+    "local.domains",
+    "local.users",
+    "local.aliases",
+    "local.recipient_delimiter",
+    "tls.certificates",
+    "limits.command_line",
+    "limits.text_line",
+    "limits.message_size",
+    "limits.recipients",
+    "limits.recipient_overshoot",
+    "limits.transactions_per_connection",
+    "limits.bare_lf",
+    "limits.nul_octets",
+    "limits.errors",
+    "limits.auth_line",
+    "limits.connections",
+    "limits.connections_per_client",
+    "limits.command_timeout",
+    "limits.data_timeout",
+    "limits.min_data_rate",
+    "limits.tls_close_timeout",
+    "smtp.starttls",
+    "smtp.auth",
+    "auth.plaintext_loopback",
+    "spool.min_free",
+    "relay.max_hops",
+};
+
+std::optional<std::string> read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+bool applied_by_reload(std::string_view setting) {
+    for (auto s : kApplied)
+        if (s == setting) return true;
+    return false;
+}
+
+nlohmann::json reload_daemon(ReloadTargets& t) {
+    net::notify_systemd("RELOADING=1");
+    nlohmann::json reply{{"ok", true}};
+    std::string errors;  // "what: why", separated by "; "
+    auto failed = [&](const std::string& what) { errors += (errors.empty() ? "" : "; ") + what; };
+    if (auto reopened = t.log.reopen(); !reopened) {
+        t.log.error("log_reopen", {{"error", reopened.error().message}});
+        failed("log file: " + reopened.error().message);
+    }
+    std::optional<std::string> text = t.config_path.empty()
+                                          ? std::optional<std::string>(t.started_text)
+                                          : read_text(t.config_path);
+    auto fresh = !text
+                     ? Result<config::Config>(fail(ErrorCode::kIo, "cannot read " + t.config_path))
+                 : t.config_path.empty() ? Result<config::Config>(t.started)
+                                         : config::load_string(*text, t.config_path);
+    std::vector<std::string> changed;
+    if (fresh) {
+        auto diff = config::changed_settings(t.started_text, *text);
+        if (diff) changed = std::move(*diff);
+    }
+    auto is_changed = [&](std::string_view key) {
+        return std::find(changed.begin(), changed.end(), key) != changed.end();
+    };
+
+    // Certificates: the files again, or the file's new list.
+    Result<void> certificates;
+    if (fresh && is_changed("tls.certificates") && !fresh->tls_certificates.empty()) {
+        std::vector<tls::CertificateFiles> list;
+        if (auto acme = t.acme_certificate ? t.acme_certificate() : std::nullopt)
+            list.push_back({*acme, ""});
+        auto configured = server_tls_options(*fresh).certificates;
+        list.insert(list.end(), configured.begin(), configured.end());
+        certificates = t.tls.replace(std::move(list));
+    } else {
+        certificates = t.tls.reload();
+    }
+    if (certificates) {
+        auto loaded = t.tls.certificates().size();
+        t.log.info("tls_reload", {{"certificates", loaded}});
+        reply["certificates"] = loaded;
+    } else {
+        t.log.error("tls_reload", {{"error", certificates.error().message}});
+        failed("certificates: " + certificates.error().message + " (the ones in use are kept)");
+    }
+
+    // The local directory; the LMTP routes are checked (serve would refuse them at the next
+    // start) but used from the next start only.
+    auto lmtp_check = fresh
+                          ? lmtp_transport_options(*fresh)
+                          : Result<delivery::LmtpTransportOptions>(std::unexpected(fresh.error()));
+    auto loaded = lmtp_check ? t.directory.reload(local_directory_options(*fresh))
+                             : Result<void>(std::unexpected(lmtp_check.error()));
+    if (loaded) {
+        auto n = t.directory.counts();
+        t.log.info("directory_reload",
+                   {{"domains", n.domains}, {"users", n.users}, {"aliases", n.aliases}});
+        reply["directory"] = {{"domains", n.domains}, {"users", n.users}, {"aliases", n.aliases}};
+    } else {
+        t.log.error("directory_reload", {{"error", loaded.error().message}});
+        failed("local directory: " + loaded.error().message +
+               " (the domains, users and aliases in use are kept)");
+    }
+
+    // New sessions' settings, only from a file that loaded whole.
+    if (fresh && loaded) {
+        t.server.settings.store(std::make_shared<const config::Config>(*fresh));
+        t.connections.set_limits(fresh->max_connections, fresh->max_connections_per_client);
+        t.log.info("settings_reload", {{"changed", static_cast<std::uint64_t>(changed.size())}});
+        nlohmann::json pending = nlohmann::json::array();
+        for (const auto& key : changed) {
+            if (applied_by_reload(key)) continue;
+            if (key == "tls.certificates" && !fresh->tls_certificates.empty()) continue;
+            t.log.warn("reload_pending", {{"setting", key}, {"effect", "at the next start"}});
+            pending.push_back(key);
+        }
+        if (!pending.empty()) reply["pending"] = pending;
+    }
+    net::notify_systemd("READY=1");
+    if (!errors.empty()) reply = {{"ok", false}, {"error", errors}};
+    return reply;
+}
+
+}  // namespace tern::cli

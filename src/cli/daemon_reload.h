@@ -1,0 +1,40 @@
+// What SIGHUP and `tern reload` change in the running daemon (docs/operations.md): the log file
+// is reopened, the certificates are loaded again (or the new list of tls.certificates), the
+// local directory is read again, and new sessions start with the new file's limits, time-outs
+// and offers (open sessions keep theirs). Any other change is named in a reload_pending line and
+// waits for the next start. A file that does not load changes nothing (the error is returned).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "delivery/local_directory.h"
+#include "log/logger.h"
+#include "net/connection_limits.h"
+#include "server/server_context.h"
+#include "tls/server_context.h"
+
+namespace tern::cli {
+
+struct ReloadTargets {
+    log::Logger& log;
+    const std::string& config_path;  // "" when serve runs on the embedded defaults
+    const config::Config& started;   // the configuration the daemon started with
+    std::string started_text;        // its file's text, to tell what changed since
+    tls::ServerContext& tls;
+    std::function<std::optional<std::string>()> acme_certificate;  // the stored one, if any
+    delivery::LocalDirectory& directory;
+    server::ServerContext& server;
+    net::ConnectionLimits& connections;
+};
+
+// Runs one reload; {"ok":true, ...what was loaded, "pending": [...]} or {"ok":false,"error":...}.
+nlohmann::json reload_daemon(ReloadTargets& targets);
+
+// Whether a reload applies a change of `setting` ("section.key").
+bool applied_by_reload(std::string_view setting);
+
+}  // namespace tern::cli
