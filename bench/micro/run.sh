@@ -14,7 +14,9 @@ g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/directory_cost.cpp" \
     "$build/src/delivery/libtern_delivery.a" "$build/src/smtp/libtern_smtp.a" \
     "$build/src/base/libtern_base.a" -lbenchmark \
     -lpthread -o "$out/directory_cost"
-for bench in metrics_cost directory_cost; do
+g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/settings_cost.cpp" -lbenchmark -lpthread \
+    -o "$out/settings_cost"
+for bench in metrics_cost directory_cost settings_cost; do
     "$out/$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
         --benchmark_min_time=0.2
 done
