@@ -234,14 +234,15 @@ asio::awaitable<Result<void>> AcmeClient::authorize(std::string url) {
 
 asio::awaitable<Result<Issued>> AcmeClient::obtain(std::vector<std::string> names) {
     deadline_ = std::chrono::steady_clock::now() + options_.order_timeout;
-    if (directory_.is_null()) {
-        auto loaded = co_await load_directory();
-        if (!loaded) co_return std::unexpected(loaded.error());
-    }
-    if (account_url_.empty()) {
-        auto opened = co_await open_account();
-        if (!opened) co_return std::unexpected(opened.error());
-    }
+    // The directory and the account are asked for anew at each order (two requests, once per
+    // renewal): a CA that moved its URLs or forgot the account (accountDoesNotExist) is met
+    // afresh, never with what an earlier order learnt. newAccount with a known key finds the
+    // account (RFC 8555 7.3.1).
+    auto loaded = co_await load_directory();
+    if (!loaded) co_return std::unexpected(loaded.error());
+    nonce_.clear();
+    auto opened = co_await open_account();
+    if (!opened) co_return std::unexpected(opened.error());
     json identifiers = json::array();
     for (const auto& n : names)
         identifiers.push_back({{"type", "dns"}, {"value", n}});

@@ -170,6 +170,27 @@ def test_renews_and_reloads_without_dropping_a_session(acme_tern, ca, tmp_path):
     tls.close()
 
 
+def test_a_ca_that_forgot_the_account_is_met_afresh(acme_tern, ca, dns, tmp_path):
+    # pebble keeps nothing across a restart: the next renewal meets a CA that knows neither the
+    # account nor anything else Tern learnt at the first order.
+    tern, pebble = acme_tern(validity=15)
+    tern.wait_for_log(r"acme_issued", timeout=ISSUE_TIMEOUT)
+    pebble.stop()
+    (tmp_path / "again").mkdir()
+    again = Pebble(tmp_path / "again", ca.issue("ca.acme.example"), "ca.acme.example",
+                   tern.http_port, dns, validity=15, port=pebble.port)
+    try:
+        issued = len(re.findall(r"acme_issued", tern.log_text()))
+        deadline = time.monotonic() + ISSUE_TIMEOUT
+        while len(re.findall(r"acme_issued", tern.log_text())) < issued + 1:
+            assert time.monotonic() < deadline, tern.log_text()[-3000:]
+            time.sleep(0.2)
+        assert "POST /sign-me-up" in again.output()
+        assert "Pebble Intermediate CA" in describe(served_certificate(tern, "mail.acme.example")[0])
+    finally:
+        again.stop()
+
+
 def test_a_stored_certificate_is_used_after_a_restart_without_a_new_order(acme_tern):
     tern, pebble = acme_tern()
     tern.wait_for_log(r"acme_issued", timeout=ISSUE_TIMEOUT)

@@ -13,11 +13,13 @@ PEBBLE = "/usr/bin/pebble"
 
 
 class Pebble:
-    def __init__(self, workdir, cert, host, http_port, dns_server, env=None, validity=None):
-        """`cert` (peers.pki.Cert) names `host`, the name clients use for the directory."""
+    def __init__(self, workdir, cert, host, http_port, dns_server, env=None, validity=None,
+                 port=None):
+        """`cert` (peers.pki.Cert) names `host`, the name clients use for the directory; `port`
+        (default: a free one) lets a new pebble take over an old one's address."""
         self.dir = Path(workdir)
         self.host = host
-        self.port = free_port()
+        self.port = port or free_port()
         self.management_port = free_port()
         config = {"pebble": {
             "listenAddress": f"127.0.0.1:{self.port}",
