@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "base/base64.h"
+#include "base/durable_dirs.h"
 
 namespace tern::acme {
 namespace {
@@ -103,13 +104,7 @@ Result<void> rename_durably(const std::string& from, const std::string& to) {
     if (::rename(from.c_str(), to.c_str()) != 0)
         return std::unexpected(Error::from_errno(errno, "rename " + from));
     std::string dir = to.find('/') == std::string::npos ? "." : to.substr(0, to.rfind('/'));
-    int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return std::unexpected(Error::from_errno(errno, "open " + dir));
-    int synced = ::fsync(dfd);
-    int err = errno;
-    ::close(dfd);
-    if (synced != 0) return std::unexpected(Error::from_errno(err, "fsync " + dir));
-    return {};
+    return sync_dir(dir.empty() ? "/" : dir);
 }
 
 Result<void> write_private_file(const std::string& path, std::string_view data) {

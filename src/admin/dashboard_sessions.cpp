@@ -7,21 +7,10 @@
 namespace tern::admin {
 namespace {
 
-std::string hex(std::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        out += kDigits[c >> 4];
-        out += kDigits[c & 15];
-    }
-    return out;
-}
-
 Result<std::string> random_token() {
     auto bytes = auth::random_bytes(32);
     if (!bytes) return std::unexpected(bytes.error());
-    return hex(*bytes);
+    return hex_lower(*bytes);
 }
 
 std::string_view trim(std::string_view s) {

@@ -56,4 +56,15 @@ bool is_dns_name(std::string_view name) {
     return label > 0;
 }
 
+std::string hex_lower(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        out += kDigits[c >> 4];
+        out += kDigits[c & 15];
+    }
+    return out;
+}
+
 }  // namespace tern

@@ -36,4 +36,7 @@ bool is_dns_name(std::string_view name);
 // The words of `s` between runs of spaces and tabs: views into `s`.
 std::vector<std::string_view> split_blanks(std::string_view s);
 
+// Each octet of `bytes` as two lower-case hexadecimal digits (digests, random tokens).
+std::string hex_lower(std::string_view bytes);
+
 }  // namespace tern

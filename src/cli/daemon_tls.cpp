@@ -1,10 +1,7 @@
 // make_daemon_tls: the certificate list in its order, and the ACME parts.
 #include "cli/daemon_tls.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-
+#include "base/durable_dirs.h"
 #include "cli/component_options.h"
 #include "tls/self_signed.h"
 
@@ -32,8 +29,7 @@ Result<void> add_acme(const config::Config& config, asio::io_context& home, dns:
                       log::Logger& log, DaemonTls& tls) {
     if (auto r = check_acme_options(config); !r) return r;
     std::string dir = config.data_dir + "/acme";
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-        return std::unexpected(Error::from_errno(errno, "mkdir " + dir));
+    if (auto made = make_durable_dirs(dir, 0700); !made) return made;
     auto account = acme::EcKey::load_or_create(dir + "/account.key");
     if (!account) return std::unexpected(account.error());
     tls::ClientOptions trust;

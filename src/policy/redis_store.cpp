@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 
+#include "base/text.h"
 #include "policy/redis_scripts.h"
 
 namespace tern::policy {
@@ -31,13 +32,7 @@ std::string script_sha1(std::string_view text) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < size; ++i) {
-        out += kHex[digest[i] >> 4];
-        out += kHex[digest[i] & 15];
-    }
-    return out;
+    return hex_lower(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 RedisPolicyStore::RedisPolicyStore(boost::asio::any_io_executor executor, RedisStoreOptions options,

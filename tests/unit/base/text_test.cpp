@@ -47,3 +47,14 @@ TEST(Text, SplitBlanksGivesTheWords) {
 
 }  // namespace
 }  // namespace tern
+
+namespace tern {
+namespace {
+
+TEST(Text, HexLowerWritesTwoDigitsAnOctet) {
+    EXPECT_EQ(hex_lower(""), "");
+    EXPECT_EQ(hex_lower(std::string("\x00\x0f\xa5\xff", 4)), "000fa5ff");
+}
+
+}  // namespace
+}  // namespace tern
