@@ -2,11 +2,15 @@
 #include "base/run_as.h"
 
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <filesystem>
 #include <system_error>
 
@@ -57,17 +61,55 @@ Result<std::size_t> give_tree(const std::string& root, const RunAs& user) {
     return changed;
 }
 
-Result<void> become(const RunAs& user) {
+namespace {
+
+constexpr std::uint32_t kBindBit = 1u << CAP_NET_BIND_SERVICE;
+
+// Sets the calling thread's permitted and effective capabilities to `bits` (of the first 32),
+// nothing inheritable. Capability sets and the keep-caps flag are per thread: threads started
+// before lose every capability at the change of user id; the calling thread keeps what this
+// leaves, and threads it starts later inherit it (the daemon's main thread runs event loop 0,
+// where a reload binds).
+bool set_capabilities(std::uint32_t bits) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    data[0].permitted = data[0].effective = bits;
+    return ::syscall(SYS_capset, &header, data) == 0;
+}
+
+// Whether the calling thread holds no capability but, at most, binding low ports.
+bool at_most_bind_capability() {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &header, data) != 0) return false;
+    return (data[0].permitted & ~kBindBit) == 0 && data[1].permitted == 0 &&
+           data[0].inheritable == 0 && data[1].inheritable == 0;
+}
+
+}  // namespace
+
+Result<bool> become(const RunAs& user) {
     // glibc applies set*id to every thread of the process (the verifier's threads included).
     if (::initgroups(user.name.c_str(), user.gid) != 0)
         return std::unexpected(Error::from_errno(errno, "initgroups " + user.name));
     if (::setresgid(user.gid, user.gid, user.gid) != 0)
         return std::unexpected(Error::from_errno(errno, "setgid " + std::to_string(user.gid)));
+    // No capability but binding low ports can come back, not even through an exec.
+    for (int cap = 0; cap < 64; ++cap)
+        if (cap != CAP_NET_BIND_SERVICE) ::prctl(PR_CAPBSET_DROP, cap, 0L, 0L, 0L);
+    // Capabilities survive the change of user id only on request, and only until dropped.
+    bool keep = ::prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) == 0;
     if (::setresuid(user.uid, user.uid, user.uid) != 0)
         return std::unexpected(Error::from_errno(errno, "setuid " + std::to_string(user.uid)));
+    keep = keep && set_capabilities(kBindBit);
+    ::prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+    if (!keep && !set_capabilities(0))
+        return std::unexpected(Error::from_errno(errno, "dropping capabilities"));
+    if (!at_most_bind_capability())
+        return fail(ErrorCode::kPermanent, "capabilities left after becoming " + user.name);
     if (::setuid(0) == 0 || ::geteuid() == 0)
         return fail(ErrorCode::kPermanent, "root could be taken back after becoming " + user.name);
-    return {};
+    return keep;
 }
 
 }  // namespace tern

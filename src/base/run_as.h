@@ -32,7 +32,9 @@ struct RunAs {
 [[nodiscard]] Result<bool> give_path(const std::filesystem::path& path, const RunAs& user);
 
 // Becomes `user` for good: supplementary groups, then group, then user id, for every thread
-// of the process; checks that root cannot be taken back.
-[[nodiscard]] Result<void> become(const RunAs& user);
+// of the process; checks that root cannot be taken back. Only the capability to bind ports
+// below 1024 (CAP_NET_BIND_SERVICE) is kept, so that a reload can open a new listener there;
+// the result says whether it was kept (a container may not grant it).
+[[nodiscard]] Result<bool> become(const RunAs& user);
 
 }  // namespace tern

@@ -6,6 +6,8 @@
 
 #include "auth/identity.h"
 #include "base/text.h"
+#include "net/endpoint.h"
+#include "net/next_hop.h"
 
 namespace tern::cli {
 
@@ -126,6 +128,45 @@ Result<auth::SenderMap> load_sender_map(const config::Config& config) {
     auto loaded = auth::SenderMap::load(config.sender_map);
     if (!loaded) return fail(loaded.error().code, "auth.sender_map: " + loaded.error().message);
     return loaded;
+}
+
+Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Config& config) {
+    delivery::SmtpTransportOptions o;
+    o.helo_name = config.hostname;
+    o.port = static_cast<std::uint16_t>(config.relay_port);
+    for (const auto& route : config.relay_routes) {
+        auto eq = route.find('=');
+        auto hop = net::NextHop::parse(trim_blanks(route.substr(eq + 1)), o.port);
+        if (eq == std::string::npos || !hop)
+            return fail(ErrorCode::kInvalid, "relay.routes: bad route " + route);
+        o.routing.routes[ascii_lower(trim_blanks(route.substr(0, eq)))] = *hop;
+    }
+    if (!config.smarthost.empty()) {
+        o.routing.smarthost = net::NextHop::parse(config.smarthost, o.port);
+        if (!o.routing.smarthost) return fail(ErrorCode::kInvalid, "relay.smarthost: bad next hop");
+    }
+    o.connect_timeout = config.connect_timeout;
+    o.greeting_timeout = config.greeting_timeout;
+    o.command_timeout = config.relay_command_timeout;
+    o.data_init_timeout = config.data_init_timeout;
+    o.data_block_timeout = config.data_block_timeout;
+    o.data_end_timeout = config.data_end_timeout;
+    o.max_messages_per_connection = config.messages_per_connection;
+    o.max_recipients_per_transaction = config.recipients_per_transaction;
+    o.idle_timeout = config.relay_idle_timeout;
+    o.max_hops = config.max_hops;
+    o.routing.tls_level = tls::parse_level(config.tls_outbound_level).value_or(tls::Level::kMay);
+    o.dane = config.tls_dane;
+    for (const auto& p : config.tls_outbound_policies) {
+        auto eq = p.find('=');
+        auto level = tls::parse_level(trim_blanks(p.substr(eq + 1)));
+        if (eq == std::string::npos || !level)
+            return fail(ErrorCode::kInvalid, "tls.outbound_policies: bad policy " + p);
+        o.routing.tls_policies[ascii_lower(trim_blanks(p.substr(0, eq)))] = *level;
+    }
+    for (const auto& l : config.smtp_listen)
+        if (auto ep = net::parse_endpoint(l)) o.routing.own_endpoints.push_back(*ep);
+    return o;
 }
 
 }  // namespace tern::cli

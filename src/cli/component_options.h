@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "delivery/lmtp_transport.h"
 #include "delivery/local_directory.h"
+#include "delivery/smtp_transport.h"
 #include "delivery/srs_rewriter.h"
 #include "dns/resolver.h"
 #include "tls/client_context.h"
@@ -29,6 +30,11 @@ dns::ResolverOptions resolver_options(const config::Config& config);
 // [local] lmtp as the LMTP transport takes it; a domain that is not a local domain is an
 // error starting "local.lmtp: " (its mail would never go there).
 Result<delivery::LmtpTransportOptions> lmtp_transport_options(const config::Config& config);
+
+// [relay] and the outbound part of [tls] as the relay transport takes them (its TLS context,
+// MTA-STS cache, SRS and metrics are the caller's); a bad route, smarthost or policy is an
+// error naming its key.
+Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Config& config);
 
 // [dashboard] as the dashboard takes it; an admin that is no account name or a bad network is
 // an error starting "dashboard.".

@@ -83,46 +83,6 @@ void raise_file_limit() {
     }
 }
 
-// The relay transport's settings from the configuration; routes are checked by the schema.
-Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Config& config) {
-    delivery::SmtpTransportOptions o;
-    o.helo_name = config.hostname;
-    o.port = static_cast<std::uint16_t>(config.relay_port);
-    for (const auto& route : config.relay_routes) {
-        auto eq = route.find('=');
-        auto hop = net::NextHop::parse(trim_blanks(route.substr(eq + 1)), o.port);
-        if (eq == std::string::npos || !hop)
-            return fail(ErrorCode::kInvalid, "relay.routes: bad route " + route);
-        o.routes[ascii_lower(trim_blanks(route.substr(0, eq)))] = *hop;
-    }
-    if (!config.smarthost.empty()) {
-        o.smarthost = net::NextHop::parse(config.smarthost, o.port);
-        if (!o.smarthost) return fail(ErrorCode::kInvalid, "relay.smarthost: bad next hop");
-    }
-    o.connect_timeout = config.connect_timeout;
-    o.greeting_timeout = config.greeting_timeout;
-    o.command_timeout = config.relay_command_timeout;
-    o.data_init_timeout = config.data_init_timeout;
-    o.data_block_timeout = config.data_block_timeout;
-    o.data_end_timeout = config.data_end_timeout;
-    o.max_messages_per_connection = config.messages_per_connection;
-    o.max_recipients_per_transaction = config.recipients_per_transaction;
-    o.idle_timeout = config.relay_idle_timeout;
-    o.max_hops = config.max_hops;
-    o.tls_level = tls::parse_level(config.tls_outbound_level).value_or(tls::Level::kMay);
-    o.dane = config.tls_dane;
-    for (const auto& p : config.tls_outbound_policies) {
-        auto eq = p.find('=');
-        auto level = tls::parse_level(trim_blanks(p.substr(eq + 1)));
-        if (eq == std::string::npos || !level)
-            return fail(ErrorCode::kInvalid, "tls.outbound_policies: bad policy " + p);
-        o.tls_policies[ascii_lower(trim_blanks(p.substr(0, eq)))] = *level;
-    }
-    for (const auto& l : config.smtp_listen)
-        if (auto ep = net::parse_endpoint(l)) o.own_endpoints.push_back(*ep);
-    return o;
-}
-
 // The spool's sync rounds in /metrics: how long each took and how many requests it served.
 void count_spool_rounds(metrics::Registry& registry, spool::GroupSync& sync) {
     auto& seconds = registry
@@ -354,7 +314,8 @@ int serve(const config::Config& config, const std::string& config_path) {
          config.pregreet_action == "drop", pregreet_skip.value_or(net::NetworkList{}),
          config.pregreet_pass_ttl});
     server::ServerMetrics server_metrics(registry);
-    server::ServerContext context{.settings = std::make_shared<const config::Config>(config),
+    server::ServerContext context{.settings = std::make_shared<const server::SessionSettings>(
+                                      config, std::move(*relay_clients)),
                                   .log = log,
                                   .spool = **spool,
                                   .injector = injector,
@@ -362,7 +323,6 @@ int serve(const config::Config& config, const std::string& config_path) {
                                   .policy = recipients,
                                   .access = *access,
                                   .limits = limits,
-                                  .relay_clients = *relay_clients,
                                   .tls = server_tls,
                                   .verifier = &verifier,
                                   .throttle = &throttle,
@@ -473,7 +433,10 @@ int serve(const config::Config& config, const std::string& config_path) {
                                  },
                                  *directory,
                                  context,
-                                 limits};
+                                 limits,
+                                 smtp,
+                                 relay,
+                                 **http};
     auto reload = [&]() -> nlohmann::json { return reload_daemon(reload_targets); };
     control.on_reload(reload);
     std::function<void()> wait_hangup = [&] {

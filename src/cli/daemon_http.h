@@ -48,6 +48,10 @@ class DaemonHttp {
                                                       DaemonHttpParts parts);
     void start() { server_->start(); }
     void stop() { server_->stop(); }
+    // A reload's http.listen (on loop 0): see HttpServer::replace_listeners.
+    Result<net::ListenerChange> replace_listeners(const std::vector<std::string>& listen) {
+        return server_->replace_listeners(listen);
+    }
 
   private:
     explicit DaemonHttp(DaemonHttpParts parts) : parts_(std::move(parts)) {}

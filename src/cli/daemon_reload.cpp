@@ -10,10 +10,21 @@
 namespace tern::cli {
 namespace {
 
-// The settings a reload applies. Sessions read the [limits], the offers of [smtp] and [auth]
-// and the spool's free-space floor when they start; the directory and certificates are loaded
-// again. Everything else is read once at start.
+// The settings a reload applies. Sessions read the [limits], the offers of [smtp] and [auth],
+// the trusted networks and the spool's free-space floor when they start; the directory and
+// certificates are loaded again; the SMTP listeners are opened and closed to match; the relay
+// routes each recipient's next attempt by the new routes and TLS levels. Everything else is
+// read once at start.
 constexpr std::string_view kApplied[] = {
+    "relay.routes",
+    "relay.smarthost",
+    "tls.outbound_level",
+    "tls.outbound_policies",
+    "smtp.listen",
+    "http.listen",
+    "submission.listen",
+    "submissions.listen",
+    "relay.trusted_networks",
     "local.domains",
     "local.users",
     "local.aliases",
@@ -123,8 +134,57 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
     }
 
     // New sessions' settings, only from a file that loaded whole.
-    if (fresh && loaded) {
-        t.server.settings.store(std::make_shared<const config::Config>(*fresh));
+    auto trusted = fresh ? net::NetworkList::parse(fresh->trusted_networks)
+                         : Result<net::NetworkList>(std::unexpected(fresh.error()));
+    if (fresh && !trusted) failed("relay.trusted_networks: " + trusted.error().message);
+    auto relay = fresh ? relay_transport_options(*fresh)
+                       : Result<delivery::SmtpTransportOptions>(std::unexpected(fresh.error()));
+    if (fresh && !relay) failed(relay.error().message + " (the routes in use are kept)");
+    // [acme] needs an HTTP listener for its challenges: a file that takes it away is refused.
+    auto acme = fresh ? check_acme_options(*fresh) : Result<void>(std::unexpected(fresh.error()));
+    if (fresh && !acme) failed(acme.error().message);
+    bool whole = fresh && loaded && trusted && relay && acme;
+
+    // The SMTP listeners: new addresses bound, dropped ones closed; open sessions go on.
+    if (whole) {
+        std::vector<std::pair<std::string, server::ListenerKind>> wanted;
+        for (const auto& a : fresh->smtp_listen)
+            wanted.emplace_back(a, server::ListenerKind::kMx);
+        for (const auto& a : fresh->submission_listen)
+            wanted.emplace_back(a, server::ListenerKind::kSubmission);
+        for (const auto& a : fresh->submissions_listen)
+            wanted.emplace_back(a, server::ListenerKind::kSubmissions);
+        auto change = t.listeners.replace(wanted);
+        if (change) {
+            // Routes, outbound TLS levels, and the MX addresses the relay counts as its own.
+            t.relay.set_routing(std::move(relay->routing));
+            // The HTTP listeners, once the SMTP ones moved; a failure here keeps the HTTP ones.
+            auto http = t.http.replace_listeners(fresh->http_listen);
+            if (http) {
+                for (const auto& l : http->opened)
+                    change->opened.push_back("http " + l);
+                for (const auto& l : http->closed)
+                    change->closed.push_back("http " + l);
+            } else {
+                t.log.error("listeners_reload", {{"error", http.error().message}});
+                failed("HTTP listeners: " + http.error().message +
+                       " (the HTTP listeners in use are kept)");
+            }
+            for (const auto& l : change->opened)
+                t.log.info("listener_open", {{"listener", l}});
+            for (const auto& l : change->closed)
+                t.log.info("listener_close", {{"listener", l}});
+            reply["listeners"] = {{"opened", change->opened}, {"closed", change->closed}};
+        } else {
+            t.log.error("listeners_reload", {{"error", change.error().message}});
+            failed("listeners: " + change.error().message + " (the listeners in use are kept)");
+            whole = false;
+        }
+    }
+
+    if (whole) {
+        t.server.settings.store(
+            std::make_shared<const server::SessionSettings>(*fresh, std::move(*trusted)));
         t.connections.set_limits(fresh->max_connections, fresh->max_connections_per_client);
         t.log.info("settings_reload", {{"changed", static_cast<std::uint64_t>(changed.size())}});
         nlohmann::json pending = nlohmann::json::array();
@@ -137,7 +197,11 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
         if (!pending.empty()) reply["pending"] = pending;
     }
     net::notify_systemd("READY=1");
-    if (!errors.empty()) reply = {{"ok", false}, {"error", errors}};
+    if (!errors.empty()) {
+        nlohmann::json failure{{"ok", false}, {"error", errors}};
+        if (reply.contains("listeners")) failure["listeners"] = reply["listeners"];  // done
+        reply = std::move(failure);
+    }
     return reply;
 }
 

@@ -1,7 +1,9 @@
 // What SIGHUP and `tern reload` change in the running daemon (docs/operations.md): the log file
 // is reopened, the certificates are loaded again (or the new list of tls.certificates), the
-// local directory is read again, and new sessions start with the new file's limits, time-outs
-// and offers (open sessions keep theirs). Any other change is named in a reload_pending line and
+// local directory is read again, the SMTP and HTTP listeners follow the file's addresses (open
+// sessions go on), the relay's routes and outbound TLS levels apply from each recipient's next
+// attempt, and new sessions start with the new file's limits, time-outs, offers and trusted
+// networks (open sessions keep theirs). Any other change is named in a reload_pending line and
 // waits for the next start. A file that does not load changes nothing (the error is returned).
 #pragma once
 
@@ -10,11 +12,14 @@
 #include <string>
 #include <string_view>
 
+#include "cli/daemon_http.h"
 #include "config/config.h"
 #include "delivery/local_directory.h"
+#include "delivery/smtp_transport.h"
 #include "log/logger.h"
 #include "net/connection_limits.h"
 #include "server/server_context.h"
+#include "server/smtp_server.h"
 #include "tls/server_context.h"
 
 namespace tern::cli {
@@ -29,6 +34,9 @@ struct ReloadTargets {
     delivery::LocalDirectory& directory;
     server::ServerContext& server;
     net::ConnectionLimits& connections;
+    server::SmtpServer& listeners;
+    delivery::SmtpTransport& relay;  // its routes, TLS levels and own addresses
+    DaemonHttp& http;                // its listeners
 };
 
 // Runs one reload; {"ok":true, ...what was loaded, "pending": [...]} or {"ok":false,"error":...}.

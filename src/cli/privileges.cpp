@@ -29,15 +29,19 @@ Result<void> give_up_root(const config::Config& config, const RunAs& user, log::
         if (file.empty()) continue;
         if (auto r = give_path(file, user); !r) return std::unexpected(r.error());
     }
-    if (auto r = become(user); !r) return r;
+    auto became = become(user);
+    if (!became) return std::unexpected(became.error());
     // A data directory under a parent the user cannot search would fail every delivery later.
     if (::access(config.data_dir.c_str(), R_OK | W_OK | X_OK) != 0)
         return fail(ErrorCode::kInvalid,
                     fmt::format("server.user = \"{}\" cannot use data_dir {} ({}): its parent "
                                 "directories must be searchable by that user",
                                 user.name, config.data_dir, std::strerror(errno)));
-    log.info("privileges",
-             {{"user", user.name}, {"uid", user.uid}, {"gid", user.gid}, {"given", *changed}});
+    log.info("privileges", {{"user", user.name},
+                            {"uid", user.uid},
+                            {"gid", user.gid},
+                            {"given", *changed},
+                            {"bind_below_1024", *became ? "kept" : "no"}});
     return {};
 }
 

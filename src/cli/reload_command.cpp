@@ -30,7 +30,9 @@ int run_reload_command(const config::Config& config, const std::string& config_p
     bool ok = reply.value("ok", false);
     if (json) {
         std::cout << reply.dump(2) << "\n";
-    } else if (ok) {
+        return ok ? 0 : 1;
+    }
+    if (ok) {
         auto directory = reply.value("directory", nlohmann::json::object());
         std::cout << fmt::format(
             "reload: log file opened again, {} certificate(s) loaded, {} local domain(s), {} "
@@ -38,14 +40,23 @@ int run_reload_command(const config::Config& config, const std::string& config_p
             "offers\n",
             reply.value("certificates", 0), directory.value("domains", 0),
             directory.value("users", 0), directory.value("aliases", 0));
-        if (reply.contains("pending") && reply["pending"].is_array())
-            for (const auto& setting : reply["pending"])
-                if (setting.is_string())
-                    std::cout << "reload: " << setting.get<std::string>()
-                              << " changed: it takes effect at the next start\n";
     } else {
         std::cerr << "tern reload: " << reply.value("error", "failed") << "\n";
     }
+    // Listeners opened and closed, also when another part of the reload failed.
+    auto listeners = reply.value("listeners", nlohmann::json::object());
+    for (const auto& [key, verb] : {std::pair{"opened", "now listening"},
+                                    std::pair{"closed", "closed (its open sessions go on)"}}) {
+        if (!listeners.contains(key) || !listeners[key].is_array()) continue;
+        for (const auto& l : listeners[key])
+            if (l.is_string())
+                std::cout << "reload: " << l.get<std::string>() << " " << verb << "\n";
+    }
+    if (ok && reply.contains("pending") && reply["pending"].is_array())
+        for (const auto& setting : reply["pending"])
+            if (setting.is_string())
+                std::cout << "reload: " << setting.get<std::string>()
+                          << " changed: it takes effect at the next start\n";
     return ok ? 0 : 1;
 }
 

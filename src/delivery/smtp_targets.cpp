@@ -30,7 +30,8 @@ using asio::ip::tcp;
 using queue::Outcome;
 using queue::RecipientResult;
 bool SmtpTransport::is_own(const asio::ip::address& address, std::uint16_t port) const {
-    for (const auto& ep : options_.own_endpoints) {
+    auto routing = routing_.load();
+    for (const auto& ep : routing->own_endpoints) {
         if (ep.port() != port) continue;
         if (ep.address() == address) return true;
         // A listener on the wildcard address answers on every local address.

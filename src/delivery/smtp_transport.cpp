@@ -86,7 +86,12 @@ std::size_t count_received(std::string_view text) {
 
 SmtpTransport::SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTransportOptions options,
                              log::Logger& log)
-    : spool_(spool), mx_(mx), options_(std::move(options)), log_(log), tls_(options_.tls) {
+    : spool_(spool),
+      mx_(mx),
+      options_(std::move(options)),
+      log_(log),
+      tls_(options_.tls),
+      routing_(std::make_shared<const SmtpRouting>(options_.routing)) {
     if (options_.metrics)
         tls_failures_ = &options_.metrics->counter(
             "tern_smtp_tls_failures_total",
@@ -101,18 +106,24 @@ void SmtpTransport::count_tls_failure(std::string_view reason) {
 
 SmtpTransport::~SmtpTransport() = default;
 
+void SmtpTransport::set_routing(SmtpRouting routing) {
+    routing_.store(std::make_shared<const SmtpRouting>(std::move(routing)));
+}
+
 tls::Level SmtpTransport::level_for(std::string_view domain) const {
-    auto it = options_.tls_policies.find(ascii_lower(domain));
-    return it != options_.tls_policies.end() ? it->second : options_.tls_level;
+    auto routing = routing_.load();
+    auto it = routing->tls_policies.find(ascii_lower(domain));
+    return it != routing->tls_policies.end() ? it->second : routing->tls_level;
 }
 
 std::string SmtpTransport::destination_of(std::string_view domain) const {
     std::string d = ascii_lower(domain);
+    auto routing = routing_.load();
     const net::NextHop* route = nullptr;
-    if (auto it = options_.routes.find(d); it != options_.routes.end())
+    if (auto it = routing->routes.find(d); it != routing->routes.end())
         route = &it->second;
-    else if (options_.smarthost)
-        route = &*options_.smarthost;
+    else if (routing->smarthost)
+        route = &*routing->smarthost;
     // Domains sharing a route share its connections only if they ask for the same TLS: the
     // level is part of the key, so no connection made for one level carries another's mail.
     if (route) return "route:" + route->str() + "|" + std::string(tls::level_name(level_for(d)));
@@ -259,7 +270,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     tls::Level level =
         by_mx ? level_for(domain)
               : tls::parse_level(job.destination.substr(job.destination.rfind('|') + 1))
-                    .value_or(options_.tls_level);
+                    .value_or(routing_.load()->tls_level);
     std::optional<tls::StsPolicy> sts;
     if (options_.mta_sts && tls_ && by_mx) sts = co_await options_.mta_sts->policy_for(domain);
     HopContext where{hop, domain, level, sts};

@@ -3,6 +3,7 @@
 // REQUIRETLS messages only over verified TLS, and TLS-Required: No honoured (RFC 8689).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -27,11 +28,21 @@
 
 namespace tern::delivery {
 
-struct SmtpTransportOptions {
-    std::string helo_name;
-    std::uint16_t port = 25;                     // port of mail exchangers found by MX lookup
+// Where mail goes, at which TLS level, and which addresses are our own: what a reload replaces
+// (SmtpTransport::set_routing).
+struct SmtpRouting {
     std::map<std::string, net::NextHop> routes;  // lower-case domain -> next hop
     std::optional<net::NextHop> smarthost;       // every domain without a route; none = MX lookup
+    tls::Level tls_level = tls::Level::kMay;     // for destinations without a policy
+    std::map<std::string, tls::Level> tls_policies;  // lower-case domain -> level
+    // Addresses and ports this daemon listens on; an MX that is one of them is ourselves.
+    std::vector<boost::asio::ip::tcp::endpoint> own_endpoints;
+};
+
+struct SmtpTransportOptions {
+    std::string helo_name;
+    std::uint16_t port = 25;  // port of mail exchangers found by MX lookup
+    SmtpRouting routing;
     std::chrono::seconds connect_timeout{30};
     std::chrono::seconds greeting_timeout{300};    // RFC 5321 4.5.3.2.1
     std::chrono::seconds command_timeout{300};     // 4.5.3.2.2 / .3 (EHLO, MAIL, RCPT, RSET)
@@ -42,15 +53,11 @@ struct SmtpTransportOptions {
     std::size_t max_recipients_per_transaction = 100;
     std::chrono::seconds idle_timeout{5};  // an unused open connection is closed after this
     std::size_t max_hops = 50;             // more Received headers than this: 554 5.4.6
-    // Addresses and ports this daemon listens on; an MX that is one of them is ourselves.
-    std::vector<boost::asio::ip::tcp::endpoint> own_endpoints;
 
     // Outbound TLS (docs/tls.md). Without a context no STARTTLS is ever sent.
     tls::ClientContext* tls = nullptr;
-    tls::Level tls_level = tls::Level::kMay;         // for destinations without a policy
-    std::map<std::string, tls::Level> tls_policies;  // lower-case domain -> level
-    bool dane = true;                                // use secure TLSA records (RFC 7672)
-    tls::MtaStsCache* mta_sts = nullptr;             // RFC 8461 policies; null = off
+    bool dane = true;                     // use secure TLSA records (RFC 7672)
+    tls::MtaStsCache* mta_sts = nullptr;  // RFC 8461 policies; null = off
 
     // The return path of each recipient's delivery (SRS for forwarded mail, docs/srs.md);
     // null: the message's own sender for every recipient.
@@ -103,6 +110,10 @@ class SmtpTransport : public queue::Transport {
 
     // Says QUIT on every idle connection and stops keeping new ones; for shutdown.
     void close_idle();
+
+    // Routes, TLS levels and own addresses from now (a reload); recipients routed before keep
+    // their destination until their next attempt. Safe from any thread.
+    void set_routing(SmtpRouting routing);
 
   private:
     struct Connection;
@@ -186,6 +197,7 @@ class SmtpTransport : public queue::Transport {
     metrics::Family* tls_failures_ = nullptr;  // tern_smtp_tls_failures_total{reason}
     void count_tls_failure(std::string_view reason);
     tls::ClientContext* tls_ = nullptr;
+    std::atomic<std::shared_ptr<const SmtpRouting>> routing_;
     std::mutex idle_mutex_;
     std::multimap<std::string, Idle> idle_;  // destination -> open connections not in use
     bool closing_ = false;

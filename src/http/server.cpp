@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -92,33 +93,67 @@ void HttpServer::route(Verb method, std::string path, Handler handler) {
 }
 
 Result<void> HttpServer::listen() {
-    for (const auto& text : options_.listen) {
-        auto acceptor = net::listen_on(loops_.loop(0), text, 1024);
+    auto wanted = net::parse_listen_list(options_.listen);
+    if (!wanted) return std::unexpected(wanted.error());
+    for (auto& address : *wanted) {
+        auto acceptor = net::listen_on(loops_.loop(0), address.text, 1024);
         if (!acceptor) return std::unexpected(acceptor.error());
-        acceptors_.push_back(std::move(*acceptor));
+        acceptors_.push_back({std::move(*acceptor), std::move(address)});
     }
     return {};
+}
+
+Result<net::ListenerChange> HttpServer::replace_listeners(const std::vector<std::string>& listen) {
+    if (stopped_) return net::ListenerChange{};
+    auto wanted = net::parse_listen_list(listen);
+    if (!wanted) return std::unexpected(wanted.error());
+    auto fresh = net::bind_missing(
+        loops_.loop(0), *wanted,
+        [this](const tcp::endpoint& e) {
+            return std::any_of(acceptors_.begin(), acceptors_.end(),
+                               [&e](const Listener& l) { return l.address.endpoint == e; });
+        },
+        1024);
+    if (!fresh) return std::unexpected(fresh.error());
+    net::ListenerChange change;
+    std::erase_if(acceptors_, [&](const Listener& l) {
+        bool kept = std::any_of(wanted->begin(), wanted->end(),
+                                [&l](const auto& w) { return w.endpoint == l.address.endpoint; });
+        if (kept) return false;
+        change.closed.push_back(l.address.text);
+        boost::system::error_code ec;
+        l.acceptor->close(ec);  // its accept loop ends; open connections go on
+        return true;
+    });
+    for (auto& n : *fresh) {
+        Listener l{std::move(n.acceptor), (*wanted)[n.index]};
+        change.opened.push_back(l.address.text);
+        if (started_) asio::co_spawn(loops_.loop(0), accept_loop(l.acceptor), asio::detached);
+        acceptors_.push_back(std::move(l));
+    }
+    return change;
 }
 
 std::vector<tcp::endpoint> HttpServer::endpoints() const {
     std::vector<tcp::endpoint> out;
     for (const auto& a : acceptors_) {
         boost::system::error_code ec;
-        auto e = a->local_endpoint(ec);
+        auto e = a.acceptor->local_endpoint(ec);
         if (!ec) out.push_back(e);
     }
     return out;
 }
 
 void HttpServer::start() {
+    started_ = true;
     for (auto& a : acceptors_)
-        asio::co_spawn(loops_.loop(0), accept_loop(*a), asio::detached);
+        asio::co_spawn(loops_.loop(0), accept_loop(a.acceptor), asio::detached);
 }
 
 void HttpServer::stop() {
     if (stopped_.exchange(true)) return;
     for (auto& a : acceptors_) {
-        asio::post(a->get_executor(), [acceptor = a.get()] {
+        asio::post(a.acceptor->get_executor(), [acceptor = a.acceptor] {
             boost::system::error_code ec;
             acceptor->close(ec);
         });
@@ -138,7 +173,8 @@ void HttpServer::stop() {
     }
 }
 
-asio::awaitable<void> HttpServer::accept_loop(tcp::acceptor& acceptor) {
+asio::awaitable<void> HttpServer::accept_loop(std::shared_ptr<tcp::acceptor> held) {
+    auto& acceptor = *held;
     while (acceptor.is_open() && !stopped_) {
         auto& loop = loops_.next();
         auto [ec, accepted] = co_await acceptor.async_accept(loop, kTuple);

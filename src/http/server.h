@@ -20,6 +20,7 @@
 
 #include "base/error.h"
 #include "log/logger.h"
+#include "net/endpoint.h"
 #include "net/event_loops.h"
 
 namespace tern::tls {
@@ -71,6 +72,10 @@ class HttpServer {
 
     // Binds every address (errors name it); call before start().
     Result<void> listen();
+    // A reload's addresses, on loop 0 after start(): the new ones are bound first (if one
+    // cannot be, nothing changes and the error names it), then listeners no longer wanted
+    // close; their open connections go on.
+    Result<net::ListenerChange> replace_listeners(const std::vector<std::string>& listen);
     void start();
     // Closes the listeners and every open connection; safe from any thread.
     void stop();
@@ -89,7 +94,12 @@ class HttpServer {
         Handler handler;
     };
     struct Connection;
-    boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
+    struct Listener {
+        std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor;  // also held by its loop
+        net::ListenAddress address;                                // as configured
+    };
+    boost::asio::awaitable<void> accept_loop(
+        std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
     template <class Stream>
     boost::asio::awaitable<void> exchange(Stream& stream, const Peer& peer);
@@ -98,7 +108,8 @@ class HttpServer {
     net::EventLoops& loops_;
     log::Logger& log_;
     std::vector<Route> routes_;
-    std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+    std::vector<Listener> acceptors_;
+    bool started_ = false;
     std::atomic<std::size_t> open_{0};
     std::mutex connections_mutex_;
     std::list<std::weak_ptr<Connection>> connections_;

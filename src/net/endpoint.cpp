@@ -51,4 +51,30 @@ Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> listen_on(boost::asio::i
     return acceptor;
 }
 
+Result<std::vector<ListenAddress>> parse_listen_list(const std::vector<std::string>& texts) {
+    std::vector<ListenAddress> out;
+    for (const auto& text : texts) {
+        auto endpoint = parse_endpoint(text);
+        if (!endpoint) return std::unexpected(endpoint.error());
+        for (const auto& a : out)
+            if (a.endpoint == *endpoint)
+                return fail(ErrorCode::kInvalid, text + " is listed twice");
+        out.push_back({*endpoint, text});
+    }
+    return out;
+}
+
+Result<std::vector<NewListener>> bind_missing(
+    boost::asio::io_context& loop, const std::vector<ListenAddress>& wanted,
+    const std::function<bool(const boost::asio::ip::tcp::endpoint&)>& listening, int backlog) {
+    std::vector<NewListener> out;
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        if (listening(wanted[i].endpoint)) continue;
+        auto acceptor = listen_on(loop, wanted[i].text, backlog);
+        if (!acceptor) return std::unexpected(acceptor.error());  // `out` closes its own
+        out.push_back({i, std::move(*acceptor)});
+    }
+    return out;
+}
+
 }  // namespace tern::net

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 
@@ -17,5 +19,33 @@ Result<boost::asio::ip::tcp::endpoint> parse_endpoint(const std::string& text);
 Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> listen_on(boost::asio::io_context& loop,
                                                                   const std::string& text,
                                                                   int backlog);
+
+// A listen address of a reloaded configuration.
+struct ListenAddress {
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::string text;  // as the configuration wrote it
+};
+
+// Parses every address of `texts`; one that does not parse or is listed twice is an error.
+Result<std::vector<ListenAddress>> parse_listen_list(const std::vector<std::string>& texts);
+
+// What a reload did to a set of listeners, each as "kind address" or "address".
+struct ListenerChange {
+    std::vector<std::string> opened;
+    std::vector<std::string> closed;
+};
+
+// An acceptor a reload bound for wanted[index].
+struct NewListener {
+    std::size_t index;
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+};
+
+// Binds each address of `wanted` for which `listening` is false: all of them, or none (those
+// bound close again) and the error names the address that failed. Bound before anything of the
+// old set closes, so a reload that cannot bind changes nothing.
+Result<std::vector<NewListener>> bind_missing(
+    boost::asio::io_context& loop, const std::vector<ListenAddress>& wanted,
+    const std::function<bool(const boost::asio::ip::tcp::endpoint&)>& listening, int backlog);
 
 }  // namespace tern::net

@@ -81,7 +81,7 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     boost::asio::ip::tcp::socket& lowest() { return tls_ ? tls_->next_layer() : socket_; }
 
     ServerContext& ctx_;
-    const std::shared_ptr<const config::Config> config_;  // the settings it started with
+    const std::shared_ptr<const SessionSettings> config_;  // the settings it started with
     ListenerKind kind_;
     boost::asio::ip::tcp::socket socket_;                     // until TLS starts; then inside tls_
     std::shared_ptr<boost::asio::ssl::context> tls_context_;  // kept for the connection's life

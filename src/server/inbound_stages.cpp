@@ -22,7 +22,7 @@ const pipeline::SessionInfo& InboundConnection::session_info() {
     info.auth_user = session_.authenticated_user();
     info.tls = session_.tls_active();
     info.tls_version = tls_version_;
-    info.trusted = !info.auth_user.empty() || ctx_.relay_clients.contains(client_ip_);
+    info.trusted = !info.auth_user.empty() || config_->relay_clients.contains(client_ip_);
     return info;
 }
 

@@ -52,10 +52,15 @@ enum class ListenerKind {
 
 std::string_view listener_name(ListenerKind kind);
 
+// What a session reads of the configuration, and the trusted networks parsed from it.
+struct SessionSettings : config::Config {
+    net::NetworkList relay_clients;  // clients that may send to other domains
+};
+
 struct ServerContext {
-    // The settings a new session starts with (limits, time-outs, what it offers); a reload
-    // stores new ones, and a session keeps those it started with to its end.
-    std::atomic<std::shared_ptr<const config::Config>> settings;
+    // The settings a new session starts with (limits, time-outs, what it offers, who may
+    // relay); a reload stores new ones, and a session keeps those it started with to its end.
+    std::atomic<std::shared_ptr<const SessionSettings>> settings;
     log::Logger& log;
     spool::Spool& spool;
     spool::Injector& injector;  // commits each message and hands it to the queue
@@ -63,7 +68,6 @@ struct ServerContext {
     const policy::RecipientPolicy& policy;  // expands accepted recipients for the spool
     policy::AccessStage& access;  // decides senders and recipients (also in the pipelines)
     net::ConnectionLimits& limits;
-    const net::NetworkList& relay_clients;            // clients that may send to other domains
     tls::ServerContext* tls = nullptr;                // null: no STARTTLS, no implicit TLS
     auth::Verifier* verifier = nullptr;               // null: no AUTH
     auth::LoginThrottle* throttle = nullptr;          // growing delays after failed AUTH

@@ -2,6 +2,7 @@
 // limit (RFC 5321 section 3.8: a server may refuse with 421 at the greeting).
 #include "server/smtp_server.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -49,16 +50,66 @@ SmtpServer::SmtpServer(ServerContext& context, net::EventLoops& loops)
 
 Result<void> SmtpServer::listen(const std::vector<std::string>& addresses, ListenerKind kind) {
     for (const auto& text : addresses) {
+        auto endpoint = net::parse_endpoint(text);
+        if (!endpoint) return std::unexpected(endpoint.error());
         auto acceptor = net::listen_on(loops_.loop(0), text, 4096);
         if (!acceptor) return std::unexpected(acceptor.error());
-        listeners_.push_back(Listener{std::move(*acceptor), kind});
+        listeners_.push_back(
+            std::make_shared<Listener>(std::move(*acceptor), kind, *endpoint, text));
     }
     return {};
 }
 
 void SmtpServer::start() {
+    started_ = true;
     for (auto& l : listeners_)
         asio::co_spawn(loops_.loop(0), accept_loop(l), asio::detached);
+}
+
+Result<net::ListenerChange> SmtpServer::replace(
+    const std::vector<std::pair<std::string, ListenerKind>>& wanted) {
+    if (!ctx_.accepting) return net::ListenerChange{};  // shutting down: nothing opens again
+    std::vector<std::string> texts;
+    for (const auto& w : wanted)
+        texts.push_back(w.first);
+    auto want = net::parse_listen_list(texts);
+    if (!want) return std::unexpected(want.error());
+    auto label = [](ListenerKind kind, const std::string& text) {
+        return std::string(listener_name(kind)) + " " + text;
+    };
+    auto fresh = net::bind_missing(
+        loops_.loop(0), *want,
+        [this](const tcp::endpoint& e) {
+            return std::any_of(listeners_.begin(), listeners_.end(),
+                               [&e](const auto& l) { return l->endpoint == e; });
+        },
+        4096);
+    if (!fresh) return std::unexpected(fresh.error());
+    net::ListenerChange change;
+    std::erase_if(listeners_, [&](const std::shared_ptr<Listener>& l) {
+        for (std::size_t i = 0; i < want->size(); ++i) {
+            if ((*want)[i].endpoint != l->endpoint) continue;
+            if (wanted[i].second != l->kind) {
+                change.closed.push_back(label(l->kind, l->text));
+                change.opened.push_back(label(wanted[i].second, l->text));
+                l->kind = wanted[i].second;  // the accept loop runs on this loop too
+            }
+            return false;
+        }
+        change.closed.push_back(label(l->kind, l->text));
+        boost::system::error_code ec;
+        l->acceptor->close(ec);  // its accept loop ends; open sessions go on
+        return true;
+    });
+    for (auto& n : *fresh) {
+        const auto& address = (*want)[n.index];
+        auto l = std::make_shared<Listener>(std::move(n.acceptor), wanted[n.index].second,
+                                            address.endpoint, address.text);
+        change.opened.push_back(label(l->kind, l->text));
+        listeners_.push_back(l);
+        if (started_) asio::co_spawn(loops_.loop(0), accept_loop(l), asio::detached);
+    }
+    return change;
 }
 
 void SmtpServer::stop_accepting() {
@@ -66,13 +117,13 @@ void SmtpServer::stop_accepting() {
     asio::post(loops_.loop(0), [this] {
         for (auto& l : listeners_) {
             boost::system::error_code ec;
-            l.acceptor->close(ec);
+            l->acceptor->close(ec);
         }
     });
 }
 
-asio::awaitable<void> SmtpServer::accept_loop(Listener& listener) {
-    auto& acceptor = *listener.acceptor;
+asio::awaitable<void> SmtpServer::accept_loop(std::shared_ptr<Listener> listener) {
+    auto& acceptor = *listener->acceptor;
     while (acceptor.is_open()) {
         auto& loop = loops_.next();
         auto [ec, accepted] =
@@ -109,7 +160,7 @@ asio::awaitable<void> SmtpServer::accept_loop(Listener& listener) {
             continue;
         }
         auto connection = std::make_shared<InboundConnection>(ctx_, std::move(socket),
-                                                              std::move(slot), listener.kind);
+                                                              std::move(slot), listener->kind);
         // The completion handler keeps the connection alive until run() has returned; no
         // wrapping coroutine, whose frame every open connection would hold.
         auto& c = *connection;

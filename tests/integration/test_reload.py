@@ -1,14 +1,18 @@
-# The settings a reload applies to new sessions (docs/operations.md): limits, time-outs and what
-# the listeners offer, from the edited file, by SIGHUP and by `tern reload`; a session open across
-# the reload keeps the limits it started with; a change a reload cannot apply (a listener's
+# The settings a reload applies to new sessions (docs/operations.md): limits, time-outs, what
+# the listeners offer and the trusted networks, from the edited file, by SIGHUP and by `tern
+# reload`; a session open across the reload keeps what it started with; the SMTP listeners
+# follow the file's addresses without dropping open sessions, and an address that cannot be
+# bound keeps them all as they were; a change a reload cannot apply (the HTTP listener's
 # address) is named as pending and nothing of it happens; a file that does not load changes
 # nothing.
 import re
 import signal
+import socket
 import subprocess
 import time
 
-from conftest import CLI_TIMEOUT, toml_text
+from conftest import CLI_TIMEOUT, Dialog, free_port, queue_id, toml_text
+from peers import SmtpPeer
 
 
 def reload_command(tern):
@@ -59,24 +63,173 @@ def test_new_sessions_get_the_new_limits_open_ones_keep_theirs(tern_factory, ter
             d.close()
 
 
+def refused(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def test_listeners_follow_the_file_and_open_sessions_go_on(tern_factory):
+    t = tern_factory()
+    old_mx, old_submission = t.port, t.submission_port
+    new_mx = free_port()
+    with t.dialog() as across:
+        assert across.ehlo().code == 250
+        # The MX listener moves to a new port; the submission port becomes a second MX one.
+        t.config["smtp"]["listen"] = [f"127.0.0.1:{new_mx}", f"127.0.0.1:{old_submission}"]
+        t.config["submission"]["listen"] = []
+        t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+        done = reload_command(t)
+        assert done.returncode == 0, done
+        assert f"reload: smtp 127.0.0.1:{new_mx} now listening" in done.stdout, done.stdout
+        assert f"reload: smtp 127.0.0.1:{old_mx} closed" in done.stdout, done.stdout
+        assert f"reload: submission 127.0.0.1:{old_submission} closed" in done.stdout
+        assert f"reload: smtp 127.0.0.1:{old_submission} now listening" in done.stdout
+        assert "pending" not in done.stdout and "next start" not in done.stdout, done.stdout
+        # The session opened on the closed listener goes on to the end of its message.
+        assert across.cmd("MAIL FROM:<sender@example.org>").code == 250
+        assert across.cmd("RCPT TO:<alice@localhost>").code == 250
+        assert across.cmd("DATA").code == 354
+        across.send(b"Subject: across\r\n\r\nbody\r\n.\r\n")
+        assert across.read_reply().code == 250
+    assert refused(old_mx)
+    for port in (new_mx, old_submission):
+        with Dialog(port) as d:
+            assert d.read_reply().code == 220
+            assert d.ehlo().code == 250
+            # An MX listener now: mail without AUTH is taken (submission would say 530).
+            assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+    t.wait_for_log(r"listener_close listener=\"?smtp 127\.0\.0\.1:" + str(old_mx))
+    t.port = new_mx  # where the fixture finds it from now on
+
+
+def test_an_address_that_cannot_be_bound_keeps_every_listener(tern_factory):
+    t = tern_factory()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        busy = taken.getsockname()[1]
+        t.config["smtp"]["listen"] = [f"127.0.0.1:{busy}"]
+        t.config.setdefault("limits", {})["recipients"] = 2
+        t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+        done = reload_command(t)
+        assert done.returncode != 0, done
+        assert f"127.0.0.1:{busy}" in done.stderr and "listeners in use are kept" in done.stderr
+    finally:
+        taken.close()
+    # Listed twice: refused as such, nothing changes.
+    t.config["smtp"]["listen"] = [f"127.0.0.1:{t.port}", f"127.0.0.1:{t.port}"]
+    t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+    done = reload_command(t)
+    assert done.returncode != 0 and "is listed twice" in done.stderr, done
+    with t.dialog() as d:  # the old listener, and the old limits
+        d.ehlo()
+        assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+        assert [d.cmd(f"RCPT TO:<{u}@localhost>").code for u in ("alice", "bob", "postmaster")] \
+            == [250, 250, 250]
+
+
+def test_trusted_networks_apply_to_new_sessions(tern_factory):
+    t = tern_factory({"relay": {"trusted_networks": ["192.0.2.0/24"]}})
+
+    def relay_rcpt(d):
+        d.ehlo()
+        assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+        return d.cmd("RCPT TO:<someone@example.com>")
+
+    with t.dialog() as before:
+        r = relay_rcpt(before)
+        assert r.code == 554 or r.code == 550, r
+        assert "5.7.1" in r.text, r
+        t.config["relay"]["trusted_networks"] = ["127.0.0.0/8"]
+        t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+        done = reload_command(t)
+        assert done.returncode == 0, done
+        assert before.cmd("RCPT TO:<other@example.com>").code >= 500  # kept its settings
+    with t.dialog() as after:
+        assert relay_rcpt(after).code == 250
+
+
+def test_routes_apply_from_each_recipients_next_attempt(tern_factory, tmp_path):
+    closed_port = free_port()  # nothing listens there: the first attempt is deferred
+    peer = SmtpPeer(tmp_path, "127.0.0.1", free_port())
+    try:
+        t = tern_factory({"relay": {"routes": [f"routed.example = [127.0.0.1]:{closed_port}"],
+                                    "connect_timeout": "2s"},
+                          "queue": {"retry_schedule": ["1h"], "delay_warning": "0"}})
+        body = b"Subject: rerouted\r\n\r\nby the new route\r\n"
+        qid = queue_id(t.send_message(body, sender="bob@localhost",
+                                      recipients=["someone@routed.example"]))
+        deadline = time.monotonic() + 15
+        while t.recipient_states(qid)["someone@routed.example"]["attempts"] < 1:
+            assert time.monotonic() < deadline, "no first attempt"
+            time.sleep(0.1)
+        assert peer.messages() == []
+        t.config["relay"]["routes"] = [f"routed.example = [127.0.0.1]:{peer.port}"]
+        t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+        done = reload_command(t)
+        assert done.returncode == 0, done
+        assert "relay.routes" not in done.stdout, done.stdout  # applied, not pending
+        assert t.queue("retry", qid).returncode == 0
+        envelope, _ = peer.wait_for_messages(1)[0]
+        assert envelope["rcpt_tos"] == ["someone@routed.example"], envelope
+        # A route that does not parse is refused and the one in use stays.
+        t.config["relay"]["smarthost"] = "[not a host"
+        t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+        assert reload_command(t).returncode != 0
+        queue_id(t.send_message(body, sender="bob@localhost", recipients=["again@routed.example"]))
+        assert len(peer.wait_for_messages(2)) == 2
+    finally:
+        peer.stop()
+
+
 def test_a_change_a_reload_cannot_apply_is_named_and_waits(tern_factory):
     t = tern_factory()
-    old_port = t.port
-    t.config["smtp"]["listen"] = ["127.0.0.1:1"]
+    t.config["http"]["max_connections"] = 1
     t.config.setdefault("queue", {})["retry_schedule"] = ["7m"]
     t.config.setdefault("limits", {})["errors"] = 7
     t.config_path.write_text(toml_text(t.config), encoding="utf-8")
     t.signal(signal.SIGHUP)
     wait_for_count(t, r"\bsettings_reload\b", 1)
     log = t.log_text()
-    assert re.search(r"reload_pending setting=smtp\.listen\b", log), log
+    assert re.search(r"reload_pending setting=http\.max_connections\b", log), log
     assert re.search(r"reload_pending setting=queue\.retry_schedule\b", log), log
     assert not re.search(r"reload_pending setting=limits\.errors\b", log), log
-    with t.dialog() as d:  # still on the old address
-        assert d.ehlo().code == 250
-    assert t.port == old_port
+    # Still the old limit of HTTP connections: two are served at once.
+    held = [socket.create_connection(("127.0.0.1", t.http_port), timeout=5) for _ in range(2)]
+    try:
+        for h in held:
+            h.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert h.recv(4096).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for h in held:
+            h.close()
     done = reload_command(t)
-    assert "reload: smtp.listen changed: it takes effect at the next start" in done.stdout, done
+    assert "reload: http.max_connections changed: it takes effect at the next start" \
+        in done.stdout, done
+
+
+def test_the_http_listener_moves(tern_factory):
+    t = tern_factory()
+    old_http, new_http = t.http_port, free_port()
+    with socket.create_connection(("127.0.0.1", old_http), timeout=5) as across:
+        t.config["http"]["listen"] = [f"127.0.0.1:{new_http}"]
+        t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+        done = reload_command(t)
+        assert done.returncode == 0, done
+        assert f"reload: http 127.0.0.1:{new_http} now listening" in done.stdout, done.stdout
+        assert f"reload: http 127.0.0.1:{old_http} closed" in done.stdout, done.stdout
+        # A connection made before the reload is still served.
+        across.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert across.recv(4096).startswith(b"HTTP/1.1 200 ")
+    assert refused(old_http)
+    with socket.create_connection(("127.0.0.1", new_http), timeout=5) as s:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
+    t.http_port = new_http
 
 
 def test_a_file_that_does_not_load_changes_nothing(tern_factory):

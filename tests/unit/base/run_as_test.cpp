@@ -2,7 +2,11 @@
 // directory tree, and becoming it for good (in a child process: it cannot be undone).
 #include "base/run_as.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,20 +101,63 @@ TEST(RunAs, GivesOnePathAndALinkNotItsTarget) {
     EXPECT_FALSE(*missing);
 }
 
+// A capability set of /proc/self/status ("CapBnd", "CapEff"...), as bits.
+std::uint64_t capability_set(const std::string& name) {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.starts_with(name + ":"))
+            return std::stoull(line.substr(name.size() + 1), nullptr, 16);
+    return ~0ull;
+}
+
+// The lowest port any user may bind (0 in some containers: then binding proves nothing).
+int unprivileged_port_start() {
+    std::ifstream in("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+    int port = 1024;
+    in >> port;
+    return port;
+}
+
 TEST(RunAs, BecomesTheUserForGood) {
     if (::geteuid() != 0) GTEST_SKIP() << "changing user needs root";
     auto user = lookup_user("nobody");
     ASSERT_TRUE(user);
+    constexpr std::uint64_t kBind = 1ull << 10;  // CAP_NET_BIND_SERVICE
+    bool grantable = (capability_set("CapBnd") & kBind) != 0;
+    bool low_ports_closed = unprivileged_port_start() > 999;
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-        // Exit codes: 0 all held, 1 become failed, 2 wrong ids, 3 root came back.
-        if (!become(*user)) ::_exit(1);
+        // Exit codes: 0 all held, 1 become failed, 2 wrong ids, 3 root came back, 4 a
+        // capability other than binding low ports left (or that one lost where it could be
+        // kept), 5 a port below 1024 not bindable, 6 a file of root's readable.
+        auto became = become(*user);
+        if (!became) ::_exit(1);
         uid_t r, e, s;
         ::getresuid(&r, &e, &s);
         if (r != user->uid || e != user->uid || s != user->uid || ::getegid() != user->gid)
             ::_exit(2);
         if (::setuid(0) == 0 || ::seteuid(0) == 0) ::_exit(3);
+        std::uint64_t kept = grantable ? kBind : 0;
+        if (*became != grantable || capability_set("CapEff") != kept ||
+            capability_set("CapPrm") != kept || capability_set("CapInh") != 0 ||
+            (capability_set("CapBnd") & ~kBind) != 0)
+            ::_exit(4);
+        if (*became && low_ports_closed) {
+            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in at{};
+            at.sin_family = AF_INET;
+            at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            bool bound = false;
+            for (std::uint16_t port = 900; port < 1000 && !bound; ++port) {
+                at.sin_port = htons(port);
+                bound = ::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0;
+            }
+            ::close(fd);
+            if (!bound) ::_exit(5);
+        }
+        if (::open("/etc/shadow", O_RDONLY) >= 0) ::_exit(6);
         ::_exit(0);
     }
     int status = 0;
