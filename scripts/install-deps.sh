@@ -90,7 +90,8 @@ for group in "$@"; do
 done
 # The browser test runs playwright-core under Node.js. Machines of this project's kind come with
 # Node.js 20 and its npm (not from Debian); only where there is no `node` at all do Debian's
-# nodejs and npm come in (Debian 12's Node.js is 18, older than playwright-core asks for).
+# nodejs and npm come in (Debian 12's Node.js 18: tests/browser pins playwright-core 1.61.1, the
+# last release that runs on Node.js 18).
 if ((want_node)) && ! command -v node >/dev/null; then wanted+=(nodejs npm); fi
 # Each package once (Postfix is in two groups).
 mapfile -t wanted < <(printf '%s\n' "${wanted[@]}" | awk '!seen[$0]++')
