@@ -68,12 +68,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-pipeline::PipelineLimits pipeline_limits(const config::Config& config) {
-    pipeline::PipelineLimits limits;
-    limits.max_header_section = config.header_section;
-    return limits;
-}
-
 // Each open connection needs a descriptor; raise the soft limit as far as allowed.
 void raise_file_limit() {
     rlimit rl{};
@@ -266,25 +260,20 @@ int serve(const config::Config& config, const std::string& config_path) {
         },
         .now = {}};
     auto access = std::make_shared<policy::AccessStage>(std::move(access_options));
-    // The stages of each source of mail (docs/pipeline.md).
-    pipeline::ScoreOptions scoring{static_cast<double>(config.score_reject),
-                                   static_cast<double>(config.score_hold), config.score_header};
-    pipeline::Pipeline mx_stages(pipeline_limits(config), scoring);
-    pipeline::Pipeline submission_stages(pipeline_limits(config), scoring);
-    pipeline::Pipeline local_stages(pipeline_limits(config));
-    qopts.notice_stages = &local_stages;
-    mx_stages.add(access);
-    submission_stages.add(access);
-    std::vector<mailauth::SigningKey> signing_keys;
-    if (auto added = add_stages(config, **resolver,
-                                {mx_stages, submission_stages, local_stages,
-                                 [&](std::string_view d) { return directory->is_local_domain(d); },
-                                 loops.loop(0).get_executor(), &signing_keys},
-                                log);
-        !added) {
-        std::cerr << "tern: " << added.error().message << "\n";
+    // The stages of each source of mail (docs/pipeline.md); a reload builds them anew.
+    StageParts stage_parts{**resolver, access,
+                           [&](std::string_view d) { return directory->is_local_domain(d); },
+                           loops.loop(0).get_executor(), nullptr};
+    auto stages = build_stages(config, stage_parts, log);
+    if (!stages) {
+        std::cerr << "tern: " << stages.error().message << "\n";
         return 1;
     }
+    pipeline::PipelineSlot local_stages(stages->local);
+    qopts.notice_stages = &local_stages;
+    // Every pipeline made, so that shutdown can stop the waits of those sessions still hold.
+    std::vector<std::weak_ptr<const pipeline::Pipeline>> pipelines_made{stages->mx,
+                                                                        stages->submission};
     queue::QueueManager queue(loops.loop(0), loops, **spool, log, qopts, router);
 
     // Server TLS: the configured certificates, the ACME one, or one made for the embedded
@@ -314,25 +303,24 @@ int serve(const config::Config& config, const std::string& config_path) {
          config.pregreet_action == "drop", pregreet_skip.value_or(net::NetworkList{}),
          config.pregreet_pass_ttl});
     server::ServerMetrics server_metrics(registry);
-    server::ServerContext context{.settings = std::make_shared<const server::SessionSettings>(
-                                      config, std::move(*relay_clients)),
-                                  .log = log,
-                                  .spool = **spool,
-                                  .injector = injector,
-                                  .queue = queue,
-                                  .policy = recipients,
-                                  .access = *access,
-                                  .limits = limits,
-                                  .tls = server_tls,
-                                  .verifier = &verifier,
-                                  .throttle = &throttle,
-                                  .mechanism_options = mechanisms,
-                                  .mx_pipeline = &mx_stages,
-                                  .submission_pipeline = &submission_stages,
-                                  .pregreet = pregreet.options().wait.count() ? &pregreet : nullptr,
-                                  .metrics = &server_metrics,
-                                  .sessions = {},
-                                  .accepting = {true}};
+    server::ServerContext context{
+        .settings = std::make_shared<const server::SessionSettings>(
+            config, std::move(*relay_clients), stages->mx, stages->submission),
+        .log = log,
+        .spool = **spool,
+        .injector = injector,
+        .queue = queue,
+        .policy = recipients,
+        .access = *access,
+        .limits = limits,
+        .tls = server_tls,
+        .verifier = &verifier,
+        .throttle = &throttle,
+        .mechanism_options = mechanisms,
+        .pregreet = pregreet.options().wait.count() ? &pregreet : nullptr,
+        .metrics = &server_metrics,
+        .sessions = {},
+        .accepting = {true}};
     // Mail programs hand over with `tern sendmail` (docs/sendmail.md): the maildrop's pickup.
     server::Pickup pickup(
         loops.loop(0),
@@ -358,7 +346,7 @@ int serve(const config::Config& config, const std::string& config_path) {
     // The HTTP listener: /metrics, /health and the dashboard (docs/http.md).
     auto http = DaemonHttp::create(
         config, {registry, queue, loops, log, server_tls, verifier, throttle, **resolver,
-                 std::move(signing_keys), (*certificates)->challenges.get()});
+                 stages->signing_keys, (*certificates)->challenges.get()});
     if (!http) {
         std::cerr << "tern: " << http.error().message << "\n";
         return 1;
@@ -402,8 +390,8 @@ int serve(const config::Config& config, const std::string& config_path) {
         if (context.sessions.size() > 0) {
             log.info("shutdown_sessions", {{"closing", context.sessions.size()}});
             // A session waiting on a stage's outside peer (a milter) must not wait for it.
-            mx_stages.stop();
-            submission_stages.stop();
+            for (const auto& made : pipelines_made)
+                if (auto p = made.lock()) p->stop();
             context.sessions.stop_all();
             co_await wait_for_sessions(std::chrono::seconds(10));
         }
@@ -436,7 +424,10 @@ int serve(const config::Config& config, const std::string& config_path) {
                                  limits,
                                  smtp,
                                  relay,
-                                 **http};
+                                 **http,
+                                 stage_parts,
+                                 local_stages,
+                                 pipelines_made};
     auto reload = [&]() -> nlohmann::json { return reload_daemon(reload_targets); };
     control.on_reload(reload);
     std::function<void()> wait_hangup = [&] {

@@ -13,8 +13,12 @@ namespace {
 // The settings a reload applies. Sessions read the [limits], the offers of [smtp] and [auth],
 // the trusted networks and the spool's free-space floor when they start; the directory and
 // certificates are loaded again; the SMTP listeners are opened and closed to match; the relay
-// routes each recipient's next attempt by the new routes and TLS levels. Everything else is
-// read once at start.
+// routes each recipient's next attempt by the new routes and TLS levels; the pipelines are built
+// anew. Everything else is read once at start.
+// Whole sections the rebuilt pipelines apply ([greylist] and [policy_store] stay as started).
+constexpr std::string_view kAppliedSections[] = {"dnsbl.",  "ratelimit.", "content.", "mailauth.",
+                                                 "milter.", "dkim.",      "score."};
+
 constexpr std::string_view kApplied[] = {
     "relay.routes",
     "relay.smarthost",
@@ -40,6 +44,7 @@ constexpr std::string_view kApplied[] = {
     "limits.nul_octets",
     "limits.errors",
     "limits.auth_line",
+    "limits.header_section",  // the rebuilt pipelines' limit
     "limits.connections",
     "limits.connections_per_client",
     "limits.command_timeout",
@@ -66,8 +71,36 @@ std::optional<std::string> read_text(const std::string& path) {
 bool applied_by_reload(std::string_view setting) {
     for (auto s : kApplied)
         if (s == setting) return true;
+    for (auto s : kAppliedSections)
+        if (setting.starts_with(s)) return true;
     return false;
 }
+
+namespace {
+
+// The file's configuration with the policy store's settings of `started`: the store made at
+// start (or at the first reload that needed it) keeps its backend and greylist timings.
+config::Config with_store_of(config::Config fresh, const config::Config& started) {
+    fresh.greylist = started.greylist;
+    fresh.greylist_listeners = started.greylist_listeners;
+    fresh.greylist_delay = started.greylist_delay;
+    fresh.greylist_retry_window = started.greylist_retry_window;
+    fresh.greylist_max_age = started.greylist_max_age;
+    fresh.greylist_auto_allowlist = started.greylist_auto_allowlist;
+    fresh.greylist_key = started.greylist_key;
+    fresh.policy_store = started.policy_store;
+    fresh.policy_database = started.policy_database;
+    fresh.policy_flush_interval = started.policy_flush_interval;
+    fresh.redis_address = started.redis_address;
+    fresh.redis_password = started.redis_password;
+    fresh.redis_database = started.redis_database;
+    fresh.redis_key_prefix = started.redis_key_prefix;
+    fresh.redis_timeout_ms = started.redis_timeout_ms;
+    fresh.redis_reconnect_max = started.redis_reconnect_max;
+    return fresh;
+}
+
+}  // namespace
 
 nlohmann::json reload_daemon(ReloadTargets& t) {
     net::notify_systemd("RELOADING=1");
@@ -145,6 +178,17 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
     if (fresh && !acme) failed(acme.error().message);
     bool whole = fresh && loaded && trusted && relay && acme;
 
+    // The pipelines, built anew from the file: its rules files and keys read again.
+    Result<DaemonStages> stages = fail(ErrorCode::kInvalid, "not built");
+    if (whole) {
+        stages = build_stages(with_store_of(*fresh, t.started), t.stage_parts, t.log);
+        if (!stages) {
+            t.log.error("stages_reload", {{"error", stages.error().message}});
+            failed("pipeline: " + stages.error().message + " (the stages in use are kept)");
+            whole = false;
+        }
+    }
+
     // The SMTP listeners: new addresses bound, dropped ones closed; open sessions go on.
     if (whole) {
         std::vector<std::pair<std::string, server::ListenerKind>> wanted;
@@ -183,8 +227,12 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
     }
 
     if (whole) {
-        t.server.settings.store(
-            std::make_shared<const server::SessionSettings>(*fresh, std::move(*trusted)));
+        t.pipelines_made.push_back(stages->mx);
+        t.pipelines_made.push_back(stages->submission);
+        std::erase_if(t.pipelines_made, [](const auto& w) { return w.expired(); });
+        t.local_stages.store(stages->local);
+        t.server.settings.store(std::make_shared<const server::SessionSettings>(
+            *fresh, std::move(*trusted), stages->mx, stages->submission));
         t.connections.set_limits(fresh->max_connections, fresh->max_connections_per_client);
         t.log.info("settings_reload", {{"changed", static_cast<std::uint64_t>(changed.size())}});
         nlohmann::json pending = nlohmann::json::array();

@@ -2,9 +2,11 @@
 // is reopened, the certificates are loaded again (or the new list of tls.certificates), the
 // local directory is read again, the SMTP and HTTP listeners follow the file's addresses (open
 // sessions go on), the relay's routes and outbound TLS levels apply from each recipient's next
-// attempt, and new sessions start with the new file's limits, time-outs, offers and trusted
-// networks (open sessions keep theirs). Any other change is named in a reload_pending line and
-// waits for the next start. A file that does not load changes nothing (the error is returned).
+// attempt, the pipelines are built anew (checks, rules files, mail authentication, milters, DKIM
+// keys; the policy store and its state are kept), and new sessions start with the new file's
+// limits, time-outs, offers, trusted networks and pipelines (open sessions keep theirs). Any other
+// change is named in a reload_pending line and waits for the next start. A file that does not load
+// changes nothing (the error is returned).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,6 +15,7 @@
 #include <string_view>
 
 #include "cli/daemon_http.h"
+#include "cli/daemon_stages.h"
 #include "config/config.h"
 #include "delivery/local_directory.h"
 #include "delivery/smtp_transport.h"
@@ -37,6 +40,9 @@ struct ReloadTargets {
     server::SmtpServer& listeners;
     delivery::SmtpTransport& relay;  // its routes, TLS levels and own addresses
     DaemonHttp& http;                // its listeners
+    StageParts& stage_parts;         // what the pipelines are built from (the policy store too)
+    pipeline::PipelineSlot& local_stages;  // for notices and the maildrop
+    std::vector<std::weak_ptr<const pipeline::Pipeline>>& pipelines_made;  // for shutdown
 };
 
 // Runs one reload; {"ok":true, ...what was loaded, "pending": [...]} or {"ok":false,"error":...}.

@@ -92,14 +92,15 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
     auto lookup = [&resolver](std::string name, dns::RecordType type) {
         return resolver.query(std::move(name), type);
     };
-    auto spf_pass_domain = [&resolver, &config](
+    // By value: the stages outlive a reload's configuration.
+    auto spf_pass_domain = [&resolver, hostname = config.hostname,
+                            timeout = config.mailauth_timeout](
                                const pipeline::SessionInfo& session,
                                const std::string& sender) -> boost::asio::awaitable<std::string> {
-        auto request = mailauth::session_spf_request(session, sender, config.hostname);
+        auto request = mailauth::session_spf_request(session, sender, hostname);
         if (!request) co_return std::string();
         mailauth::SpfCheck check(std::move(*request));
-        co_await mailauth::run_lookups(resolver, check,
-                                       std::chrono::steady_clock::now() + config.mailauth_timeout);
+        co_await mailauth::run_lookups(resolver, check, std::chrono::steady_clock::now() + timeout);
         const auto& outcome = check.outcome();
         co_return outcome.result == mailauth::AuthResult::kPass ? outcome.domain : std::string();
     };
@@ -113,6 +114,15 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
     bool on_mx = policy::PolicyStage::hooks_for(mx_options) != 0;
     bool on_submission = policy::PolicyStage::hooks_for(submission_options) != 0;
     if (!on_mx && !on_submission) return {};
+    if (pipelines.store && *pipelines.store) {  // a reload: the counters and lists go on
+        if (on_mx)
+            pipelines.mx.add(std::make_shared<policy::PolicyStage>(std::move(mx_options), lookup,
+                                                                   *pipelines.store, log));
+        if (on_submission)
+            pipelines.submission.add(std::make_shared<policy::PolicyStage>(
+                std::move(submission_options), lookup, *pipelines.store, log));
+        return {};
+    }
     auto greylist = greylist_options(config);
     policy::LocalStoreOptions local_options{greylist, config.policy_database,
                                             config.policy_flush_interval};
@@ -135,6 +145,7 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
              {{"backend", config.policy_store},
               {"address",
                config.policy_store == "redis" ? config.redis_address : config.policy_database}});
+    if (pipelines.store) *pipelines.store = store;
     if (on_mx)
         pipelines.mx.add(
             std::make_shared<policy::PolicyStage>(std::move(mx_options), lookup, store, log));
@@ -244,6 +255,27 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
     pipelines.submission.add(sign);
     pipelines.local.add(sign);
     return {};
+}
+
+Result<DaemonStages> build_stages(const config::Config& config, StageParts& parts,
+                                  log::Logger& log) {
+    pipeline::PipelineLimits limits;
+    limits.max_header_section = config.header_section;
+    pipeline::ScoreOptions scoring{static_cast<double>(config.score_reject),
+                                   static_cast<double>(config.score_hold), config.score_header};
+    DaemonStages built{std::make_shared<pipeline::Pipeline>(limits, scoring),
+                       std::make_shared<pipeline::Pipeline>(limits, scoring),
+                       std::make_shared<pipeline::Pipeline>(limits),
+                       {}};
+    built.mx->add(parts.access);
+    built.submission->add(parts.access);
+    if (auto added = add_stages(config, parts.resolver,
+                                {*built.mx, *built.submission, *built.local, parts.is_local_domain,
+                                 parts.executor, &built.signing_keys, &parts.store},
+                                log);
+        !added)
+        return std::unexpected(added.error());
+    return built;
 }
 
 }  // namespace tern::cli

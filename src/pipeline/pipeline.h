@@ -3,6 +3,7 @@
 // through every stage's filter and collects their verdicts and header edits at its end.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <string>
@@ -108,6 +109,19 @@ class Pipeline {
     ScoreOptions scoring_;
     std::vector<std::shared_ptr<Stage>> stages_;
     unsigned hooks_ = 0;
+};
+
+// The pipeline in use for one source of mail, which a reload replaces: each message takes the
+// one current when it starts and holds it (with its stages) to its end. Safe from any thread.
+class PipelineSlot {
+  public:
+    explicit PipelineSlot(std::shared_ptr<const Pipeline> pipeline)
+        : current_(std::move(pipeline)) {}
+    std::shared_ptr<const Pipeline> load() const { return current_.load(); }
+    void store(std::shared_ptr<const Pipeline> pipeline) { current_.store(std::move(pipeline)); }
+
+  private:
+    std::atomic<std::shared_ptr<const Pipeline>> current_;
 };
 
 }  // namespace tern::pipeline

@@ -35,7 +35,7 @@ struct QueueOptions {
     std::size_t bounce_size_limit = 51200;
     std::size_t max_deliveries = 500;      // jobs in progress, all destinations together
     std::chrono::seconds state_retry{10};  // a failed state write or sync is tried again after
-    const pipeline::Pipeline* notice_stages = nullptr;  // the stages notices pass; null = none
+    const pipeline::PipelineSlot* notice_stages = nullptr;  // the stages notices pass; null = none
     QueueMetrics* metrics = nullptr;  // what /metrics counts; null: nothing counted
 };
 

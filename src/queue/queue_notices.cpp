@@ -120,8 +120,10 @@ asio::awaitable<void> QueueManager::send_notices(std::vector<std::string> ids) {
             (*writer)->append(text);
             // Notices pass through the local pipeline like any message (DKIM signing, say).
             bool hold = false;
-            if (options_.notice_stages) {
-                if (auto run = options_.notice_stages->start_message(local, (*writer)->message())) {
+            // Held to the end of the run: a reload may put another pipeline in the slot.
+            auto stages = options_.notice_stages ? options_.notice_stages->load() : nullptr;
+            if (stages) {
+                if (auto run = stages->start_message(local, (*writer)->message())) {
                     run->text(text);
                     auto outcome = co_await run->finish();
                     using Kind = pipeline::Verdict::Kind;

@@ -61,7 +61,8 @@ InboundConnection::InboundConnection(ServerContext& context, asio::ip::tcp::sock
       client_ip_(client_address(socket_)),
       loopback_(is_loopback(client_ip_)),
       session_(session_options()) {
-    pipeline_ = kind == ListenerKind::kMx ? context.mx_pipeline : context.submission_pipeline;
+    pipeline_ =
+        kind == ListenerKind::kMx ? config_->mx_pipeline.get() : config_->submission_pipeline.get();
     if (pipeline_ && pipeline_->empty()) pipeline_ = nullptr;
 }
 
@@ -82,7 +83,8 @@ smtp::SessionOptions InboundConnection::session_options() const {
     // RFC 4954 4 / RFC 8314: passwords only over TLS, unless loopback is exempted.
     o.auth_needs_tls = !(config_->auth_plaintext_loopback && loopback_);
     o.auth_required = !mx;  // RFC 6409 4.3: submission needs authentication
-    const pipeline::Pipeline* stages = mx ? ctx_.mx_pipeline : ctx_.submission_pipeline;
+    const pipeline::Pipeline* stages =
+        mx ? config_->mx_pipeline.get() : config_->submission_pipeline.get();
     o.check_helo = stages && stages->has(pipeline::kOnHelo);
     return o;
 }

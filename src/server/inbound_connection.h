@@ -106,7 +106,8 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
     std::string tls_version_;  // "TLSv1.3", for the stages; "" = none
     smtp::ServerSession session_;
     std::string out_;                               // replies not yet written
-    const pipeline::Pipeline* pipeline_ = nullptr;  // this listener's stages; null = none
+    const pipeline::Pipeline* pipeline_ = nullptr;  // this listener's stages (config_ holds
+                                                    // them); null = none
     std::unique_ptr<pipeline::SessionInfo> info_;   // what the stages know of the client
                                                     // (made when first asked for)
     std::unique_ptr<spool::MessageWriter> writer_;  // the message being received

@@ -61,13 +61,13 @@ bool eight_bit(std::string_view text) {
 }  // namespace
 
 Pickup::Pickup(asio::io_context& loop, PickupOptions options, spool::Injector& injector,
-               const policy::RecipientPolicy& recipients, const pipeline::Pipeline* stages,
+               const policy::RecipientPolicy& recipients, const pipeline::PipelineSlot* stages,
                log::Logger& log)
     : loop_(loop),
       options_(std::move(options)),
       injector_(injector),
       recipients_(recipients),
-      stages_(stages && !stages->empty() ? stages : nullptr),
+      stages_(stages),
       log_(log),
       timer_(loop) {}
 
@@ -215,13 +215,15 @@ asio::awaitable<void> Pickup::take(const std::string& name) {
     w.append(received);
     w.append(drop->text);
     bool hold = false;
-    if (stages_) {
+    // Held to the end of the run: a reload may put another pipeline in the slot.
+    auto stages = stages_ ? stages_->load() : nullptr;
+    if (stages && !stages->empty()) {
         pipeline::SessionInfo session;
         session.source = pipeline::Source::kLocal;
         session.client_ip = "127.0.0.1";
         session.helo = options_.hostname;
         session.trusted = true;
-        if (auto run = stages_->start_message(session, w.message())) {
+        if (auto run = stages->start_message(session, w.message())) {
             run->text(received);
             run->text(drop->text);
             auto outcome = co_await run->finish();

@@ -31,9 +31,9 @@ struct PickupOptions {
 
 class Pickup {
   public:
-    // `stages` is the local pipeline (may be null); `recipients` expands aliases as for SMTP.
+    // `stages` holds the local pipeline (may be null); `recipients` expands aliases as for SMTP.
     Pickup(boost::asio::io_context& loop, PickupOptions options, spool::Injector& injector,
-           const policy::RecipientPolicy& recipients, const pipeline::Pipeline* stages,
+           const policy::RecipientPolicy& recipients, const pipeline::PipelineSlot* stages,
            log::Logger& log);
 
     // Creates the directories (maildrop with mode 3733) and starts watching; an error when the
@@ -51,7 +51,7 @@ class Pickup {
     PickupOptions options_;
     spool::Injector& injector_;
     const policy::RecipientPolicy& recipients_;
-    const pipeline::Pipeline* stages_;
+    const pipeline::PipelineSlot* stages_;
     log::Logger& log_;
     std::unique_ptr<boost::asio::posix::stream_descriptor> watch_;
     boost::asio::steady_timer timer_;

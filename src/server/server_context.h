@@ -52,14 +52,18 @@ enum class ListenerKind {
 
 std::string_view listener_name(ListenerKind kind);
 
-// What a session reads of the configuration, and the trusted networks parsed from it.
+// What a session reads of the configuration, the trusted networks parsed from it, and the
+// pipelines built from it (the session holds them to its end).
 struct SessionSettings : config::Config {
-    net::NetworkList relay_clients;  // clients that may send to other domains
+    net::NetworkList relay_clients;                                 // may send to other domains
+    std::shared_ptr<const pipeline::Pipeline> mx_pipeline;          // stages of the MX listener
+    std::shared_ptr<const pipeline::Pipeline> submission_pipeline;  // of submission(s)
 };
 
 struct ServerContext {
     // The settings a new session starts with (limits, time-outs, what it offers, who may
-    // relay); a reload stores new ones, and a session keeps those it started with to its end.
+    // relay, its stages); a reload stores new ones, and a session keeps those it started with
+    // to its end.
     std::atomic<std::shared_ptr<const SessionSettings>> settings;
     log::Logger& log;
     spool::Spool& spool;
@@ -68,14 +72,12 @@ struct ServerContext {
     const policy::RecipientPolicy& policy;  // expands accepted recipients for the spool
     policy::AccessStage& access;  // decides senders and recipients (also in the pipelines)
     net::ConnectionLimits& limits;
-    tls::ServerContext* tls = nullptr;                // null: no STARTTLS, no implicit TLS
-    auth::Verifier* verifier = nullptr;               // null: no AUTH
-    auth::LoginThrottle* throttle = nullptr;          // growing delays after failed AUTH
-    auth::MechanismOptions mechanism_options;         // SCRAM settings shared by all sessions
-    const pipeline::Pipeline* mx_pipeline = nullptr;  // stages of the MX listener
-    const pipeline::Pipeline* submission_pipeline = nullptr;  // of submission and submissions
-    policy::Pregreet* pregreet = nullptr;  // the MX listener's pregreet test; null: none
-    ServerMetrics* metrics = nullptr;      // what /metrics counts; null: nothing counted
+    tls::ServerContext* tls = nullptr;         // null: no STARTTLS, no implicit TLS
+    auth::Verifier* verifier = nullptr;        // null: no AUTH
+    auth::LoginThrottle* throttle = nullptr;   // growing delays after failed AUTH
+    auth::MechanismOptions mechanism_options;  // SCRAM settings shared by all sessions
+    policy::Pregreet* pregreet = nullptr;      // the MX listener's pregreet test; null: none
+    ServerMetrics* metrics = nullptr;          // what /metrics counts; null: nothing counted
     SessionRegistry sessions;
     std::atomic<bool> accepting{true};
 };
