@@ -2,6 +2,8 @@
 # [content], [dkim] or [mailauth] section applies to the sessions that start after it, a session
 # open across the reload keeps the stages it started with, a rules file that does not compile is
 # refused with the stages in use kept, and the policy store's settings wait for the next start.
+# The stages a session holds outlive the reload that replaced them: the sanitizer build runs the
+# tests where that matters.
 import re
 import signal
 import subprocess
@@ -24,11 +26,11 @@ def data_reply(d, text):
     return d.read_reply()
 
 
-def test_an_edited_rules_file_applies_to_new_sessions(tern_factory, tmp_path):
+def test_an_edited_rules_file_applies_to_new_sessions(tern_factory, tern_binary, tmp_path):
     rules = tmp_path / "header_checks"
     rules.write_text("/^Subject:.*old rule/ REJECT 5.7.1 Refused by the old rule\n")
     t = tern_factory({"content": {"header_checks": str(rules)},
-                      "mailauth": {"verify": []}, "dkim": {"sign": False}})
+                      "mailauth": {"verify": []}, "dkim": {"sign": False}}, binary=tern_binary)
     with t.dialog() as d:
         assert data_reply(d, b"Subject: old rule\r\n\r\nbody").text == \
             "550 5.7.1 Refused by the old rule"
@@ -141,13 +143,14 @@ def test_the_policy_stores_settings_wait_for_the_next_start(tern_factory):
         assert data_reply(d, b"Subject: hi\r\n\r\nbody").code == 250
 
 
-def test_a_milter_dropped_from_the_file_still_serves_sessions_open_across(tern_factory, tmp_path):
+def test_a_milter_dropped_from_the_file_still_serves_sessions_open_across(tern_factory, tern_binary,
+                                                                          tmp_path):
     from test_milter import MilterPeer, milter_config
     peer = MilterPeer(tmp_path, "reject")
     try:
         config = milter_config(peer.port)
         config.update({"mailauth": {"verify": []}, "dkim": {"sign": False}})
-        t = tern_factory(config)
+        t = tern_factory(config, binary=tern_binary)
         with t.dialog() as across:
             assert across.ehlo().code == 250
             t.config["milter"]["mx"] = []
