@@ -427,7 +427,8 @@ int serve(const config::Config& config, const std::string& config_path) {
                                  **http,
                                  stage_parts,
                                  local_stages,
-                                 pipelines_made};
+                                 pipelines_made,
+                                 queue};
     auto reload = [&]() -> nlohmann::json { return reload_daemon(reload_targets); };
     control.on_reload(reload);
     std::function<void()> wait_hangup = [&] {

@@ -13,8 +13,8 @@ namespace {
 // The settings a reload applies. Sessions read the [limits], the offers of [smtp] and [auth],
 // the trusted networks and the spool's free-space floor when they start; the directory and
 // certificates are loaded again; the SMTP listeners are opened and closed to match; the relay
-// routes each recipient's next attempt by the new routes and TLS levels; the pipelines are built
-// anew. Everything else is read once at start.
+// routes each recipient's next attempt by the new routes and TLS levels; the queue takes the new
+// retry schedule and limits; the pipelines are built anew. Everything else is read once at start.
 // Whole sections the rebuilt pipelines apply ([greylist] and [policy_store] stay as started).
 constexpr std::string_view kAppliedSections[] = {"dnsbl.",  "ratelimit.", "content.", "mailauth.",
                                                  "milter.", "dkim.",      "score."};
@@ -56,6 +56,11 @@ constexpr std::string_view kApplied[] = {
     "auth.plaintext_loopback",
     "spool.min_free",
     "relay.max_hops",
+    "queue.retry_schedule",
+    "queue.max_lifetime",
+    "queue.delay_warning",
+    "queue.bounce_size_limit",
+    "queue.max_deliveries",
 };
 
 std::optional<std::string> read_text(const std::string& path) {
@@ -234,6 +239,9 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
         t.server.settings.store(std::make_shared<const server::SessionSettings>(
             *fresh, std::move(*trusted), stages->mx, stages->submission));
         t.connections.set_limits(fresh->max_connections, fresh->max_connections_per_client);
+        t.queue.set_policy(
+            queue::RetryPolicy{fresh->retry_schedule, fresh->max_lifetime, fresh->delay_warning},
+            fresh->bounce_size_limit, fresh->max_deliveries);
         t.log.info("settings_reload", {{"changed", static_cast<std::uint64_t>(changed.size())}});
         nlohmann::json pending = nlohmann::json::array();
         for (const auto& key : changed) {

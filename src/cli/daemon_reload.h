@@ -2,11 +2,12 @@
 // is reopened, the certificates are loaded again (or the new list of tls.certificates), the
 // local directory is read again, the SMTP and HTTP listeners follow the file's addresses (open
 // sessions go on), the relay's routes and outbound TLS levels apply from each recipient's next
-// attempt, the pipelines are built anew (checks, rules files, mail authentication, milters, DKIM
-// keys; the policy store and its state are kept), and new sessions start with the new file's
-// limits, time-outs, offers, trusted networks and pipelines (open sessions keep theirs). Any other
-// change is named in a reload_pending line and waits for the next start. A file that does not load
-// changes nothing (the error is returned).
+// attempt, the queue takes the new retry schedule, lifetime, delay warning, notice size and
+// delivery limit, the pipelines are built anew (checks, rules files, mail authentication,
+// milters, DKIM keys; the policy store and its state are kept), and new sessions start with the
+// new file's limits, time-outs, offers, trusted networks and pipelines (open sessions keep
+// theirs). Any other change is named in a reload_pending line and waits for the next start. A
+// file that does not load changes nothing (the error is returned).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,7 @@
 #include "delivery/smtp_transport.h"
 #include "log/logger.h"
 #include "net/connection_limits.h"
+#include "queue/queue_manager.h"
 #include "server/server_context.h"
 #include "server/smtp_server.h"
 #include "tls/server_context.h"
@@ -43,6 +45,7 @@ struct ReloadTargets {
     StageParts& stage_parts;         // what the pipelines are built from (the policy store too)
     pipeline::PipelineSlot& local_stages;  // for notices and the maildrop
     std::vector<std::weak_ptr<const pipeline::Pipeline>>& pipelines_made;  // for shutdown
+    queue::QueueManager& queue;  // its retry schedule, lifetime, notices and delivery limit
 };
 
 // Runs one reload; {"ok":true, ...what was loaded, "pending": [...]} or {"ok":false,"error":...}.

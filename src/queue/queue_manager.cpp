@@ -64,6 +64,19 @@ void QueueManager::submit(spool::Message message) {
     });
 }
 
+void QueueManager::set_policy(RetryPolicy retry, std::size_t bounce_size_limit,
+                              std::size_t max_deliveries) {
+    asio::post(home_,
+               [this, retry = std::move(retry), bounce_size_limit, max_deliveries]() mutable {
+                   options_.retry = std::move(retry);
+                   options_.bounce_size_limit = bounce_size_limit;
+                   options_.max_deliveries = max_deliveries;
+                   for (const auto& [id, e] : entries_)
+                       ready_.push_back(id);
+                   pump();
+               });
+}
+
 void QueueManager::add(spool::Message message) {
     std::string id = message.id;
     Entry entry;

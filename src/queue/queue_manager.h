@@ -84,6 +84,12 @@ class QueueManager {
     // ...}. Runs on home.
     boost::asio::awaitable<nlohmann::json> command(nlohmann::json request);
 
+    // A reload's new retry schedule, lifetime, delay warning, notice size and delivery limit;
+    // safe from any thread. Each message is looked at again: a shorter delay warning is due at
+    // once, a retry already scheduled keeps its time, and the next failure takes the new
+    // schedule (and the new lifetime decides whether it expires).
+    void set_policy(RetryPolicy retry, std::size_t bounce_size_limit, std::size_t max_deliveries);
+
     boost::asio::io_context& home() { return home_; }
 
     // The queue's sizes and its oldest message, for /metrics. Runs on home; O(messages).

@@ -189,14 +189,14 @@ def test_routes_apply_from_each_recipients_next_attempt(tern_factory, tmp_path):
 def test_a_change_a_reload_cannot_apply_is_named_and_waits(tern_factory):
     t = tern_factory()
     t.config["http"]["max_connections"] = 1
-    t.config.setdefault("queue", {})["retry_schedule"] = ["7m"]
+    t.config.setdefault("relay", {})["connect_timeout"] = "7s"
     t.config.setdefault("limits", {})["errors"] = 7
     t.config_path.write_text(toml_text(t.config), encoding="utf-8")
     t.signal(signal.SIGHUP)
     wait_for_count(t, r"\bsettings_reload\b", 1)
     log = t.log_text()
     assert re.search(r"reload_pending setting=http\.max_connections\b", log), log
-    assert re.search(r"reload_pending setting=queue\.retry_schedule\b", log), log
+    assert re.search(r"reload_pending setting=relay\.connect_timeout\b", log), log
     assert not re.search(r"reload_pending setting=limits\.errors\b", log), log
     # Still the old limit of HTTP connections: two are served at once.
     held = [socket.create_connection(("127.0.0.1", t.http_port), timeout=5) for _ in range(2)]
@@ -241,3 +241,34 @@ def test_a_file_that_does_not_load_changes_nothing(tern_factory):
     assert done.returncode != 0, done
     with t.dialog() as d:
         assert rcpts_accepted(d, 3) == [250, 250, 250]  # the limit in use stayed
+
+
+def test_the_queue_takes_the_new_schedule_lifetime_and_notice_size(tern_factory, tern_binary):
+    t = tern_factory({"queue": {"retry_schedule": ["1h"], "max_lifetime": "1h",
+                                "delay_warning": "0"}}, binary=tern_binary)
+    t.block_mailbox("alice")
+    body = (b"Subject: waits\r\nFrom: bob@localhost\r\nMessage-ID: <reload@client.test>\r\n\r\n"
+            b"This body comes back only while the notice size allows it.\r\n")
+    qid = queue_id(t.send_message(body, sender="bob@localhost", recipients=["alice@localhost"],
+                                  mail_params=" RET=FULL"))
+    state = t.wait_for_attempts(qid, "alice@localhost", 1)
+    assert state["next_attempt"] - state["last_attempt"] == 3600, state
+    t.config["queue"]["retry_schedule"] = ["1s"]
+    t.config["queue"]["bounce_size_limit"] = 20  # smaller than the message
+    t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+    done = reload_command(t)
+    assert done.returncode == 0, done
+    assert "queue." not in done.stdout, done.stdout  # applied, none pending
+    # The retry already scheduled keeps its hour; once tried, the next delay is the new one.
+    assert t.recipient_states(qid)["alice@localhost"]["attempts"] == 1
+    assert t.queue("retry", qid).returncode == 0
+    state = t.wait_for_attempts(qid, "alice@localhost", 3, timeout=10)
+    assert state["next_attempt"] - state["last_attempt"] == 1, state
+    # A lifetime the message has outlived: its next failure returns it, headers only now.
+    t.config["queue"]["max_lifetime"] = "2s"
+    t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+    assert reload_command(t).returncode == 0
+    notice = t.wait_for_message("bob", timeout=10)
+    assert b"queued for longer than 2s" in b" ".join(notice.split()), notice
+    assert b"<reload@client.test>" in notice and b"This body comes back" not in notice, notice
+    t.wait_for_empty_queue()
