@@ -133,30 +133,30 @@ Result<auth::SenderMap> load_sender_map(const config::Config& config) {
 Result<delivery::SmtpTransportOptions> relay_transport_options(const config::Config& config) {
     delivery::SmtpTransportOptions o;
     o.helo_name = config.hostname;
-    o.port = static_cast<std::uint16_t>(config.relay_port);
+    o.peer.port = static_cast<std::uint16_t>(config.relay_port);
     for (const auto& route : config.relay_routes) {
         auto eq = route.find('=');
-        auto hop = net::NextHop::parse(trim_blanks(route.substr(eq + 1)), o.port);
+        auto hop = net::NextHop::parse(trim_blanks(route.substr(eq + 1)), o.peer.port);
         if (eq == std::string::npos || !hop)
             return fail(ErrorCode::kInvalid, "relay.routes: bad route " + route);
         o.routing.routes[ascii_lower(trim_blanks(route.substr(0, eq)))] = *hop;
     }
     if (!config.smarthost.empty()) {
-        o.routing.smarthost = net::NextHop::parse(config.smarthost, o.port);
+        o.routing.smarthost = net::NextHop::parse(config.smarthost, o.peer.port);
         if (!o.routing.smarthost) return fail(ErrorCode::kInvalid, "relay.smarthost: bad next hop");
     }
-    o.connect_timeout = config.connect_timeout;
-    o.greeting_timeout = config.greeting_timeout;
-    o.command_timeout = config.relay_command_timeout;
-    o.data_init_timeout = config.data_init_timeout;
-    o.data_block_timeout = config.data_block_timeout;
-    o.data_end_timeout = config.data_end_timeout;
-    o.max_messages_per_connection = config.messages_per_connection;
-    o.max_recipients_per_transaction = config.recipients_per_transaction;
-    o.idle_timeout = config.relay_idle_timeout;
-    o.max_hops = config.max_hops;
+    o.peer.connect_timeout = config.connect_timeout;
+    o.peer.greeting_timeout = config.greeting_timeout;
+    o.peer.command_timeout = config.relay_command_timeout;
+    o.peer.data_init_timeout = config.data_init_timeout;
+    o.peer.data_block_timeout = config.data_block_timeout;
+    o.peer.data_end_timeout = config.data_end_timeout;
+    o.peer.max_messages_per_connection = config.messages_per_connection;
+    o.peer.max_recipients_per_transaction = config.recipients_per_transaction;
+    o.peer.idle_timeout = config.relay_idle_timeout;
+    o.peer.max_hops = config.max_hops;
     o.routing.tls_level = tls::parse_level(config.tls_outbound_level).value_or(tls::Level::kMay);
-    o.dane = config.tls_dane;
+    o.peer.dane = config.tls_dane;
     for (const auto& p : config.tls_outbound_policies) {
         auto eq = p.find('=');
         auto level = tls::parse_level(trim_blanks(p.substr(eq + 1)));

@@ -202,14 +202,16 @@ int serve(const config::Config& config, const std::string& config_path) {
         return 1;
     }
     delivery::LmtpTransport lmtp(**spool, std::move(*lmtp_options), log);
+    DestinationConcurrency concurrency{config.destination_concurrency, config.local_max_deliveries,
+                                       config.lmtp_concurrency};
     auto router = [&](const spool::Recipient& r) {
         std::string domain = smtp::domain_of(r.address);
         if (directory->is_local_domain(domain)) {
             if (auto to = lmtp.destination_of(domain))
-                return queue::Route{*to, &lmtp, config.lmtp_concurrency};
-            return queue::Route{"local", &local, config.local_max_deliveries};
+                return queue::Route{*to, &lmtp, concurrency.lmtp.load()};
+            return queue::Route{"local", &local, concurrency.local.load()};
         }
-        return queue::Route{relay.destination_of(domain), &relay, config.destination_concurrency};
+        return queue::Route{relay.destination_of(domain), &relay, concurrency.relay.load()};
     };
     queue::QueueOptions qopts;
     qopts.hostname = config.hostname;
@@ -428,7 +430,8 @@ int serve(const config::Config& config, const std::string& config_path) {
                                  stage_parts,
                                  local_stages,
                                  pipelines_made,
-                                 queue};
+                                 queue,
+                                 concurrency};
     auto reload = [&]() -> nlohmann::json { return reload_daemon(reload_targets); };
     control.on_reload(reload);
     std::function<void()> wait_hangup = [&] {

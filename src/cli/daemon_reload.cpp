@@ -56,11 +56,25 @@ constexpr std::string_view kApplied[] = {
     "auth.plaintext_loopback",
     "spool.min_free",
     "relay.max_hops",
+    "relay.port",
+    "relay.connect_timeout",
+    "relay.greeting_timeout",
+    "relay.command_timeout",
+    "relay.data_init_timeout",
+    "relay.data_block_timeout",
+    "relay.data_end_timeout",
+    "relay.messages_per_connection",
+    "relay.recipients_per_transaction",
+    "relay.idle_timeout",
+    "tls.dane",
     "queue.retry_schedule",
     "queue.max_lifetime",
     "queue.delay_warning",
     "queue.bounce_size_limit",
     "queue.max_deliveries",
+    "queue.local_max_deliveries",
+    "relay.destination_concurrency",
+    "local.lmtp_concurrency",
 };
 
 std::optional<std::string> read_text(const std::string& path) {
@@ -207,6 +221,7 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
         if (change) {
             // Routes, outbound TLS levels, and the MX addresses the relay counts as its own.
             t.relay.set_routing(std::move(relay->routing));
+            t.relay.set_peer_settings(relay->peer);  // port, time-outs, limits
             // The HTTP listeners, once the SMTP ones moved; a failure here keeps the HTTP ones.
             auto http = t.http.replace_listeners(fresh->http_listen);
             if (http) {
@@ -242,6 +257,9 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
         t.queue.set_policy(
             queue::RetryPolicy{fresh->retry_schedule, fresh->max_lifetime, fresh->delay_warning},
             fresh->bounce_size_limit, fresh->max_deliveries);
+        t.concurrency.relay = fresh->destination_concurrency;
+        t.concurrency.local = fresh->local_max_deliveries;
+        t.concurrency.lmtp = fresh->lmtp_concurrency;
         t.log.info("settings_reload", {{"changed", static_cast<std::uint64_t>(changed.size())}});
         nlohmann::json pending = nlohmann::json::array();
         for (const auto& key : changed) {

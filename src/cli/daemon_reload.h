@@ -10,6 +10,7 @@
 // file that does not load changes nothing (the error is returned).
 #pragma once
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -29,6 +30,14 @@
 
 namespace tern::cli {
 
+// Deliveries at once per destination, by transport: what the router gives the queue, and a
+// reload changes (a destination takes the new limit with its next job).
+struct DestinationConcurrency {
+    std::atomic<std::size_t> relay;  // relay.destination_concurrency, per site
+    std::atomic<std::size_t> local;  // queue.local_max_deliveries
+    std::atomic<std::size_t> lmtp;   // local.lmtp_concurrency, per LMTP server
+};
+
 struct ReloadTargets {
     log::Logger& log;
     const std::string& config_path;  // "" when serve runs on the embedded defaults
@@ -46,6 +55,7 @@ struct ReloadTargets {
     pipeline::PipelineSlot& local_stages;  // for notices and the maildrop
     std::vector<std::weak_ptr<const pipeline::Pipeline>>& pipelines_made;  // for shutdown
     queue::QueueManager& queue;  // its retry schedule, lifetime, notices and delivery limit
+    DestinationConcurrency& concurrency;
 };
 
 // Runs one reload; {"ok":true, ...what was loaded, "pending": [...]} or {"ok":false,"error":...}.

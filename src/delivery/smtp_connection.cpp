@@ -62,7 +62,7 @@ asio::awaitable<std::unique_ptr<SmtpTransport::Connection>> SmtpTransport::open(
         error = Failure{"451 4.4.1 bad address " + target.address};
         co_return nullptr;
     }
-    c->timer.expires_after(options_.connect_timeout);
+    c->timer.expires_after(peer()->connect_timeout);
     auto r = co_await (c->socket.async_connect(tcp::endpoint(address, target.port),
                                                asio::as_tuple(asio::use_awaitable)) ||
                        c->timer.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -126,7 +126,7 @@ asio::awaitable<bool> SmtpTransport::start_tls(Connection& c) {
         count_tls_failure("setup");
         co_return false;
     }
-    c.timer.expires_after(options_.command_timeout);
+    c.timer.expires_after(peer()->command_timeout);
     auto r = co_await (c.tls->async_handshake(asio::ssl::stream_base::client,
                                               asio::as_tuple(asio::use_awaitable)) ||
                        c.timer.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -167,7 +167,7 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
             if (c.broken) break;
             switch (a.kind) {
                 case smtp::ClientActionKind::kSend:
-                    if (!co_await write(c, a.data, options_.command_timeout))
+                    if (!co_await write(c, a.data, peer()->command_timeout))
                         fail("451 4.4.2 lost connection with " + c.label + " while sending");
                     break;
                 case smtp::ClientActionKind::kSendBody:
@@ -206,19 +206,19 @@ asio::awaitable<bool> SmtpTransport::drive(Connection& c, const spool::Message* 
         if (c.broken) co_return false;
         if (settled) co_return ok;
         if (more) continue;
-        std::chrono::seconds limit = options_.command_timeout;
+        std::chrono::seconds limit = peer()->command_timeout;
         const char* what = "a reply";
         switch (c.session.waiting()) {
             case smtp::ClientSession::Waiting::kGreeting:
-                limit = options_.greeting_timeout;
+                limit = peer()->greeting_timeout;
                 what = "the greeting";
                 break;
             case smtp::ClientSession::Waiting::kDataReady:
-                limit = options_.data_init_timeout;
+                limit = peer()->data_init_timeout;
                 what = "the reply to DATA";
                 break;
             case smtp::ClientSession::Waiting::kDataEnd:
-                limit = options_.data_end_timeout;
+                limit = peer()->data_end_timeout;
                 what = "the reply to the end of data";
                 break;
             case smtp::ClientSession::Waiting::kNothing:
@@ -248,7 +248,7 @@ asio::awaitable<bool> SmtpTransport::send_body(Connection& c, const spool::Messa
                                                const std::string& bdat) {
     bool unreadable = false;
     auto to_server = [&](std::string_view piece) -> asio::awaitable<bool> {
-        co_return co_await write(c, piece, options_.data_block_timeout);
+        co_return co_await write(c, piece, peer()->data_block_timeout);
     };
     if (co_await stream_text(text, bdat, to_server, unreadable)) co_return true;
     if (unreadable) {

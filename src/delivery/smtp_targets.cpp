@@ -108,7 +108,7 @@ asio::awaitable<std::expected<tls::PeerRequirement, std::string>> SmtpTransport:
     if (need.level == tls::Level::kNone) co_return need;
     // RFC 8689 section 4.2.2: for a TLS-Required: No message the domain's DANE records do not
     // bind (and a failed TLSA lookup must not hold the message up): they are not looked up.
-    if (options_.dane && target.secure && !policy_waived) {
+    if (peer()->dane && target.secure && !policy_waived) {
         // RFC 7672 2.2: secure TLSA records make TLS mandatory and decide the certificate;
         // a failed lookup means this server cannot be used now.
         // RFC 7672 2.2.2: behind a secure CNAME the expanded name's TLSA records come first,

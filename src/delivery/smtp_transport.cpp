@@ -91,7 +91,8 @@ SmtpTransport::SmtpTransport(spool::Spool& spool, dns::MxResolver& mx, SmtpTrans
       options_(std::move(options)),
       log_(log),
       tls_(options_.tls),
-      routing_(std::make_shared<const SmtpRouting>(options_.routing)) {
+      routing_(std::make_shared<const SmtpRouting>(options_.routing)),
+      peer_(std::make_shared<const SmtpPeerSettings>(options_.peer)) {
     if (options_.metrics)
         tls_failures_ = &options_.metrics->counter(
             "tern_smtp_tls_failures_total",
@@ -108,6 +109,10 @@ SmtpTransport::~SmtpTransport() = default;
 
 void SmtpTransport::set_routing(SmtpRouting routing) {
     routing_.store(std::make_shared<const SmtpRouting>(std::move(routing)));
+}
+
+void SmtpTransport::set_peer_settings(SmtpPeerSettings settings) {
+    peer_.store(std::make_shared<const SmtpPeerSettings>(std::move(settings)));
 }
 
 tls::Level SmtpTransport::level_for(std::string_view domain) const {
@@ -131,14 +136,14 @@ std::string SmtpTransport::destination_of(std::string_view domain) const {
 }
 
 net::NextHop SmtpTransport::next_hop_of(const std::string& destination) const {
+    std::uint16_t port = peer()->port;
     if (destination.rfind("route:", 0) == 0) {
         auto bar = destination.rfind('|');
-        if (auto hop = net::NextHop::parse(destination.substr(6, bar - 6), options_.port))
-            return *hop;
+        if (auto hop = net::NextHop::parse(destination.substr(6, bar - 6), port)) return *hop;
     }
     net::NextHop hop;
     hop.host = destination.substr(destination.find(':') + 1);
-    hop.port = options_.port;
+    hop.port = port;
     hop.mx_lookup = true;
     return hop;
 }
@@ -217,11 +222,12 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     // RFC 5321 section 6.3: a message that has passed this many relays is looping.
     std::string header = read_header_section(text);
     auto hops = count_received(header);
-    if (hops > options_.max_hops) {
+    auto max_hops = peer()->max_hops;
+    if (hops > max_hops) {
         RecipientResult loop;
         loop.outcome = Outcome::kFailed;
         loop.reply = "554 5.4.6 too many hops (" + std::to_string(hops) +
-                     " Received header fields; the limit is " + std::to_string(options_.max_hops) +
+                     " Received header fields; the limit is " + std::to_string(max_hops) +
                      "): mail loop?";
         fail_all(job.recipients, loop);
         co_return results;
@@ -350,7 +356,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
             target_of_c = next_target - 1;
         }
         std::vector<std::size_t> batch;
-        auto take = next_batch_size(m, pending, options_.max_recipients_per_transaction,
+        auto take = next_batch_size(m, pending, peer()->max_recipients_per_transaction,
                                     c->session.capabilities().limits);
         const std::string& sender = return_path[pending.front()];
         for (std::size_t k = 1; k < take; ++k)
@@ -365,7 +371,7 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     }
     if (c) {
         // A connection made for a TLS-Required: No message may not meet the domain's policy.
-        if (!c->policy_waived && c->messages < options_.max_messages_per_connection &&
+        if (!c->policy_waived && c->messages < peer()->max_messages_per_connection &&
             !c->session.transaction_limit_reached())
             keep_idle(job.destination, std::move(c));
         else
@@ -403,7 +409,7 @@ void SmtpTransport::keep_idle(const std::string& destination, std::unique_ptr<Co
     {
         std::lock_guard lock(idle_mutex_);
         if (!closing_) {
-            raw->idle_timer.expires_after(options_.idle_timeout);
+            raw->idle_timer.expires_after(peer()->idle_timeout);
             idle_.emplace(destination, Idle{std::move(c), &context_of(ex)});
         }
     }

@@ -39,10 +39,11 @@ struct SmtpRouting {
     std::vector<boost::asio::ip::tcp::endpoint> own_endpoints;
 };
 
-struct SmtpTransportOptions {
-    std::string helo_name;
+// How the relay talks to each next hop: the port, the time-outs, the limits per connection and
+// transaction. A reload replaces them (SmtpTransport::set_peer_settings): each wait and each
+// decision reads the ones in force when it begins.
+struct SmtpPeerSettings {
     std::uint16_t port = 25;  // port of mail exchangers found by MX lookup
-    SmtpRouting routing;
     std::chrono::seconds connect_timeout{30};
     std::chrono::seconds greeting_timeout{300};    // RFC 5321 4.5.3.2.1
     std::chrono::seconds command_timeout{300};     // 4.5.3.2.2 / .3 (EHLO, MAIL, RCPT, RSET)
@@ -53,10 +54,16 @@ struct SmtpTransportOptions {
     std::size_t max_recipients_per_transaction = 100;
     std::chrono::seconds idle_timeout{5};  // an unused open connection is closed after this
     std::size_t max_hops = 50;             // more Received headers than this: 554 5.4.6
+    bool dane = true;                      // use secure TLSA records (RFC 7672)
+};
+
+struct SmtpTransportOptions {
+    std::string helo_name;
+    SmtpRouting routing;
+    SmtpPeerSettings peer;
 
     // Outbound TLS (docs/tls.md). Without a context no STARTTLS is ever sent.
     tls::ClientContext* tls = nullptr;
-    bool dane = true;                     // use secure TLSA records (RFC 7672)
     tls::MtaStsCache* mta_sts = nullptr;  // RFC 8461 policies; null = off
 
     // The return path of each recipient's delivery (SRS for forwarded mail, docs/srs.md);
@@ -114,6 +121,10 @@ class SmtpTransport : public queue::Transport {
     // Routes, TLS levels and own addresses from now (a reload); recipients routed before keep
     // their destination until their next attempt. Safe from any thread.
     void set_routing(SmtpRouting routing);
+
+    // Port, time-outs and limits from now (a reload): each wait, new connection and batch
+    // begun after the call uses them. Safe from any thread.
+    void set_peer_settings(SmtpPeerSettings settings);
 
   private:
     struct Connection;
@@ -198,6 +209,8 @@ class SmtpTransport : public queue::Transport {
     void count_tls_failure(std::string_view reason);
     tls::ClientContext* tls_ = nullptr;
     std::atomic<std::shared_ptr<const SmtpRouting>> routing_;
+    std::atomic<std::shared_ptr<const SmtpPeerSettings>> peer_;
+    std::shared_ptr<const SmtpPeerSettings> peer() const { return peer_.load(); }
     std::mutex idle_mutex_;
     std::multimap<std::string, Idle> idle_;  // destination -> open connections not in use
     bool closing_ = false;

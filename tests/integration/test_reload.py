@@ -189,14 +189,14 @@ def test_routes_apply_from_each_recipients_next_attempt(tern_factory, tmp_path):
 def test_a_change_a_reload_cannot_apply_is_named_and_waits(tern_factory):
     t = tern_factory()
     t.config["http"]["max_connections"] = 1
-    t.config.setdefault("relay", {})["connect_timeout"] = "7s"
+    t.config.setdefault("dns", {})["timeout"] = "7s"
     t.config.setdefault("limits", {})["errors"] = 7
     t.config_path.write_text(toml_text(t.config), encoding="utf-8")
     t.signal(signal.SIGHUP)
     wait_for_count(t, r"\bsettings_reload\b", 1)
     log = t.log_text()
     assert re.search(r"reload_pending setting=http\.max_connections\b", log), log
-    assert re.search(r"reload_pending setting=relay\.connect_timeout\b", log), log
+    assert re.search(r"reload_pending setting=dns\.timeout\b", log), log
     assert not re.search(r"reload_pending setting=limits\.errors\b", log), log
     # Still the old limit of HTTP connections: two are served at once.
     held = [socket.create_connection(("127.0.0.1", t.http_port), timeout=5) for _ in range(2)]
@@ -272,3 +272,51 @@ def test_the_queue_takes_the_new_schedule_lifetime_and_notice_size(tern_factory,
     assert b"queued for longer than 2s" in b" ".join(notice.split()), notice
     assert b"<reload@client.test>" in notice and b"This body comes back" not in notice, notice
     t.wait_for_empty_queue()
+
+
+def test_the_relay_takes_the_new_limits_per_transaction(tern_factory, tmp_path):
+    peer = SmtpPeer(tmp_path, "127.0.0.1", free_port())
+    try:
+        t = tern_factory({"relay": {"routes": [f"peer.example = [127.0.0.1]:{peer.port}"]}})
+        body = b"Subject: to the peer\r\n\r\nbody\r\n"
+        both = ["a@peer.example", "b@peer.example"]
+        assert t.send_message(body, sender="bob@localhost", recipients=both).code == 250
+        assert [e["rcpt_tos"] for e, _ in peer.wait_for_messages(1)] == [both]
+        t.config["relay"]["recipients_per_transaction"] = 1
+        t.config["relay"]["command_timeout"] = "1m"
+        t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+        done = reload_command(t)
+        assert done.returncode == 0, done
+        assert "relay." not in done.stdout, done.stdout  # applied, none pending
+        assert t.send_message(body, sender="bob@localhost", recipients=both).code == 250
+        got = [e["rcpt_tos"] for e, _ in peer.wait_for_messages(3)]
+        assert got[0] == both and sorted(got[1:]) == [["a@peer.example"], ["b@peer.example"]], got
+    finally:
+        peer.stop()
+
+
+def test_the_concurrency_per_destination_follows_a_reload(tern_factory, tmp_path):
+    peer = SmtpPeer(tmp_path, "127.0.0.1", free_port(), delay_data=1)  # each DATA takes 1 s
+    try:
+        t = tern_factory({"relay": {"routes": [f"peer.example = [127.0.0.1]:{peer.port}"],
+                                    "destination_concurrency": 1}})
+
+        def send_three(n):
+            for i in range(3):
+                body = f"Subject: {n}.{i}\r\n\r\nbody\r\n".encode()
+                assert t.send_message(body, sender="bob@localhost",
+                                      recipients=["a@peer.example"]).code == 250
+
+        send_three(1)
+        peer.wait_for_messages(3)
+        assert peer.max_concurrent_connections() == 1
+        t.config["relay"]["destination_concurrency"] = 3
+        t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+        done = reload_command(t)
+        assert done.returncode == 0, done
+        assert "destination_concurrency" not in done.stdout, done.stdout
+        send_three(2)
+        peer.wait_for_messages(6)
+        assert peer.max_concurrent_connections() >= 2, peer.events()
+    finally:
+        peer.stop()
