@@ -366,6 +366,11 @@ int serve(const config::Config& config, const std::string& config_path) {
                      {{"file", file},
                       {"error", std::strerror(errno)},
                       {"effect", "a reload keeps the local domains, users and aliases in use"}});
+    for (const auto& file : stage_files(config))
+        if (::access(file.c_str(), R_OK) != 0)
+            log.warn("reload_unreadable", {{"file", file},
+                                           {"error", std::strerror(errno)},
+                                           {"effect", "a reload keeps the stages in use"}});
 
     asio::signal_set signals(loops.loop(0), SIGTERM, SIGINT);
     asio::signal_set hangup(loops.loop(0), SIGHUP);
@@ -442,6 +447,12 @@ int serve(const config::Config& config, const std::string& config_path) {
         });
     };
     wait_hangup();
+
+    // From here the sessions, the slot and the dashboard hold what they use of the first
+    // build: a reload's pipelines replace it, and it goes with the last session holding it.
+    stages->mx.reset();
+    stages->submission.reset();
+    stages->local.reset();
 
     // Nothing runs before loops.run(): files already in the maildrop wait for the queue.
     if (auto r = pickup.start(); !r) {

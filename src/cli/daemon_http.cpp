@@ -24,6 +24,10 @@ http::ServerOptions http_server_options(const config::Config& config, tls::Serve
 
 }  // namespace
 
+void DaemonHttp::set_limits(const config::Config& config) {
+    server_->set_limits(http_server_options(config, nullptr));
+}
+
 Result<std::unique_ptr<DaemonHttp>> DaemonHttp::create(const config::Config& config,
                                                        DaemonHttpParts parts) {
     std::unique_ptr<DaemonHttp> http(new DaemonHttp(std::move(parts)));

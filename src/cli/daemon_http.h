@@ -52,6 +52,8 @@ class DaemonHttp {
     Result<net::ListenerChange> replace_listeners(const std::vector<std::string>& listen) {
         return server_->replace_listeners(listen);
     }
+    // A reload's request sizes, time-outs and connection limit, for connections accepted after.
+    void set_limits(const config::Config& config);
 
   private:
     explicit DaemonHttp(DaemonHttpParts parts) : parts_(std::move(parts)) {}

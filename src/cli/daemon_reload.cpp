@@ -26,6 +26,11 @@ constexpr std::string_view kApplied[] = {
     "tls.outbound_policies",
     "smtp.listen",
     "http.listen",
+    "http.max_body",
+    "http.max_header",
+    "http.request_timeout",
+    "http.idle_timeout",
+    "http.max_connections",
     "submission.listen",
     "submissions.listen",
     "relay.trusted_networks",
@@ -197,14 +202,15 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
     if (fresh && !acme) failed(acme.error().message);
     bool whole = fresh && loaded && trusted && relay && acme;
 
-    // The pipelines, built anew from the file: its rules files and keys read again.
+    // The pipelines, built anew from the file: its rules files and keys read again. A build
+    // that fails keeps the stages in use, as a certificate that fails keeps the ones in use,
+    // and the rest of the file still applies (a key only root can read fails every reload).
     Result<DaemonStages> stages = fail(ErrorCode::kInvalid, "not built");
     if (whole) {
         stages = build_stages(with_store_of(*fresh, t.started), t.stage_parts, t.log);
         if (!stages) {
             t.log.error("stages_reload", {{"error", stages.error().message}});
             failed("pipeline: " + stages.error().message + " (the stages in use are kept)");
-            whole = false;
         }
     }
 
@@ -247,13 +253,21 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
     }
 
     if (whole) {
-        t.pipelines_made.push_back(stages->mx);
-        t.pipelines_made.push_back(stages->submission);
-        std::erase_if(t.pipelines_made, [](const auto& w) { return w.expired(); });
-        t.local_stages.store(stages->local);
+        auto in_use = t.server.settings.load();
+        auto mx = in_use->mx_pipeline;
+        auto submission = in_use->submission_pipeline;
+        if (stages) {
+            mx = stages->mx;
+            submission = stages->submission;
+            t.pipelines_made.push_back(mx);
+            t.pipelines_made.push_back(submission);
+            std::erase_if(t.pipelines_made, [](const auto& w) { return w.expired(); });
+            t.local_stages.store(stages->local);
+        }
         t.server.settings.store(std::make_shared<const server::SessionSettings>(
-            *fresh, std::move(*trusted), stages->mx, stages->submission));
+            *fresh, std::move(*trusted), std::move(mx), std::move(submission)));
         t.connections.set_limits(fresh->max_connections, fresh->max_connections_per_client);
+        t.http.set_limits(*fresh);
         t.queue.set_policy(
             queue::RetryPolicy{fresh->retry_schedule, fresh->max_lifetime, fresh->delay_warning},
             fresh->bounce_size_limit, fresh->max_deliveries);

@@ -257,6 +257,17 @@ Result<void> add_stages(const config::Config& config, dns::Resolver& resolver,
     return {};
 }
 
+std::vector<std::string> stage_files(const config::Config& config) {
+    std::vector<std::string> files;
+    for (const auto* rules : {&config.header_checks, &config.body_checks})
+        if (!rules->empty()) files.push_back(*rules);
+    for (const auto& key : config.dkim_keys) {  // "domain selector key-file"
+        auto words = split_blanks(key);
+        if (words.size() == 3) files.emplace_back(words[2]);
+    }
+    return files;
+}
+
 Result<DaemonStages> build_stages(const config::Config& config, StageParts& parts,
                                   log::Logger& log) {
     pipeline::PipelineLimits limits;

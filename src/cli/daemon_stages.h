@@ -50,6 +50,9 @@ struct DaemonStages {
     std::vector<mailauth::SigningKey> signing_keys;  // the DKIM keys in use
 };
 
+// The files a build of the stages reads: the rules files and the configured DKIM key files.
+std::vector<std::string> stage_files(const config::Config& config);
+
 // The access stage, then add_stages; the error says which file or key failed.
 Result<DaemonStages> build_stages(const config::Config& config, StageParts& parts,
                                   log::Logger& log);

@@ -82,7 +82,14 @@ Response json_error(Status status, std::string_view message, std::string_view fi
 }
 
 HttpServer::HttpServer(ServerOptions options, net::EventLoops& loops, log::Logger& log)
-    : options_(std::move(options)), loops_(loops), log_(log) {}
+    : options_(std::move(options)),
+      limits_(std::make_shared<const ServerOptions>(options_)),
+      loops_(loops),
+      log_(log) {}
+
+void HttpServer::set_limits(const ServerOptions& limits) {
+    limits_.store(std::make_shared<const ServerOptions>(limits));  // its listen and tls unused
+}
 
 HttpServer::~HttpServer() {
     stop();
@@ -187,7 +194,7 @@ asio::awaitable<void> HttpServer::accept_loop(std::shared_ptr<tcp::acceptor> hel
             co_await pause.async_wait(kTuple);
             continue;
         }
-        if (open_.load() >= options_.max_connections) {
+        if (open_.load() >= limits_.load()->max_connections) {
             if (!options_.tls) refuse(socket);
             log_.warn("http_refused", {{"reason", "max_connections"}});
             continue;
@@ -202,6 +209,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     boost::system::error_code ec;
     if (auto remote = socket.remote_endpoint(ec); !ec) peer.address = remote.address();
     peer.tls = options_.tls != nullptr;
+    auto limits = limits_.load();  // this connection's, to its end
     auto connection = std::make_shared<Connection>();
     connection->executor = socket.get_executor();
     {
@@ -213,33 +221,34 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
         auto context = options_.tls->context();  // kept for the connection's life
         beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *context);
         connection->socket = &beast::get_lowest_layer(stream).socket();
-        beast::get_lowest_layer(stream).expires_after(options_.request_timeout);
+        beast::get_lowest_layer(stream).expires_after(limits->request_timeout);
         auto [hs] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
-        if (!hs && !stopped_) co_await exchange(stream, peer);
+        if (!hs && !stopped_) co_await exchange(stream, peer, *limits);
         connection->socket = nullptr;
     } else {
         beast::tcp_stream stream(std::move(socket));
         connection->socket = &stream.socket();
-        if (!stopped_) co_await exchange(stream, peer);
+        if (!stopped_) co_await exchange(stream, peer, *limits);
         connection->socket = nullptr;
     }
     --open_;
 }
 
 template <class Stream>
-asio::awaitable<void> HttpServer::exchange(Stream& stream, const Peer& peer) {
+asio::awaitable<void> HttpServer::exchange(Stream& stream, const Peer& peer,
+                                           const ServerOptions& limits) {
     auto& tcp_layer = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
-    for (std::size_t n = 0; n < options_.max_requests_per_connection && !stopped_; ++n) {
+    for (std::size_t n = 0; n < limits.max_requests_per_connection && !stopped_; ++n) {
         bhttp::request_parser<bhttp::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(
-            std::min<std::size_t>(options_.max_header_size, UINT32_MAX)));
-        parser.body_limit(options_.max_body_size);
+        parser.header_limit(
+            static_cast<std::uint32_t>(std::min<std::size_t>(limits.max_header_size, UINT32_MAX)));
+        parser.body_limit(limits.max_body_size);
         // A kept-alive connection waits up to idle_timeout for its next request.
-        tcp_layer.expires_after(n == 0 ? options_.request_timeout : options_.idle_timeout);
+        tcp_layer.expires_after(n == 0 ? limits.request_timeout : limits.idle_timeout);
         auto [ec, unused] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
         if (!ec) {
-            tcp_layer.expires_after(options_.request_timeout);
+            tcp_layer.expires_after(limits.request_timeout);
             auto expect = parser.get()[bhttp::field::expect];
             if (beast::iequals(expect, "100-continue")) {
                 bhttp::response<bhttp::empty_body> go_on{Status::continue_, 11};
@@ -255,11 +264,11 @@ asio::awaitable<void> HttpServer::exchange(Stream& stream, const Peer& peer) {
             if (ec == bhttp::error::body_limit) {
                 refusal = json_error(Status::payload_too_large,
                                      fmt::format("request body over {} octets (http.max_body)",
-                                                 options_.max_body_size));
+                                                 limits.max_body_size));
             } else if (ec == bhttp::error::header_limit) {
                 refusal = json_error(
                     Status::request_header_fields_too_large,
-                    fmt::format("request header over {} octets", options_.max_header_size));
+                    fmt::format("request header over {} octets", limits.max_header_size));
             } else if (is_parse_error(ec) && ec != bhttp::error::end_of_stream &&
                        ec != bhttp::error::partial_message) {
                 refusal = json_error(Status::bad_request, "malformed request: " + ec.message());
@@ -268,14 +277,13 @@ asio::awaitable<void> HttpServer::exchange(Stream& stream, const Peer& peer) {
             }
             refusal.keep_alive(false);
             refusal.prepare_payload();
-            tcp_layer.expires_after(options_.request_timeout);
+            tcp_layer.expires_after(limits.request_timeout);
             co_await bhttp::async_write(stream, refusal, kTuple);
             co_return;
         }
         Request request = parser.release();
         Response response = co_await answer(request, peer);
-        bool keep =
-            request.keep_alive() && n + 1 < options_.max_requests_per_connection && !stopped_;
+        bool keep = request.keep_alive() && n + 1 < limits.max_requests_per_connection && !stopped_;
         response.version(request.version() == 10 ? 10 : 11);
         response.keep_alive(keep);
         response.prepare_payload();
@@ -284,7 +292,7 @@ asio::awaitable<void> HttpServer::exchange(Stream& stream, const Peer& peer) {
                             {"method", std::string(request.method_string())},
                             {"target", std::string(request.target())},
                             {"status", response.result_int()}});
-        tcp_layer.expires_after(options_.request_timeout);
+        tcp_layer.expires_after(limits.request_timeout);
         auto [wec, w] = co_await bhttp::async_write(stream, response, kTuple);
         if (wec || !keep) break;
     }

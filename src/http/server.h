@@ -76,6 +76,9 @@ class HttpServer {
     // cannot be, nothing changes and the error names it), then listeners no longer wanted
     // close; their open connections go on.
     Result<net::ListenerChange> replace_listeners(const std::vector<std::string>& listen);
+    // The size, time and connection limits of `limits` from now (a reload): each connection
+    // keeps those it was accepted with. Listeners and TLS stay as they are. Safe from any thread.
+    void set_limits(const ServerOptions& limits);
     void start();
     // Closes the listeners and every open connection; safe from any thread.
     void stop();
@@ -102,9 +105,11 @@ class HttpServer {
         std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor);
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
     template <class Stream>
-    boost::asio::awaitable<void> exchange(Stream& stream, const Peer& peer);
+    boost::asio::awaitable<void> exchange(Stream& stream, const Peer& peer,
+                                          const ServerOptions& limits);
 
     ServerOptions options_;
+    std::atomic<std::shared_ptr<const ServerOptions>> limits_;  // options_ or a reload's
     net::EventLoops& loops_;
     log::Logger& log_;
     std::vector<Route> routes_;

@@ -66,15 +66,26 @@ void QueueManager::submit(spool::Message message) {
 
 void QueueManager::set_policy(RetryPolicy retry, std::size_t bounce_size_limit,
                               std::size_t max_deliveries) {
-    asio::post(home_,
-               [this, retry = std::move(retry), bounce_size_limit, max_deliveries]() mutable {
-                   options_.retry = std::move(retry);
-                   options_.bounce_size_limit = bounce_size_limit;
-                   options_.max_deliveries = max_deliveries;
-                   for (const auto& [id, e] : entries_)
-                       ready_.push_back(id);
-                   pump();
-               });
+    asio::post(home_, [this, retry = std::move(retry), bounce_size_limit, max_deliveries] {
+        apply_policy(retry, bounce_size_limit, max_deliveries);
+    });
+}
+
+void QueueManager::apply_policy(const RetryPolicy& retry, std::size_t bounce_size_limit,
+                                std::size_t max_deliveries) {
+    options_.retry = retry;
+    options_.bounce_size_limit = bounce_size_limit;
+    options_.max_deliveries = max_deliveries;
+    // The router's concurrency may have changed too: jobs already waiting take it now.
+    for (auto& [name, dest] : destinations_) {
+        if (dest.waiting.empty()) continue;
+        const DeliveryJob& job = dest.waiting.front();
+        auto route = router_(job.message->recipients[job.recipients.front()]);
+        dest.limit = std::max<std::size_t>(1, route.concurrency);
+    }
+    for (const auto& [id, e] : entries_)
+        ready_.push_back(id);
+    pump();
 }
 
 void QueueManager::add(spool::Message message) {

@@ -87,7 +87,8 @@ class QueueManager {
     // A reload's new retry schedule, lifetime, delay warning, notice size and delivery limit;
     // safe from any thread. Each message is looked at again: a shorter delay warning is due at
     // once, a retry already scheduled keeps its time, and the next failure takes the new
-    // schedule (and the new lifetime decides whether it expires).
+    // schedule (and the new lifetime decides whether it expires). The router is asked again
+    // for the concurrency of each destination with jobs waiting.
     void set_policy(RetryPolicy retry, std::size_t bounce_size_limit, std::size_t max_deliveries);
 
     boost::asio::io_context& home() { return home_; }
@@ -117,6 +118,8 @@ class QueueManager {
     };
 
     void add(spool::Message message);
+    void apply_policy(const RetryPolicy& retry, std::size_t bounce_size_limit,
+                      std::size_t max_deliveries);  // on home
     void pump();
     void examine(const std::string& id);
     void dispatch();

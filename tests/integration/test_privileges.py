@@ -143,6 +143,32 @@ def test_a_reload_opens_a_privileged_port_as_the_user(tern_factory):
     t.wait_for_messages("alice")
 
 
+def test_a_rules_file_only_root_can_read_keeps_its_stages_at_a_reload(tern_factory):
+    t = tern_factory({"server": {"user": "nobody"}, "local": {"recipient_delimiter": "+"},
+                      "mailauth": {"verify": []}, "dkim": {"sign": False}}, start=False)
+    rules = t.dir / "header_checks"  # outside data_dir: not given to the user
+    rules.write_text("/^Subject:.*spam/ REJECT 5.7.1 No spam\n")
+    os.chmod(rules, 0o600)
+    t.config["content"] = {"header_checks": str(rules)}
+    traversable(t.dir)
+    t.start()  # read as root
+    t.wait_for_log(r"reload_unreadable file=\"?" + str(rules) + r".*a reload keeps the stages in use")
+    t.config.setdefault("limits", {})["recipients"] = 1
+    t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+    done = subprocess.run([t.binary, "reload", "-c", str(t.config_path)],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1, done  # check-config (root) read it; the daemon could not
+    assert "pipeline:" in done.stderr and "stages in use are kept" in done.stderr, done.stderr
+    with t.dialog() as d:
+        d.ehlo()
+        assert d.cmd("MAIL FROM:<sender@example.org>").code == 250
+        codes = [d.cmd(f"RCPT TO:<alice+{i}@localhost>").code for i in range(2)]
+        assert codes == [250, 452], codes  # the rest of the file applied
+        assert d.cmd("DATA").code == 354
+        d.send(b"Subject: spam\r\n\r\nbody\r\n.\r\n")
+        assert d.read_reply().text == "550 5.7.1 No spam"  # the rules read at start
+
+
 def test_a_user_that_does_not_exist_is_refused(tern_factory):
     t = tern_factory({"server": {"user": "tern-no-such-user"}}, start=False)
     t.config_path.write_text(toml_text(t.config), encoding="utf-8")

@@ -188,28 +188,54 @@ def test_routes_apply_from_each_recipients_next_attempt(tern_factory, tmp_path):
 
 def test_a_change_a_reload_cannot_apply_is_named_and_waits(tern_factory):
     t = tern_factory()
-    t.config["http"]["max_connections"] = 1
     t.config.setdefault("dns", {})["timeout"] = "7s"
+    t.config.setdefault("pregreet", {})["wait"] = "0"
     t.config.setdefault("limits", {})["errors"] = 7
     t.config_path.write_text(toml_text(t.config), encoding="utf-8")
     t.signal(signal.SIGHUP)
     wait_for_count(t, r"\bsettings_reload\b", 1)
     log = t.log_text()
-    assert re.search(r"reload_pending setting=http\.max_connections\b", log), log
     assert re.search(r"reload_pending setting=dns\.timeout\b", log), log
+    assert re.search(r"reload_pending setting=pregreet\.wait\b", log), log
     assert not re.search(r"reload_pending setting=limits\.errors\b", log), log
-    # Still the old limit of HTTP connections: two are served at once.
-    held = [socket.create_connection(("127.0.0.1", t.http_port), timeout=5) for _ in range(2)]
-    try:
-        for h in held:
-            h.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert h.recv(4096).startswith(b"HTTP/1.1 200 ")
-    finally:
-        for h in held:
-            h.close()
     done = reload_command(t)
-    assert "reload: http.max_connections changed: it takes effect at the next start" \
-        in done.stdout, done
+    assert "reload: dns.timeout changed: it takes effect at the next start" in done.stdout, done
+    assert "limits.errors" not in done.stdout, done
+
+
+def http_get(sock):
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    return sock.recv(4096)
+
+
+def test_http_limits_apply_to_connections_accepted_after(tern_factory):
+    t = tern_factory()
+    body = b"x" * 100
+    post = (b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + body)
+    with socket.create_connection(("127.0.0.1", t.http_port), timeout=5) as across:
+        assert http_get(across).startswith(b"HTTP/1.1 200 ")
+        t.config["http"]["max_body"] = 10
+        t.config["http"]["max_connections"] = 1
+        t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+        done = reload_command(t)
+        assert done.returncode == 0, done
+        assert "http." not in done.stdout, done.stdout  # applied, none pending
+        # Accepted before: its body limit is the old one (the route refuses the method).
+        across.sendall(post)
+        assert across.recv(4096).startswith(b"HTTP/1.1 405 "), "the old body limit"
+        # It is the one connection the new limit allows: another is refused while it is open.
+        with socket.create_connection(("127.0.0.1", t.http_port), timeout=5) as second:
+            assert http_get(second).startswith(b"HTTP/1.1 503 ")
+    # Accepted after: the new body limit.
+    deadline = time.monotonic() + 10
+    while True:  # the closed connection is counted until its coroutine has ended
+        with socket.create_connection(("127.0.0.1", t.http_port), timeout=5) as after:
+            after.sendall(post)
+            reply = after.recv(4096)
+        if not reply.startswith(b"HTTP/1.1 503 ") or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert reply.startswith(b"HTTP/1.1 413 ") and b"over 10 octets" in reply, reply
 
 
 def test_the_http_listener_moves(tern_factory):
