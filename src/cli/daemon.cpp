@@ -360,17 +360,16 @@ int serve(const config::Config& config, const std::string& config_path) {
         return 1;
     }
     // A reload reads these again as the user the daemon runs as now.
-    for (const auto& file : {config_path, config.aliases_file})
-        if (!file.empty() && ::access(file.c_str(), R_OK) != 0)
-            log.warn("reload_unreadable",
-                     {{"file", file},
-                      {"error", std::strerror(errno)},
-                      {"effect", "a reload keeps the local domains, users and aliases in use"}});
-    for (const auto& file : stage_files(config))
-        if (::access(file.c_str(), R_OK) != 0)
-            log.warn("reload_unreadable", {{"file", file},
-                                           {"error", std::strerror(errno)},
-                                           {"effect", "a reload keeps the stages in use"}});
+    auto warn_unreadable = [&](const std::vector<std::string>& files, std::string_view effect) {
+        for (const auto& file : files)
+            if (!file.empty() && ::access(file.c_str(), R_OK) != 0)
+                log.warn("reload_unreadable", {{"file", file},
+                                               {"error", std::strerror(errno)},
+                                               {"effect", std::string(effect)}});
+    };
+    warn_unreadable({config_path, config.aliases_file},
+                    "a reload keeps the local domains, users and aliases in use");
+    warn_unreadable(stage_files(config), "a reload keeps the stages in use");
 
     asio::signal_set signals(loops.loop(0), SIGTERM, SIGINT);
     asio::signal_set hangup(loops.loop(0), SIGHUP);

@@ -268,12 +268,25 @@ nlohmann::json reload_daemon(ReloadTargets& t) {
             *fresh, std::move(*trusted), std::move(mx), std::move(submission)));
         t.connections.set_limits(fresh->max_connections, fresh->max_connections_per_client);
         t.http.set_limits(*fresh);
-        t.queue.set_policy(
-            queue::RetryPolicy{fresh->retry_schedule, fresh->max_lifetime, fresh->delay_warning},
-            fresh->bounce_size_limit, fresh->max_deliveries);
-        t.concurrency.relay = fresh->destination_concurrency;
-        t.concurrency.local = fresh->local_max_deliveries;
-        t.concurrency.lmtp = fresh->lmtp_concurrency;
+        // The queue looks at every message again when it takes a new policy: only when it
+        // differs from the one in use (a daily log rotation's SIGHUP costs nothing there).
+        const config::Config& before = *in_use;
+        bool queue_changed = fresh->retry_schedule != before.retry_schedule ||
+                             fresh->max_lifetime != before.max_lifetime ||
+                             fresh->delay_warning != before.delay_warning ||
+                             fresh->bounce_size_limit != before.bounce_size_limit ||
+                             fresh->max_deliveries != before.max_deliveries ||
+                             fresh->local_max_deliveries != before.local_max_deliveries ||
+                             fresh->destination_concurrency != before.destination_concurrency ||
+                             fresh->lmtp_concurrency != before.lmtp_concurrency;
+        if (queue_changed) {
+            t.concurrency.relay = fresh->destination_concurrency;
+            t.concurrency.local = fresh->local_max_deliveries;
+            t.concurrency.lmtp = fresh->lmtp_concurrency;
+            t.queue.set_policy(queue::RetryPolicy{fresh->retry_schedule, fresh->max_lifetime,
+                                                  fresh->delay_warning},
+                               fresh->bounce_size_limit, fresh->max_deliveries);
+        }
         t.log.info("settings_reload", {{"changed", static_cast<std::uint64_t>(changed.size())}});
         nlohmann::json pending = nlohmann::json::array();
         for (const auto& key : changed) {

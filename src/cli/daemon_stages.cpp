@@ -84,9 +84,37 @@ policy::PolicyOptions policy_options(const config::Config& c, std::string_view l
     return o;
 }
 
+// The store of [policy_store]: local, or Redis with the local one behind it.
+Result<std::shared_ptr<policy::PolicyStore>> open_policy_store(
+    const config::Config& config, const boost::asio::any_io_executor& executor, log::Logger& log) {
+    auto greylist = greylist_options(config);
+    policy::LocalStoreOptions local_options{greylist, config.policy_database,
+                                            config.policy_flush_interval};
+    auto local = policy::LocalPolicyStore::open(std::move(local_options), log);
+    if (!local) return std::unexpected(local.error());
+    std::shared_ptr<policy::PolicyStore> store = std::move(*local);
+    if (config.policy_store == "redis") {
+        policy::RedisStoreOptions redis;
+        redis.redis.address = config.redis_address;
+        redis.redis.password = config.redis_password;
+        redis.redis.database = static_cast<std::uint32_t>(config.redis_database);
+        redis.redis.timeout = std::chrono::milliseconds(config.redis_timeout_ms);
+        redis.redis.reconnect_max = config.redis_reconnect_max;
+        redis.key_prefix = config.redis_key_prefix;
+        redis.greylist = greylist;
+        store = std::make_shared<policy::RedisPolicyStore>(executor, std::move(redis),
+                                                           std::move(store), log);
+    }
+    log.info("policy_store",
+             {{"backend", config.policy_store},
+              {"address",
+               config.policy_store == "redis" ? config.redis_address : config.policy_database}});
+    return store;
+}
+
 // The policy checks come first: a client refused for its address or its rate costs no SPF or
 // DKIM lookups. Without any list or limit configured there is no stage (and no cost).
-// Its state goes to the store of [policy_store]: local, or Redis with the local one behind it.
+// Its state goes to one store (open_policy_store), made once and kept across reloads.
 Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resolver,
                               DaemonPipelines& pipelines, log::Logger& log) {
     auto lookup = [&resolver](std::string name, dns::RecordType type) {
@@ -114,38 +142,14 @@ Result<void> add_policy_stage(const config::Config& config, dns::Resolver& resol
     bool on_mx = policy::PolicyStage::hooks_for(mx_options) != 0;
     bool on_submission = policy::PolicyStage::hooks_for(submission_options) != 0;
     if (!on_mx && !on_submission) return {};
-    if (pipelines.store && *pipelines.store) {  // a reload: the counters and lists go on
-        if (on_mx)
-            pipelines.mx.add(std::make_shared<policy::PolicyStage>(std::move(mx_options), lookup,
-                                                                   *pipelines.store, log));
-        if (on_submission)
-            pipelines.submission.add(std::make_shared<policy::PolicyStage>(
-                std::move(submission_options), lookup, *pipelines.store, log));
-        return {};
+    // A reload finds the store made before: the counters and lists go on.
+    std::shared_ptr<policy::PolicyStore> store = pipelines.store ? *pipelines.store : nullptr;
+    if (!store) {
+        auto made = open_policy_store(config, pipelines.executor, log);
+        if (!made) return std::unexpected(made.error());
+        store = std::move(*made);
+        if (pipelines.store) *pipelines.store = store;
     }
-    auto greylist = greylist_options(config);
-    policy::LocalStoreOptions local_options{greylist, config.policy_database,
-                                            config.policy_flush_interval};
-    auto local = policy::LocalPolicyStore::open(std::move(local_options), log);
-    if (!local) return std::unexpected(local.error());
-    std::shared_ptr<policy::PolicyStore> store = std::move(*local);
-    if (config.policy_store == "redis") {
-        policy::RedisStoreOptions redis;
-        redis.redis.address = config.redis_address;
-        redis.redis.password = config.redis_password;
-        redis.redis.database = static_cast<std::uint32_t>(config.redis_database);
-        redis.redis.timeout = std::chrono::milliseconds(config.redis_timeout_ms);
-        redis.redis.reconnect_max = config.redis_reconnect_max;
-        redis.key_prefix = config.redis_key_prefix;
-        redis.greylist = greylist;
-        store = std::make_shared<policy::RedisPolicyStore>(pipelines.executor, std::move(redis),
-                                                           std::move(store), log);
-    }
-    log.info("policy_store",
-             {{"backend", config.policy_store},
-              {"address",
-               config.policy_store == "redis" ? config.redis_address : config.policy_database}});
-    if (pipelines.store) *pipelines.store = store;
     if (on_mx)
         pipelines.mx.add(
             std::make_shared<policy::PolicyStage>(std::move(mx_options), lookup, store, log));
