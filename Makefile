@@ -8,7 +8,8 @@
 #               delivery with a DATA-end -> 250 latency probe, relaying, then the memory per idle
 #               connection (make bench-idle runs that one alone), then the cost of the policy
 #               checks and header/body rules (make bench-policy), and Tern and Postfix behind the
-#               same rspamd milter (make bench-milter), then the metrics' cost per message
+#               same rspamd milter (make bench-milter), the sending API against SMTP into Tern
+#               and Postfix (make bench-api), then the metrics' cost per message
 #               (make bench-micro, Google Benchmark, no daemon)
 
 BUILD      ?= build
@@ -18,10 +19,10 @@ JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 # The libFuzzer targets (tests/fuzz/NAME_fuzz.cpp): SMTP, mail authentication, policy rules,
 # header/body rule files, milter responses, Redis replies (RESP), SRS addresses, address lists and
-# local submissions, maildrop files.
+# local submissions, maildrop files, the sending API's requests.
 FUZZ_TARGETS ?= command data_decoder limits text_scan header_splitter tls_required spf_record spf_macro dkim_signature \
 	dkim_key_record dkim_canonical dmarc_record auth_results arc_set policy_rules content_rules milter_response resp srs \
-	address_list maildrop lmtp dashboard_request url
+	address_list maildrop lmtp dashboard_request url message_request
 CONFIG     ?=
 PYTEST     := /usr/bin/python3 -m pytest
 # The symbolizer of clang-19's version (package llvm-19), so a fuzzer's crash shows names and lines.
@@ -30,7 +31,7 @@ INSTALL    := ./scripts/install-deps.sh
 
 .PHONY: all deps deps-format deps-test deps-fuzz deps-bench deps-deb build build-asan run test \
 	unit unit-asan integration fuzz bench bench-relay bench-idle bench-policy bench-milter \
-	bench-micro deb format clean
+	bench-micro bench-api deb format clean
 
 all: build
 
@@ -101,6 +102,7 @@ bench: deps-bench build
 	/usr/bin/python3 bench/idle_memory.py
 	/usr/bin/python3 bench/policy.py
 	/usr/bin/python3 bench/milter.py
+	/usr/bin/python3 bench/api.py
 	./bench/micro/run.sh
 
 bench-relay: deps-bench build
@@ -114,6 +116,10 @@ bench-policy: deps-bench build
 # Tern and Postfix behind the same rspamd as a milter (both bounded by rspamd).
 bench-milter: deps-bench build
 	/usr/bin/python3 bench/milter.py
+
+# The sending API: 100,000 recipients in templated requests, against SMTP into Tern and Postfix.
+bench-api: deps-bench build
+	/usr/bin/python3 bench/api.py
 
 # Memory per idle connection after EHLO (issue 14); the script needs neither root nor Postfix,
 # only python3, which the bench group installs.

@@ -42,6 +42,7 @@
 #include "delivery/smtp_transport.h"
 #include "dns/mx_resolver.h"
 #include "dns/resolver.h"
+#include "events/event_log.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
 #include "net/connection_limits.h"
@@ -222,6 +223,20 @@ int serve(const config::Config& config, const std::string& config_path) {
     qopts.state_retry = config.spool_sync_retry;
     queue::QueueMetrics queue_metrics(registry);
     qopts.metrics = &queue_metrics;
+    // Every acceptance and outcome, for GET /api/v1/events (docs/events.md).
+    std::unique_ptr<events::EventLog> event_log;
+    if (config.events_enabled) {
+        auto opened = events::EventLog::open(
+            {config.data_dir + "/events", config.events_segment_size, config.events_max_size,
+             std::chrono::duration_cast<std::chrono::milliseconds>(config.events_flush_interval),
+             1'000'000});
+        if (!opened) {
+            std::cerr << "tern: events: " << opened.error().message << "\n";
+            return 1;
+        }
+        event_log = std::move(*opened);
+        qopts.events = event_log.get();
+    }
     // Accounts: passwords are checked on the verifier's threads, never on an event loop.
     auth::Verifier verifier(auth::StorePoolOptions{
         config.auth_database,
@@ -345,10 +360,11 @@ int serve(const config::Config& config, const std::string& config_path) {
         return 1;
     }
 
-    // The HTTP listener: /metrics, /health and the dashboard (docs/http.md).
+    // The HTTP listener: /metrics, /health, the sending API and the dashboard (docs/http.md).
     auto http = DaemonHttp::create(
         config, {registry, queue, loops, log, server_tls, verifier, throttle, **resolver,
-                 stages->signing_keys, (*certificates)->challenges.get()});
+                 stages->signing_keys, (*certificates)->challenges.get(), &injector, &recipients,
+                 &local_stages, event_log.get()});
     if (!http) {
         std::cerr << "tern: " << http.error().message << "\n";
         return 1;

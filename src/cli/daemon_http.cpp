@@ -64,6 +64,24 @@ Result<std::unique_ptr<DaemonHttp>> DaemonHttp::create(const config::Config& con
             std::move(*options), p.queue, p.registry, p.verifier, p.throttle, p.log, domains);
         http->dashboard_->mount(*http->server_);
     }
+    if (config.api_enabled && p.injector && p.recipients) {
+        api::MessageApiOptions api_options;
+        api_options.hostname = config.hostname;
+        api_options.limits.max_recipients = config.api_max_recipients;
+        api_options.limits.max_depth = config.api_max_json_depth;
+        api_options.limits.max_message_size = config.limits.max_message_size;
+        api_options.max_template_depth = config.api_max_template_depth;
+        http->api_keys_ = std::make_unique<auth::ApiKeyStore>(config.api_keys_file);
+        http->api_ =
+            std::make_unique<api::MessageApi>(std::move(api_options), *http->api_keys_, *p.injector,
+                                              *p.recipients, p.local_stages, p.log);
+        http->api_->mount(*http->server_);
+        if (p.events) {
+            http->events_api_ =
+                std::make_unique<api::EventsApi>(*p.events, *http->api_keys_, p.log);
+            http->events_api_->mount(*http->server_);
+        }
+    }
     if (p.challenges) {
         // RFC 8555 8.3: the key authorization as the body, to whoever asks (the CA).
         acme::ChallengeResponder* challenges = p.challenges;

@@ -1,6 +1,7 @@
 // The daemon's HTTP listener (docs/http.md) and what is mounted on it: /metrics and /health, the
-// web dashboard (docs/dashboard.md) when [dashboard] admins names someone, and the answers to
-// ACME http-01 challenges (/.well-known/acme-challenge/) when [acme] is on.
+// sending API (docs/api.md) when [api] is on, the web dashboard (docs/dashboard.md) when
+// [dashboard] admins names someone, and the answers to ACME http-01 challenges
+// (/.well-known/acme-challenge/) when [acme] is on.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,9 @@
 #include "acme/acme_client.h"
 #include "admin/dashboard.h"
 #include "admin/metrics_endpoint.h"
+#include "api/events_api.h"
+#include "api/message_api.h"
+#include "auth/api_keys.h"
 #include "auth/throttle.h"
 #include "auth/verifier.h"
 #include "base/error.h"
@@ -39,6 +43,11 @@ struct DaemonHttpParts {
     dns::Resolver& resolver;
     std::vector<mailauth::SigningKey> signing_keys;  // for the dashboard's DKIM status
     acme::ChallengeResponder* challenges = nullptr;  // [acme]: http-01 answers; null when off
+    // The sending API's way into the spool: as the maildrop's (local pipeline, aliases).
+    spool::Injector* injector = nullptr;
+    const policy::RecipientPolicy* recipients = nullptr;
+    const pipeline::PipelineSlot* local_stages = nullptr;
+    const events::EventLog* events = nullptr;  // [events]: GET /api/v1/events; null when off
 };
 
 class DaemonHttp {
@@ -61,6 +70,9 @@ class DaemonHttp {
     DaemonHttpParts parts_;
     std::unique_ptr<admin::MetricsEndpoint> metrics_;
     std::unique_ptr<admin::Dashboard> dashboard_;
+    std::unique_ptr<auth::ApiKeyStore> api_keys_;
+    std::unique_ptr<api::MessageApi> api_;
+    std::unique_ptr<api::EventsApi> events_api_;
     std::unique_ptr<http::HttpServer> server_;
     std::mutex domains_mutex_;  // the dashboard's domains report, kept for a minute
     nlohmann::json domains_;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/apikey_command.h"
 #include "cli/daemon.h"
 #include "cli/mailauth_command.h"
 #include "cli/queue_command.h"
@@ -173,6 +174,31 @@ int main(int argc, char** argv) {
         sub->callback([&user_cmd, action] { user_cmd.action = action; });
     }
 
+    tern::cli::ApiKeyCommand apikey_cmd;
+    auto* apikey = app.add_subcommand("apikey", "Manage the keys of the HTTP sending API");
+    apikey->require_subcommand(1);
+    config_option.add_to(apikey, "Configuration file, to find the key file");
+    apikey->fallthrough();
+    for (auto [name, help] :
+         {std::pair{"add", "Add a key for sender domains; the key is printed once"},
+          std::pair{"del", "Delete a key"}, std::pair{"list", "List the keys"}}) {
+        auto* sub = apikey->add_subcommand(name, help);
+        sub->fallthrough();
+        config_option.add_to(sub, "Configuration file, to find the key file");
+        std::string action = name;
+        if (action == "list") {
+            sub->add_flag("--json", apikey_cmd.json, "Print the list as JSON");
+        } else {
+            sub->add_option("name", apikey_cmd.name, "The key's name")->required();
+        }
+        if (action == "add")
+            sub->add_option("--domains", apikey_cmd.domains,
+                            "Sender domains the key may use (example.org,*.example.org; '*' any)")
+                ->delimiter(',')
+                ->required();
+        sub->callback([&apikey_cmd, action] { apikey_cmd.action = action; });
+    }
+
     // Listed for --help; run_sendmail parses its own arguments (see sendmail_args above).
     app.add_subcommand("sendmail",
                        "Hand a message to Tern as sendmail does (-t, -i, -f, -F, -bs, -bp, -q; "
@@ -241,6 +267,10 @@ int main(int argc, char** argv) {
     }
     if (app.got_subcommand("reload"))
         return tern::cli::run_reload_command(*config, config_path, reload_json);
+    if (app.got_subcommand("apikey")) {
+        apikey_cmd.file = config->api_keys_file;
+        return tern::cli::run_apikey_command(apikey_cmd);
+    }
     if (app.got_subcommand("user")) {
         user_cmd.database = config->auth_database;
         user_cmd.hashing = {

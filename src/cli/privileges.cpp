@@ -25,7 +25,8 @@ Result<std::optional<RunAs>> user_to_become(const config::Config& config) {
 Result<void> give_up_root(const config::Config& config, const RunAs& user, log::Logger& log) {
     auto changed = give_tree(config.data_dir, user);
     if (!changed) return std::unexpected(changed.error());
-    for (const auto& file : {config.auth_database, config.policy_database, config.log_file}) {
+    for (const auto& file :
+         {config.auth_database, config.policy_database, config.api_keys_file, config.log_file}) {
         if (file.empty()) continue;
         if (auto r = give_path(file, user); !r) return std::unexpected(r.error());
     }

@@ -48,6 +48,17 @@ struct Config {
     Seconds http_idle_timeout{60};
     std::size_t http_max_connections = 256;
     std::vector<std::string> metrics_networks{"127.0.0.0/8", "::1/128"};
+    // [events]: the log of every outcome (docs/events.md)
+    bool events_enabled = true;
+    std::uint64_t events_max_size = 1ull << 30;
+    std::uint64_t events_segment_size = 64ull << 20;
+    Seconds events_flush_interval{1};
+    // [api]: the sending API on the HTTP listener (docs/api.md)
+    bool api_enabled = true;
+    std::string api_keys_file;  // empty in the file: api-keys in data_dir
+    std::size_t api_max_recipients = 10000;
+    std::size_t api_max_json_depth = 32;
+    std::size_t api_max_template_depth = 16;
     // [dashboard]: the web dashboard on the HTTP listener (docs/dashboard.md)
     std::vector<std::string> dashboard_admins;  // accounts that may log in; empty = off
     std::vector<std::string> dashboard_networks{"127.0.0.0/8", "::1/128"};

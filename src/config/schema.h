@@ -55,13 +55,13 @@ const std::vector<Key>& schema();
 
 // The keys of each part of the schema (schema_*.cpp).
 std::vector<Key> server_keys();    // [server] [log] [smtp] [submission] [submissions] [limits]
-std::vector<Key> delivery_keys();  // [local] [queue] [relay] [dns] [spool] [srs]
+std::vector<Key> delivery_keys();  // [local] [queue] [relay] [dns] [spool] [srs] [events]
 std::vector<Key> security_keys();  // [tls] [acme] [auth]
 std::vector<Key> mailauth_keys();  // [mailauth] [dkim]
 std::vector<Key> policy_keys();    // [dnsbl] [ratelimit] [score] [greylist] [policy_store]
 std::vector<Key> content_keys();   // [content] [pregreet]
 std::vector<Key> filter_keys();    // [milter]
-std::vector<Key> http_keys();      // [http] [dashboard]
+std::vector<Key> http_keys();      // [http] [api] [dashboard]
 
 // Checks of one string value: "" when fine, else what is wrong.
 std::string check_network(std::string_view s);

@@ -1,5 +1,6 @@
-// Configuration schema: the keys of [local], [queue], [relay], [dns], [spool] and [srs]: where
-// mail goes, how the queue retries, how relaying reaches other servers, the spool, and SRS.
+// Configuration schema: the keys of [local], [queue], [relay], [dns], [spool], [srs] and
+// [events]: where mail goes, how the queue retries, how relaying reaches other servers, the
+// spool, SRS, and the log of every outcome (docs/events.md).
 #include <charconv>
 
 #include "base/text.h"
@@ -239,6 +240,21 @@ std::vector<Key> delivery_keys() {
          "554 5.7.1. Off by default: auto-replies and challenge mail sometimes come from a "
          "non-null sender.",
          [](Config& c, const Value& v) { c.srs_bounces_only = v.flag; }},
+        // [events]
+        {"events", "enabled", Kind::kBool, "true",
+         "Keep the event log (every acceptance, delivery, deferral, bounce and expiry of a "
+         "recipient) in data_dir/events, read by GET /api/v1/events.",
+         [](Config& c, const Value& v) { c.events_enabled = v.flag; }},
+        {"events", "max_size", Kind::kSize, R"("1G")",
+         "Octets the event log may take; past this its oldest segments are removed.",
+         [](Config& c, const Value& v) { c.events_max_size = v.number; }, 1ull << 20, 1ull << 44},
+        {"events", "segment_size", Kind::kSize, R"("64M")",
+         "Octets of one event log file; the next event past this starts a new one.",
+         [](Config& c, const Value& v) { c.events_segment_size = v.number; }, 4096, 1ull << 34},
+        {"events", "flush_interval", Kind::kDuration, R"("1s")",
+         "How long an event waits to be written and synced with the others of its round; "
+         "GET /api/v1/events shows it after that.",
+         [](Config& c, const Value& v) { c.events_flush_interval = v.duration; }, 1, 60},
     };
 }
 

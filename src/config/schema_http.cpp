@@ -1,6 +1,6 @@
 // Configuration schema: the keys of [http]: the HTTP listener that serves /metrics and /health
-// (and later the sending API), its TLS, limits and time-outs (docs/http.md, docs/metrics.md);
-// and of [dashboard], the web dashboard on that listener (docs/dashboard.md).
+// and the sending API, its TLS, limits and time-outs (docs/http.md, docs/metrics.md); of [api],
+// the sending API (docs/api.md); and of [dashboard], the web dashboard (docs/dashboard.md).
 #include "config/schema.h"
 
 namespace tern::config {
@@ -42,6 +42,23 @@ std::vector<Key> http_keys() {
          UINT64_MAX,
          {},
          check_network},
+        {"api", "enabled", Kind::kBool, "true",
+         "Serve the sending API (POST /api/v1/messages) on the HTTP listener; requests need a "
+         "key made with `tern apikey add`.",
+         [](Config& c, const Value& v) { c.api_enabled = v.flag; }},
+        {"api", "keys_file", Kind::kString, R"("")",
+         "File of the API keys (`tern apikey`), read again when it changes; empty means api-keys "
+         "in data_dir.",
+         [](Config& c, const Value& v) { c.api_keys_file = v.text; }},
+        {"api", "max_recipients", Kind::kCount, "10000",
+         "Recipients one request may name; a request with more is answered 400.",
+         [](Config& c, const Value& v) { c.api_max_recipients = v.number; }, 1, 1000000},
+        {"api", "max_json_depth", Kind::kCount, "32",
+         "Nesting of JSON arrays and objects a request may have; deeper is answered 400.",
+         [](Config& c, const Value& v) { c.api_max_json_depth = v.number; }, 4, 1000},
+        {"api", "max_template_depth", Kind::kCount, "16",
+         "Nesting of Mustache sections a template may have; deeper is answered 400.",
+         [](Config& c, const Value& v) { c.api_max_template_depth = v.number; }, 1, 100},
         {"dashboard", "admins", Kind::kStringList, "[]",
          "Accounts of the auth database (tern user add) that may log in to the web dashboard "
          "at /dashboard/; an empty list: no dashboard.",

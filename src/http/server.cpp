@@ -78,7 +78,9 @@ Response json_response(Status status, std::string body) {
 Response json_error(Status status, std::string_view message, std::string_view field) {
     nlohmann::json j{{"error", message}};
     if (!field.empty()) j["field"] = field;
-    return json_response(status, j.dump() + "\n");
+    // A message may quote what a client sent: octets that are not UTF-8 become U+FFFD.
+    return json_response(status,
+                         j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 HttpServer::HttpServer(ServerOptions options, net::EventLoops& loops, log::Logger& log)

@@ -120,4 +120,17 @@ std::string fold_header(std::string_view name, std::string_view value) {
     return wrap_words(start, value, " ", kFoldLine) + "\r\n";
 }
 
+bool is_utf8(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        if (static_cast<unsigned char>(text[i]) < 0x80) {
+            ++i;
+        } else if (std::size_t n = utf8_sequence_length(text, i); n > 0) {
+            i += n;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace tern::message

@@ -30,6 +30,9 @@ std::string wrap_words(std::string_view start, std::string_view value, std::stri
 // it and never more than kMaxLine, ending in CRLF. `value` should come from clean_header_text.
 std::string fold_header(std::string_view name, std::string_view value);
 
+// True when `text` is ASCII and well-formed UTF-8 sequences only (no character cut or invalid).
+bool is_utf8(std::string_view text);
+
 // Length of the well-formed UTF-8 sequence starting at text[i] when it encodes a non-ASCII
 // character; 0 when the octets there are not one.
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i);

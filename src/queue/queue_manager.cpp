@@ -58,6 +58,19 @@ void QueueManager::start(std::vector<spool::Message> recovered) {
 }
 
 void QueueManager::submit(spool::Message message) {
+    if (options_.events) {
+        events::Event e;
+        e.time = unix_now();
+        e.type = "accepted";
+        e.id = message.id;
+        e.sender = message.sender;
+        e.source = message.protocol;
+        e.auth = message.auth_user;
+        for (const auto& r : message.recipients) {
+            e.recipient = r.address;
+            options_.events->record(e);
+        }
+    }
     asio::post(home_, [this, message = std::move(message)]() mutable {
         add(std::move(message));
         pump();

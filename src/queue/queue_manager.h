@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "events/event.h"
 #include "log/logger.h"
 #include "net/event_loops.h"
 #include "pipeline/pipeline.h"
@@ -36,7 +37,8 @@ struct QueueOptions {
     std::size_t max_deliveries = 500;      // jobs in progress, all destinations together
     std::chrono::seconds state_retry{10};  // a failed state write or sync is tried again after
     const pipeline::PipelineSlot* notice_stages = nullptr;  // the stages notices pass; null = none
-    QueueMetrics* metrics = nullptr;  // what /metrics counts; null: nothing counted
+    QueueMetrics* metrics = nullptr;      // what /metrics counts; null: nothing counted
+    events::EventSink* events = nullptr;  // told every acceptance and outcome; null: none
 };
 
 // Where one recipient goes: a destination key (jobs to one key share its concurrency

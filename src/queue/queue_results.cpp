@@ -80,6 +80,18 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
                                        r.verdict.empty() ? r.reply : r.verdict, r.remote_host,
                                        route.destination});
     }
+    if (options_.events) {
+        events::Event event;
+        event.time = now;
+        event.type = std::string(status);
+        event.id = e.message.id;
+        event.sender = e.message.sender;
+        event.recipient = r.address;
+        event.reply = r.verdict.empty() ? r.reply : r.verdict;
+        event.remote_host = res.remote_host;
+        event.attempts = r.attempts;
+        options_.events->record(std::move(event));
+    }
     log_.info("delivery", {{"id", e.message.id},
                            {"to", r.address},
                            {"relay", res.remote_host},

@@ -43,21 +43,6 @@ std::string user_of(uid_t uid) {
     return "";
 }
 
-smtp::Offered offered() {
-    smtp::Offered o;
-    o.esmtp = true;
-    o.eight_bit_mime = true;
-    o.smtputf8 = true;
-    o.dsn = true;
-    return o;
-}
-
-bool eight_bit(std::string_view text) {
-    for (char c : text)
-        if (static_cast<unsigned char>(c) >= 0x80) return true;
-    return false;
-}
-
 }  // namespace
 
 Pickup::Pickup(asio::io_context& loop, PickupOptions options, spool::Injector& injector,
@@ -176,7 +161,8 @@ asio::awaitable<void> Pickup::take(const std::string& name) {
     std::string sender_args;
     if (!drop->ret.empty()) sender_args += " RET=" + drop->ret;
     if (!drop->envid.empty()) sender_args += " ENVID=" + drop->envid;
-    auto mail = smtp::parse_mail("FROM:<" + drop->sender + ">" + sender_args, offered());
+    auto mail =
+        smtp::parse_mail("FROM:<" + drop->sender + ">" + sender_args, smtp::local_offered());
     if (!mail) {
         set_aside(name, "invalid sender: " + smtp::reply_line(mail.error()));
         co_return;
@@ -184,13 +170,14 @@ asio::awaitable<void> Pickup::take(const std::string& name) {
     m.sender = mail->sender.mailbox ? mail->sender.mailbox->str() : "";
     m.ret = mail->params.ret;
     m.envid = mail->params.envid;
-    m.body = eight_bit(drop->text) ? smtp::BodyType::k8BitMime : smtp::BodyType::k7Bit;
+    m.body = !message::is_ascii(drop->text) ? smtp::BodyType::k8BitMime : smtp::BodyType::k7Bit;
     m.client_ip = "127.0.0.1";
     m.helo = options_.hostname;
     m.protocol = "local";
     std::string rcpt_args = drop->notify.empty() ? "" : " NOTIFY=" + drop->notify;
     for (const auto& address : drop->recipients) {
-        auto rcpt = smtp::parse_rcpt("TO:<" + address + ">" + rcpt_args, offered(), true);
+        auto rcpt =
+            smtp::parse_rcpt("TO:<" + address + ">" + rcpt_args, smtp::local_offered(), true);
         if (!rcpt) {
             log_.warn("pickup_recipient",
                       {{"file", path}, {"to", address}, {"reply", smtp::reply_line(rcpt.error())}});

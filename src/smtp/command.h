@@ -49,6 +49,14 @@ struct Offered {
     std::uint64_t max_size = 0;  // SIZE limit in octets
 };
 
+// What a local source that is no SMTP session (the maildrop, the HTTP API) may use when its
+// envelope is read with parse_mail/parse_rcpt: every extension, no size limit.
+inline Offered local_offered() {
+    Offered o;
+    o.esmtp = true;
+    return o;
+}
+
 struct MailCommand {
     ReversePath sender;
     MailParams params;

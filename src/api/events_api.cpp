@@ -1,0 +1,90 @@
+// EventsApi: polling the event log. The cursor is the seq of the last event looked at ("next"),
+// so a client that stores it after each page sees every event once, in order, whatever else is
+// filtered out for its key.
+#include "api/events_api.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "api/api_auth.h"
+#include "smtp/address.h"
+
+namespace tern::api {
+namespace asio = boost::asio;
+
+namespace {
+
+// The value of `name` in the query of `target` ("/path?a=1&b=2"); nullopt when absent.
+std::optional<std::string_view> query_value(std::string_view target, std::string_view name) {
+    auto q = target.find('?');
+    if (q == std::string_view::npos) return std::nullopt;
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name)
+            return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> number(std::string_view text) {
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+}  // namespace
+
+void EventsApi::mount(http::HttpServer& server) {
+    server.route(http::Verb::get, "/api/v1/events",
+                 [this](const http::Request& request,
+                        const http::Peer& peer) -> asio::awaitable<http::Response> {
+                     co_return co_await get_events(request, peer);
+                 });
+}
+
+asio::awaitable<http::Response> EventsApi::get_events(const http::Request& request,
+                                                      const http::Peer& peer) {
+    auto key = authenticate(request, peer, keys_, log_);
+    if (!key) co_return std::move(key.error());
+    std::string_view target = request.target();
+    std::uint64_t after = 0;
+    std::size_t limit = kDefaultLimit;
+    if (auto v = query_value(target, "after")) {
+        auto n = number(*v);
+        if (!n) co_return http::json_error(http::Status::bad_request, "not a number", "after");
+        after = *n;
+    }
+    if (auto v = query_value(target, "limit")) {
+        auto n = number(*v);
+        if (!n || *n == 0 || *n > kMaxLimit)
+            co_return http::json_error(http::Status::bad_request,
+                                       "must be 1 to " + std::to_string(kMaxLimit), "limit");
+        limit = static_cast<std::size_t>(*n);
+    }
+    // A key sees the events of mail from its domains; bounces (<>) only a key for any domain.
+    auto keep = [&key](const events::Event& e) {
+        if (key->domains.empty()) return true;
+        return !e.sender.empty() && key->allows(smtp::domain_of(e.sender));
+    };
+    auto page = events_.read(after, limit, keep);
+    if (!page) {
+        log_.error("events_read", {{"error", page.error().message}});
+        co_return http::json_error(http::Status::service_unavailable,
+                                   "the event log cannot be read now");
+    }
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& e : page->events)
+        list.push_back(nlohmann::json::parse(events::to_json_line(e)));
+    nlohmann::json body{{"events", std::move(list)}, {"next", page->next}};
+    co_return http::json_response(
+        http::Status::ok,
+        body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+}  // namespace tern::api

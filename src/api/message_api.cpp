@@ -1,0 +1,370 @@
+// MessageApi: from a checked request to committed messages. Everything that can refuse the whole
+// request (key, JSON, templates, sender domain) is decided before the first spool file is made;
+// what can fail for one recipient (a substitution that breaks a header, a stage's verdict) fails
+// for that one only. Files are committed in rounds of kCommitRound, so a 10,000-recipient request
+// neither holds 10,000 open files nor waits for 10,000 syncs.
+#include "api/message_api.h"
+
+#include <boost/beast/http/field.hpp>
+#include <chrono>
+
+#include "api/api_auth.h"
+#include "api/template.h"
+#include "auth/crypto.h"
+#include "base/text.h"
+#include "base/unix_time.h"
+#include "message/address_list.h"
+#include "message/header_split.h"
+#include "message/header_text.h"
+#include "message/mime_builder.h"
+#include "message/received.h"
+#include "smtp/address.h"
+#include "smtp/command.h"
+#include "smtp/reply_parser.h"
+
+namespace tern::api {
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kCommitRound = 256;
+
+// The outcome for one recipient of the request, in request order.
+struct RecipientResult {
+    std::string address;
+    std::string id;     // the queue id when queued
+    std::string error;  // why not, when not
+    bool temporary = false;
+    bool discarded = false;  // accepted and dropped by a stage's verdict
+};
+
+// A message to spool: its text and the recipients of the request it goes to.
+struct Draft {
+    std::string text;
+    std::vector<std::size_t> recipients;  // indexes into the request's `to`
+    std::unique_ptr<spool::MessageWriter> writer;
+    bool hold = false;
+};
+
+// The global values with the recipient's over them (and its address and name as "email" and
+// "name" unless given).
+json values_for(const MessageRequest& r, const RecipientSpec& to) {
+    json values = r.substitutions.is_object() ? r.substitutions : json::object();
+    if (to.substitutions.is_object())
+        for (const auto& [key, value] : to.substitutions.items())
+            values[key] = value;
+    if (!values.contains("email")) values["email"] = to.address;
+    if (!values.contains("name")) values["name"] = to.name;
+    return values;
+}
+
+struct Templates {
+    std::optional<Template> subject, text, html;
+};
+
+}  // namespace
+
+MessageApi::MessageApi(MessageApiOptions options, auth::ApiKeyStore& keys,
+                       spool::Injector& injector, const policy::RecipientPolicy& recipients,
+                       const pipeline::PipelineSlot* stages, log::Logger& log)
+    : options_(std::move(options)),
+      keys_(keys),
+      injector_(injector),
+      recipients_(recipients),
+      stages_(stages),
+      log_(log) {}
+
+void MessageApi::mount(http::HttpServer& server) {
+    server.route(http::Verb::post, "/api/v1/messages",
+                 [this](const http::Request& request,
+                        const http::Peer& peer) -> asio::awaitable<http::Response> {
+                     co_return co_await post_messages(request, peer);
+                 });
+}
+
+asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& request,
+                                                          const http::Peer& peer) {
+    auto key = authenticate(request, peer, keys_, log_);
+    if (!key) co_return std::move(key.error());
+    if (auto type = request.find(boost::beast::http::field::content_type);
+        type != request.end() && !ascii_lower(type->value()).starts_with("application/json"))
+        co_return http::json_error(http::Status::unsupported_media_type,
+                                   "the body must be application/json");
+
+    auto parsed = parse_message_request(request.body(), options_.limits);
+    if (!parsed)
+        co_return http::json_error(http::Status::bad_request, parsed.error().message,
+                                   parsed.error().field);
+    MessageRequest& r = *parsed;
+
+    // The sender domains: From (every address of a raw message's From field) and the envelope.
+    std::vector<std::pair<std::string, std::string>> senders;  // address, field
+    std::string envelope_sender = r.sender;
+    if (!r.raw.empty()) {
+        r.raw = message::to_crlf(r.raw);
+        auto split = message::split_header(r.raw);
+        auto from = message::field_values(split.fields, "From");
+        if (from.size() != 1)
+            co_return http::json_error(http::Status::bad_request,
+                                       "the message needs exactly one From field", "raw");
+        auto addresses = message::parse_address_list(from.front());
+        if (addresses.addresses.empty() || !addresses.invalid.empty())
+            co_return http::json_error(http::Status::bad_request,
+                                       "the From field has no valid address", "raw");
+        for (const auto& a : addresses.addresses)
+            senders.emplace_back(a, "raw");
+        if (envelope_sender.empty()) {
+            auto mailbox = smtp::parse_mailbox(addresses.addresses.front(), true);
+            if (!mailbox)
+                co_return http::json_error(http::Status::bad_request,
+                                           "the From address cannot be the envelope sender; "
+                                           "give \"sender\"",
+                                           "raw");
+            envelope_sender = mailbox->str();
+        }
+    } else {
+        senders.emplace_back(r.from.address, "from");
+        if (envelope_sender.empty()) envelope_sender = r.from.address;
+    }
+    if (!r.sender.empty()) senders.emplace_back(r.sender, "sender");
+    for (const auto& [address, field] : senders) {
+        std::string domain = smtp::domain_of(address);
+        if (!key->allows(domain)) {
+            log_.warn("api_refused", {{"client", peer.address.to_string()},
+                                      {"key", key->name},
+                                      {"reason", "sender domain " + domain}});
+            co_return http::json_error(http::Status::forbidden,
+                                       "the key '" + key->name + "' may not send from " + domain,
+                                       field);
+        }
+    }
+
+    Templates templates;
+    if (r.templated) {
+        for (auto [field, text, escape, slot] :
+             {std::tuple{"subject", &r.subject, Template::Escape::kNone, &templates.subject},
+              std::tuple{"text", &r.text, Template::Escape::kNone, &templates.text},
+              std::tuple{"html", &r.html, Template::Escape::kHtml, &templates.html}}) {
+            if (text->empty()) continue;
+            auto compiled = Template::compile(*text, escape, options_.max_template_depth);
+            if (!compiled)
+                co_return http::json_error(http::Status::bad_request,
+                                           "template error: " + compiled.error(), field);
+            slot->emplace(std::move(*compiled));
+        }
+    }
+
+    std::vector<RecipientResult> results(r.to.size());
+    for (std::size_t i = 0; i < r.to.size(); ++i)
+        results[i].address = r.to[i].address;
+
+    // The envelope every message of the request shares.
+    spool::Message base;
+    base.arrival = unix_now();
+    base.sender = envelope_sender;
+    base.client_ip = peer.address.to_string();
+    base.helo = options_.hostname;
+    base.auth_user = key->name;
+    base.protocol = "http";
+    if (!message::is_ascii(envelope_sender)) base.smtputf8 = true;
+    auto add_recipient = [&](spool::Message& m, const std::string& address) {
+        auto rcpt = smtp::parse_rcpt("TO:<" + address + ">", smtp::local_offered(), true);
+        if (!rcpt) return false;
+        if (!message::is_ascii(address)) m.smtputf8 = true;
+        recipients_.expand(smtp::Recipient{rcpt->recipient, rcpt->params}, m.recipients);
+        return true;
+    };
+
+    auto stages = stages_ ? stages_->load() : nullptr;  // held to the end of the request
+    pipeline::SessionInfo session;
+    session.source = pipeline::Source::kApi;
+    session.client_ip = base.client_ip;
+    session.helo = options_.hostname;
+    session.auth_user = key->name;
+    session.tls = peer.tls;
+    session.trusted = true;
+
+    std::size_t queued = 0;
+    bool temporary = false;
+    std::uint64_t max_size = options_.limits.max_message_size;
+    auto refuse = [&](const Draft& d, const std::string& why, bool transient) {
+        for (auto i : d.recipients) {
+            results[i].error = why;
+            results[i].temporary = transient;
+        }
+        temporary = temporary || transient;
+    };
+
+    // Makes, runs through the stages, and commits the drafts of one round.
+    auto run_round = [&](std::vector<Draft>& round) -> asio::awaitable<void> {
+        std::vector<spool::Injector::Draft> ready;
+        std::vector<Draft*> owners;
+        for (auto& d : round) {
+            spool::Message envelope = base;
+            envelope.body =
+                !message::is_ascii(d.text) ? smtp::BodyType::k8BitMime : smtp::BodyType::k7Bit;
+            for (auto i : d.recipients)
+                if (!add_recipient(envelope, r.to[i].address)) {
+                    results[i].error = "not a valid recipient";
+                }
+            if (envelope.recipients.empty()) continue;
+            auto writer = injector_.begin(std::move(envelope));
+            if (!writer) {
+                refuse(d, "the spool cannot take the message: " + writer.error().message, true);
+                continue;
+            }
+            d.writer = std::move(*writer);
+            auto& w = *d.writer;
+            std::string received = "Received: from [" + base.client_ip + "] by " +
+                                   options_.hostname + " (Tern HTTP API, key " + key->name +
+                                   ")\r\n\tid " + w.id() + "; " +
+                                   message::rfc5322_date(std::chrono::system_clock::now()) + "\r\n";
+            w.append(received);
+            w.append(d.text);
+            if (stages && !stages->empty()) {
+                if (auto run = stages->start_message(session, w.message())) {
+                    run->text(received);
+                    run->text(d.text);
+                    auto outcome = co_await run->finish();
+                    using Kind = pipeline::Verdict::Kind;
+                    const auto& v = outcome.verdict;
+                    if (v.kind == Kind::kReject || v.kind == Kind::kDefer) {
+                        injector_.discard(w);
+                        d.writer.reset();
+                        refuse(d, smtp::reply_line(v.reply), v.kind == Kind::kDefer);
+                        continue;
+                    }
+                    if (v.kind == Kind::kDiscard) {
+                        injector_.discard(w);
+                        d.writer.reset();
+                        for (auto i : d.recipients)
+                            results[i].discarded = true;
+                        continue;
+                    }
+                    d.hold = v.kind == Kind::kHold;
+                    w.set_edits(std::move(outcome.edits), outcome.edits_delta);
+                }
+            }
+            ready.push_back({&w, d.hold});
+            owners.push_back(&d);
+        }
+        if (ready.empty()) co_return;
+        auto committed = co_await injector_.commit(std::move(ready));
+        for (std::size_t k = 0; k < committed.size(); ++k) {
+            Draft& d = *owners[k];
+            if (!committed[k]) {
+                refuse(d, "not committed: " + committed[k].error().message, true);
+                continue;
+            }
+            for (auto i : d.recipients)
+                if (results[i].error.empty()) {
+                    results[i].id = committed[k]->id;
+                    ++queued;
+                }
+            log_.info("api_message", {{"id", committed[k]->id},
+                                      {"key", key->name},
+                                      {"client", base.client_ip},
+                                      {"from", envelope_sender},
+                                      {"recipients", committed[k]->recipients.size()},
+                                      {"size", committed[k]->size()}});
+        }
+    };
+
+    std::vector<Draft> round;
+    auto random = auth::random_bytes(12);
+    if (!random)
+        co_return http::json_error(http::Status::service_unavailable, random.error().message);
+    std::string id_prefix = hex_lower(*random);
+    bool spooled_any = false;  // a round of this request has run
+    if (!r.raw.empty()) {
+        Draft d;
+        d.text = std::move(r.raw);
+        for (std::size_t i = 0; i < r.to.size(); ++i)
+            d.recipients.push_back(i);
+        round.push_back(std::move(d));
+        co_await run_round(round);
+    } else {
+        for (std::size_t i = 0; i < r.to.size(); ++i) {
+            const RecipientSpec& to = r.to[i];
+            message::Composition c;
+            c.from = r.from;
+            c.to = {{to.name, to.address}};
+            c.reply_to = r.reply_to;
+            c.headers = r.headers;
+            c.attachments = r.attachments;
+            c.date = std::chrono::system_clock::now();
+            c.subject = r.subject;
+            c.text = r.text;
+            c.html = r.html;
+            std::string failed;
+            if (r.templated) {
+                json values = values_for(r, to);
+                for (auto [name, slot, target] :
+                     {std::tuple{"subject", &templates.subject, &c.subject},
+                      std::tuple{"text", &templates.text, &c.text},
+                      std::tuple{"html", &templates.html, &c.html}}) {
+                    if (!*slot) continue;
+                    auto rendered = (*slot)->render(values, max_size);
+                    if (!rendered) {
+                        failed = std::string(name) + ": " + rendered.error();
+                        break;
+                    }
+                    *target = std::move(*rendered);
+                }
+            }
+            if (failed.empty()) {
+                c.message_id = id_prefix + "." + std::to_string(i) + "@" + options_.hostname;
+                auto text = message::compose(c);
+                if (!text) {
+                    std::string field = text.error().field;
+                    if (field.starts_with("to[0]"))
+                        field = "to[" + std::to_string(i) + "]" + field.substr(5);
+                    // Without templates, content that cannot be composed fails for everyone
+                    // alike: the request is refused while nothing of it is spooled.
+                    if (!r.templated && !field.starts_with("to[") && !spooled_any)
+                        co_return http::json_error(http::Status::bad_request, text.error().message,
+                                                   field);
+                    failed = field + ": " + text.error().message;
+                } else if (text->size() > max_size)
+                    failed = "the message is larger than the size limit";
+                else {
+                    Draft d;
+                    d.text = std::move(*text);
+                    d.recipients = {i};
+                    round.push_back(std::move(d));
+                }
+            }
+            if (!failed.empty()) results[i].error = failed;
+            if (round.size() == kCommitRound || (i + 1 == r.to.size() && !round.empty())) {
+                spooled_any = true;
+                co_await run_round(round);
+                round.clear();
+            }
+        }
+    }
+
+    json list = json::array();
+    for (const auto& res : results) {
+        json item{{"address", res.address}};
+        if (res.discarded) {
+            item["status"] = "discarded";
+        } else if (!res.id.empty() && res.error.empty()) {
+            item["status"] = "queued";
+            item["id"] = res.id;
+        } else {
+            item["status"] = "refused";
+            item["error"] = res.error.empty() ? "not queued" : res.error;
+            if (res.temporary) item["temporary"] = true;
+        }
+        list.push_back(std::move(item));
+    }
+    json body{{"queued", queued}, {"recipients", std::move(list)}};
+    auto status = queued > 0  ? http::Status::ok
+                  : temporary ? http::Status::service_unavailable
+                              : http::Status::unprocessable_entity;
+    co_return http::json_response(
+        status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+}  // namespace tern::api

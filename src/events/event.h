@@ -1,0 +1,41 @@
+// Event: one outcome of one recipient of one message (accepted, delivered, deferred, bounced,
+// expired), as the event log keeps it and the API and webhooks hand it out (docs/events.md);
+// EventSink: where the queue reports them, without waiting for any of it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tern::events {
+
+struct Event {
+    std::uint64_t seq = 0;       // given by the log: increasing from 1, never reused
+    std::int64_t time = 0;       // unix seconds
+    std::string type;            // accepted, delivered, deferred, bounced, expired
+    std::string id;              // the queue id
+    std::string sender;          // the envelope sender; empty for <>
+    std::string recipient;       // the address delivered to
+    std::string reply;           // the remote reply, or Tern's verdict; empty for accepted
+    std::string remote_host;     // the host that answered; empty when none did
+    std::string source;          // accepted: how it came (esmtps, esmtpsa, http, local)
+    std::string auth;            // accepted: the account or API key that sent it
+    std::uint32_t attempts = 0;  // delivery attempts so far
+
+    bool operator==(const Event&) const = default;
+};
+
+// One line of the log: the event as a JSON object, no line end.
+std::string to_json_line(const Event& e);
+// The event of a log line; nullopt when the line is not one.
+std::optional<Event> from_json_line(std::string_view line);
+
+class EventSink {
+  public:
+    virtual ~EventSink() = default;
+    // Takes the event (its seq is given by the sink); returns at once, from any thread.
+    virtual void record(Event e) = 0;
+};
+
+}  // namespace tern::events
