@@ -20,7 +20,8 @@ open). Its rate is N / the time until both sinks have counted N messages.
 
 Environment: BENCH_MESSAGES (5000), BENCH_SESSIONS (20), BENCH_SIZE (2048), BENCH_ROUNDS (3),
 BENCH_WARMUP (300), BENCH_TIMEOUT (300), TERN_BIN (build/tern), BENCH_DKIM (0; 1: Tern
-dual-signs every message, RSA-2048 and Ed25519, as mail of its own domain relay.bench).
+dual-signs every message, RSA-2048 and Ed25519, as mail of its own domain relay.bench),
+BENCH_EVENTS (1: the event log on, as shipped; 0: [events] enabled = false, to measure its cost).
 """
 
 import os
@@ -48,6 +49,7 @@ TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", 300))
 TERN_BIN = os.environ.get("TERN_BIN", str(ROOT / "build" / "tern"))
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 DKIM = os.environ.get("BENCH_DKIM", "0") == "1"
+EVENTS = os.environ.get("BENCH_EVENTS", "1") == "1"
 SMTP_SINK = "/usr/sbin/smtp-sink"
 DOMAIN = "relay.bench"
 
@@ -169,6 +171,8 @@ verify = []
 [dkim]
 sign = {"true" if DKIM else "false"}
 domains = ["{DOMAIN}"]
+[events]
+enabled = {"true" if EVENTS else "false"}
 """)
     proc = Process([TERN_BIN, "serve", "--config", str(config)], data / "tern.out")
     proc.wait_ready(lambda: tcp_greets("127.0.0.1", port), "tern")
@@ -235,7 +239,8 @@ def main():
               f" accept = sink A alone)")
         print(f"\nTern/Postfix relayed: {rate['tern'] / rate['postfix']:.2f}x "
               f"(median of {ROUNDS} rounds, {MESSAGES} messages, {SESSIONS} sessions, "
-              f"{SIZE}-byte payload{', Tern dual-signing' if DKIM else ''})")
+              f"{SIZE}-byte payload{', Tern dual-signing' if DKIM else ''}"
+              f"{'' if EVENTS else ', event log off'})")
         share = rate["tern"] / rate["ceiling"]
         print(f"Tern/ceiling relayed: {share:.2f} ({100 * share:.0f} %); target >= 60 %: "
               f"{'met' if share >= 0.60 else 'NOT met'}")

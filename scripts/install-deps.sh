@@ -11,14 +11,13 @@ set -euo pipefail
 
 # ---- the package lists: the only place they are kept --------------------------------------------
 declare -A GROUPS_=(
-    # `make build` / `make run`: the compiler, the libraries (libidn2: IDNA domains for DMARC;
-    # libkainjow-mustache-dev: the sending API's Mustache templates),
+    # `make build` / `make run`: the compiler, the libraries (libidn2: IDNA domains for DMARC),
     # GoogleTest for the unit tests, and swaks, the SMTP client the README's quick start talks
     # to the running server with.
     [run]="g++ cmake ninja-build pkg-config make
         libboost1.81-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
         libunbound-dev libargon2-dev libsqlite3-dev libssl-dev nlohmann-json3-dev zlib1g-dev
-        libidn2-dev libkainjow-mustache-dev libgtest-dev libgmock-dev
+        libidn2-dev libgtest-dev libgmock-dev
         swaks libnet-ssleay-perl libauthen-sasl-perl libdigest-hmac-perl"
     # `make format`
     [format]="clang-format"

@@ -16,7 +16,10 @@ g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/directory_cost.cpp" \
     -lpthread -o "$out/directory_cost"
 g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/settings_cost.cpp" -lbenchmark -lpthread \
     -o "$out/settings_cost"
-for bench in metrics_cost directory_cost settings_cost; do
+g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/events_cost.cpp" \
+    "$build/src/events/libtern_events.a" "$build/src/base/libtern_base.a" -lbenchmark \
+    -lpthread -o "$out/events_cost"
+for bench in metrics_cost directory_cost settings_cost events_cost; do
     "$out/$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
         --benchmark_min_time=0.2
 done

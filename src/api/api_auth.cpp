@@ -40,7 +40,7 @@ std::expected<auth::ApiKey, http::Response> authenticate(const http::Request& re
     auto key = keys.find(presented);
     if (key) return *key;
     if (auto why = keys.error(); !why.empty())
-        log.error("api_keys", {{"error", why}, {"effect", "the keys read before are used"}});
+        log.error("api_keys", {{"error", why}, {"effect", "every API request is refused"}});
     log.warn("api_refused", {{"client", peer.address.to_string()}, {"reason", "unknown key"}});
     return std::unexpected(unauthorized("unknown API key"));
 }

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_auth.h"
-#include "smtp/address.h"
 
 namespace tern::api {
 namespace asio = boost::asio;
@@ -67,10 +66,10 @@ asio::awaitable<http::Response> EventsApi::get_events(const http::Request& reque
                                        "must be 1 to " + std::to_string(kMaxLimit), "limit");
         limit = static_cast<std::size_t>(*n);
     }
-    // A key sees the events of mail from its domains; bounces (<>) only a key for any domain.
+    // A key sees the events of the mail sent with it; a key for any domain sees every event.
+    // (Not "mail from its domains": anyone can write such a sender on mail from outside.)
     auto keep = [&key](const events::Event& e) {
-        if (key->domains.empty()) return true;
-        return !e.sender.empty() && key->allows(smtp::domain_of(e.sender));
+        return key->domains.empty() || e.auth == key->name;
     };
     auto page = events_.read(after, limit, keep);
     if (!page) {

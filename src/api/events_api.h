@@ -1,5 +1,5 @@
 // EventsApi: GET /api/v1/events (docs/events.md): the event log read with a cursor, each key
-// seeing the events of the messages sent from its domains.
+// seeing the events of the messages sent with it (a key for any domain: all of them).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

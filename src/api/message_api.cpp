@@ -5,6 +5,7 @@
 // neither holds 10,000 open files nor waits for 10,000 syncs.
 #include "api/message_api.h"
 
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
 #include <chrono>
 
@@ -29,6 +30,9 @@ using nlohmann::json;
 namespace {
 
 constexpr std::size_t kCommitRound = 256;
+// A round also ends when its messages hold this much text: large attachments to many
+// recipients are not all held in memory at once.
+constexpr std::uint64_t kRoundBytes = 32 * 1024 * 1024;
 
 // The outcome for one recipient of the request, in request order.
 struct RecipientResult {
@@ -101,9 +105,20 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
     // The sender domains: From (every address of a raw message's From field) and the envelope.
     std::vector<std::pair<std::string, std::string>> senders;  // address, field
     std::string envelope_sender = r.sender;
+    bool raw_utf8_header = false;  // a raw message's header section has UTF-8 (RFC 6532)
     if (!r.raw.empty()) {
         r.raw = message::to_crlf(r.raw);
+        // A bare CR is a line end to some readers: a From field hidden behind one would pass
+        // the check below and show as a second From there.
+        for (std::size_t i = 0; i < r.raw.size(); ++i) {
+            if (r.raw[i] == '\0' ||
+                (r.raw[i] == '\r' && (i + 1 == r.raw.size() || r.raw[i + 1] != '\n')))
+                co_return http::json_error(http::Status::bad_request,
+                                           "a NUL or a CR without LF in the message", "raw");
+        }
         auto split = message::split_header(r.raw);
+        for (const auto& f : split.fields)
+            if (!message::is_ascii(f)) raw_utf8_header = true;
         auto from = message::field_values(split.fields, "From");
         if (from.size() != 1)
             co_return http::json_error(http::Status::bad_request,
@@ -167,7 +182,13 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
     base.helo = options_.hostname;
     base.auth_user = key->name;
     base.protocol = "http";
-    if (!message::is_ascii(envelope_sender)) base.smtputf8 = true;
+    // UTF-8 in an address of the envelope or of the header section needs SMTPUTF8 (RFC 6531,
+    // 6532) on the way out.
+    if (!message::is_ascii(envelope_sender) || !message::is_ascii(r.from.address) ||
+        raw_utf8_header)
+        base.smtputf8 = true;
+    for (const auto& to : r.to)
+        if (!message::is_ascii(to.address)) base.smtputf8 = true;
     auto add_recipient = [&](spool::Message& m, const std::string& address) {
         auto rcpt = smtp::parse_rcpt("TO:<" + address + ">", smtp::local_offered(), true);
         if (!rcpt) return false;
@@ -176,6 +197,8 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
         return true;
     };
 
+    // RFC 5321 section 4.1.3: an IPv6 address literal is tagged.
+    std::string address_literal = (peer.address.is_v6() ? "IPv6:" : "") + base.client_ip;
     auto stages = stages_ ? stages_->load() : nullptr;  // held to the end of the request
     pipeline::SessionInfo session;
     session.source = pipeline::Source::kApi;
@@ -198,6 +221,16 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
 
     // Makes, runs through the stages, and commits the drafts of one round.
     auto run_round = [&](std::vector<Draft>& round) -> asio::awaitable<void> {
+        // Files begun and not committed are thrown away however the round ends (an exception
+        // included): nothing of a request is left half-spooled.
+        struct Uncommitted {
+            std::vector<Draft>& round;
+            spool::Injector& injector;
+            ~Uncommitted() {
+                for (auto& d : round)
+                    if (d.writer) injector.discard(*d.writer);
+            }
+        } uncommitted{round, injector_};
         std::vector<spool::Injector::Draft> ready;
         std::vector<Draft*> owners;
         for (auto& d : round) {
@@ -216,7 +249,7 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
             }
             d.writer = std::move(*writer);
             auto& w = *d.writer;
-            std::string received = "Received: from [" + base.client_ip + "] by " +
+            std::string received = "Received: from [" + address_literal + "] by " +
                                    options_.hostname + " (Tern HTTP API, key " + key->name +
                                    ")\r\n\tid " + w.id() + "; " +
                                    message::rfc5322_date(std::chrono::system_clock::now()) + "\r\n";
@@ -246,11 +279,15 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
                     w.set_edits(std::move(outcome.edits), outcome.edits_delta);
                 }
             }
+            std::string().swap(d.text);  // in the file now
             ready.push_back({&w, d.hold});
             owners.push_back(&d);
         }
         if (ready.empty()) co_return;
         auto committed = co_await injector_.commit(std::move(ready));
+        // Committed, or removed by the commit: no longer ours to discard.
+        for (Draft* d : owners)
+            d->writer.reset();
         for (std::size_t k = 0; k < committed.size(); ++k) {
             Draft& d = *owners[k];
             if (!committed[k]) {
@@ -276,7 +313,9 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
     if (!random)
         co_return http::json_error(http::Status::service_unavailable, random.error().message);
     std::string id_prefix = hex_lower(*random);
-    bool spooled_any = false;  // a round of this request has run
+    bool spooled_any = false;       // a round of this request has run
+    RenderBudget budget;            // what the request's templates may cost together
+    std::uint64_t round_bytes = 0;  // message text the round holds in memory
     if (!r.raw.empty()) {
         Draft d;
         d.text = std::move(r.raw);
@@ -305,7 +344,7 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
                       std::tuple{"text", &templates.text, &c.text},
                       std::tuple{"html", &templates.html, &c.html}}) {
                     if (!*slot) continue;
-                    auto rendered = (*slot)->render(values, max_size);
+                    auto rendered = (*slot)->render(values, max_size, budget);
                     if (!rendered) {
                         failed = std::string(name) + ": " + rendered.error();
                         break;
@@ -330,16 +369,19 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
                     failed = "the message is larger than the size limit";
                 else {
                     Draft d;
+                    round_bytes += text->size();
                     d.text = std::move(*text);
                     d.recipients = {i};
                     round.push_back(std::move(d));
                 }
             }
             if (!failed.empty()) results[i].error = failed;
-            if (round.size() == kCommitRound || (i + 1 == r.to.size() && !round.empty())) {
+            if (round.size() == kCommitRound || round_bytes >= kRoundBytes ||
+                (i + 1 == r.to.size() && !round.empty())) {
                 spooled_any = true;
                 co_await run_round(round);
                 round.clear();
+                round_bytes = 0;
             }
         }
     }
@@ -360,7 +402,10 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
         list.push_back(std::move(item));
     }
     json body{{"queued", queued}, {"recipients", std::move(list)}};
-    auto status = queued > 0  ? http::Status::ok
+    // A discard is an acceptance (as SMTP's 250 for a discarded message).
+    bool accepted = queued > 0 || std::any_of(results.begin(), results.end(),
+                                              [](const RecipientResult& x) { return x.discarded; });
+    auto status = accepted    ? http::Status::ok
                   : temporary ? http::Status::service_unavailable
                               : http::Status::unprocessable_entity;
     co_return http::json_response(

@@ -1,99 +1,269 @@
-// Template: Mustache through kainjow's header-only renderer (Debian libkainjow-mustache-dev), with
-// the limits an API open to many clients needs: section depth checked before compiling, output
-// size checked while rendering.
+// Template: the Mustache subset of the API (values, {{{raw}}} and {{& raw}}, sections over
+// lists, objects and true values, inverted sections, comments, dotted names, standalone tag
+// lines removed as the Mustache spec says); no partials, lambdas or delimiter changes.
 #include "api/template.h"
 
-#include <kainjow/mustache.hpp>
+#include <algorithm>
+#include <cctype>
 
 namespace tern::api {
 namespace {
 
-namespace mustache = kainjow::mustache;
-
-struct OutputTooLarge {};
-
-// Values as the renderer takes them: numbers as their JSON text, null as false.
-mustache::data to_data(const nlohmann::json& v) {
-    if (v.is_object()) {
-        mustache::data object{mustache::data::type::object};
-        for (const auto& [key, value] : v.items())
-            object.set(key, to_data(value));
-        return object;
-    }
-    if (v.is_array()) {
-        mustache::data list{mustache::data::type::list};
-        for (const auto& item : v)
-            list.push_back(to_data(item));
-        return list;
-    }
-    if (v.is_string()) return mustache::data(v.get<std::string>());
-    if (v.is_boolean()) return mustache::data(v.get<bool>());
-    if (v.is_null()) return mustache::data(false);
-    return mustache::data(v.dump());
+bool blank(char c) {
+    return c == ' ' || c == '\t';
 }
 
-// What compile() refuses before the renderer sees the text.
-std::string check_tags(std::string_view text, std::size_t max_depth) {
-    std::size_t depth = 0;
-    for (std::size_t at = text.find("{{"); at != std::string_view::npos;
-         at = text.find("{{", at + 2)) {
-        std::size_t i = at + 2;
-        if (i < text.size() && text[i] == '{') continue;  // {{{name}}}: a value, unescaped
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
-            ++i;
-        if (i >= text.size()) break;
-        switch (text[i]) {
-            case '#':
-            case '^':
-                if (++depth > max_depth)
-                    return "sections are nested more than " + std::to_string(max_depth) + " deep";
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+        s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+        s.remove_suffix(1);
+    return s;
+}
+
+// Falsey as Mustache templates expect from JSON: null, false, "", [].
+bool truthy(const nlohmann::json& v) {
+    if (v.is_null()) return false;
+    if (v.is_boolean()) return v.get<bool>();
+    if (v.is_string()) return !v.get_ref<const std::string&>().empty();
+    if (v.is_array()) return !v.empty();
+    return true;
+}
+
+void html_escape(std::string_view in, std::string& out) {
+    for (char c : in) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
                 break;
-            case '/':
-                if (depth > 0) --depth;
+            case '<':
+                out += "&lt;";
                 break;
             case '>':
-                return "partials ({{> name}}) are not supported";
-            case '=':
-                return "changing the delimiters ({{= =}}) is not supported";
-            default:
+                out += "&gt;";
                 break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
         }
     }
-    return "";
 }
 
 }  // namespace
 
-Template::Template(Template&&) noexcept = default;
-Template& Template::operator=(Template&&) noexcept = default;
-Template::~Template() = default;
-
 std::expected<Template, std::string> Template::compile(std::string_view text, Escape escape,
                                                        std::size_t max_depth) {
-    if (auto why = check_tags(text, max_depth); !why.empty()) return std::unexpected(why);
     Template t;
-    t.compiled_ = std::make_unique<mustache::mustache>(std::string(text));
-    if (!t.compiled_->is_valid()) return std::unexpected(t.compiled_->error_message());
-    if (escape == Escape::kNone)
-        t.compiled_->set_custom_escape([](const std::string& s) { return s; });
+    t.escape_ = escape;
+    // The open sections: each level's node list, and the name that opened it.
+    std::vector<std::vector<Node>*> levels{&t.nodes_};
+    std::vector<std::string> open;
+    std::size_t at = 0;
+    auto add_text = [&](std::string_view piece) {
+        if (piece.empty()) return;
+        auto& list = *levels.back();
+        if (!list.empty() && list.back().kind == Node::Kind::kText)
+            list.back().text += piece;
+        else
+            list.push_back({Node::Kind::kText, std::string(piece), {}});
+    };
+    while (at < text.size()) {
+        auto start = text.find("{{", at);
+        if (start == std::string_view::npos) {
+            add_text(text.substr(at));
+            break;
+        }
+        bool triple = text.substr(start, 3) == "{{{";
+        auto close = text.find(triple ? "}}}" : "}}", start + (triple ? 3 : 2));
+        if (close == std::string_view::npos) return std::unexpected("a tag {{ is not ended");
+        std::string_view inside =
+            trim(text.substr(start + (triple ? 3 : 2), close - start - (triple ? 3 : 2)));
+        std::size_t after = close + (triple ? 3 : 2);
+        char sigil = triple || inside.empty() ? '\0' : inside.front();
+        if (sigil == '>') return std::unexpected("partials ({{> name}}) are not supported");
+        if (sigil == '=')
+            return std::unexpected("changing the delimiters ({{= =}}) is not supported");
+        bool structural = sigil == '#' || sigil == '^' || sigil == '/' || sigil == '!';
+        std::string_view name = triple                         ? inside
+                                : (structural || sigil == '&') ? trim(inside.substr(1))
+                                                               : inside;
+        if (sigil != '!' && name.empty()) return std::unexpected("a tag without a name");
+        // A structural tag alone on its line takes the line with it (Mustache "standalone").
+        std::string_view before = text.substr(at, start - at);
+        if (structural) {
+            std::size_t line_from = start;
+            while (line_from > 0 && text[line_from - 1] != '\n')
+                --line_from;
+            // Nothing but blanks before it on its line, and no earlier tag on that line.
+            bool alone_before = line_from >= at;
+            for (std::size_t i = line_from; i < start && alone_before; ++i)
+                alone_before = blank(text[i]);
+            std::size_t end = after;
+            while (end < text.size() && blank(text[end]))
+                ++end;
+            bool crlf = end + 1 < text.size() && text[end] == '\r' && text[end + 1] == '\n';
+            bool alone_after = end == text.size() || text[end] == '\n' || crlf;
+            if (alone_before && alone_after) {
+                before = text.substr(at, line_from - at);
+                after = end == text.size() ? end : end + (crlf ? 2 : 1);
+            }
+        }
+        add_text(before);
+        at = after;
+        switch (sigil) {
+            case '!':
+                break;
+            case '#':
+            case '^': {
+                if (open.size() >= max_depth)
+                    return std::unexpected("sections are nested more than " +
+                                           std::to_string(max_depth) + " deep");
+                auto& list = *levels.back();
+                list.push_back({sigil == '#' ? Node::Kind::kSection : Node::Kind::kInverted,
+                                std::string(name),
+                                {}});
+                levels.push_back(&list.back().children);
+                open.emplace_back(name);
+                break;
+            }
+            case '/':
+                if (open.empty())
+                    return std::unexpected("{{/" + std::string(name) + "}} closes no section");
+                if (open.back() != name)
+                    return std::unexpected("{{/" + std::string(name) + "}} closes {{#" +
+                                           open.back() + "}}");
+                open.pop_back();
+                levels.pop_back();
+                break;
+            default:
+                levels.back()->push_back(
+                    {triple || sigil == '&' ? Node::Kind::kRawValue : Node::Kind::kValue,
+                     std::string(name),
+                     {}});
+        }
+    }
+    if (!open.empty()) return std::unexpected("the section {{#" + open.back() + "}} is not closed");
     return t;
 }
 
-std::expected<std::string, std::string> Template::render(const nlohmann::json& values,
-                                                         std::size_t max_output) const {
+namespace {
+
+struct Renderer {
+    std::vector<const nlohmann::json*> stack;
     std::string out;
-    mustache::data data = to_data(values);
-    try {
-        compiled_->render(data, [&out, max_output](const std::string& piece) {
-            if (out.size() + piece.size() > max_output) throw OutputTooLarge{};
-            out += piece;
-        });
-    } catch (const OutputTooLarge&) {
-        return std::unexpected("the rendered text is longer than " + std::to_string(max_output) +
-                               " octets");
+    std::size_t max_output = 0;
+    RenderBudget& budget;
+    bool html = false;
+    std::string error;
+
+    const nlohmann::json& lookup(const std::string& name) const {
+        static const nlohmann::json kNull;
+        if (name == ".") return *stack.back();
+        std::string_view rest = name;
+        auto dot = rest.find('.');
+        std::string first(rest.substr(0, dot));
+        const nlohmann::json* found = nullptr;
+        for (auto it = stack.rbegin(); it != stack.rend() && !found; ++it) {
+            if (!(*it)->is_object()) continue;
+            auto member = (*it)->find(first);
+            if (member != (*it)->end()) found = &*member;
+        }
+        while (found && dot != std::string_view::npos) {
+            rest.remove_prefix(dot + 1);
+            dot = rest.find('.');
+            std::string part(rest.substr(0, dot));
+            if (!found->is_object()) return kNull;
+            auto member = found->find(part);
+            found = member == found->end() ? nullptr : &*member;
+        }
+        return found ? *found : kNull;
     }
-    if (!compiled_->is_valid()) return std::unexpected(compiled_->error_message());
-    return out;
+
+    bool spend(std::size_t octets) {
+        if (budget.steps == 0) {
+            error = "the request's templates take too much work to render";
+            return false;
+        }
+        --budget.steps;
+        if (octets > budget.bytes || out.size() + octets > max_output) {
+            error = "the rendered text is longer than " +
+                    std::to_string(std::min<std::uint64_t>(max_output, budget.bytes)) + " octets";
+            return false;
+        }
+        budget.bytes -= octets;
+        return true;
+    }
+
+    bool value(const nlohmann::json& v, bool escape) {
+        std::string text;
+        if (v.is_string())
+            text = v.get<std::string>();
+        else if (v.is_number() || v.is_boolean())
+            text = v.dump();
+        std::string escaped;
+        if (escape) html_escape(text, escaped);
+        const std::string& piece = escape ? escaped : text;
+        if (!spend(piece.size())) return false;
+        out += piece;
+        return true;
+    }
+
+    bool run(const std::vector<Template::Node>& nodes);
+};
+
+}  // namespace
+
+std::expected<std::string, std::string> Template::render(const nlohmann::json& values,
+                                                         std::size_t max_output,
+                                                         RenderBudget& budget) const {
+    Renderer r{{&values}, {}, max_output, budget, escape_ == Escape::kHtml, {}};
+    if (!r.run(nodes_)) return std::unexpected(r.error);
+    return std::move(r.out);
+}
+
+bool Renderer::run(const std::vector<Template::Node>& nodes) {
+    using Kind = Template::Node::Kind;
+    for (const auto& n : nodes) {
+        switch (n.kind) {
+            case Kind::kText:
+                if (!spend(n.text.size())) return false;
+                out += n.text;
+                break;
+            case Kind::kValue:
+            case Kind::kRawValue:
+                if (!value(lookup(n.text), html && n.kind == Kind::kValue)) return false;
+                break;
+            case Kind::kInverted:
+                if (!spend(0)) return false;
+                if (!truthy(lookup(n.text)) && !run(n.children)) return false;
+                break;
+            case Kind::kSection: {
+                if (!spend(0)) return false;
+                const auto& v = lookup(n.text);
+                if (!truthy(v)) break;
+                if (v.is_array()) {
+                    for (const auto& item : v) {
+                        stack.push_back(&item);
+                        bool ok = run(n.children);
+                        stack.pop_back();
+                        if (!ok) return false;
+                    }
+                } else {
+                    stack.push_back(&v);
+                    bool ok = run(n.children);
+                    stack.pop_back();
+                    if (!ok) return false;
+                }
+                break;
+            }
+        }
+    }
+    return true;
 }
 
 }  // namespace tern::api

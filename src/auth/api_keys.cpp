@@ -171,13 +171,17 @@ void ApiKeyStore::refresh() {
             static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
     } else if (errno != ENOENT) {
         error_ = Error::from_errno(errno, "stat " + path_).message;
-        return;  // keeps the keys read before
+        keys_.clear();  // fails closed, as below
+        return;
     }
     if (now == seen_) return;
     auto keys = read_api_keys(path_);
     if (!keys) {
+        // Fails closed: a key deleted from a file the daemon cannot read must not keep working.
+        // seen_ stays, so the next lookup tries again.
         error_ = keys.error().message;
-        return;  // keeps the keys read before; seen_ stays, so the next lookup tries again
+        keys_.clear();
+        return;
     }
     keys_ = std::move(*keys);
     error_.clear();

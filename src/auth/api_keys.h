@@ -53,7 +53,8 @@ class ApiKeyStore {
     explicit ApiKeyStore(std::string path) : path_(std::move(path)) {}
 
     // The key presented (as sent in "Authorization: Bearer KEY"), or nullopt when it is unknown
-    // or the file cannot be read (logged by the caller through `error()`).
+    // or the file cannot be read or parsed (then no key is valid, until it can: a key deleted
+    // must not keep working; the caller logs `error()`).
     std::optional<ApiKey> find(std::string_view presented);
     // Why the file could not be read at the last lookup; empty when it could.
     std::string error();

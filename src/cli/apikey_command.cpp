@@ -1,6 +1,6 @@
 // run_apikey_command: one change to the key file under an exclusive lock (two `tern apikey add`
-// at once both land), written as the owner of the file's directory so that the daemon, which
-// owns its data directory after giving up root, can read it.
+// at once both land), written as the daemon's user ([server] user; else the owner of the file's
+// directory, as the data directory is the daemon's) so that the daemon can read it.
 #include "cli/apikey_command.h"
 
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/api_keys.h"
+#include "base/run_as.h"
 #include "base/text.h"
 #include "base/unique_fd.h"
 #include "base/unix_time.h"
@@ -77,17 +78,25 @@ int run_apikey_command(const ApiKeyCommand& command) {
         }
     }
     std::string dir = directory_of(file);
-    struct stat owner {};
-    bool own = ::geteuid() == 0 && ::stat(dir.c_str(), &owner) == 0;
+    std::optional<std::pair<uid_t, gid_t>> give;
+    if (::geteuid() == 0) {
+        if (!command.user.empty()) {
+            auto user = lookup_user(command.user);
+            if (!user) {
+                std::cerr << "tern apikey: " << user.error().message << "\n";
+                return 2;
+            }
+            give = std::pair{user->uid, user->gid};
+        } else if (struct stat st{}; ::stat(dir.c_str(), &st) == 0) {
+            give = std::pair{st.st_uid, st.st_gid};
+        }
+    }
     std::string lock_path = file + ".lock";
     UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!lock.valid() || ::flock(lock.get(), LOCK_EX) != 0) {
         std::cerr << "tern apikey: " << Error::from_errno(errno, "lock " + lock_path).message
                   << "\n";
         return 2;
-    }
-    if (own && ::fchown(lock.get(), owner.st_uid, owner.st_gid) != 0) {
-        // Harmless: only the key file itself must be readable by the daemon.
     }
     auto keys = auth::read_api_keys(file);
     if (!keys) {
@@ -116,8 +125,6 @@ int run_apikey_command(const ApiKeyCommand& command) {
         }
         keys->erase(found);
     }
-    std::optional<std::pair<uid_t, gid_t>> give;
-    if (own) give = std::pair{owner.st_uid, owner.st_gid};
     if (auto r = auth::write_api_keys(file, *keys, give); !r) {
         std::cerr << "tern apikey: " << r.error().message << "\n";
         return 2;

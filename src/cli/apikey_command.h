@@ -13,6 +13,7 @@ struct ApiKeyCommand {
     std::vector<std::string> domains;  // add: sender domains ("*.example.org", or "*" for any)
     bool json = false;                 // list: print JSON
     std::string file;                  // [api] keys_file
+    std::string user;                  // [server] user: the daemon's user, who must read the file
 };
 
 // The process exit code: 0 done, 1 refused (bad name or domain, a name in use or unknown),

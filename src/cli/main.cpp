@@ -269,6 +269,7 @@ int main(int argc, char** argv) {
         return tern::cli::run_reload_command(*config, config_path, reload_json);
     if (app.got_subcommand("apikey")) {
         apikey_cmd.file = config->api_keys_file;
+        apikey_cmd.user = config->user;
         return tern::cli::run_apikey_command(apikey_cmd);
     }
     if (app.got_subcommand("user")) {

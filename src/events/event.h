@@ -19,8 +19,8 @@ struct Event {
     std::string recipient;       // the address delivered to
     std::string reply;           // the remote reply, or Tern's verdict; empty for accepted
     std::string remote_host;     // the host that answered; empty when none did
-    std::string source;          // accepted: how it came (esmtps, esmtpsa, http, local)
-    std::string auth;            // accepted: the account or API key that sent it
+    std::string source;          // how the message came (esmtps, esmtpsa, http, local)
+    std::string auth;            // the account or API key that sent it; empty when none
     std::uint32_t attempts = 0;  // delivery attempts so far
 
     bool operator==(const Event&) const = default;

@@ -169,8 +169,7 @@ void EventLog::record(Event e) {
         return;
     }
     e.seq = next_seq_++;
-    pending_.push_back(to_json_line(e) + "\n");
-    pending_last_ = e.seq;
+    pending_.push_back(std::move(e));
 }
 
 void EventLog::run() {
@@ -178,13 +177,12 @@ void EventLog::run() {
     for (;;) {
         wake_.wait_for(lock, options_.flush_interval, [this] { return stop_ || flush_now_; });
         flush_now_ = false;
-        std::vector<std::string> lines;
-        lines.swap(pending_);
-        std::uint64_t last = pending_last_;
+        std::vector<Event> round;
+        round.swap(pending_);
         bool stopping = stop_;
         lock.unlock();
-        if (!lines.empty()) {
-            auto r = write_round(lines, last);
+        if (!round.empty()) {
+            auto r = write_round(round);
             if (r) {
                 lock.lock();
                 error_.clear();
@@ -194,10 +192,10 @@ void EventLog::run() {
                 error_ = r.error().message;
                 if (!stopping) {
                     // Kept for the next round, in order before anything recorded since.
-                    pending_.insert(pending_.begin(), std::make_move_iterator(lines.begin()),
-                                    std::make_move_iterator(lines.end()));
+                    pending_.insert(pending_.begin(), std::make_move_iterator(round.begin()),
+                                    std::make_move_iterator(round.end()));
                 } else {
-                    dropped_ += lines.size();
+                    dropped_ += round.size();
                 }
                 lock.unlock();
             }
@@ -210,16 +208,15 @@ void EventLog::run() {
     }
 }
 
-Result<void> EventLog::write_round(std::vector<std::string>& lines, std::uint64_t last) {
+Result<void> EventLog::write_round(const std::vector<Event>& events) {
     std::string buffer;
-    std::size_t total = 0;
-    for (const auto& l : lines)
-        total += l.size();
-    buffer.reserve(total);
-    for (const auto& l : lines)
-        buffer += l;
+    for (const auto& e : events) {
+        buffer += to_json_line(e);
+        buffer += '\n';
+    }
+    std::uint64_t last = events.back().seq;
     if (segment_bytes_ > 0 && segment_bytes_ + buffer.size() > options_.segment_size) {
-        if (auto r = open_segment(last - lines.size() + 1); !r) return r;
+        if (auto r = open_segment(events.front().seq); !r) return r;
         trim();
     }
     std::string_view rest = buffer;
@@ -235,8 +232,14 @@ Result<void> EventLog::write_round(std::vector<std::string>& lines, std::uint64_
         }
         rest.remove_prefix(static_cast<std::size_t>(n));
     }
-    if (::fdatasync(segment_.get()) != 0)
-        return std::unexpected(Error::from_errno(errno, "fdatasync in " + options_.dir));
+    if (::fdatasync(segment_.get()) != 0) {
+        int err = errno;
+        // Written but not known to be on disk: taken back, so that the round written again
+        // does not repeat its seqs.
+        [[maybe_unused]] int ignored =
+            ::ftruncate(segment_.get(), static_cast<off_t>(segment_bytes_));
+        return std::unexpected(Error::from_errno(err, "fdatasync in " + options_.dir));
+    }
     segment_bytes_ += buffer.size();
     durable_ = last;
     return {};

@@ -1,5 +1,6 @@
 // EventLog: the durable event log in <data_dir>/events (docs/events.md). Events are taken at once
-// from any thread and written by a thread of their own in rounds (write, fdatasync) every
+// from any thread (a lock and a move) and written by a thread of their own, which turns them into
+// JSON lines, in rounds (write, fdatasync) every
 // flush interval, so that delivery never waits on it; a reader sees the events of finished
 // rounds. Segment files of JSON lines named by their first seq; the oldest are removed past a
 // total size; a torn last line (a crash mid-write) is cut off at start.
@@ -64,7 +65,7 @@ class EventLog : public EventSink {
     explicit EventLog(EventLogOptions options) : options_(std::move(options)) {}
     Result<void> recover();
     void run();
-    Result<void> write_round(std::vector<std::string>& lines, std::uint64_t last);
+    Result<void> write_round(const std::vector<Event>& events);
     Result<void> open_segment(std::uint64_t first);
     void trim();
 
@@ -72,10 +73,9 @@ class EventLog : public EventSink {
     mutable std::mutex mutex_;  // pending_, next_seq_, error_, stop_, flushed rounds
     std::condition_variable wake_;
     std::condition_variable flushed_;
-    std::vector<std::string> pending_;
+    std::vector<Event> pending_;  // serialised by the writer, off the caller's thread
     std::uint64_t next_seq_ = 1;
-    std::uint64_t pending_last_ = 0;  // seq of the newest pending event
-    std::uint64_t rounds_ = 0;        // rounds finished
+    std::uint64_t rounds_ = 0;  // rounds finished
     bool stop_ = false;
     bool flush_now_ = false;
     std::string error_;

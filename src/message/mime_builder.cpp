@@ -165,12 +165,18 @@ Check check_mailboxes(const std::vector<MailboxSpec>& list, std::string_view fie
 }
 
 // The fields compose writes itself: a second copy from the client would contradict them (two
-// From fields, a Bcc that reveals recipients, a Content-Type that breaks the MIME structure).
+// From fields, a Bcc that reveals recipients, a Content-Type that breaks the MIME structure);
+// and the fields only a server writes (trace fields, results of checks, signatures), which a
+// client could forge (a Sender of another domain, an Authentication-Results saying "pass").
 bool owned_field(std::string_view name) {
-    constexpr std::array<std::string_view, 9> owned = {
-        "from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version"};
+    constexpr std::array<std::string_view, 18> owned = {
+        "from",           "to",           "cc",           "bcc",           "reply-to",
+        "subject",        "date",         "message-id",   "mime-version",  "sender",
+        "return-path",    "received",     "delivered-to", "x-original-to", "authentication-results",
+        "dkim-signature", "received-spf", "x-tern-score"};
     std::string lower = ascii_lower(name);
-    return lower.starts_with("content-") ||
+    return lower.starts_with("content-") || lower.starts_with("resent-") ||
+           lower.starts_with("arc-") ||
            std::ranges::find(owned, std::string_view(lower)) != owned.end();
 }
 
@@ -379,15 +385,6 @@ Part multipart(std::string_view type, const std::vector<Part>& parts) {
 }
 
 Part body_tree(const Composition& c) {
-    Part body;
-    if (c.html.empty()) {
-        body = text_part("plain", c.text);
-    } else if (c.text.empty()) {
-        body = text_part("html", c.html);
-    } else {
-        // RFC 2046 section 5.1.4: the last alternative is the preferred one.
-        body = multipart("alternative", {text_part("plain", c.text), text_part("html", c.html)});
-    }
     std::vector<Part> related, mixed;
     for (const Attachment& a : c.attachments) {
         // Without html nothing can refer to an inline part, so it is offered as a file.
@@ -397,10 +394,24 @@ Part body_tree(const Composition& c) {
             mixed.push_back(attachment_part(a, false));
         }
     }
-    if (!related.empty()) {
-        std::string root = c.text.empty() ? "text/html" : "multipart/alternative";
-        related.insert(related.begin(), std::move(body));
-        body = multipart("related; type=\"" + root + "\"", related);
+    // The images belong to the html (RFC 2387): related { html, images }, so that a reader
+    // that shows the text alternative shows no stray images.
+    Part html;
+    if (!c.html.empty()) {
+        html = text_part("html", c.html);
+        if (!related.empty()) {
+            related.insert(related.begin(), std::move(html));
+            html = multipart("related; type=\"text/html\"", related);
+        }
+    }
+    Part body;
+    if (c.html.empty()) {
+        body = text_part("plain", c.text);
+    } else if (c.text.empty()) {
+        body = std::move(html);
+    } else {
+        // RFC 2046 section 5.1.4: the last alternative is the preferred one.
+        body = multipart("alternative", {text_part("plain", c.text), std::move(html)});
     }
     if (!mixed.empty()) {
         mixed.insert(mixed.begin(), std::move(body));

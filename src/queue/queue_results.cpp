@@ -90,6 +90,8 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
         event.reply = r.verdict.empty() ? r.reply : r.verdict;
         event.remote_host = res.remote_host;
         event.attempts = r.attempts;
+        event.source = e.message.protocol;
+        event.auth = e.message.auth_user;
         options_.events->record(std::move(event));
     }
     log_.info("delivery", {{"id", e.message.id},

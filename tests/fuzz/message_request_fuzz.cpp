@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                     std::pair{&c.html, Template::Escape::kHtml}}) {
             auto t = Template::compile(*text, escape, 8);
             if (!t) continue;
-            auto out = t->render(values, 1 << 16);
+            tern::api::RenderBudget budget{100000, 1 << 20};
+            auto out = t->render(values, 1 << 16, budget);
             if (out) {
                 check(out->size() <= (1 << 16));
                 *text = *out;

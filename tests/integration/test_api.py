@@ -175,6 +175,11 @@ def test_refusals(tern_factory):
         ({**good, "attachments": [{"filename": "a", "content": "!!"}]}, "attachments[0].content"),
         ({**good, "substitutions": {}, "text": "{{> partial}}"}, "text"),
         ({**good, "substitutions": {}, "text": "{{#open}}"}, "text"),
+        ({**good, "substitutions": {"p": "{{\n>p}}"}, "text": "{{\n>p}}"}, "text"),
+        ({**good, "headers": {"Sender": "ceo@example.org"}}, "headers.Sender"),
+        ({**good, "headers": {"Authentication-Results": "mx; dmarc=pass"}},
+         "headers.Authentication-Results"),
+        ({"to": ["bob@localhost"], "raw": f"Subject: x\rFrom: a@{SHOP}\r\n\r\nb\r\n"}, "raw"),
     ]:
         status, answer = post(t, body, key)
         assert (status, answer.get("field")) == (400, field), (body, answer)
@@ -253,6 +258,10 @@ def test_events_of_each_outcome_with_a_cursor(tern_factory, tern_binary):
     status, answer = post(t, {"from": f"a@{SHOP}", "to": ["bob@localhost", "x@dead.test"],
                               "subject": "s", "text": "t"}, key)
     assert status == 200, answer
+    # Mail from outside with the key's domain as its sender is not the key's business.
+    forged = t.send_message(f"From: ceo@{SHOP}\r\nSubject: forged\r\n\r\nx\r\n".encode(),
+                            sender=f"ceo@{SHOP}", recipients=["alice@localhost"])
+    assert forged.code == 250, forged
     ids = {r["address"]: r["id"] for r in answer["recipients"]}
     seen = []
     cursor = 0
@@ -268,6 +277,8 @@ def test_events_of_each_outcome_with_a_cursor(tern_factory, tern_binary):
             break
         time.sleep(0.2)
     kinds = [(e["type"], e["recipient"]) for e in seen]
+    assert all(e["auth"] == "shop" for e in seen), seen
+    assert "alice@localhost" not in {e["recipient"] for e in seen}, seen
     assert ("accepted", "bob@localhost") in kinds and ("accepted", "x@dead.test") in kinds, kinds
     assert ("delivered", "bob@localhost") in kinds, kinds
     assert ("deferred", "x@dead.test") in kinds, kinds

@@ -1,5 +1,6 @@
-// Unit tests of the API's Mustache templates: escaping only in HTML, sections and lists, and the
-// limits (depth, partials, delimiters, output size) that keep a hostile template bounded.
+// Unit tests of the API's Mustache templates: escaping only in HTML, sections and lists,
+// standalone lines, and the limits (depth, partials, delimiters, work, output size) that keep a
+// hostile template bounded.
 #include "api/template.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +13,8 @@ std::string render(std::string_view text, const nlohmann::json& values,
     auto t = Template::compile(text, escape, 8);
     EXPECT_TRUE(t) << t.error();
     if (!t) return "";
-    auto out = t->render(values, 1 << 20);
+    RenderBudget budget;
+    auto out = t->render(values, 1 << 20, budget);
     EXPECT_TRUE(out) << out.error();
     return out ? *out : "";
 }
@@ -21,7 +23,7 @@ TEST(Template, EscapesOnlyInHtml) {
     nlohmann::json v{{"name", "Tom & <Jerry> \"x\" 'y'"}};
     EXPECT_EQ(render("Hi {{name}}", v), "Hi Tom & <Jerry> \"x\" 'y'");
     EXPECT_EQ(render("<p>{{name}}</p>", v, Template::Escape::kHtml),
-              "<p>Tom &amp; &lt;Jerry&gt; &quot;x&quot; &apos;y&apos;</p>");
+              "<p>Tom &amp; &lt;Jerry&gt; &quot;x&quot; &#39;y&#39;</p>");
     EXPECT_EQ(render("<p>{{{name}}}</p>", v, Template::Escape::kHtml),
               "<p>Tom & <Jerry> \"x\" 'y'</p>");
     EXPECT_EQ(render("<p>{{& name}}</p>", v, Template::Escape::kHtml),
@@ -41,6 +43,12 @@ TEST(Template, ValuesSectionsAndLists) {
 }
 
 TEST(Template, RefusesWhatCouldRecurseOrHide) {
+    // Whatever the white space, a partial is refused (a value could name the template itself).
+    for (std::string text : {"{{\n>p}}", "{{ >p}}", "{{\t> p }}", "{{\r\n=<% %>=}}"})
+        EXPECT_FALSE(Template::compile(text, Template::Escape::kNone, 8)) << text;
+    EXPECT_FALSE(Template::compile("{{#a}}x{{/b}}", Template::Escape::kNone, 8));
+    EXPECT_FALSE(Template::compile("{{/a}}", Template::Escape::kNone, 8));
+    EXPECT_FALSE(Template::compile("{{}}", Template::Escape::kNone, 8));
     auto partial = Template::compile("{{> other}}", Template::Escape::kNone, 8);
     ASSERT_FALSE(partial);
     EXPECT_NE(partial.error().find("partial"), std::string::npos);
@@ -69,9 +77,47 @@ TEST(Template, OutputIsBounded) {
     auto t =
         Template::compile("{{#l}}{{#l}}{{#l}}{{x}}{{/l}}{{/l}}{{/l}}", Template::Escape::kNone, 8);
     ASSERT_TRUE(t);
-    auto out = t->render({{"l", items}}, 100000);
+    RenderBudget budget;
+    auto out = t->render({{"l", items}}, 100000, budget);
     ASSERT_FALSE(out);
     EXPECT_NE(out.error().find("longer than 100000"), std::string::npos);
+    // One large value repeated: stopped before it is built, not after.
+    auto big = Template::compile("{{#l}}{{x}}{{/l}}", Template::Escape::kNone, 8);
+    ASSERT_TRUE(big);
+    nlohmann::json many = nlohmann::json::array();
+    for (int i = 0; i < 5000; ++i)
+        many.push_back(i);
+    RenderBudget b2;
+    auto large = big->render({{"l", many}, {"x", std::string(1 << 20, 'a')}}, 10 << 20, b2);
+    ASSERT_FALSE(large);
+}
+
+TEST(Template, WorkIsBoundedAcrossARequest) {
+    // Sixteen nested sections over ten items: 10^16 passes, stopped by the budget.
+    std::string deep;
+    for (int i = 0; i < 16; ++i)
+        deep += "{{#l}}";
+    deep += "x";
+    for (int i = 0; i < 16; ++i)
+        deep += "{{/l}}";
+    auto t = Template::compile(deep, Template::Escape::kNone, 16);
+    ASSERT_TRUE(t);
+    RenderBudget budget{100000, 1 << 30};
+    auto out = t->render({{"l", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}}, 1 << 30, budget);
+    ASSERT_FALSE(out);
+    EXPECT_NE(out.error().find("too much work"), std::string::npos);
+    // The budget is the request's: spent, the next recipient's render fails at once.
+    auto small = Template::compile("hi", Template::Escape::kNone, 16);
+    ASSERT_TRUE(small);
+    EXPECT_FALSE(small->render(nlohmann::json::object(), 100, budget));
+}
+
+TEST(Template, StandaloneTagLinesLeaveNoBlankLines) {
+    nlohmann::json v{{"items", {{{"t", "a"}}, {{"t", "b"}}}}};
+    EXPECT_EQ(render("Hi\n{{#items}}\n- {{t}}\n{{/items}}\nBye\n", v), "Hi\n- a\n- b\nBye\n");
+    EXPECT_EQ(render("Hi\r\n  {{! note }}  \r\nBye", v), "Hi\r\nBye");
+    EXPECT_EQ(render("a {{#items}}{{t}}{{/items}} b\n", v), "a ab b\n");
+    EXPECT_EQ(render("{{^none}}empty{{/none}}", v), "empty");
 }
 
 }  // namespace

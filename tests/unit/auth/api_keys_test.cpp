@@ -107,10 +107,13 @@ TEST(ApiKeys, StoreFollowsTheFile) {
     ASSERT_TRUE(write_api_keys(path, {{"two", api_key_digest("tern_b"), {}, 1}}, std::nullopt));
     EXPECT_FALSE(store.find("tern_a"));
     ASSERT_TRUE(store.find("tern_b"));
-    // A broken file keeps the keys read before, and says why.
+    // A broken file: no key is valid (fails closed), and the store says why; mended, it is read.
     std::ofstream(path) << "garbage line here\n";
-    EXPECT_TRUE(store.find("tern_b"));
+    EXPECT_FALSE(store.find("tern_b"));
     EXPECT_NE(store.error().find("expected"), std::string::npos);
+    ASSERT_TRUE(write_api_keys(path, {{"two", api_key_digest("tern_b"), {}, 1}}, std::nullopt));
+    EXPECT_TRUE(store.find("tern_b"));
+    EXPECT_EQ(store.error(), "");
 }
 
 }  // namespace

@@ -266,7 +266,7 @@ TEST(MimeCompose, AttachmentsGoInMixedAsBase64ThatDecodesBack) {
     EXPECT_EQ(decode_base64_body(parts[2].body), "");
 }
 
-TEST(MimeCompose, InlineImageIsRelatedToTheAlternative) {
+TEST(MimeCompose, InlineImageIsRelatedToTheHtmlAlternative) {
     Composition c = basic();
     c.html = "<img src=\"cid:logo@example.com\">";
     c.attachments = {{"logo.png", "image/png", "\x89PNG\r\n", true, "logo@example.com"},
@@ -275,12 +275,15 @@ TEST(MimeCompose, InlineImageIsRelatedToTheAlternative) {
     auto mixed = children(e);
     ASSERT_EQ(mixed.size(), 2u);
     EXPECT_EQ(field(mixed[1].headers, "Content-Disposition"), "attachment; filename=\"a.txt\"");
-    EXPECT_TRUE(field(mixed[0].headers, "Content-Type")
-                    .starts_with("multipart/related; type=\"multipart/alternative\";"));
-    auto related = children(mixed[0]);
+    EXPECT_TRUE(field(mixed[0].headers, "Content-Type").starts_with("multipart/alternative;"));
+    auto alternative = children(mixed[0]);
+    ASSERT_EQ(alternative.size(), 2u);
+    EXPECT_EQ(field(alternative[0].headers, "Content-Type"), "text/plain; charset=utf-8");
+    EXPECT_TRUE(field(alternative[1].headers, "Content-Type")
+                    .starts_with("multipart/related; type=\"text/html\";"));
+    auto related = children(alternative[1]);
     ASSERT_EQ(related.size(), 2u);
-    EXPECT_TRUE(field(related[0].headers, "Content-Type").starts_with("multipart/alternative;"));
-    EXPECT_EQ(children(related[0]).size(), 2u);
+    EXPECT_EQ(field(related[0].headers, "Content-Type"), "text/html; charset=utf-8");
     EXPECT_EQ(field(related[1].headers, "Content-ID"), "<logo@example.com>");
     EXPECT_EQ(field(related[1].headers, "Content-Disposition"), "inline; filename=\"logo.png\"");
     EXPECT_EQ(decode_base64_body(related[1].body), "\x89PNG\r\n");
@@ -530,12 +533,12 @@ TEST(MimeCompose, BoundariesNeverOccurInTheContent) {
     Entity e = split_entity(msg);
     auto mixed = children(e);
     ASSERT_EQ(mixed.size(), 2u);
-    auto related = children(mixed[0]);
-    ASSERT_EQ(related.size(), 2u);
-    auto alternative = children(related[0]);
+    auto alternative = children(mixed[0]);
     ASSERT_EQ(alternative.size(), 2u);
     EXPECT_EQ(alternative[0].body, lure);
-    for (const Entity* m : {&e, &mixed[0], &related[0]}) {
+    auto related = children(alternative[1]);
+    ASSERT_EQ(related.size(), 2u);
+    for (const Entity* m : {&e, &mixed[0], &alternative[1]}) {
         std::string b = boundary_of(m->headers);
         std::size_t count = 0;
         for (std::size_t at = msg.find(b); at != std::string::npos; at = msg.find(b, at + 1))
