@@ -54,7 +54,7 @@ bool valid_key_name(std::string_view name) {
 
 bool valid_key_domain(std::string_view domain) {
     if (domain.starts_with("*.")) domain.remove_prefix(2);
-    return domain.find('.') != std::string_view::npos && is_dns_name(domain);
+    return is_dns_name(domain);
 }
 
 Result<std::string> make_api_key() {

@@ -20,7 +20,8 @@ TEST(ApiKeys, NamesAndDomains) {
     EXPECT_TRUE(valid_key_domain("example.org"));
     EXPECT_TRUE(valid_key_domain("*.example.org"));
     EXPECT_FALSE(valid_key_domain("*"));
-    EXPECT_FALSE(valid_key_domain("localhost"));
+    EXPECT_TRUE(valid_key_domain("localhost"));  // the embedded default's local domain
+    EXPECT_FALSE(valid_key_domain("*.*.example.org"));
     EXPECT_FALSE(valid_key_domain("exa mple.org"));
 }
 
@@ -80,7 +81,7 @@ TEST(ApiKeys, MissingFileHasNoKeysAndBadLinesAreNamed) {
              {"bad! " + std::string(64, 'a') + " 1 -", "name"},
              {"k xyz 1 -", "digest"},
              {"k " + std::string(64, 'a') + " soon -", "creation"},
-             {"k " + std::string(64, 'a') + " 1 not_a_domain", "domain"}}) {
+             {"k " + std::string(64, 'a') + " 1 not..domain", "domain"}}) {
         std::ofstream(path) << "# comment\n" << line << "\n";
         auto r = read_api_keys(path);
         ASSERT_FALSE(r) << line;
