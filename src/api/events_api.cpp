@@ -69,7 +69,7 @@ asio::awaitable<http::Response> EventsApi::get_events(const http::Request& reque
     // A key sees the events of the mail sent with it; a key for any domain sees every event.
     // (Not "mail from its domains": anyone can write such a sender on mail from outside.)
     auto keep = [&key](const events::Event& e) {
-        return key->domains.empty() || e.auth == key->name;
+        return key->domains.empty() || (e.source == "http" && e.auth == key->name);
     };
     auto page = events_.read(after, limit, keep);
     if (!page) {

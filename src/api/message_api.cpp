@@ -51,18 +51,6 @@ struct Draft {
     bool hold = false;
 };
 
-// The global values with the recipient's over them (and its address and name as "email" and
-// "name" unless given).
-json values_for(const MessageRequest& r, const RecipientSpec& to) {
-    json values = r.substitutions.is_object() ? r.substitutions : json::object();
-    if (to.substitutions.is_object())
-        for (const auto& [key, value] : to.substitutions.items())
-            values[key] = value;
-    if (!values.contains("email")) values["email"] = to.address;
-    if (!values.contains("name")) values["name"] = to.name;
-    return values;
-}
-
 struct Templates {
     std::optional<Template> subject, text, html;
 };
@@ -338,13 +326,19 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
             c.html = r.html;
             std::string failed;
             if (r.templated) {
-                json values = values_for(r, to);
+                // The recipient's values over the request's over its address and name, as
+                // frames searched in that order: nothing of the request copied per recipient.
+                static const json kNone = json::object();
+                json builtins{{"email", to.address}, {"name", to.name}};
+                const json* global = r.substitutions.is_object() ? &r.substitutions : &kNone;
+                const json* own = to.substitutions.is_object() ? &to.substitutions : &kNone;
                 for (auto [name, slot, target] :
                      {std::tuple{"subject", &templates.subject, &c.subject},
                       std::tuple{"text", &templates.text, &c.text},
                       std::tuple{"html", &templates.html, &c.html}}) {
                     if (!*slot) continue;
-                    auto rendered = (*slot)->render(values, max_size, budget);
+                    auto rendered =
+                        (*slot)->render_frames({&builtins, global, own}, max_size, budget);
                     if (!rendered) {
                         failed = std::string(name) + ": " + rendered.error();
                         break;

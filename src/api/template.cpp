@@ -9,6 +9,9 @@
 namespace tern::api {
 namespace {
 
+// A name's length: a lookup's cost is bounded by it and the depth of sections.
+constexpr std::size_t kMaxName = 128;
+
 bool blank(char c) {
     return c == ' ' || c == '\t';
 }
@@ -93,16 +96,17 @@ std::expected<Template, std::string> Template::compile(std::string_view text, Es
                                 : (structural || sigil == '&') ? trim(inside.substr(1))
                                                                : inside;
         if (sigil != '!' && name.empty()) return std::unexpected("a tag without a name");
+        if (sigil != '!' && name.size() > kMaxName)
+            return std::unexpected("a name longer than " + std::to_string(kMaxName) + " octets");
         // A structural tag alone on its line takes the line with it (Mustache "standalone").
         std::string_view before = text.substr(at, start - at);
         if (structural) {
+            // Back over blanks only, never past the last tag: linear in the template's size.
             std::size_t line_from = start;
-            while (line_from > 0 && text[line_from - 1] != '\n')
+            while (line_from > at && blank(text[line_from - 1]))
                 --line_from;
             // Nothing but blanks before it on its line, and no earlier tag on that line.
-            bool alone_before = line_from >= at;
-            for (std::size_t i = line_from; i < start && alone_before; ++i)
-                alone_before = blank(text[i]);
+            bool alone_before = line_from == 0 || text[line_from - 1] == '\n';
             std::size_t end = after;
             while (end < text.size() && blank(text[end]))
                 ++end;
@@ -161,7 +165,8 @@ struct Renderer {
     bool html = false;
     std::string error;
 
-    const nlohmann::json& lookup(const std::string& name) const {
+    // The value of `name`, from the innermost frame out; charges a step per frame it searches.
+    const nlohmann::json& lookup(const std::string& name) {
         static const nlohmann::json kNull;
         if (name == ".") return *stack.back();
         std::string_view rest = name;
@@ -169,6 +174,7 @@ struct Renderer {
         std::string first(rest.substr(0, dot));
         const nlohmann::json* found = nullptr;
         for (auto it = stack.rbegin(); it != stack.rend() && !found; ++it) {
+            if (budget.steps > 0) --budget.steps;
             if (!(*it)->is_object()) continue;
             auto member = (*it)->find(first);
             if (member != (*it)->end()) found = &*member;
@@ -221,7 +227,18 @@ struct Renderer {
 std::expected<std::string, std::string> Template::render(const nlohmann::json& values,
                                                          std::size_t max_output,
                                                          RenderBudget& budget) const {
-    Renderer r{{&values}, {}, max_output, budget, escape_ == Escape::kHtml, {}};
+    return render_frames({&values}, max_output, budget);
+}
+
+std::expected<std::string, std::string> Template::render_frames(
+    std::initializer_list<const nlohmann::json*> frames, std::size_t max_output,
+    RenderBudget& budget) const {
+    Renderer r{std::vector<const nlohmann::json*>(frames),
+               {},
+               max_output,
+               budget,
+               escape_ == Escape::kHtml,
+               {}};
     if (!r.run(nodes_)) return std::unexpected(r.error);
     return std::move(r.out);
 }
@@ -248,6 +265,7 @@ bool Renderer::run(const std::vector<Template::Node>& nodes) {
                 if (!truthy(v)) break;
                 if (v.is_array()) {
                     for (const auto& item : v) {
+                        if (!spend(0)) return false;  // an empty section's passes count too
                         stack.push_back(&item);
                         bool ok = run(n.children);
                         stack.pop_back();

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -36,6 +37,11 @@ class Template {
     std::expected<std::string, std::string> render(const nlohmann::json& values,
                                                    std::size_t max_output,
                                                    RenderBudget& budget) const;
+    // The same over several objects, the last searched first (a recipient's values over the
+    // request's), without copying them.
+    std::expected<std::string, std::string> render_frames(
+        std::initializer_list<const nlohmann::json*> frames, std::size_t max_output,
+        RenderBudget& budget) const;
 
     // The compiled form: text and tags, sections holding what they enclose.
     struct Node {

@@ -53,7 +53,11 @@ bool valid_key_name(std::string_view name) {
 }
 
 bool valid_key_domain(std::string_view domain) {
-    if (domain.starts_with("*.")) domain.remove_prefix(2);
+    // "*.com" would be every .com sender: a wildcard needs at least two labels under it.
+    if (domain.starts_with("*.")) {
+        domain.remove_prefix(2);
+        if (domain.find('.') == std::string_view::npos) return false;
+    }
     return is_dns_name(domain);
 }
 
@@ -172,15 +176,17 @@ void ApiKeyStore::refresh() {
     } else if (errno != ENOENT) {
         error_ = Error::from_errno(errno, "stat " + path_).message;
         keys_.clear();  // fails closed, as below
+        seen_ = kUnread;
         return;
     }
     if (now == seen_) return;
     auto keys = read_api_keys(path_);
     if (!keys) {
         // Fails closed: a key deleted from a file the daemon cannot read must not keep working.
-        // seen_ stays, so the next lookup tries again.
+        // The next lookup reads again, whatever the file's signature then.
         error_ = keys.error().message;
         keys_.clear();
+        seen_ = kUnread;
         return;
     }
     keys_ = std::move(*keys);

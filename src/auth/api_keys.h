@@ -71,7 +71,10 @@ class ApiKeyStore {
         off_t size = -1;
         std::int64_t mtime_ns = -1;
         bool operator==(const Signature&) const = default;
-    } seen_{};
+    };
+    // Matches no file (a missing one is {0, -1, -1}): after a failure, read again.
+    static constexpr Signature kUnread{0, -2, -2};
+    Signature seen_{};
 };
 
 }  // namespace tern::auth

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/api_keys.h"
+#include "base/durable_dirs.h"
 #include "base/run_as.h"
 #include "base/text.h"
 #include "base/unique_fd.h"
@@ -91,10 +92,20 @@ int run_apikey_command(const ApiKeyCommand& command) {
             give = std::pair{st.st_uid, st.st_gid};
         }
     }
+    if (auto made = make_durable_dirs(dir, 0700); !made) {
+        std::cerr << "tern apikey: " << made.error().message << "\n";
+        return 2;
+    }
     std::string lock_path = file + ".lock";
     UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!lock.valid() || ::flock(lock.get(), LOCK_EX) != 0) {
         std::cerr << "tern apikey: " << Error::from_errno(errno, "lock " + lock_path).message
+                  << "\n";
+        return 2;
+    }
+    // The daemon's user may run `tern apikey` too: the lock file is theirs as well.
+    if (give && ::fchown(lock.get(), give->first, give->second) != 0) {
+        std::cerr << "tern apikey: " << Error::from_errno(errno, "chown " + lock_path).message
                   << "\n";
         return 2;
     }

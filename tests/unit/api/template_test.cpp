@@ -112,6 +112,35 @@ TEST(Template, WorkIsBoundedAcrossARequest) {
     EXPECT_FALSE(small->render(nlohmann::json::object(), 100, budget));
 }
 
+TEST(Template, EmptySectionsAndLookupsCountToo) {
+    nlohmann::json many = nlohmann::json::array();
+    for (int i = 0; i < 100000; ++i)
+        many.push_back(0);
+    for (std::string text : {"{{#l}}{{#l}}{{/l}}{{/l}}", "{{#l}}{{!x}}{{/l}}"}) {
+        auto t = Template::compile(text, Template::Escape::kNone, 8);
+        ASSERT_TRUE(t) << text;
+        RenderBudget budget{50000, 1 << 30};
+        EXPECT_FALSE(t->render({{"l", many}}, 1 << 30, budget)) << text;
+    }
+    EXPECT_FALSE(
+        Template::compile("{{" + std::string(200, 'a') + "}}", Template::Escape::kNone, 8));
+    // Many tags on one line compile in linear time (no walk back to the line's start each).
+    std::string tags;
+    for (int i = 0; i < 200000; ++i)
+        tags += "{{!}}";
+    EXPECT_TRUE(Template::compile(tags, Template::Escape::kNone, 8));
+}
+
+TEST(Template, FramesAreSearchedLastFirst) {
+    auto t = Template::compile("{{a}} {{b}} {{c}}", Template::Escape::kNone, 8);
+    ASSERT_TRUE(t);
+    nlohmann::json bottom{{"a", "1"}, {"b", "1"}, {"c", "1"}}, middle{{"b", "2"}}, top{{"c", "3"}};
+    RenderBudget budget;
+    auto out = t->render_frames({&bottom, &middle, &top}, 100, budget);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(*out, "1 2 3");
+}
+
 TEST(Template, StandaloneTagLinesLeaveNoBlankLines) {
     nlohmann::json v{{"items", {{{"t", "a"}}, {{"t", "b"}}}}};
     EXPECT_EQ(render("Hi\n{{#items}}\n- {{t}}\n{{/items}}\nBye\n", v), "Hi\n- a\n- b\nBye\n");

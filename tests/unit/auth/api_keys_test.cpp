@@ -22,6 +22,7 @@ TEST(ApiKeys, NamesAndDomains) {
     EXPECT_FALSE(valid_key_domain("*"));
     EXPECT_TRUE(valid_key_domain("localhost"));  // the embedded default's local domain
     EXPECT_FALSE(valid_key_domain("*.*.example.org"));
+    EXPECT_FALSE(valid_key_domain("*.com"));  // every .com sender
     EXPECT_FALSE(valid_key_domain("exa mple.org"));
 }
 
