@@ -248,7 +248,8 @@ std::expected<MessageRequest, RequestError> parse_message_request(std::string_vi
             if (!value.is_object()) return error("substitutions", "must be an object");
             r.substitutions = value;
         } else {
-            return error(key, "unknown field");
+            // A field named "" is named as JSON writes it, so that the error names something.
+            return error(key.empty() ? std::string("\"\"") : key, "unknown field");
         }
         if (key != "sender" && key != "to" && key != "raw" && !structured) {
             structured = true;

@@ -79,6 +79,8 @@ TEST(MessageRequest, BadJsonIsTheBody) {
 
 TEST(MessageRequest, FieldsAreChecked) {
     expect_field(R"({"form": "a@example.org"})", "form", "unknown");
+    // Found by the fuzzer: an empty name is still named.
+    expect_field(R"({"": "shop@example.org", "tet": "x"})", "\"\"", "unknown");
     expect_field(R"({"from": "a@example.org", "text": "x"})", "to", "required");
     expect_field(R"({"from": "a@example.org", "to": [], "text": "x"})", "to", "at least one");
     expect_field(R"({"from": "a@example.org", "to": "b@example.net", "text": "x"})", "to", "array");
