@@ -23,12 +23,6 @@ namespace {
 
 constexpr std::string_view kKeyPrefix = "tern_";
 
-std::string directory_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 }  // namespace
 
 bool ApiKey::allows(std::string_view domain) const {
@@ -128,7 +122,7 @@ Result<void> write_api_keys(const std::string& path, const std::vector<ApiKey>& 
             text << (i ? "," : "") << key.domains[i];
         text << '\n';
     }
-    std::string dir = directory_of(path);
+    std::string dir = parent_directory(path);
     if (auto r = make_durable_dirs(dir, 0700); !r) return r;
     std::string temporary = path + ".tmp";
     UniqueFd fd(

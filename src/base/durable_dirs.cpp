@@ -48,4 +48,11 @@ Result<void> make_durable_dirs(const std::string& path, mode_t mode) {
     return {};
 }
 
+std::string parent_directory(const std::string& path) {
+    std::size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
 }  // namespace tern

@@ -14,6 +14,9 @@ namespace tern {
 // in its parent with fsync before this returns. Existing directories are left as they are.
 [[nodiscard]] Result<void> make_durable_dirs(const std::string& path, mode_t mode = 0755);
 
+// The directory holding `path`: "." for a bare name, "/" for an entry of the root.
+std::string parent_directory(const std::string& path);
+
 // fsync of the directory at `path`; for making a rename or unlink in it durable.
 [[nodiscard]] Result<void> sync_dir(const std::string& path);
 

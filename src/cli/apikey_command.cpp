@@ -22,16 +22,6 @@
 #include "cli/utc_time.h"
 
 namespace tern::cli {
-namespace {
-
-std::string directory_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-}  // namespace
-
 int run_apikey_command(const ApiKeyCommand& command) {
     const std::string& file = command.file;
     if (command.action == "list") {
@@ -78,7 +68,7 @@ int run_apikey_command(const ApiKeyCommand& command) {
             domains.push_back(ascii_lower(d));
         }
     }
-    std::string dir = directory_of(file);
+    std::string dir = parent_directory(file);
     std::optional<std::pair<uid_t, gid_t>> give;
     if (::geteuid() == 0) {
         if (!command.user.empty()) {

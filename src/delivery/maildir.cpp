@@ -12,6 +12,7 @@
 #include <ctime>
 #include <vector>
 
+#include "base/durable_dirs.h"
 #include "delivery/crlf_to_lf.h"
 
 namespace tern::delivery {
@@ -52,13 +53,6 @@ std::string escape_hostname(std::string_view hostname) {
     return out.empty() ? "localhost" : out;
 }
 
-std::string parent_of(const std::string& path) {
-    std::size_t slash = path.find_last_of('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
 }  // namespace
 
 Result<void> Maildir::fsync_dir(const std::string& path) {
@@ -92,7 +86,7 @@ Result<void> Maildir::make_dirs(const std::string& path, std::vector<std::string
     if (err != ENOENT || path.find('/') == std::string::npos) {
         return std::unexpected(Error::from_errno(err, "mkdir " + path));
     }
-    Result<void> parent = make_dirs(parent_of(path), created);
+    Result<void> parent = make_dirs(parent_directory(path), created);
     if (!parent) return parent;
     if (io_.mkdir(path, 0700) != 0 && errno != EEXIST) {
         return std::unexpected(Error::from_errno(errno, "mkdir " + path));
@@ -111,7 +105,7 @@ Result<void> Maildir::make_maildir(const std::string& maildir) {
     }
     std::vector<std::string> synced;
     for (const std::string& dir : created) {
-        std::string parent = parent_of(dir);
+        std::string parent = parent_directory(dir);
         if (std::find(synced.begin(), synced.end(), parent) != synced.end()) continue;
         Result<void> done = fsync_dir(parent);
         if (!done) return done;
