@@ -16,9 +16,13 @@ SESSIONS sessions, one message per connection) to Tern and to Postfix (as bench/
 each relaying to its own smtp-sink. The target of issue 11: API injection >= 5x Postfix's SMTP
 acceptance rate.
 
+The suppression list is on (as shipped) and holds BENCH_API_SUPPRESSED addresses (none of them
+the bench's recipients), so every recipient is looked up against a list of realistic size;
+BENCH_SUPPRESSION=0 turns the list off ([suppression] enabled = false), to measure its cost.
+
 Environment: BENCH_API_RECIPIENTS (100000), BENCH_API_BATCH (1000), BENCH_API_CLIENTS (2),
 BENCH_SMTP_MESSAGES (10000), BENCH_SESSIONS (20), BENCH_SIZE (2048), BENCH_TIMEOUT (600),
-TERN_BIN (build/tern).
+BENCH_SUPPRESSION (1), BENCH_API_SUPPRESSED (100000), TERN_BIN (build/tern).
 """
 
 import http.client
@@ -47,6 +51,8 @@ SMTP_MESSAGES = int(os.environ.get("BENCH_SMTP_MESSAGES", 10000))
 SIZE = int(os.environ.get("BENCH_SIZE", 2048))
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", 600))
 TERN_BIN = os.environ.get("TERN_BIN", str(ROOT / "build" / "tern"))
+SUPPRESSION = os.environ.get("BENCH_SUPPRESSION", "1") != "0"
+SUPPRESSED = int(os.environ.get("BENCH_API_SUPPRESSED", 100000))
 DOMAIN = relay.DOMAIN
 
 
@@ -74,7 +80,13 @@ routes = ["{DOMAIN} = [127.0.0.1]:{sink_port}"]
 verify = []
 [dkim]
 sign = false
+[suppression]
+enabled = {"true" if SUPPRESSION else "false"}
 """)
+    if SUPPRESSION and SUPPRESSED:
+        listed = "".join(f"gone{i}@{DOMAIN}\n" for i in range(SUPPRESSED))
+        subprocess.run([TERN_BIN, "-c", str(config), "suppress", "add", "--file", "-"],
+                       input=listed, capture_output=True, text=True, check=True)
     proc = Process([TERN_BIN, "serve", "--config", str(config)], data / "tern.out")
     proc.wait_ready(lambda: tcp_greets("127.0.0.1", smtp_port), "tern")
     made = subprocess.run([TERN_BIN, "-c", str(config), "apikey", "add", "bench", "--domains",
@@ -151,7 +163,8 @@ def main():
         megabytes = sum(len(b) for b in bodies) / 1e6
         load = open("/proc/loadavg").read().split()[:3]
         print(f"api bench: load average before the run {' '.join(load)}; {len(bodies)} requests, "
-              f"{megabytes:.1f} MB of JSON", file=sys.stderr)
+              f"{megabytes:.1f} MB of JSON; suppression list "
+              f"{f'on, {SUPPRESSED} addresses' if SUPPRESSION else 'off'}", file=sys.stderr)
 
         sink = relay.Sink(work, sinks["api"])
         try:

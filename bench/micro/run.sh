@@ -19,7 +19,11 @@ g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/settings_cost.cpp" -lbenchma
 g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/events_cost.cpp" \
     "$build/src/events/libtern_events.a" "$build/src/base/libtern_base.a" -lbenchmark \
     -lpthread -o "$out/events_cost"
-for bench in metrics_cost directory_cost settings_cost events_cost; do
+g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/suppression_cost.cpp" \
+    "$build/src/suppress/libtern_suppress.a" "$build/src/bounce/libtern_bounce.a" \
+    "$build/src/base/libtern_base.a" -lbenchmark -lsqlite3 -ltomlplusplus -lpthread \
+    -o "$out/suppression_cost"
+for bench in metrics_cost directory_cost settings_cost events_cost suppression_cost; do
     "$out/$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
         --benchmark_min_time=0.2
 done

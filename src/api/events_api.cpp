@@ -3,41 +3,13 @@
 // filtered out for its key.
 #include "api/events_api.h"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "api/api_auth.h"
+#include "api/query.h"
 
 namespace tern::api {
 namespace asio = boost::asio;
-
-namespace {
-
-// The value of `name` in the query of `target` ("/path?a=1&b=2"); nullopt when absent.
-std::optional<std::string_view> query_value(std::string_view target, std::string_view name) {
-    auto q = target.find('?');
-    if (q == std::string_view::npos) return std::nullopt;
-    std::string_view query = target.substr(q + 1);
-    while (!query.empty()) {
-        auto amp = query.find('&');
-        std::string_view pair = query.substr(0, amp);
-        auto eq = pair.find('=');
-        if (pair.substr(0, eq) == name)
-            return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
-    return std::nullopt;
-}
-
-std::optional<std::uint64_t> number(std::string_view text) {
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-    return value;
-}
-
-}  // namespace
 
 void EventsApi::mount(http::HttpServer& server) {
     server.route(http::Verb::get, "/api/v1/events",
@@ -55,12 +27,12 @@ asio::awaitable<http::Response> EventsApi::get_events(const http::Request& reque
     std::uint64_t after = 0;
     std::size_t limit = kDefaultLimit;
     if (auto v = query_value(target, "after")) {
-        auto n = number(*v);
+        auto n = parse_number(*v);
         if (!n) co_return http::json_error(http::Status::bad_request, "not a number", "after");
         after = *n;
     }
     if (auto v = query_value(target, "limit")) {
-        auto n = number(*v);
+        auto n = parse_number(*v);
         if (!n || *n == 0 || *n > kMaxLimit)
             co_return http::json_error(http::Status::bad_request,
                                        "must be 1 to " + std::to_string(kMaxLimit), "limit");

@@ -40,7 +40,8 @@ struct RecipientResult {
     std::string id;     // the queue id when queued
     std::string error;  // why not, when not
     bool temporary = false;
-    bool discarded = false;  // accepted and dropped by a stage's verdict
+    bool discarded = false;                           // accepted and dropped by a stage's verdict
+    std::optional<suppress::Suppression> suppressed;  // its entry on the suppression list
 };
 
 // A message to spool: its text and the recipients of the request it goes to.
@@ -59,12 +60,16 @@ struct Templates {
 
 MessageApi::MessageApi(MessageApiOptions options, auth::ApiKeyStore& keys,
                        spool::Injector& injector, const policy::RecipientPolicy& recipients,
-                       const pipeline::PipelineSlot* stages, log::Logger& log)
+                       const pipeline::PipelineSlot* stages,
+                       suppress::SuppressionList* suppressions, events::EventSink* events,
+                       log::Logger& log)
     : options_(std::move(options)),
       keys_(keys),
       injector_(injector),
       recipients_(recipients),
       stages_(stages),
+      suppressions_(suppressions),
+      events_(events),
       log_(log) {}
 
 void MessageApi::mount(http::HttpServer& server) {
@@ -161,6 +166,35 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
     std::vector<RecipientResult> results(r.to.size());
     for (std::size_t i = 0; i < r.to.size(); ++i)
         results[i].address = r.to[i].address;
+
+    // Suppressed recipients are refused before anything is made. A list that cannot be read
+    // refuses the request for now: mailing someone who unsubscribed is worse than a retry.
+    if (suppressions_) {
+        std::vector<std::string> addresses;
+        addresses.reserve(r.to.size());
+        for (const auto& to : r.to)
+            addresses.push_back(suppress::normalize_address(to.address));
+        using Found = Result<std::vector<std::optional<suppress::Suppression>>>;
+        // Named, not a temporary of the co_await expression (g++ 12 destroys those twice).
+        auto lookup = [addresses = std::move(addresses)](Result<suppress::SuppressionDb*> db) {
+            if (!db) return Found(std::unexpected(db.error()));
+            return (*db)->find("", addresses);
+        };
+        auto found =
+            co_await suppressions_->async_run<Found>(std::move(lookup), asio::use_awaitable);
+        if (!found || found->size() != r.to.size()) {
+            log_.error("suppression", {{"error", found ? "short answer" : found.error().message}});
+            co_return http::json_error(http::Status::service_unavailable,
+                                       "the suppression list cannot be read now");
+        }
+        for (std::size_t i = 0; i < r.to.size(); ++i) {
+            auto& entry = (*found)[i];
+            if (!entry) continue;
+            results[i].suppressed = std::move(entry);
+            results[i].error = "suppressed";
+        }
+    }
+    auto suppressed = [&results](std::size_t i) { return results[i].suppressed.has_value(); };
 
     // The envelope every message of the request shares.
     spool::Message base;
@@ -308,12 +342,22 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
         Draft d;
         d.text = std::move(r.raw);
         for (std::size_t i = 0; i < r.to.size(); ++i)
-            d.recipients.push_back(i);
-        round.push_back(std::move(d));
-        co_await run_round(round);
+            if (!suppressed(i)) d.recipients.push_back(i);
+        if (!d.recipients.empty()) {
+            round.push_back(std::move(d));
+            co_await run_round(round);
+        }
     } else {
         for (std::size_t i = 0; i < r.to.size(); ++i) {
             const RecipientSpec& to = r.to[i];
+            if (suppressed(i)) {
+                if (i + 1 == r.to.size() && !round.empty()) {
+                    spooled_any = true;
+                    co_await run_round(round);
+                    round.clear();
+                }
+                continue;
+            }
             message::Composition c;
             c.from = r.from;
             c.to = {{to.name, to.address}};
@@ -381,9 +425,26 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
     }
 
     json list = json::array();
+    std::int64_t now = unix_now();
     for (const auto& res : results) {
         json item{{"address", res.address}};
-        if (res.discarded) {
+        if (res.suppressed) {
+            if (events_) {
+                events::Event event;
+                event.time = now;
+                event.type = "suppressed";
+                event.sender = envelope_sender;
+                event.recipient = res.address;
+                event.reply = std::string(suppress::reason_name(res.suppressed->reason)) +
+                              (res.suppressed->detail.empty() ? "" : ": " + res.suppressed->detail);
+                event.source = "http";
+                event.auth = key->name;
+                events_->record(std::move(event));
+            }
+            item["status"] = "suppressed";
+            item["reason"] = suppress::reason_name(res.suppressed->reason);
+            item["error"] = "the address is on the suppression list";
+        } else if (res.discarded) {
             item["status"] = "discarded";
         } else if (!res.id.empty() && res.error.empty()) {
             item["status"] = "queued";

@@ -174,11 +174,8 @@ std::expected<std::vector<message::Attachment>, RequestError> attachments_of(
 
 }  // namespace
 
-std::expected<MessageRequest, RequestError> parse_message_request(std::string_view body,
-                                                                  const RequestLimits& limits) {
-    json doc;
+std::expected<json, RequestError> parse_json_body(std::string_view body, std::size_t max_depth) {
     try {
-        std::size_t max_depth = limits.max_depth;
         json::parser_callback_t depth_check = [max_depth](int depth, json::parse_event_t event,
                                                           json&) {
             if ((event == json::parse_event_t::object_start ||
@@ -187,10 +184,9 @@ std::expected<MessageRequest, RequestError> parse_message_request(std::string_vi
                 throw TooDeep{};
             return true;
         };
-        doc = json::parse(body, depth_check);
+        return json::parse(body, depth_check);
     } catch (const TooDeep&) {
-        return error("body",
-                     "nested more than " + std::to_string(limits.max_depth) + " levels deep");
+        return error("body", "nested more than " + std::to_string(max_depth) + " levels deep");
     } catch (const json::exception& e) {
         // The parser's message may quote the offending octets: kept to ASCII, so that the
         // answer itself is valid JSON.
@@ -199,6 +195,13 @@ std::expected<MessageRequest, RequestError> parse_message_request(std::string_vi
             if (static_cast<unsigned char>(c) >= 0x80 || c < 0x20) c = '?';
         return error("body", "not valid JSON: " + why);
     }
+}
+
+std::expected<MessageRequest, RequestError> parse_message_request(std::string_view body,
+                                                                  const RequestLimits& limits) {
+    auto parsed = parse_json_body(body, limits.max_depth);
+    if (!parsed) return std::unexpected(parsed.error());
+    json doc = std::move(*parsed);
     if (!doc.is_object()) return error("body", "must be a JSON object");
 
     MessageRequest r;

@@ -46,6 +46,11 @@ struct RequestError {
     std::string message;  // why, for a person
 };
 
+// The JSON document of a request's body, arrays and objects nested at most `max_depth` deep
+// (the parser recurses), or what is wrong with it (field "body").
+std::expected<nlohmann::json, RequestError> parse_json_body(std::string_view body,
+                                                            std::size_t max_depth);
+
 // The request in `body` (JSON), or what is wrong with it: not JSON (broken UTF-8 included), too
 // deeply nested, an unknown or misspelt field, a wrong type, a missing field, an invalid
 // address, bad base64, over a limit, or "raw" together with structured content.

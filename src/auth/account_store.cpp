@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "auth/identity.h"
+#include "base/sqlite_statement.h"
 
 namespace tern::auth {
 namespace {
@@ -35,49 +36,7 @@ Error db_error(sqlite3* db, std::string_view what) {
     return Error{ErrorCode::kTemporary, std::string(what) + ": " + sqlite3_errmsg(db)};
 }
 
-// One prepared statement, finalised on scope exit.
-class Statement {
-  public:
-    Statement(sqlite3* db, std::string_view sql) {
-        rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
-    }
-    ~Statement() { sqlite3_finalize(stmt_); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    Statement& text(int i, std::string_view v) {
-        if (rc_ == SQLITE_OK)
-            rc_ =
-                sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& blob(int i, std::string_view v) {
-        if (rc_ == SQLITE_OK)
-            rc_ =
-                sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Statement& integer(int i, std::int64_t v) {
-        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(stmt_, i, v);
-        return *this;
-    }
-    // SQLITE_ROW, SQLITE_DONE or an error code (also one from preparing or binding).
-    int step() {
-        if (rc_ != SQLITE_OK) return rc_;
-        return sqlite3_step(stmt_);
-    }
-    std::string column(int i) const {
-        const void* p = sqlite3_column_blob(stmt_, i);
-        int n = sqlite3_column_bytes(stmt_, i);
-        return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n))
-                 : std::string();
-    }
-    std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
-
-  private:
-    sqlite3_stmt* stmt_ = nullptr;
-    int rc_ = SQLITE_OK;
-};
+using Statement = SqliteStatement;
 
 // Runs statements that return no rows we need; `what` names the step in an error.
 Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {

@@ -3,15 +3,12 @@
 // argon2id. Destroy it before the io_contexts of its callers.
 #pragma once
 
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
 #include <string>
 #include <utility>
 
 #include "auth/mechanism.h"
 #include "auth/store_pool.h"
+#include "base/async_job.h"
 
 namespace tern::auth {
 
@@ -21,22 +18,9 @@ namespace detail {
 // associated executor; never inline, even when the pool refuses the job.
 template <class T, class Work, class Token>
 auto run_on_pool(StorePool& pool, Work work, Token&& token) {
-    return boost::asio::async_initiate<Token, void(T)>(
-        [&pool](auto handler, Work work) {
-            auto guard =
-                boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
-            pool.submit([work = std::move(work), handler = std::move(handler),
-                         guard = std::move(guard)](Result<AccountStore*> store) mutable {
-                T value = work(store);
-                auto ex = guard.get_executor();
-                boost::asio::post(ex, [handler = std::move(handler), value = std::move(value),
-                                       guard = std::move(guard)]() mutable {
-                    guard.reset();
-                    std::move(handler)(std::move(value));
-                });
-            });
-        },
-        token, std::move(work));
+    return async_job<T, Result<AccountStore*>>(
+        [&pool](StorePool::Job job) { pool.submit(std::move(job)); }, std::move(work),
+        std::forward<Token>(token));
 }
 
 }  // namespace detail

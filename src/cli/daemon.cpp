@@ -20,6 +20,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "admin/control_server.h"
@@ -29,6 +30,7 @@
 #include "auth/verifier.h"
 #include "base/durable_dirs.h"
 #include "base/text.h"
+#include "bounce/classifier.h"
 #include "cli/component_options.h"
 #include "cli/daemon_http.h"
 #include "cli/daemon_reload.h"
@@ -60,6 +62,7 @@
 #include "smtp/address.h"
 #include "spool/injector.h"
 #include "spool/spool.h"
+#include "suppress/suppression_feed.h"
 #include "tls/client_context.h"
 #include "tls/mta_sts_cache.h"
 #include "tls/server_context.h"
@@ -235,8 +238,35 @@ int serve(const config::Config& config, const std::string& config_path) {
             return 1;
         }
         event_log = std::move(*opened);
-        qopts.events = event_log.get();
     }
+    // What each failure means (docs/bounces.md), in its event and log line.
+    auto classifier = bounce::BounceClassifier::load(config.bounce_rules_file);
+    if (!classifier) {
+        std::cerr << "tern: bounce.rules_file: " << classifier.error().message << "\n";
+        return 1;
+    }
+    qopts.classifier = classifier->get();
+    // The suppression list (docs/suppression.md): hard bounces go on it, the API refuses it.
+    std::unique_ptr<suppress::SuppressionList> suppressions;
+    std::unique_ptr<suppress::SuppressionFeed> suppression_feed;
+    std::vector<events::EventSink*> sinks;
+    if (event_log) sinks.push_back(event_log.get());
+    if (config.suppression_enabled) {
+        // Opened here once, so that a file that is not a suppression list stops the start.
+        if (auto db = suppress::SuppressionDb::open(config.suppression_database); !db) {
+            std::cerr << "tern: suppression.database: " << db.error().message << "\n";
+            return 1;
+        }
+        suppressions = std::make_unique<suppress::SuppressionList>(config.suppression_database);
+        suppression_feed = std::make_unique<suppress::SuppressionFeed>(
+            *suppressions,
+            std::set<std::string>(config.suppression_on_bounce.begin(),
+                                  config.suppression_on_bounce.end()),
+            log);
+        sinks.push_back(suppression_feed.get());
+    }
+    events::EventFanout event_sinks(sinks);
+    if (!sinks.empty()) qopts.events = &event_sinks;
     // Accounts: passwords are checked on the verifier's threads, never on an event loop.
     auth::Verifier verifier(auth::StorePoolOptions{
         config.auth_database,
@@ -364,7 +394,7 @@ int serve(const config::Config& config, const std::string& config_path) {
     auto http = DaemonHttp::create(
         config, {registry, queue, loops, log, server_tls, verifier, throttle, **resolver,
                  stages->signing_keys, (*certificates)->challenges.get(), &injector, &recipients,
-                 &local_stages, event_log.get()});
+                 &local_stages, event_log.get(), qopts.events, suppressions.get()});
     if (!http) {
         std::cerr << "tern: " << http.error().message << "\n";
         return 1;

@@ -72,10 +72,16 @@ Result<std::unique_ptr<DaemonHttp>> DaemonHttp::create(const config::Config& con
         api_options.limits.max_message_size = config.limits.max_message_size;
         api_options.max_template_depth = config.api_max_template_depth;
         http->api_keys_ = std::make_unique<auth::ApiKeyStore>(config.api_keys_file);
-        http->api_ =
-            std::make_unique<api::MessageApi>(std::move(api_options), *http->api_keys_, *p.injector,
-                                              *p.recipients, p.local_stages, p.log);
+        http->api_ = std::make_unique<api::MessageApi>(std::move(api_options), *http->api_keys_,
+                                                       *p.injector, *p.recipients, p.local_stages,
+                                                       p.suppressions, p.event_sink, p.log);
         http->api_->mount(*http->server_);
+        if (p.suppressions) {
+            http->suppressions_api_ = std::make_unique<api::SuppressionsApi>(
+                *p.suppressions, *http->api_keys_, config.api_max_recipients,
+                config.api_max_json_depth, p.log);
+            http->suppressions_api_->mount(*http->server_);
+        }
         if (p.events) {
             http->events_api_ =
                 std::make_unique<api::EventsApi>(*p.events, *http->api_keys_, p.log);

@@ -15,6 +15,7 @@
 #include "admin/metrics_endpoint.h"
 #include "api/events_api.h"
 #include "api/message_api.h"
+#include "api/suppressions_api.h"
 #include "auth/api_keys.h"
 #include "auth/throttle.h"
 #include "auth/verifier.h"
@@ -48,6 +49,8 @@ struct DaemonHttpParts {
     const policy::RecipientPolicy* recipients = nullptr;
     const pipeline::PipelineSlot* local_stages = nullptr;
     const events::EventLog* events = nullptr;  // [events]: GET /api/v1/events; null when off
+    events::EventSink* event_sink = nullptr;   // told of the API's refusals; null: nobody
+    suppress::SuppressionList* suppressions = nullptr;  // [suppression]; null when off
 };
 
 class DaemonHttp {
@@ -73,6 +76,7 @@ class DaemonHttp {
     std::unique_ptr<auth::ApiKeyStore> api_keys_;
     std::unique_ptr<api::MessageApi> api_;
     std::unique_ptr<api::EventsApi> events_api_;
+    std::unique_ptr<api::SuppressionsApi> suppressions_api_;
     std::unique_ptr<http::HttpServer> server_;
     std::mutex domains_mutex_;  // the dashboard's domains report, kept for a minute
     nlohmann::json domains_;

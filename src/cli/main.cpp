@@ -16,6 +16,7 @@
 #include "cli/reload_command.h"
 #include "cli/sendmail_command.h"
 #include "cli/srs_command.h"
+#include "cli/suppress_command.h"
 #include "cli/user_command.h"
 #include "config/config.h"
 
@@ -205,6 +206,12 @@ int main(int argc, char** argv) {
                        "docs/sendmail.md)")
         ->allow_extras();
 
+    tern::cli::SuppressCommand suppress_cmd;
+    tern::cli::add_suppress_command(app, suppress_cmd);
+    config_option.add_to(app.get_subcommand("suppress"), "Configuration file, to find the list");
+    for (auto* sub : app.get_subcommand("suppress")->get_subcommands({}))
+        config_option.add_to(sub, "Configuration file, to find the list");
+
     tern::cli::MailauthTools mailauth_tools;
     tern::cli::add_mailauth_commands(app, mailauth_tools);
     tern::cli::SrsCommand srs_cmd;
@@ -271,6 +278,11 @@ int main(int argc, char** argv) {
         apikey_cmd.file = config->api_keys_file;
         apikey_cmd.user = config->user;
         return tern::cli::run_apikey_command(apikey_cmd);
+    }
+    if (app.got_subcommand("suppress")) {
+        suppress_cmd.database = config->suppression_database;
+        suppress_cmd.user = config->user;
+        return tern::cli::run_suppress_command(suppress_cmd);
     }
     if (app.got_subcommand("user")) {
         user_cmd.database = config->auth_database;

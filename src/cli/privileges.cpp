@@ -25,8 +25,11 @@ Result<std::optional<RunAs>> user_to_become(const config::Config& config) {
 Result<void> give_up_root(const config::Config& config, const RunAs& user, log::Logger& log) {
     auto changed = give_tree(config.data_dir, user);
     if (!changed) return std::unexpected(changed.error());
+    // The suppression list's WAL files too: `tern suppress` run as root may have left them.
     for (const auto& file :
-         {config.auth_database, config.policy_database, config.api_keys_file, config.log_file}) {
+         {config.auth_database, config.policy_database, config.api_keys_file, config.log_file,
+          config.suppression_database, config.suppression_database + "-wal",
+          config.suppression_database + "-shm"}) {
         if (file.empty()) continue;
         if (auto r = give_path(file, user); !r) return std::unexpected(r.error());
     }

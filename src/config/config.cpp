@@ -246,6 +246,8 @@ Result<Config> finish(Config config) {
     if (config.auth_database.empty()) config.auth_database = config.data_dir + "/accounts.sqlite";
     if (config.policy_database.empty()) config.policy_database = config.data_dir + "/policy.sqlite";
     if (config.api_keys_file.empty()) config.api_keys_file = config.data_dir + "/api-keys";
+    if (config.suppression_database.empty())
+        config.suppression_database = config.data_dir + "/suppressions.sqlite";
     if (config.authserv_id.empty()) config.authserv_id = config.hostname;
     if (config.dkim_key_dir.empty()) config.dkim_key_dir = config.data_dir + "/dkim";
     if (config.throttle_base_delay > config.throttle_max_delay)
@@ -271,12 +273,13 @@ Config defaults() {
 
 Result<Config> load_string(std::string_view text, const std::string& name) {
     Config config = defaults();
-    config.hostname.clear();         // finish() fills it unless the file names one
-    config.auth_database.clear();    // likewise, from the file's data_dir
-    config.policy_database.clear();  // likewise
-    config.api_keys_file.clear();    // likewise
-    config.authserv_id.clear();      // from the file's hostname
-    config.dkim_key_dir.clear();     // from the file's data_dir
+    config.hostname.clear();              // finish() fills it unless the file names one
+    config.auth_database.clear();         // likewise, from the file's data_dir
+    config.policy_database.clear();       // likewise
+    config.api_keys_file.clear();         // likewise
+    config.suppression_database.clear();  // likewise
+    config.authserv_id.clear();           // from the file's hostname
+    config.dkim_key_dir.clear();          // from the file's data_dir
     toml::table root;
     try {
         root = toml::parse(text, name);

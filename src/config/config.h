@@ -53,6 +53,13 @@ struct Config {
     std::uint64_t events_max_size = 1ull << 30;
     std::uint64_t events_segment_size = 64ull << 20;
     Seconds events_flush_interval{1};
+    // [bounce]: what failures mean (docs/bounces.md)
+    std::string bounce_rules_file;  // the operator's rules; empty: built-in only
+    // [suppression]: addresses the sending API refuses (docs/suppression.md)
+    bool suppression_enabled = true;
+    std::string suppression_database;  // empty in the file: suppressions.sqlite in data_dir
+    std::vector<std::string> suppression_on_bounce{"invalid_recipient", "inactive_mailbox",
+                                                   "invalid_domain"};
     // [api]: the sending API on the HTTP listener (docs/api.md)
     bool api_enabled = true;
     std::string api_keys_file;  // empty in the file: api-keys in data_dir

@@ -255,6 +255,37 @@ std::vector<Key> delivery_keys() {
          "How long an event waits to be written and synced with the others of its round; "
          "GET /api/v1/events shows it after that.",
          [](Config& c, const Value& v) { c.events_flush_interval = v.duration; }, 1, 60},
+        // [bounce]
+        {"bounce", "rules_file", Kind::kString, R"("")",
+         "TOML file of the operator's bounce rules ([[rule]] with category, code, status, text), "
+         "tried before the built-in ones (docs/bounces.md); empty: the built-in rules only.",
+         [](Config& c, const Value& v) { c.bounce_rules_file = v.text; }},
+        // [suppression]
+        {"suppression", "enabled", Kind::kBool, "true",
+         "Keep the suppression list: the sending API refuses its addresses, hard bounces are "
+         "added to it (docs/suppression.md).",
+         [](Config& c, const Value& v) { c.suppression_enabled = v.flag; }},
+        {"suppression", "database", Kind::kString, R"("")",
+         "SQLite file of the suppression list (`tern suppress`); empty means suppressions.sqlite "
+         "in data_dir.",
+         [](Config& c, const Value& v) { c.suppression_database = v.text; }},
+        {"suppression",
+         "on_bounce",
+         Kind::kStringList,
+         R"(["invalid_recipient", "inactive_mailbox", "invalid_domain"])",
+         "Bounce categories (docs/bounces.md) whose permanent failures put the recipient on the "
+         "suppression list; [] adds none.",
+         [](Config& c, const Value& v) { c.suppression_on_bounce = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) -> std::string {
+             if (s.empty() || s.size() > 64) return "not a bounce category";
+             for (char ch : s)
+                 if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+                     return "not a bounce category (a-z, 0-9 and _)";
+             return "";
+         }},
     };
 }
 

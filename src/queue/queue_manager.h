@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bounce/classifier.h"
 #include "events/event.h"
 #include "log/logger.h"
 #include "net/event_loops.h"
@@ -39,6 +40,8 @@ struct QueueOptions {
     const pipeline::PipelineSlot* notice_stages = nullptr;  // the stages notices pass; null = none
     QueueMetrics* metrics = nullptr;      // what /metrics counts; null: nothing counted
     events::EventSink* events = nullptr;  // told every acceptance and outcome; null: none
+    // Gives each failure its category, in the events and the log (docs/bounces.md); null: none.
+    const bounce::BounceClassifier* classifier = nullptr;
 };
 
 // Where one recipient goes: a destination key (jobs to one key share its concurrency

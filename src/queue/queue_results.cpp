@@ -70,6 +70,12 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
                               : r.status == spool::RecipientStatus::kDeferred ? "deferred"
                               : res.outcome == Outcome::kDeferred             ? "expired"
                                                                               : "bounced";
+    // What the failure means: for an expiry, the last reply says more than Tern's "gave up".
+    std::string category;
+    if (options_.classifier && res.outcome != Outcome::kDelivered)
+        category = options_.classifier->classify(status == "expired" && !r.reply.empty() ? r.reply
+                                                 : r.verdict.empty()                     ? r.reply
+                                                                     : r.verdict);
     if (options_.metrics || res.outcome != Outcome::kDelivered) {
         Route route = router_(r);
         if (options_.metrics)
@@ -92,6 +98,7 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
         event.attempts = r.attempts;
         event.source = e.message.protocol;
         event.auth = e.message.auth_user;
+        event.category = category;
         options_.events->record(std::move(event));
     }
     log_.info("delivery", {{"id", e.message.id},
@@ -102,6 +109,7 @@ void QueueManager::apply(Entry& e, const RecipientResult& res, bool counts_as_at
                            {"reply", r.reply},
                            {"by", r.from_host ? "host" : "tern"},
                            {"verdict", r.verdict},
+                           {"category", category},
                            {"detail", res.detail}});
 }
 

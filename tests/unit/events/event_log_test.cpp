@@ -45,11 +45,26 @@ TEST(EventJson, RoundTrip) {
     e.seq = 7;
     e.remote_host = "mx.example.net";
     e.reply = "451 4.7.1 try later";
+    e.category = "greylisted";
     auto back = from_json_line(to_json_line(e));
     ASSERT_TRUE(back);
     EXPECT_EQ(*back, e);
     EXPECT_FALSE(from_json_line("not json"));
     EXPECT_FALSE(from_json_line("{\"type\": \"x\"}"));
+}
+
+TEST(EventFanout, TellsEverySinkInOrder) {
+    struct Recording : EventSink {
+        std::vector<std::string> seen;
+        void record(Event e) override { seen.push_back(e.type + " " + e.recipient); }
+    } one, two;
+    EventFanout fanout({&one, &two});
+    fanout.record(event("bounced", "a@x"));
+    fanout.record(event("delivered", "b@x"));
+    EXPECT_EQ(one.seen, (std::vector<std::string>{"bounced a@x", "delivered b@x"}));
+    EXPECT_EQ(two.seen, one.seen);
+    EventFanout none({});
+    none.record(event("bounced", "a@x"));  // no sink: nothing to do, no crash
 }
 
 TEST(EventLog, NumbersReadsFromACursorAndFilters) {

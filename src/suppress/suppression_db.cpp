@@ -1,0 +1,233 @@
+// SuppressionDb on SQLite: one table keyed by (tenant, address), WAL mode with a sync at each
+// commit (an unsubscribe that a crash could undo is a promise broken), prepared statements.
+#include "suppress/suppression_db.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "base/sqlite_statement.h"
+
+namespace tern::suppress {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;  // `tern suppress` holds the write lock for milliseconds
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS suppressions (
+    tenant  TEXT NOT NULL,     -- '' for the global list
+    address TEXT NOT NULL,     -- normalized, see normalize_address()
+    reason  TEXT NOT NULL,     -- bounce, complaint, unsubscribe, manual
+    detail  TEXT NOT NULL,
+    source  TEXT NOT NULL,
+    created INTEGER NOT NULL,  -- Unix time
+    PRIMARY KEY (tenant, address)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS suppressions_address ON suppressions (address);
+PRAGMA user_version = 1;
+)";
+
+constexpr std::string_view kReasons[] = {"bounce", "complaint", "unsubscribe", "manual"};
+
+Error db_error(sqlite3* db, std::string_view what) {
+    return Error{ErrorCode::kIo, std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+        return std::unexpected(db_error(db, what));
+    return {};
+}
+
+// A transaction rolled back unless committed.
+class Transaction {
+  public:
+    Transaction(sqlite3* db, const char* begin) : db_(db) {
+        ok_ = sqlite3_exec(db, begin, nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    ~Transaction() {
+        if (ok_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    bool ok() const { return ok_; }
+    Result<void> commit() {
+        done_ = true;
+        return exec(db_, "COMMIT", "committing");
+    }
+
+  private:
+    sqlite3* db_;
+    bool ok_ = false;
+    bool done_ = false;
+};
+
+Suppression row(const SqliteStatement& s) {
+    Suppression e;
+    e.tenant = s.column(0);
+    e.address = s.column(1);
+    e.reason = parse_reason(s.column(2)).value_or(Reason::kManual);
+    e.detail = s.column(3);
+    e.source = s.column(4);
+    e.created = s.column_int(5);
+    return e;
+}
+
+}  // namespace
+
+std::string_view reason_name(Reason r) {
+    return kReasons[static_cast<int>(r)];
+}
+
+std::optional<Reason> parse_reason(std::string_view name) {
+    for (std::size_t i = 0; i < std::size(kReasons); ++i)
+        if (kReasons[i] == name) return static_cast<Reason>(i);
+    return std::nullopt;
+}
+
+std::string normalize_address(std::string_view address) {
+    std::string out(address);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+bool valid_tenant(std::string_view tenant) {
+    if (tenant.empty() || tenant.size() > 64) return false;
+    for (char c : tenant)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    return true;
+}
+
+Result<std::unique_ptr<SuppressionDb>> SuppressionDb::open(const std::string& path) {
+    std::filesystem::path file(path);
+    std::error_code ec;
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+    if (ec) return fail(ErrorCode::kIo, path + ": cannot create its directory: " + ec.message());
+    // SQLite would make the file 0644; who unsubscribed is nobody else's business.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return std::unexpected(Error::from_errno(errno, path));
+    ::close(fd);
+    sqlite3* db = nullptr;
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    std::unique_ptr<SuppressionDb> store(new SuppressionDb(db));
+    if (rc != SQLITE_OK) return fail(ErrorCode::kIo, path + ": " + sqlite3_errmsg(db));
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    {
+        SqliteStatement mode(db, "PRAGMA journal_mode = WAL");
+        if (mode.step() != SQLITE_ROW) return std::unexpected(db_error(db, path + ": WAL mode"));
+    }
+    if (auto r = exec(db, "PRAGMA synchronous = FULL", path + ": synchronous"); !r)
+        return std::unexpected(r.error());
+    if (auto r = exec(db, kSchema, path + ": schema"); !r) return std::unexpected(r.error());
+    {
+        SqliteStatement check(db,
+                              "SELECT count(*) FROM pragma_table_info('suppressions') WHERE "
+                              "name IN ('tenant','address','reason','detail','source',"
+                              "'created')");
+        if (check.step() != SQLITE_ROW || check.column_int(0) != 6)
+            return fail(ErrorCode::kIo, path + ": not a suppression list");
+    }
+    return store;
+}
+
+SuppressionDb::~SuppressionDb() {
+    sqlite3_close_v2(db_);
+}
+
+Result<std::size_t> SuppressionDb::add(const std::vector<Suppression>& entries, bool replace) {
+    Transaction t(db_, "BEGIN IMMEDIATE");
+    if (!t.ok()) return std::unexpected(db_error(db_, "beginning"));
+    SqliteStatement insert(
+        db_, replace ? "INSERT OR REPLACE INTO suppressions VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                     : "INSERT OR IGNORE INTO suppressions VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    SqliteStatement exists(db_, "SELECT 1 FROM suppressions WHERE tenant = ?1 AND address = ?2");
+    std::size_t added = 0;
+    for (const auto& e : entries) {
+        exists.text(1, e.tenant).text(2, e.address);
+        int found = exists.step();
+        exists.reset();
+        if (found != SQLITE_ROW && found != SQLITE_DONE)
+            return std::unexpected(db_error(db_, "looking up"));
+        insert.text(1, e.tenant)
+            .text(2, e.address)
+            .text(3, reason_name(e.reason))
+            .text(4, e.detail)
+            .text(5, e.source)
+            .integer(6, e.created);
+        if (insert.step() != SQLITE_DONE) return std::unexpected(db_error(db_, "adding"));
+        insert.reset();
+        if (found == SQLITE_DONE) ++added;
+    }
+    if (auto r = t.commit(); !r) return std::unexpected(r.error());
+    return added;
+}
+
+Result<bool> SuppressionDb::remove(std::string_view tenant, std::string_view address) {
+    SqliteStatement del(db_, "DELETE FROM suppressions WHERE tenant = ?1 AND address = ?2");
+    if (del.text(1, tenant).text(2, address).step() != SQLITE_DONE)
+        return std::unexpected(db_error(db_, "deleting"));
+    return sqlite3_changes(db_) > 0;
+}
+
+Result<std::vector<std::optional<Suppression>>> SuppressionDb::find(
+    std::string_view tenant, const std::vector<std::string>& addresses) {
+    Transaction t(db_, "BEGIN");
+    if (!t.ok()) return std::unexpected(db_error(db_, "beginning"));
+    // The tenant's own entry before the global one.
+    SqliteStatement select(db_,
+                           "SELECT tenant, address, reason, detail, source, created FROM "
+                           "suppressions WHERE address = ?2 AND (tenant = ?1 OR tenant = '') "
+                           "ORDER BY tenant DESC LIMIT 1");
+    std::vector<std::optional<Suppression>> found;
+    found.reserve(addresses.size());
+    for (const auto& a : addresses) {
+        select.text(1, tenant).text(2, a);
+        int rc = select.step();
+        if (rc == SQLITE_ROW) {
+            found.push_back(row(select));
+        } else if (rc == SQLITE_DONE) {
+            found.push_back(std::nullopt);
+        } else {
+            return std::unexpected(db_error(db_, "looking up"));
+        }
+        select.reset();
+    }
+    (void)t.commit();
+    return found;
+}
+
+Result<std::vector<Suppression>> SuppressionDb::list(std::optional<std::string> tenant,
+                                                     std::string_view after_tenant,
+                                                     std::string_view after_address,
+                                                     std::size_t limit) {
+    SqliteStatement select(
+        db_, tenant ? "SELECT tenant, address, reason, detail, source, created FROM suppressions "
+                      "WHERE tenant = ?1 AND address > ?3 ORDER BY tenant, address LIMIT ?4"
+                    : "SELECT tenant, address, reason, detail, source, created FROM suppressions "
+                      "WHERE (tenant, address) > (?2, ?3) ORDER BY tenant, address LIMIT ?4");
+    select.text(1, tenant.value_or(""))
+        .text(2, after_tenant)
+        .text(3, after_address)
+        .integer(4, static_cast<std::int64_t>(limit));
+    std::vector<Suppression> out;
+    while (true) {
+        int rc = select.step();
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) return std::unexpected(db_error(db_, "listing"));
+        out.push_back(row(select));
+    }
+    return out;
+}
+
+Result<std::uint64_t> SuppressionDb::count() {
+    SqliteStatement select(db_, "SELECT count(*) FROM suppressions");
+    if (select.step() != SQLITE_ROW) return std::unexpected(db_error(db_, "counting"));
+    return static_cast<std::uint64_t>(select.column_int(0));
+}
+
+}  // namespace tern::suppress
