@@ -60,16 +60,15 @@ struct Templates {
 
 MessageApi::MessageApi(MessageApiOptions options, auth::ApiKeyStore& keys,
                        spool::Injector& injector, const policy::RecipientPolicy& recipients,
-                       const pipeline::PipelineSlot* stages,
-                       suppress::SuppressionList* suppressions, events::EventSink* events,
-                       log::Logger& log)
+                       MessageApiServices services, log::Logger& log)
     : options_(std::move(options)),
       keys_(keys),
       injector_(injector),
       recipients_(recipients),
-      stages_(stages),
-      suppressions_(suppressions),
-      events_(events),
+      stages_(services.stages),
+      suppressions_(services.suppressions),
+      events_(services.events),
+      idempotency_(services.idempotency),
       log_(log) {}
 
 void MessageApi::mount(http::HttpServer& server) {
@@ -84,6 +83,74 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
                                                           const http::Peer& peer) {
     auto key = authenticate(request, peer, keys_, log_);
     if (!key) co_return std::move(key.error());
+    auto header = request.find("Idempotency-Key");
+    if (header == request.end() || !idempotency_)
+        co_return co_await send_messages(request, peer, *key);
+
+    // RFC 8941 sf-string in the draft; a bare token is accepted as well.
+    std::string_view given = header->value();
+    if (given.size() >= 2 && given.front() == '"' && given.back() == '"')
+        given = given.substr(1, given.size() - 2);
+    if (!valid_idempotency_key(given))
+        co_return http::json_error(http::Status::bad_request,
+                                   "must be 1 to 255 visible ASCII characters", "Idempotency-Key");
+    std::string idem(given);
+    std::string owner = key->name;
+    std::string digest = hex_lower(auth::sha256(request.body()));
+    std::int64_t retention = options_.idempotency_retention;
+    // Jobs are named locals, not temporaries of the co_await expression (g++ 12).
+    auto claim_job = [owner, idem, digest, retention](Result<IdempotencyDb*> db) {
+        if (!db) return Result<IdempotencyClaim>(std::unexpected(db.error()));
+        return (*db)->begin(owner, idem, digest, unix_now(), retention);
+    };
+    auto claim = co_await idempotency_->async_run<Result<IdempotencyClaim>>(std::move(claim_job),
+                                                                            asio::use_awaitable);
+    if (!claim) {
+        log_.error("idempotency", {{"error", claim.error().message}});
+        co_return http::json_error(http::Status::service_unavailable,
+                                   "the idempotency keys cannot be used now");
+    }
+    using Kind = IdempotencyClaim::Kind;
+    if (claim->kind == Kind::kRunning)
+        co_return http::json_error(http::Status::conflict,
+                                   "a request with this key is still being answered",
+                                   "Idempotency-Key");
+    if (claim->kind == Kind::kMismatch)
+        co_return http::json_error(http::Status::unprocessable_entity,
+                                   "this key was used with another request body",
+                                   "Idempotency-Key");
+    if (claim->kind == Kind::kDone) {
+        auto again = http::json_response(static_cast<http::Status>(claim->status), claim->body);
+        again.set("Idempotent-Replayed", "true");
+        co_return again;
+    }
+    std::exception_ptr failed;
+    http::Response response;
+    try {
+        response = co_await send_messages(request, peer, *key);
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    // An answer that says "try again" is not kept: the retry must run. Any other is, with the
+    // messages it names on disk already.
+    bool keep = !failed && response.result() != http::Status::service_unavailable;
+    std::string body = keep ? response.body() : std::string();
+    int status = static_cast<int>(response.result_int());
+    auto store_job = [owner, idem, keep, status, body](Result<IdempotencyDb*> db) {
+        if (!db) return Result<void>(std::unexpected(db.error()));
+        return keep ? (*db)->finish(owner, idem, status, body) : (*db)->abandon(owner, idem);
+    };
+    auto stored =
+        co_await idempotency_->async_run<Result<void>>(std::move(store_job), asio::use_awaitable);
+    if (!stored) log_.error("idempotency", {{"error", stored.error().message}});
+    if (failed) std::rethrow_exception(failed);
+    co_return response;
+}
+
+asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& request,
+                                                          const http::Peer& peer,
+                                                          const auth::ApiKey& key_ref) {
+    const auth::ApiKey* key = &key_ref;
     if (auto type = request.find(boost::beast::http::field::content_type);
         type != request.end() && !ascii_lower(type->value()).starts_with("application/json"))
         co_return http::json_error(http::Status::unsupported_media_type,
@@ -435,8 +502,11 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
                 event.type = "suppressed";
                 event.sender = envelope_sender;
                 event.recipient = res.address;
-                event.reply = std::string(suppress::reason_name(res.suppressed->reason)) +
-                              (res.suppressed->detail.empty() ? "" : ": " + res.suppressed->detail);
+                // The detail (a bounce's reply, an operator's note) is for keys of any domain:
+                // it may be about another sender's mail.
+                event.reply = std::string(suppress::reason_name(res.suppressed->reason));
+                if (key->domains.empty() && !res.suppressed->detail.empty())
+                    event.reply += ": " + res.suppressed->detail;
                 event.source = "http";
                 event.auth = key->name;
                 events_->record(std::move(event));

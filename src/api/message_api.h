@@ -7,10 +7,13 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <string>
 
+#include "api/idempotency.h"
 #include "api/message_request.h"
 #include "auth/api_keys.h"
+#include "base/db_worker.h"
 #include "events/event.h"
 #include "http/server.h"
 #include "log/logger.h"
@@ -24,25 +27,40 @@ namespace tern::api {
 struct MessageApiOptions {
     std::string hostname;  // for Received fields and Message-IDs
     RequestLimits limits;
-    std::size_t max_template_depth = 16;  // nested Mustache sections
+    std::size_t max_template_depth = 16;         // nested Mustache sections
+    std::int64_t idempotency_retention = 86400;  // seconds an answer is kept for its key
+};
+
+using IdempotencyStore = DbWorker<IdempotencyDb>;
+
+// What the API uses besides the spool; each may be null (then that part is off).
+struct MessageApiServices {
+    const pipeline::PipelineSlot* stages = nullptr;     // the local pipeline's slot
+    suppress::SuppressionList* suppressions = nullptr;  // whose addresses are refused
+    events::EventSink* events = nullptr;                // told of each refusal
+    IdempotencyStore* idempotency = nullptr;            // answers kept per Idempotency-Key
 };
 
 class MessageApi {
   public:
-    // All references outlive the MessageApi; `stages` is the local pipeline's slot, `suppressions`
-    // the list whose addresses are refused, `events` told of each refusal (each may be null).
+    // All references (and the services) outlive the MessageApi.
     MessageApi(MessageApiOptions options, auth::ApiKeyStore& keys, spool::Injector& injector,
-               const policy::RecipientPolicy& recipients, const pipeline::PipelineSlot* stages,
-               suppress::SuppressionList* suppressions, events::EventSink* events,
+               const policy::RecipientPolicy& recipients, MessageApiServices services,
                log::Logger& log);
 
     // Mounts POST /api/v1/messages.
     void mount(http::HttpServer& server);
 
+    // The key, then the Idempotency-Key (an answer given before is given again), then
+    // send_messages().
     boost::asio::awaitable<http::Response> post_messages(const http::Request& request,
                                                          const http::Peer& peer);
 
   private:
+    boost::asio::awaitable<http::Response> send_messages(const http::Request& request,
+                                                         const http::Peer& peer,
+                                                         const auth::ApiKey& key);
+
     MessageApiOptions options_;
     auth::ApiKeyStore& keys_;
     spool::Injector& injector_;
@@ -50,6 +68,7 @@ class MessageApi {
     const pipeline::PipelineSlot* stages_;
     suppress::SuppressionList* suppressions_;
     events::EventSink* events_;
+    IdempotencyStore* idempotency_;
     log::Logger& log_;
 };
 

@@ -173,14 +173,18 @@ asio::awaitable<http::Response> SuppressionsApi::handle(const http::Request& req
         std::size_t count = entries->size();
         // Jobs are named locals, not temporaries of the co_await expression (g++ 12 destroys
         // those twice).
-        auto add = [entries = std::move(*entries)](Result<suppress::SuppressionDb*> db) {
+        // A key for some domains adds, never replaces: it must not turn another sender's
+        // "unsubscribe" into its own entry, nor learn from "new" what the list held.
+        auto add = [entries = std::move(*entries),
+                    replace = any_domain](Result<suppress::SuppressionDb*> db) {
             if (!db) return Result<std::size_t>(std::unexpected(db.error()));
-            return (*db)->add(entries, true);
+            return (*db)->add(entries, replace);
         };
         auto added =
             co_await list_.async_run<Result<std::size_t>>(std::move(add), asio::use_awaitable);
         if (!added) co_return unavailable(added.error());
         log_.info("api_suppressions", {{"key", key->name}, {"entries", count}, {"new", *added}});
+        if (!any_domain) co_return json_ok({{"stored", count}});
         co_return json_ok({{"stored", count}, {"new", *added}});
     }
 

@@ -14,14 +14,27 @@
 namespace tern::bounce {
 namespace {
 
-constexpr std::size_t kMaxText = 1000;               // octets of a reply looked at
+constexpr std::size_t kMaxText = 512;                // octets of a reply looked at
 constexpr std::size_t kMaxFileOctets = 1024 * 1024;  // of a rules file
-constexpr std::size_t kMaxPattern = 4096;            // octets of one rule's text
+constexpr std::size_t kMaxPattern = 256;             // octets of an operator rule's text
 
 // Built-in rules, most specific first. The order matters: a reputation block's text often
 // names a list ("Spamhaus") that a later rule would take for spam; "quota exceeded" is a full
 // mailbox, not a rate.
 constexpr std::string_view kBuiltin = R"(# Tern's built-in bounce rules (docs/bounces.md)
+# A refusal of the sender (its address, its domain, a verification of it) says nothing about
+# the recipient: first, so that no recipient rule takes "User unknown" or "Domain not found"
+# from it.
+[[rule]]
+category = "sender_rejected"
+status = "X.1.7"
+[[rule]]
+category = "sender_rejected"
+status = "X.1.8"
+[[rule]]
+category = "sender_rejected"
+text = 'sender (address )?(rejected|verif|domain)|verification failed|domain of sender|sender .*(unknown|not found|does not exist)|from your (server|domain|ip)|not accept mail from'
+
 [[rule]]
 category = "virus"
 text = '\b(virus|malware|infected)\b'
@@ -60,7 +73,7 @@ text = '\b(dmarc|dkim|spf)\b|not authenticated|unauthenticated|authentication (c
 
 [[rule]]
 category = "rate_limited"
-text = 'rate.?limit|throttl|too many (connections|messages|emails|mails|sessions)|sending rate|too fast|slow down|exceeded the (rate|message|connection) limit|try again in \d+ (second|minute)|temporarily deferred|unexpected volume'
+text = 'rate.?limit|throttl|too many (connections|messages|emails|mails|sessions)|sending rate|too fast|slow down|exceeded the (rate|message|connection) limit|try again in \d+ (second|minute)|temporarily deferred|unexpected volume|too quickly|at a rate'
 
 [[rule]]
 category = "greylisted"
@@ -97,8 +110,12 @@ text = '(mailbox|account|address|user) (is |has been )?(disabled|inactive|deacti
 
 [[rule]]
 category = "relay_denied"
-text = 'relay(ing)? (access )?(denied|not (permitted|allowed))|unable to relay|not permitted to relay|relay not permitted'
+text = 'relay(ing)? (access )?(denied|not (permitted|allowed))|unable to relay|not permitted to relay|relay not permitted|allowed rcpthosts'
 
+[[rule]]
+category = "invalid_recipient"
+code = "5"
+text = 'recipientnotfound|recipient not found|doesn.t have an? \S+ account|\bdd this user|recipient address rejected: access denied'
 [[rule]]
 category = "invalid_recipient"
 status = "X.1.1"
@@ -124,7 +141,7 @@ text = 'user unknown|unknown (user|recipient|address|mailbox)|no such (user|mail
 [[rule]]
 category = "invalid_domain"
 code = "5"
-text = 'host or domain name not found|domain (not found|does not exist)|no (mx|mail exchanger)|nxdomain|null mx|does not accept mail'
+text = 'host or domain name not found|domain (not found|does not exist)|no (mx|mail exchanger)|nxdomain|null mx|accepts no mail'
 
 [[rule]]
 category = "dns_failure"
@@ -155,9 +172,11 @@ status = "X.4.0"
 
 [[rule]]
 category = "connection"
+code = "4"
 status = "X.4.1"
 [[rule]]
 category = "connection"
+code = "4"
 status = "X.4.2"
 [[rule]]
 category = "connection"
@@ -272,7 +291,7 @@ ReplyParts split_reply(std::string_view reply) {
             if (word.size() >= 5 && std::isdigit(static_cast<unsigned char>(word[0])) &&
                 word[1] == '.' && valid_status_pattern(word) &&
                 std::count(word.begin(), word.end(), '.') == 2) {
-                if (first) parts.status = word;
+                if (first) parts.status = std::string(word);
                 line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
             }
         }
@@ -280,6 +299,20 @@ ReplyParts split_reply(std::string_view reply) {
         if (line.empty()) continue;
         if (!parts.text.empty()) parts.text += ' ';
         parts.text += line.substr(0, kMaxText - std::min(kMaxText, parts.text.size()));
+    }
+    // qmail writes its status at the end: "553 sorry, ... (#5.7.1)".
+    if (parts.status.empty()) {
+        for (auto at = parts.text.find("(#"); at != std::string::npos;
+             at = parts.text.find("(#", at + 2)) {
+            auto close = parts.text.find(')', at);
+            if (close == std::string::npos) break;
+            std::string_view word = std::string_view(parts.text).substr(at + 2, close - at - 2);
+            if (word.size() >= 5 && std::isdigit(static_cast<unsigned char>(word[0])) &&
+                valid_status_pattern(word) && std::count(word.begin(), word.end(), '.') == 2) {
+                parts.status = std::string(word);
+                break;
+            }
+        }
     }
     return parts;
 }
@@ -341,8 +374,8 @@ Result<std::vector<BounceRule>> parse_bounce_rules(std::string_view text, std::s
                         rule.where +
                             ": 'status' must be an enhanced status code (\"5.7.1\", "
                             "\"X.1.1\", \"5.7\")");
-        if (rule.text.size() > kMaxPattern)
-            return fail(ErrorCode::kInvalid, rule.where + ": 'text' is longer than 4096 octets");
+        if (rule.text.size() > kMaxPattern && name != "built-in")
+            return fail(ErrorCode::kInvalid, rule.where + ": 'text' is longer than 256 octets");
         if (rule.code.empty() && rule.status.empty() && rule.text.empty())
             return fail(ErrorCode::kInvalid,
                         rule.where + ": a rule needs at least one of code, status, text");

@@ -27,9 +27,9 @@ struct BounceRule {
 
 // The parts of a reply the rules look at.
 struct ReplyParts {
-    std::string_view code;    // three digits, or empty
-    std::string_view status;  // "x.y.z", or empty
-    std::string text;         // the text of every line, joined by spaces
+    std::string_view code;  // three digits, or empty
+    std::string status;     // "x.y.z" after the code, or qmail's "(#x.y.z)" at the end; or empty
+    std::string text;       // the text of every line, joined by spaces
 };
 ReplyParts split_reply(std::string_view reply);
 
@@ -48,7 +48,7 @@ class BounceClassifier {
     ~BounceClassifier();
 
     // The category of `reply`: the first rule that matches, else "transient" for a 4xx reply and
-    // "uncategorized" for any other. Thread-safe; the text looked at is bounded (1,000 octets).
+    // "uncategorized" for any other. Thread-safe; the text looked at is bounded (512 octets).
     std::string classify(std::string_view reply) const;
 
   private:

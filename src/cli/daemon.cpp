@@ -405,6 +405,14 @@ int serve(const config::Config& config, const std::string& config_path) {
         std::cerr << "tern: " << r.error().message << "\n";
         return 1;
     }
+    // The suppression list as the daemon's user will use it: a database in a directory that
+    // user cannot write (its WAL file is made beside it) stops the start, not every request.
+    if (suppressions) {
+        if (auto r = suppressions->check(); !r) {
+            std::cerr << "tern: suppression.database: " << r.error().message << "\n";
+            return 1;
+        }
+    }
     // A reload reads these again as the user the daemon runs as now.
     auto warn_unreadable = [&](const std::vector<std::string>& files, std::string_view effect) {
         for (const auto& file : files)

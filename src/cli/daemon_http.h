@@ -74,6 +74,7 @@ class DaemonHttp {
     std::unique_ptr<admin::MetricsEndpoint> metrics_;
     std::unique_ptr<admin::Dashboard> dashboard_;
     std::unique_ptr<auth::ApiKeyStore> api_keys_;
+    std::unique_ptr<api::IdempotencyStore> idempotency_;
     std::unique_ptr<api::MessageApi> api_;
     std::unique_ptr<api::EventsApi> events_api_;
     std::unique_ptr<api::SuppressionsApi> suppressions_api_;

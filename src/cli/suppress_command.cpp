@@ -174,7 +174,7 @@ int run_suppress_command(const SuppressCommand& c) {
         }
     }
     db->reset();
-    if (c.action != "list") give_to_daemon_user(c);
+    give_to_daemon_user(c);  // `list` too: its connection may have made the WAL files
     return code;
 }
 

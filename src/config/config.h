@@ -66,6 +66,7 @@ struct Config {
     std::size_t api_max_recipients = 10000;
     std::size_t api_max_json_depth = 32;
     std::size_t api_max_template_depth = 16;
+    Seconds api_idempotency_retention{86400};
     // [dashboard]: the web dashboard on the HTTP listener (docs/dashboard.md)
     std::vector<std::string> dashboard_admins;  // accounts that may log in; empty = off
     std::vector<std::string> dashboard_networks{"127.0.0.0/8", "::1/128"};

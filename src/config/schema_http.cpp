@@ -59,6 +59,11 @@ std::vector<Key> http_keys() {
         {"api", "max_template_depth", Kind::kCount, "16",
          "Nesting of Mustache sections a template may have; deeper is answered 400.",
          [](Config& c, const Value& v) { c.api_max_template_depth = v.number; }, 1, 100},
+        {"api", "idempotency_retention", Kind::kDuration, R"("24h")",
+         "How long the answer to a request with an Idempotency-Key is kept: the same key and body "
+         "sent again within it get that answer, not a second set of messages.",
+         [](Config& c, const Value& v) { c.api_idempotency_retention = v.duration; }, 60,
+         30 * 86400},
         {"dashboard", "admins", Kind::kStringList, "[]",
          "Accounts of the auth database (tern user add) that may log in to the web dashboard "
          "at /dashboard/; an empty list: no dashboard.",

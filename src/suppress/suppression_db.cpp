@@ -2,13 +2,12 @@
 // commit (an unsubscribe that a crash could undo is a promise broken), prepared statements.
 #include "suppress/suppression_db.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <filesystem>
+#include <cctype>
 
 #include "base/sqlite_statement.h"
+#include "mailauth/domain_name.h"
 
 namespace tern::suppress {
 namespace {
@@ -32,13 +31,11 @@ PRAGMA user_version = 1;
 constexpr std::string_view kReasons[] = {"bounce", "complaint", "unsubscribe", "manual"};
 
 Error db_error(sqlite3* db, std::string_view what) {
-    return Error{ErrorCode::kIo, std::string(what) + ": " + sqlite3_errmsg(db)};
+    return sqlite_error(db, what);
 }
 
 Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
-    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
-        return std::unexpected(db_error(db, what));
-    return {};
+    return sqlite_exec(db, sql, what);
 }
 
 // A transaction rolled back unless committed.
@@ -86,10 +83,46 @@ std::optional<Reason> parse_reason(std::string_view name) {
 }
 
 std::string normalize_address(std::string_view address) {
-    std::string out(address);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
+    auto lower = [](std::string text) {
+        for (char& c : text)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        return text;
+    };
+    auto at = address.rfind('@');
+    if (at == std::string_view::npos) return lower(std::string(address));
+    std::string local(address.substr(0, at));
+    std::string_view domain = address.substr(at + 1);
+    // "bob"@ and bob@ are one mailbox (RFC 5321 section 4.1.2): a quoted local part that needs
+    // no quotes is kept without them.
+    if (local.size() >= 2 && local.front() == '"' && local.back() == '"') {
+        std::string bare;
+        bool escaped = false;
+        for (char c : std::string_view(local).substr(1, local.size() - 2)) {
+            if (!escaped && c == '\\') {
+                escaped = true;
+                continue;
+            }
+            escaped = false;
+            bare += c;
+        }
+        auto atext = [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) ||
+                   static_cast<unsigned char>(c) >= 0x80 ||
+                   std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
+        };
+        bool dot_atom = !bare.empty() && bare.front() != '.' && bare.back() != '.' &&
+                        bare.find("..") == std::string::npos;
+        for (char c : bare)
+            dot_atom = dot_atom && (c == '.' || atext(c));
+        if (dot_atom) local = bare;
+    }
+    // A domain in one form: its A-label (a U-label and its xn-- form are one domain).
+    std::string host;
+    if (!domain.empty() && domain.front() != '[') {
+        if (auto a = mailauth::to_a_label(domain)) host = *a;
+    }
+    if (host.empty()) host = std::string(domain);
+    return lower(local) + "@" + lower(host);
 }
 
 bool valid_tenant(std::string_view tenant) {
@@ -102,27 +135,10 @@ bool valid_tenant(std::string_view tenant) {
 }
 
 Result<std::unique_ptr<SuppressionDb>> SuppressionDb::open(const std::string& path) {
-    std::filesystem::path file(path);
-    std::error_code ec;
-    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-    if (ec) return fail(ErrorCode::kIo, path + ": cannot create its directory: " + ec.message());
-    // SQLite would make the file 0644; who unsubscribed is nobody else's business.
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return std::unexpected(Error::from_errno(errno, path));
-    ::close(fd);
-    sqlite3* db = nullptr;
-    int rc =
-        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    auto opened = open_durable_sqlite(path, kBusyTimeoutMs);
+    if (!opened) return std::unexpected(opened.error());
+    sqlite3* db = *opened;
     std::unique_ptr<SuppressionDb> store(new SuppressionDb(db));
-    if (rc != SQLITE_OK) return fail(ErrorCode::kIo, path + ": " + sqlite3_errmsg(db));
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
-    {
-        SqliteStatement mode(db, "PRAGMA journal_mode = WAL");
-        if (mode.step() != SQLITE_ROW) return std::unexpected(db_error(db, path + ": WAL mode"));
-    }
-    if (auto r = exec(db, "PRAGMA synchronous = FULL", path + ": synchronous"); !r)
-        return std::unexpected(r.error());
     if (auto r = exec(db, kSchema, path + ": schema"); !r) return std::unexpected(r.error());
     {
         SqliteStatement check(db,

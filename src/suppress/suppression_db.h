@@ -35,7 +35,8 @@ struct Suppression {
 
 // The form addresses are kept and compared in: ASCII letters in lower case, everywhere (the
 // local part too: providers treat it so, and a list that let "Bob@" through after "bob@"
-// unsubscribed would fail the person who asked).
+// unsubscribed would fail the person who asked); a quoted local part that needs no quotes
+// without them ("bob"@ is bob@); the domain as its A-label (xn--).
 std::string normalize_address(std::string_view address);
 
 // A tenant name: 1..64 of [A-Za-z0-9._-]; "" is the global list.

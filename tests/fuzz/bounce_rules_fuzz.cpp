@@ -1,13 +1,28 @@
 // libFuzzer target for the bounce classifier (src/bounce/): the operator's rules file (TOML) and
 // the replies of remote servers it is applied to. The input is split at the first NUL: rules
-// before, a reply after. Besides "no crash": a parsed rule has a category and a condition, and
-// classifying gives a category for any reply, with the built-in rules as with the file's.
+// before, a reply after. Besides "no crash": a parsed rule has a category and a condition;
+// classifying gives a category name (a-z, 0-9, _) for any reply, the file's own or a built-in
+// one; a reply split has a code of three digits or none, and its text is bounded.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "bounce/classifier.h"
 #include "fuzz_check.h"
+
+namespace {
+
+bool category_name(const std::string& c) {
+    if (c.empty() || c.size() > 64) return false;
+    for (char ch : c)
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) return false;
+    return true;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using tern::fuzz::check;
@@ -17,9 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view reply = nul == std::string_view::npos ? bytes : bytes.substr(nul + 1);
     static auto builtin = tern::bounce::BounceClassifier::create({});
     check(builtin.has_value());
-    check(!(*builtin)->classify(reply).empty());
+    check(category_name((*builtin)->classify(reply)));
     auto parts = tern::bounce::split_reply(reply);
-    check(parts.text.size() <= 1000);
+    check(parts.text.size() <= 512);
+    check(parts.status.empty() || parts.status.size() >= 5);
     check(parts.code.empty() || parts.code.size() == 3);
     auto rules = tern::bounce::parse_bounce_rules(rules_text, "fuzz");
     if (!rules) {
@@ -28,7 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     for (const auto& r : *rules)
         check(!r.category.empty() && (!r.code.empty() || !r.status.empty() || !r.text.empty()));
+    std::vector<std::string> own;
+    for (const auto& r : *rules)
+        own.push_back(r.category);
     auto classifier = tern::bounce::BounceClassifier::create(std::move(*rules));
-    if (classifier) check(!(*classifier)->classify(reply).empty());
+    if (classifier) {
+        std::string c = (*classifier)->classify(reply);
+        check(category_name(c));
+        // Not one of the file's categories: the built-in rules decided, as without the file.
+        if (std::find(own.begin(), own.end(), c) == own.end())
+            check(c == (*builtin)->classify(reply));
+    }
     return 0;
 }

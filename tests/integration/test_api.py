@@ -306,3 +306,67 @@ def test_events_of_each_outcome_with_a_cursor(tern_factory, tern_binary):
     lines = [json.loads(l) for f in sorted((t.data_dir / "events").glob("*.jsonl"))
              for l in f.read_text().splitlines()]
     assert [e["seq"] for e in lines][:len(seqs)] == list(range(1, len(seqs) + 1))
+
+
+def test_idempotency_key(api_tern):
+    """The same Idempotency-Key and body again: the first answer, not a second set of messages
+    (draft-ietf-httpapi-idempotency-key-header); another body: 422; the key while its first
+    request runs: 409; keys are per API key."""
+    import threading
+    t = api_tern
+    body = {"from": f"news@{SHOP}", "to": ["bob@localhost", "alice@localhost"],
+            "subject": "once", "text": "only once"}
+
+    def send(body, idem, key=None):
+        r = urllib.request.Request(f"http://127.0.0.1:{t.http_port}/api/v1/messages",
+                                   data=json.dumps(body).encode(), method="POST")
+        r.add_header("Content-Type", "application/json")
+        r.add_header("Idempotency-Key", idem)
+        r.add_header("Authorization", f"Bearer {key or t.key}")
+        try:
+            with urllib.request.urlopen(r, timeout=60) as answer:
+                return answer.status, json.loads(answer.read()), answer.headers
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}"), e.headers
+
+    status, first, headers = send(body, "order-1234")
+    assert status == 200 and first["queued"] == 2, first
+    assert headers.get("Idempotent-Replayed") is None
+    status, again, headers = send(body, "order-1234")
+    assert status == 200 and again == first, again
+    assert headers.get("Idempotent-Replayed") == "true"
+    t.wait_for_messages("bob", 1)
+    time.sleep(1)
+    assert len(t.messages("bob")) == 1 and len(t.messages("alice")) == 1
+    # Another body under the same key; a malformed key.
+    status, answer, _ = send({**body, "subject": "changed"}, "order-1234")
+    assert status == 422 and answer["field"] == "Idempotency-Key", answer
+    assert send(body, "x" * 256)[0] == 400
+    assert send(body, "")[0] == 400
+    # The same key with another API key is another request.
+    other = apikey(t, "add", "shop2", "--domains", SHOP).stdout.strip()
+    status, answer, _ = send(body, "order-1234", other)
+    assert status == 200 and answer["recipients"][0]["id"] != first["recipients"][0]["id"]
+    # A refused request's answer is kept as well (the same 400 again).
+    bad = {"from": f"news@{SHOP}", "to": ["not an address"], "subject": "s", "text": "t"}
+    first_bad = send(bad, "bad-1")
+    assert first_bad[0] == 400 and send(bad, "bad-1")[:2] == first_bad[:2]
+    # While a large request runs, its key is busy: 409 (whichever of the two claimed it first).
+    big = {"from": f"news@{SHOP}", "to": [f"bob+{i}@localhost" for i in range(3000)],
+           "subject": "big", "text": "t"}
+    results = []
+    runner = threading.Thread(target=lambda: results.append(send(big, "big-1")))
+    runner.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and runner.is_alive():
+        results.append(send(big, "big-1"))
+        if results[-1][0] == 409:
+            break
+    runner.join(60)
+    statuses = [r[0] for r in results]
+    assert 409 in statuses, statuses
+    busy = next(r for r in results if r[0] == 409)
+    assert busy[1]["field"] == "Idempotency-Key", busy[1]
+    done = [r for r in results if r[0] != 409]
+    assert done and done[0][0] == 200 and done[0][1]["queued"] == 3000, done[0][:2]
+    assert send(big, "big-1")[:2] == done[0][:2]

@@ -137,6 +137,14 @@ TEST(SuppressionDb, AFileThatIsNotAListIsRefused) {
 TEST(Suppression, NormalizedAndNamed) {
     EXPECT_EQ(normalize_address("Bob.Smith@Example.ORG"), "bob.smith@example.org");
     EXPECT_EQ(normalize_address("J\xC3\x96rg@example.org"), "j\xC3\x96rg@example.org");
+    EXPECT_EQ(normalize_address("\"Bob\"@example.org"), "bob@example.org");
+    EXPECT_EQ(normalize_address("\"b\\ob\"@example.org"), "bob@example.org");
+    EXPECT_EQ(normalize_address("\"bob smith\"@example.org"), "\"bob smith\"@example.org");
+    EXPECT_EQ(normalize_address("\"a..b\"@example.org"), "\"a..b\"@example.org");
+    EXPECT_EQ(normalize_address("bob@B\xC3\xBC"
+                                "cher.Example"),
+              "bob@xn--bcher-kva.example");
+    EXPECT_EQ(normalize_address("bob@[192.0.2.1]"), "bob@[192.0.2.1]");
     for (auto r : {Reason::kBounce, Reason::kComplaint, Reason::kUnsubscribe, Reason::kManual})
         EXPECT_EQ(parse_reason(reason_name(r)), r);
     EXPECT_FALSE(parse_reason("spam"));
