@@ -21,7 +21,8 @@ g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/events_cost.cpp" \
     -lpthread -o "$out/events_cost"
 g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/suppression_cost.cpp" \
     "$build/src/suppress/libtern_suppress.a" "$build/src/bounce/libtern_bounce.a" \
-    "$build/src/base/libtern_base.a" -lbenchmark -lsqlite3 -ltomlplusplus -lpthread \
+    "$build/src/mailauth/libtern_mailauth.a" "$build/src/base/libtern_base.a" -lbenchmark \
+    -lsqlite3 -ltomlplusplus -lidn2 -lpthread \
     -o "$out/suppression_cost"
 for bench in metrics_cost directory_cost settings_cost events_cost suppression_cost; do
     "$out/$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \

@@ -272,12 +272,10 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
     base.auth_user = key->name;
     base.protocol = "http";
     // UTF-8 in an address of the envelope or of the header section needs SMTPUTF8 (RFC 6531,
-    // 6532) on the way out.
-    if (!message::is_ascii(envelope_sender) || !message::is_ascii(r.from.address) ||
-        raw_utf8_header)
-        base.smtputf8 = true;
-    for (const auto& to : r.to)
-        if (!message::is_ascii(to.address)) base.smtputf8 = true;
+    // 6532) on the way out: for the envelope sender here, for each message's own header section
+    // and recipients below (a request with one UTF-8 recipient does not make every recipient's
+    // message need it).
+    if (!message::is_ascii(envelope_sender) || raw_utf8_header) base.smtputf8 = true;
     auto add_recipient = [&](spool::Message& m, const std::string& address) {
         auto rcpt = smtp::parse_rcpt("TO:<" + address + ">", smtp::local_offered(), true);
         if (!rcpt) return false;
@@ -326,6 +324,9 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
             spool::Message envelope = base;
             envelope.body =
                 !message::is_ascii(d.text) ? smtp::BodyType::k8BitMime : smtp::BodyType::k7Bit;
+            std::string_view header_section(d.text);
+            header_section = header_section.substr(0, header_section.find("\r\n\r\n"));
+            if (!message::is_ascii(header_section)) envelope.smtputf8 = true;
             for (auto i : d.recipients)
                 if (!add_recipient(envelope, r.to[i].address)) {
                     results[i].error = "not a valid recipient";

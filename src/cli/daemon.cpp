@@ -36,6 +36,7 @@
 #include "cli/daemon_reload.h"
 #include "cli/daemon_stages.h"
 #include "cli/daemon_tls.h"
+#include "cli/daemon_webhooks.h"
 #include "cli/privileges.h"
 #include "delivery/lmtp_transport.h"
 #include "delivery/local_directory.h"
@@ -266,6 +267,12 @@ int serve(const config::Config& config, const std::string& config_path) {
         sinks.push_back(suppression_feed.get());
     }
     events::EventFanout event_sinks(sinks);
+    // The events POSTed to [webhooks] endpoints (docs/webhooks.md), from the log's durable end.
+    auto webhooks = DaemonWebhooks::create(config, loops.loop(0), event_log.get(), mx, log);
+    if (!webhooks) {
+        std::cerr << "tern: " << webhooks.error().message << "\n";
+        return 1;
+    }
     if (!sinks.empty()) qopts.events = &event_sinks;
     // Accounts: passwords are checked on the verifier's threads, never on an event loop.
     auth::Verifier verifier(auth::StorePoolOptions{
@@ -437,6 +444,7 @@ int serve(const config::Config& config, const std::string& config_path) {
         (*http)->stop();
         pickup.stop();
         (*certificates)->stop();
+        (*webhooks)->stop();
         asio::steady_timer timer(loops.loop(0));
         auto wait_for_sessions = [&](std::chrono::milliseconds limit) -> asio::awaitable<void> {
             auto until = std::chrono::steady_clock::now() + limit;
@@ -517,6 +525,10 @@ int serve(const config::Config& config, const std::string& config_path) {
     control.start();
     (*http)->start();
     (*certificates)->start();
+    if (auto r = (*webhooks)->start(); !r) {
+        std::cerr << "tern: webhooks: " << r.error().message << "\n";
+        return 1;
+    }
     auto joined = [](const std::vector<std::string>& list) {
         std::string out;
         for (const auto& l : list)

@@ -253,6 +253,14 @@ Result<Config> finish(Config config) {
     if (config.throttle_base_delay > config.throttle_max_delay)
         return fail(ErrorCode::kInvalid,
                     "auth.throttle_base_delay: must not be longer than auth.throttle_max_delay");
+    if (!config.webhook_urls.empty() && config.webhook_secret.size() < 16)
+        return fail(ErrorCode::kInvalid,
+                    "webhooks.secret: at least 16 characters are needed when webhooks.urls is "
+                    "not empty");
+    if (!config.webhook_urls.empty() && !config.events_enabled)
+        return fail(ErrorCode::kInvalid,
+                    "webhooks.urls: webhooks send the event log's events; events.enabled must be "
+                    "true");
     if (config.srs_enabled && config.srs_secrets.empty())
         return fail(ErrorCode::kInvalid,
                     "srs.secrets: at least one secret is needed when srs.enabled is true");

@@ -53,6 +53,14 @@ struct Config {
     std::uint64_t events_max_size = 1ull << 30;
     std::uint64_t events_segment_size = 64ull << 20;
     Seconds events_flush_interval{1};
+    // [webhooks]: the events POSTed to the operator's endpoints (docs/webhooks.md)
+    std::vector<std::string> webhook_urls;
+    std::string webhook_secret;
+    std::vector<std::string> webhook_types;  // empty: all
+    std::size_t webhook_batch_size = 100;
+    Seconds webhook_timeout{10};
+    Seconds webhook_min_retry{1};
+    Seconds webhook_max_retry{600};
     // [bounce]: what failures mean (docs/bounces.md)
     std::string bounce_rules_file;  // the operator's rules; empty: built-in only
     // [suppression]: addresses the sending API refuses (docs/suppression.md)

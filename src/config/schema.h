@@ -56,7 +56,7 @@ const std::vector<Key>& schema();
 // The keys of each part of the schema (schema_*.cpp).
 std::vector<Key> server_keys();    // [server] [log] [smtp] [submission] [submissions] [limits]
 std::vector<Key> delivery_keys();  // [local] [queue] [relay] [dns] [spool] [srs] [events]
-                                   // [bounce] [suppression]
+                                   // [webhooks] [bounce] [suppression]
 std::vector<Key> security_keys();  // [tls] [acme] [auth]
 std::vector<Key> mailauth_keys();  // [mailauth] [dkim]
 std::vector<Key> policy_keys();    // [dnsbl] [ratelimit] [score] [greylist] [policy_store]

@@ -255,6 +255,42 @@ std::vector<Key> delivery_keys() {
          "How long an event waits to be written and synced with the others of its round; "
          "GET /api/v1/events shows it after that.",
          [](Config& c, const Value& v) { c.events_flush_interval = v.duration; }, 1, 60},
+        // [webhooks]
+        {"webhooks",
+         "urls",
+         Kind::kStringList,
+         "[]",
+         "Endpoints (http:// or https://) the events are POSTed to, in signed batches "
+         "(docs/webhooks.md); [] sends none.",
+         [](Config& c, const Value& v) { c.webhook_urls = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) -> std::string {
+             if (!s.starts_with("http://") && !s.starts_with("https://"))
+                 return "not an http:// or https:// URL";
+             if (s.size() > 2000) return "longer than 2000 characters";
+             return "";
+         }},
+        {"webhooks", "secret", Kind::kString, R"("")",
+         "The HMAC-SHA256 key of the Tern-Signature header; at least 16 characters, needed when "
+         "urls is not empty.",
+         [](Config& c, const Value& v) { c.webhook_secret = v.text; }},
+        {"webhooks", "types", Kind::kStringList, "[]",
+         "Event types sent (accepted, delivered, deferred, bounced, expired, suppressed); [] "
+         "sends all.",
+         [](Config& c, const Value& v) { c.webhook_types = v.list; }},
+        {"webhooks", "batch_size", Kind::kCount, "100", "Events one POST carries at most.",
+         [](Config& c, const Value& v) { c.webhook_batch_size = v.number; }, 1, 10000},
+        {"webhooks", "timeout", Kind::kDuration, R"("10s")",
+         "How long one POST may take, connection to answer; longer is a failure, tried again.",
+         [](Config& c, const Value& v) { c.webhook_timeout = v.duration; }, 1, 300},
+        {"webhooks", "min_retry_delay", Kind::kDuration, R"("1s")",
+         "The pause after a failed POST; it doubles with each failure of the same batch.",
+         [](Config& c, const Value& v) { c.webhook_min_retry = v.duration; }, 1, 3600},
+        {"webhooks", "max_retry_delay", Kind::kDuration, R"("10m")",
+         "The longest pause between tries of a batch.",
+         [](Config& c, const Value& v) { c.webhook_max_retry = v.duration; }, 1, 86400},
         // [bounce]
         {"bounce", "rules_file", Kind::kString, R"("")",
          "TOML file of the operator's bounce rules ([[rule]] with category, code, status, text), "

@@ -264,6 +264,21 @@ def test_operator_rules_and_categories(bouncing, tmp_path):
     assert set(listed(t)) == {"custom@peer.test"}
 
 
+def test_the_docs_rules_example_loads(tern_factory, tmp_path):
+    """The rules file example of docs/bounces.md is a valid rules file."""
+    import re
+    from conftest import ROOT
+    doc = (ROOT / "docs" / "bounces.md").read_text()
+    example = re.search(r"```text\n(# /etc/tern/bounce.toml.*?)```", doc, re.S).group(1)
+    rules = tmp_path / "bounce.toml"
+    rules.write_text(example)
+    t = tern_factory({"bounce": {"rules_file": str(rules)}}, start=False)
+    t.config_path.write_text(toml_text(t.config), encoding="utf-8")
+    check = subprocess.run([t.binary, "check-config", str(t.config_path)], capture_output=True,
+                           text=True, timeout=CLI_TIMEOUT)
+    assert check.returncode == 0, check
+
+
 def test_a_bad_rules_file_stops_the_start_and_check_config_names_it(tern_factory, tmp_path):
     rules = tmp_path / "bounce.toml"
     rules.write_text("[[rule]]\ncategory = \"x\"\ncode = \"9\"\n")
@@ -316,3 +331,19 @@ def test_docs_curl_examples(bouncing):
     assert answers[3]["reason"] == "unsubscribe"
     assert answers[4] == {"deleted": "bob@example.net"}
     assert set(listed(t)) == {"old@example.net", "carol@example.net"}
+
+
+def test_smtputf8_only_for_the_messages_that_need_it(bouncing):
+    """One recipient with a UTF-8 address in a request: its own message is sent with SMTPUTF8
+    (RFC 6531), the ASCII recipient's message without (a receiver without SMTPUTF8 takes it)."""
+    t = bouncing()
+    status, answer = post(t, {"from": f"news@{SHOP}", "to": ["jörg@peer.test", "ok@peer.test"],
+                              "subject": "s", "text": "t"}, t.key)
+    assert status == 200 and answer["queued"] == 2, answer
+    envelopes = {}
+    deadline = time.monotonic() + 15
+    while len(envelopes) < 2 and time.monotonic() < deadline:
+        envelopes = {env["rcpt_tos"][0]: env for env, _ in t.peer.messages()}
+        time.sleep(0.1)
+    assert "SMTPUTF8" in envelopes["jörg@peer.test"]["mail_options"], envelopes
+    assert "SMTPUTF8" not in envelopes["ok@peer.test"]["mail_options"], envelopes
