@@ -131,14 +131,22 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
     } catch (...) {
         failed = std::current_exception();
     }
-    // An answer that says "try again" is not kept: the retry must run. Any other is, with the
-    // messages it names on disk already.
-    bool keep = !failed && response.result() != http::Status::service_unavailable;
+    // Kept: the answers that follow from the body, with the messages they name on disk. Not
+    // kept: "try again" (503), and the answers about the request rather than its body (a
+    // Content-Type, a domain the key may not use yet): the fixed retry must run.
+    auto result = response.result();
+    bool keep = !failed && result != http::Status::service_unavailable &&
+                result != http::Status::unsupported_media_type &&
+                result != http::Status::forbidden && response.result_int() < 500;
     std::string body = keep ? response.body() : std::string();
     int status = static_cast<int>(response.result_int());
     auto store_job = [owner, idem, keep, status, body](Result<IdempotencyDb*> db) {
         if (!db) return Result<void>(std::unexpected(db.error()));
-        return keep ? (*db)->finish(owner, idem, status, body) : (*db)->abandon(owner, idem);
+        if (!keep) return (*db)->abandon(owner, idem);
+        // An answer that cannot be kept must not leave the key "running" (409 for ever).
+        auto kept = (*db)->finish(owner, idem, status, body);
+        if (!kept) (void)(*db)->abandon(owner, idem);
+        return kept;
     };
     auto stored =
         co_await idempotency_->async_run<Result<void>>(std::move(store_job), asio::use_awaitable);

@@ -268,7 +268,7 @@ int serve(const config::Config& config, const std::string& config_path) {
     }
     events::EventFanout event_sinks(sinks);
     // The events POSTed to [webhooks] endpoints (docs/webhooks.md), from the log's durable end.
-    auto webhooks = DaemonWebhooks::create(config, loops.loop(0), event_log.get(), mx, log);
+    auto webhooks = DaemonWebhooks::create(config, loops.loop(0), event_log.get(), log);
     if (!webhooks) {
         std::cerr << "tern: " << webhooks.error().message << "\n";
         return 1;

@@ -8,6 +8,9 @@
 namespace tern::cli {
 namespace asio = boost::asio;
 
+namespace {
+
+// The host names through the daemon's resolver, for the ACME client.
 http::ResolveHost resolve_with(dns::MxResolver& mx) {
     return [&mx](std::string host) -> asio::awaitable<Result<std::vector<asio::ip::address>>> {
         auto found = co_await mx.resolve_host(host);
@@ -21,8 +24,6 @@ http::ResolveHost resolve_with(dns::MxResolver& mx) {
         co_return out;
     };
 }
-
-namespace {
 
 Result<void> add_acme(const config::Config& config, asio::io_context& home, dns::MxResolver& mx,
                       log::Logger& log, DaemonTls& tls) {

@@ -35,9 +35,6 @@ struct DaemonTls {
 
 // Loads the certificates (making the self-signed one when needed) and, with [acme], the account
 // key (made on first use under <data_dir>/acme); `home` runs the renewals.
-// Host names through the daemon's resolver, for its HTTP clients (ACME, webhooks).
-http::ResolveHost resolve_with(dns::MxResolver& mx);
-
 Result<std::unique_ptr<DaemonTls>> make_daemon_tls(const config::Config& config,
                                                    boost::asio::io_context& home,
                                                    dns::MxResolver& mx, log::Logger& log);

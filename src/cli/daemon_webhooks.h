@@ -8,7 +8,6 @@
 
 #include "base/error.h"
 #include "config/config.h"
-#include "dns/mx_resolver.h"
 #include "events/event_log.h"
 #include "log/logger.h"
 #include "tls/client_context.h"
@@ -16,13 +15,16 @@
 
 namespace tern::cli {
 
+// The [webhooks] URLs parse and none is listed twice (they would share one cursor).
+Result<void> check_webhooks(const config::Config& config);
+
 class DaemonWebhooks {
   public:
     // None when [webhooks] urls is empty (or there is no event log to read).
     static Result<std::unique_ptr<DaemonWebhooks>> create(const config::Config& config,
                                                           boost::asio::io_context& home,
                                                           const events::EventLog* log,
-                                                          dns::MxResolver& mx, log::Logger& logger);
+                                                          log::Logger& logger);
     // Reads each endpoint's cursor and starts its sender (as the daemon's user).
     Result<void> start();
     void stop();

@@ -8,6 +8,7 @@
 #include "bounce/classifier.h"
 #include "cli/component_options.h"
 #include "cli/daemon_stages.h"
+#include "cli/daemon_webhooks.h"
 
 namespace tern::cli {
 
@@ -25,6 +26,7 @@ std::vector<std::string> check_referenced_files(const config::Config& config) {
     if (auto a = check_acme_options(config); !a) problems.push_back(a.error().message);
     if (auto m = load_sender_map(config); !m) problems.push_back(m.error().message);
     if (auto c = content_options(config); !c) problems.push_back(c.error().message);
+    if (auto w = check_webhooks(config); !w) problems.push_back(w.error().message);
     if (auto b = bounce::BounceClassifier::load(config.bounce_rules_file); !b)
         problems.push_back("bounce.rules_file: " + b.error().message);
     // The self-signed default is made by the daemon; only configured certificates are read.

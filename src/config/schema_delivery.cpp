@@ -276,10 +276,23 @@ std::vector<Key> delivery_keys() {
          "The HMAC-SHA256 key of the Tern-Signature header; at least 16 characters, needed when "
          "urls is not empty.",
          [](Config& c, const Value& v) { c.webhook_secret = v.text; }},
-        {"webhooks", "types", Kind::kStringList, "[]",
+        {"webhooks",
+         "types",
+         Kind::kStringList,
+         "[]",
          "Event types sent (accepted, delivered, deferred, bounced, expired, suppressed); [] "
          "sends all.",
-         [](Config& c, const Value& v) { c.webhook_types = v.list; }},
+         [](Config& c, const Value& v) { c.webhook_types = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) -> std::string {
+             for (std::string_view t :
+                  {"accepted", "delivered", "deferred", "bounced", "expired", "suppressed"})
+                 if (s == t) return "";
+             return "not an event type (accepted, delivered, deferred, bounced, expired, "
+                    "suppressed)";
+         }},
         {"webhooks", "batch_size", Kind::kCount, "100", "Events one POST carries at most.",
          [](Config& c, const Value& v) { c.webhook_batch_size = v.number; }, 1, 10000},
         {"webhooks", "timeout", Kind::kDuration, R"("10s")",

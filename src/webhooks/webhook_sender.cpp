@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "auth/crypto.h"
 #include "base/text.h"
@@ -39,19 +40,33 @@ struct WebhookSender::State {
 
 namespace {
 
-// Writes the cursor by renaming a new file over the old one. Not synced: a cursor lost to a
-// crash only sends a batch again, which at-least-once allows.
+// Writes the cursor by renaming a new file (mode 0600) over the old one. Not synced: a cursor
+// lost to a crash makes the sender start again from the oldest event the log keeps (see
+// start()), which sends batches again, as at-least-once allows; it never skips one.
 Result<void> write_cursor(const std::string& path, std::uint64_t cursor, std::string_view url) {
     std::string temporary = path + ".new";
-    {
-        std::ofstream out(temporary, std::ios::trunc);
-        out << cursor << " " << url << "\n";
-        if (!out.flush()) return fail(ErrorCode::kIo, temporary + ": cannot be written");
-    }
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return std::unexpected(Error::from_errno(errno, temporary));
+    std::string text = std::to_string(cursor) + " " + std::string(url) + "\n";
+    bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!written) return fail(ErrorCode::kIo, temporary + ": cannot be written");
     if (::rename(temporary.c_str(), path.c_str()) != 0)
         return std::unexpected(Error::from_errno(errno, "rename " + temporary));
     return {};
 }
+
+// The URL as logs show it: scheme, host and port, never the path or query (a token is often
+// there).
+std::string shown(const std::string& url) {
+    auto parsed = http::Url::parse(url);
+    if (!parsed) return "(not a URL)";
+    return std::string(parsed->https ? "https://" : "http://") + parsed->authority();
+}
+
+// How many log lines one poll looks at, at most: a backlog of events the type filter leaves
+// out is skipped over in steps of this size, not all at once on the loop.
+constexpr std::size_t kMaxScan = 10000;
 
 }  // namespace
 
@@ -74,17 +89,27 @@ Result<void> WebhookSender::start() {
     std::filesystem::create_directories(o.state_dir, ec);
     if (ec) return fail(ErrorCode::kIo, o.state_dir + ": " + ec.message());
     std::string path = cursor_path(o.state_dir, o.url);
-    std::ifstream in(path);
     std::uint64_t cursor = 0;
     std::string url;
-    if (in >> cursor >> url && url == o.url) {
-        state_->cursor = cursor;
-    } else {
+    std::uint64_t durable = state_->log.durable();
+    std::string label = shown(o.url);
+    bool exists = std::filesystem::exists(std::filesystem::symlink_status(path, ec));
+    std::ifstream in(path);
+    if (!exists) {
         // A new endpoint: from now on, not the whole history the log keeps.
-        state_->cursor = state_->log.durable();
+        state_->cursor = durable;
         if (auto r = write_cursor(path, state_->cursor, o.url); !r) return r;
+    } else if (!(in >> cursor >> url) || url != o.url || cursor > durable) {
+        // A cursor file torn by a crash, or a log begun anew: everything the log keeps is sent
+        // (again) rather than anything skipped.
+        state_->logger.warn(
+            "webhook_cursor",
+            {{"url", label}, {"file", path}, {"found", cursor}, {"log_end", durable}, {"from", 0}});
+        state_->cursor = 0;
+    } else {
+        state_->cursor = cursor;
     }
-    state_->logger.info("webhook_start", {{"url", o.url}, {"after", state_->cursor}});
+    state_->logger.info("webhook_start", {{"url", label}, {"after", state_->cursor}});
     asio::co_spawn(home_, run(state_),
                    asio::bind_cancellation_slot(state_->cancel.slot(), asio::detached));
     return {};
@@ -101,6 +126,7 @@ void WebhookSender::stop() {
 asio::awaitable<void> WebhookSender::run(std::shared_ptr<State> state) {
     const auto& o = state->options;
     std::string path = cursor_path(o.state_dir, o.url);
+    std::string label = shown(o.url);
     std::chrono::seconds backoff = o.min_retry;
     std::uint32_t attempt = 0;
     auto keep = [&o](const events::Event& e) {
@@ -108,10 +134,10 @@ asio::awaitable<void> WebhookSender::run(std::shared_ptr<State> state) {
                std::find(o.types.begin(), o.types.end(), e.type) != o.types.end();
     };
     while (!state->stopped) {
-        auto page = state->log.read(state->cursor, o.batch_size, keep);
+        auto page = state->log.read(state->cursor, o.batch_size, keep, kMaxScan);
         std::chrono::milliseconds pause = o.poll;
         if (!page) {
-            state->logger.error("webhook", {{"url", o.url}, {"error", page.error().message}});
+            state->logger.error("webhook", {{"url", label}, {"error", page.error().message}});
         } else if (page->events.empty()) {
             // Events filtered out (or removed by the log's size limit) move the cursor too.
             if (page->next != state->cursor) {
@@ -139,13 +165,13 @@ asio::awaitable<void> WebhookSender::run(std::shared_ptr<State> state) {
             }
             if (state->stopped) co_return;
             if (answer && answer->status >= 200 && answer->status < 300) {
-                state->logger.info("webhook_sent", {{"url", o.url},
+                state->logger.info("webhook_sent", {{"url", label},
                                                     {"events", page->events.size()},
                                                     {"last", page->next},
                                                     {"status", answer->status}});
                 state->cursor = page->next;
                 if (auto w = write_cursor(path, state->cursor, o.url); !w)
-                    state->logger.error("webhook", {{"url", o.url}, {"error", w.error().message}});
+                    state->logger.error("webhook", {{"url", label}, {"error", w.error().message}});
                 backoff = o.min_retry;
                 attempt = 0;
                 continue;  // more may be waiting
@@ -153,7 +179,7 @@ asio::awaitable<void> WebhookSender::run(std::shared_ptr<State> state) {
             ++attempt;
             std::string why =
                 answer ? "status " + std::to_string(answer->status) : answer.error().message;
-            state->logger.warn("webhook_failed", {{"url", o.url},
+            state->logger.warn("webhook_failed", {{"url", label},
                                                   {"events", page->events.size()},
                                                   {"attempt", attempt},
                                                   {"error", why},

@@ -347,6 +347,14 @@ def test_idempotency_key(api_tern):
     other = apikey(t, "add", "shop2", "--domains", SHOP).stdout.strip()
     status, answer, _ = send(body, "order-1234", other)
     assert status == 200 and answer["recipients"][0]["id"] != first["recipients"][0]["id"]
+    # An answer about the request rather than its body is not kept: the fixed retry runs.
+    r = urllib.request.Request(f"http://127.0.0.1:{t.http_port}/api/v1/messages",
+                               data=json.dumps(body).encode(), method="POST")
+    r.add_header("Content-Type", "application/x-www-form-urlencoded")
+    r.add_header("Idempotency-Key", "fixed-later")
+    assert call(r, t.key)[0] == 415
+    status, answer, _ = send(body, "fixed-later")
+    assert status == 200 and answer["queued"] == 2, answer
     # A refused request's answer is kept as well (the same 400 again).
     bad = {"from": f"news@{SHOP}", "to": ["not an address"], "subject": "s", "text": "t"}
     first_bad = send(bad, "bad-1")
