@@ -36,7 +36,8 @@ std::expected<Suppression, RequestError> entry_of(const json& v, std::string add
     s.reason = suppress::Reason::kManual;
     std::string prefix = where.empty() ? "" : where + ".";
     for (const auto& [key, value] : v.items()) {
-        std::string field = prefix + key;
+        // An empty name is shown as "" (as JSON writes it), so the error still names a field.
+        std::string field = prefix + (key.empty() ? std::string("\"\"") : key);
         if (key == "address" && address.empty()) {
             if (!value.is_string()) return error(field, "must be a string");
             auto checked = checked_address(value.get<std::string>(), field);
@@ -99,7 +100,8 @@ std::expected<std::vector<Suppression>, RequestError> parse_suppression_request(
     if (!doc.is_object()) return error("body", "must be a JSON object");
     for (const auto& [key, value] : doc.items())
         if (key != "suppressions")
-            return error(key, "is not a field of the request (suppressions)");
+            return error(key.empty() ? std::string("\"\"") : key,
+                         "is not a field of the request (suppressions)");
     auto list = doc.find("suppressions");
     if (list == doc.end() || !list->is_array()) return error("suppressions", "must be an array");
     if (list->empty()) return error("suppressions", "is empty");

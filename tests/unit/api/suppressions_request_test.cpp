@@ -70,6 +70,8 @@ TEST(SuppressionRequest, RefusalsNameTheField) {
          "suppressions[0].reason"},
         {"{\"suppressions\": [{\"address\": \"a@b.org\", \"why\": \"x\"}]}", "suppressions[0].why"},
         {"{\"suppressions\": [], \"extra\": 1}", "extra"},
+        {"{\"\": 1}", "\"\""},  // found by the fuzzer: an empty name is still named
+        {"{\"suppressions\": [{\"address\": \"a@b.org\", \"\": 1}]}", "suppressions[0].\"\""},
         {"{\"suppressions\": [[[[[[[[[[1]]]]]]]]]]}", "body"},
         {"{\"suppressions\": [{\"address\": \"a@b.org\", \"detail\": \""
          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}, "
