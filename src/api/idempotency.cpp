@@ -27,14 +27,6 @@ CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created);
 DELETE FROM idempotency WHERE done = 0;
 )";
 
-Error db_error(sqlite3* db, std::string_view what) {
-    return sqlite_error(db, what);
-}
-
-Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
-    return sqlite_exec(db, sql, what);
-}
-
 }  // namespace
 
 bool valid_idempotency_key(std::string_view key) {
@@ -49,7 +41,7 @@ Result<std::unique_ptr<IdempotencyDb>> IdempotencyDb::open(const std::string& pa
     if (!opened) return std::unexpected(opened.error());
     sqlite3* db = *opened;
     std::unique_ptr<IdempotencyDb> store(new IdempotencyDb(db));
-    if (auto r = exec(db, kSchema, path + ": schema"); !r) return std::unexpected(r.error());
+    if (auto r = sqlite_exec(db, kSchema, path + ": schema"); !r) return std::unexpected(r.error());
     return store;
 }
 
@@ -63,13 +55,10 @@ Result<IdempotencyClaim> IdempotencyDb::begin(std::string_view owner, std::strin
     if (++begun_ % kPurgeEvery == 1) {
         SqliteStatement purge(db_, "DELETE FROM idempotency WHERE created < ?1 AND done = 1");
         if (purge.integer(1, now - retention).step() != SQLITE_DONE)
-            return std::unexpected(db_error(db_, "purging"));
+            return std::unexpected(sqlite_error(db_, "purging"));
     }
-    if (auto r = exec(db_, "BEGIN IMMEDIATE", "beginning"); !r) return std::unexpected(r.error());
-    auto rollback = [this](Error e) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        return std::unexpected(std::move(e));
-    };
+    SqliteTransaction transaction(db_, "BEGIN IMMEDIATE");
+    if (!transaction.ok()) return std::unexpected(sqlite_error(db_, "beginning"));
     IdempotencyClaim claim;
     {
         SqliteStatement select(db_,
@@ -87,7 +76,7 @@ Result<IdempotencyClaim> IdempotencyDb::begin(std::string_view owner, std::strin
                 claim.body = select.column(3);
             }
         } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            return rollback(db_error(db_, "looking up"));
+            return std::unexpected(sqlite_error(db_, "looking up"));
         }
     }
     if (claim.kind == IdempotencyClaim::Kind::kStarted) {
@@ -96,9 +85,9 @@ Result<IdempotencyClaim> IdempotencyDb::begin(std::string_view owner, std::strin
                                "?4)");
         if (insert.text(1, owner).text(2, key).text(3, digest).integer(4, now).step() !=
             SQLITE_DONE)
-            return rollback(db_error(db_, "claiming"));
+            return std::unexpected(sqlite_error(db_, "claiming"));
     }
-    if (auto r = exec(db_, "COMMIT", "committing"); !r) return rollback(r.error());
+    if (auto r = transaction.commit(); !r) return std::unexpected(r.error());
     return claim;
 }
 
@@ -108,14 +97,14 @@ Result<void> IdempotencyDb::finish(std::string_view owner, std::string_view key,
                            "UPDATE idempotency SET done = 1, status = ?3, body = ?4 WHERE owner "
                            "= ?1 AND key = ?2");
     if (update.text(1, owner).text(2, key).integer(3, status).text(4, body).step() != SQLITE_DONE)
-        return std::unexpected(db_error(db_, "storing the answer"));
+        return std::unexpected(sqlite_error(db_, "storing the answer"));
     return {};
 }
 
 Result<void> IdempotencyDb::abandon(std::string_view owner, std::string_view key) {
     SqliteStatement del(db_, "DELETE FROM idempotency WHERE owner = ?1 AND key = ?2");
     if (del.text(1, owner).text(2, key).step() != SQLITE_DONE)
-        return std::unexpected(db_error(db_, "forgetting"));
+        return std::unexpected(sqlite_error(db_, "forgetting"));
     return {};
 }
 

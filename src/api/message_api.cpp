@@ -157,8 +157,7 @@ asio::awaitable<http::Response> MessageApi::post_messages(const http::Request& r
 
 asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& request,
                                                           const http::Peer& peer,
-                                                          const auth::ApiKey& key_ref) {
-    const auth::ApiKey* key = &key_ref;
+                                                          const auth::ApiKey& key) {
     if (auto type = request.find(boost::beast::http::field::content_type);
         type != request.end() && !ascii_lower(type->value()).starts_with("application/json"))
         co_return http::json_error(http::Status::unsupported_media_type,
@@ -213,12 +212,12 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
     if (!r.sender.empty()) senders.emplace_back(r.sender, "sender");
     for (const auto& [address, field] : senders) {
         std::string domain = smtp::domain_of(address);
-        if (!key->allows(domain)) {
+        if (!key.allows(domain)) {
             log_.warn("api_refused", {{"client", peer.address.to_string()},
-                                      {"key", key->name},
+                                      {"key", key.name},
                                       {"reason", "sender domain " + domain}});
             co_return http::json_error(http::Status::forbidden,
-                                       "the key '" + key->name + "' may not send from " + domain,
+                                       "the key '" + key.name + "' may not send from " + domain,
                                        field);
         }
     }
@@ -266,7 +265,6 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
             auto& entry = (*found)[i];
             if (!entry) continue;
             results[i].suppressed = std::move(entry);
-            results[i].error = "suppressed";
         }
     }
     auto suppressed = [&results](std::size_t i) { return results[i].suppressed.has_value(); };
@@ -277,7 +275,7 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
     base.sender = envelope_sender;
     base.client_ip = peer.address.to_string();
     base.helo = options_.hostname;
-    base.auth_user = key->name;
+    base.auth_user = key.name;
     base.protocol = "http";
     // UTF-8 in an address of the envelope or of the header section needs SMTPUTF8 (RFC 6531,
     // 6532) on the way out: for the envelope sender here, for each message's own header section
@@ -299,7 +297,7 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
     session.source = pipeline::Source::kApi;
     session.client_ip = base.client_ip;
     session.helo = options_.hostname;
-    session.auth_user = key->name;
+    session.auth_user = key.name;
     session.tls = peer.tls;
     session.trusted = true;
 
@@ -348,7 +346,7 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
             d.writer = std::move(*writer);
             auto& w = *d.writer;
             std::string received = "Received: from [" + address_literal + "] by " +
-                                   options_.hostname + " (Tern HTTP API, key " + key->name +
+                                   options_.hostname + " (Tern HTTP API, key " + key.name +
                                    ")\r\n\tid " + w.id() + "; " +
                                    message::rfc5322_date(std::chrono::system_clock::now()) + "\r\n";
             w.append(received);
@@ -398,7 +396,7 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
                     ++queued;
                 }
             log_.info("api_message", {{"id", committed[k]->id},
-                                      {"key", key->name},
+                                      {"key", key.name},
                                       {"client", base.client_ip},
                                       {"from", envelope_sender},
                                       {"recipients", committed[k]->recipients.size()},
@@ -424,16 +422,12 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
             co_await run_round(round);
         }
     } else {
-        for (std::size_t i = 0; i < r.to.size(); ++i) {
+        std::vector<std::size_t> composed;  // the recipients not suppressed, in request order
+        for (std::size_t i = 0; i < r.to.size(); ++i)
+            if (!suppressed(i)) composed.push_back(i);
+        for (std::size_t k = 0; k < composed.size(); ++k) {
+            std::size_t i = composed[k];
             const RecipientSpec& to = r.to[i];
-            if (suppressed(i)) {
-                if (i + 1 == r.to.size() && !round.empty()) {
-                    spooled_any = true;
-                    co_await run_round(round);
-                    round.clear();
-                }
-                continue;
-            }
             message::Composition c;
             c.from = r.from;
             c.to = {{to.name, to.address}};
@@ -491,7 +485,7 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
             }
             if (!failed.empty()) results[i].error = failed;
             if (round.size() == kCommitRound || round_bytes >= kRoundBytes ||
-                (i + 1 == r.to.size() && !round.empty())) {
+                (k + 1 == composed.size() && !round.empty())) {
                 spooled_any = true;
                 co_await run_round(round);
                 round.clear();
@@ -514,10 +508,10 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
                 // The detail (a bounce's reply, an operator's note) is for keys of any domain:
                 // it may be about another sender's mail.
                 event.reply = std::string(suppress::reason_name(res.suppressed->reason));
-                if (key->domains.empty() && !res.suppressed->detail.empty())
+                if (key.domains.empty() && !res.suppressed->detail.empty())
                     event.reply += ": " + res.suppressed->detail;
                 event.source = "http";
-                event.auth = key->name;
+                event.auth = key.name;
                 events_->record(std::move(event));
             }
             item["status"] = "suppressed";

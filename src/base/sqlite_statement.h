@@ -1,7 +1,7 @@
 // SqliteStatement: one prepared SQLite statement, finalised on scope exit, with chained binds
-// whose first error sticks (step() returns it); open_durable_sqlite(): a database file that keeps
-// what it committed. Header-only: the components that use them link SQLite themselves (auth's
-// accounts, the suppression list, the API's idempotency keys).
+// whose first error sticks (step() returns it); SqliteTransaction; open_durable_sqlite(): a
+// database file that keeps what it committed. Header-only: the components that use them link SQLite
+// themselves (auth's accounts, the suppression list, the API's idempotency keys).
 #pragma once
 
 #include <fcntl.h>
@@ -78,6 +78,30 @@ inline Result<void> sqlite_exec(sqlite3* db, const char* sql, std::string_view w
         return std::unexpected(sqlite_error(db, what));
     return {};
 }
+
+// A transaction begun with `begin` ("BEGIN", "BEGIN IMMEDIATE"), rolled back unless committed.
+// Statements of it must be finalised (out of scope) before commit().
+class SqliteTransaction {
+  public:
+    SqliteTransaction(sqlite3* db, const char* begin) : db_(db) {
+        ok_ = sqlite3_exec(db, begin, nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    ~SqliteTransaction() {
+        if (ok_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    SqliteTransaction(const SqliteTransaction&) = delete;
+    SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+    bool ok() const { return ok_; }
+    Result<void> commit() {
+        done_ = true;
+        return sqlite_exec(db_, "COMMIT", "committing");
+    }
+
+  private:
+    sqlite3* db_;
+    bool ok_ = false;
+    bool done_ = false;
+};
 
 // The SQLite file at `path`, made (mode 0600, its directory too) when absent, opened without
 // SQLite's mutex (one thread per connection), in WAL mode with a sync at every commit and a busy

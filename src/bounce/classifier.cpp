@@ -204,13 +204,6 @@ category = "system"
 status = "X.3"
 )";
 
-bool valid_category(std::string_view s) {
-    if (s.empty() || s.size() > 64) return false;
-    for (char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-    return true;
-}
-
 bool all_digits(std::string_view s, std::size_t max) {
     if (s.empty() || s.size() > max) return false;
     for (char c : s)
@@ -265,6 +258,13 @@ bool status_matches(std::string_view pattern, std::string_view status) {
 }
 
 }  // namespace
+
+bool valid_category(std::string_view s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    return true;
+}
 
 struct BounceClassifier::Compiled {
     BounceRule rule;

@@ -25,6 +25,9 @@ struct BounceRule {
     std::string text;  // a Perl regular expression searched case-insensitively; empty: any
 };
 
+// True when `name` may name a category: 1 to 64 of a-z, 0-9 and _.
+bool valid_category(std::string_view name);
+
 // The parts of a reply the rules look at.
 struct ReplyParts {
     std::string_view code;  // three digits, or empty

@@ -253,11 +253,6 @@ int serve(const config::Config& config, const std::string& config_path) {
     std::vector<events::EventSink*> sinks;
     if (event_log) sinks.push_back(event_log.get());
     if (config.suppression_enabled) {
-        // Opened here once, so that a file that is not a suppression list stops the start.
-        if (auto db = suppress::SuppressionDb::open(config.suppression_database); !db) {
-            std::cerr << "tern: suppression.database: " << db.error().message << "\n";
-            return 1;
-        }
         suppressions = std::make_unique<suppress::SuppressionList>(config.suppression_database);
         suppression_feed = std::make_unique<suppress::SuppressionFeed>(
             *suppressions,
@@ -412,8 +407,9 @@ int serve(const config::Config& config, const std::string& config_path) {
         std::cerr << "tern: " << r.error().message << "\n";
         return 1;
     }
-    // The suppression list as the daemon's user will use it: a database in a directory that
-    // user cannot write (its WAL file is made beside it) stops the start, not every request.
+    // The suppression list opened as the daemon's user will use it: a file that is not a
+    // suppression list, or a database in a directory that user cannot write (its WAL file is
+    // made beside it), stops the start, not every request.
     if (suppressions) {
         if (auto r = suppressions->check(); !r) {
             std::cerr << "tern: suppression.database: " << r.error().message << "\n";

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "base/sqlite_statement.h"
+#include "base/text.h"
 #include "mailauth/domain_name.h"
 
 namespace tern::suppress {
@@ -29,35 +30,6 @@ PRAGMA user_version = 1;
 )";
 
 constexpr std::string_view kReasons[] = {"bounce", "complaint", "unsubscribe", "manual"};
-
-Error db_error(sqlite3* db, std::string_view what) {
-    return sqlite_error(db, what);
-}
-
-Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
-    return sqlite_exec(db, sql, what);
-}
-
-// A transaction rolled back unless committed.
-class Transaction {
-  public:
-    Transaction(sqlite3* db, const char* begin) : db_(db) {
-        ok_ = sqlite3_exec(db, begin, nullptr, nullptr, nullptr) == SQLITE_OK;
-    }
-    ~Transaction() {
-        if (ok_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    bool ok() const { return ok_; }
-    Result<void> commit() {
-        done_ = true;
-        return exec(db_, "COMMIT", "committing");
-    }
-
-  private:
-    sqlite3* db_;
-    bool ok_ = false;
-    bool done_ = false;
-};
 
 Suppression row(const SqliteStatement& s) {
     Suppression e;
@@ -83,13 +55,8 @@ std::optional<Reason> parse_reason(std::string_view name) {
 }
 
 std::string normalize_address(std::string_view address) {
-    auto lower = [](std::string text) {
-        for (char& c : text)
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        return text;
-    };
     auto at = address.rfind('@');
-    if (at == std::string_view::npos) return lower(std::string(address));
+    if (at == std::string_view::npos) return ascii_lower(address);
     std::string local(address.substr(0, at));
     std::string_view domain = address.substr(at + 1);
     // "bob"@ and bob@ are one mailbox (RFC 5321 section 4.1.2): a quoted local part that needs
@@ -122,7 +89,7 @@ std::string normalize_address(std::string_view address) {
         if (auto a = mailauth::to_a_label(domain)) host = *a;
     }
     if (host.empty()) host = std::string(domain);
-    return lower(local) + "@" + lower(host);
+    return ascii_lower(local) + "@" + ascii_lower(host);
 }
 
 bool valid_tenant(std::string_view tenant) {
@@ -139,7 +106,7 @@ Result<std::unique_ptr<SuppressionDb>> SuppressionDb::open(const std::string& pa
     if (!opened) return std::unexpected(opened.error());
     sqlite3* db = *opened;
     std::unique_ptr<SuppressionDb> store(new SuppressionDb(db));
-    if (auto r = exec(db, kSchema, path + ": schema"); !r) return std::unexpected(r.error());
+    if (auto r = sqlite_exec(db, kSchema, path + ": schema"); !r) return std::unexpected(r.error());
     {
         SqliteStatement check(db,
                               "SELECT count(*) FROM pragma_table_info('suppressions') WHERE "
@@ -156,8 +123,8 @@ SuppressionDb::~SuppressionDb() {
 }
 
 Result<std::size_t> SuppressionDb::add(const std::vector<Suppression>& entries, bool replace) {
-    Transaction t(db_, "BEGIN IMMEDIATE");
-    if (!t.ok()) return std::unexpected(db_error(db_, "beginning"));
+    SqliteTransaction t(db_, "BEGIN IMMEDIATE");
+    if (!t.ok()) return std::unexpected(sqlite_error(db_, "beginning"));
     SqliteStatement insert(
         db_, replace ? "INSERT OR REPLACE INTO suppressions VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                      : "INSERT OR IGNORE INTO suppressions VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -168,14 +135,14 @@ Result<std::size_t> SuppressionDb::add(const std::vector<Suppression>& entries, 
         int found = exists.step();
         exists.reset();
         if (found != SQLITE_ROW && found != SQLITE_DONE)
-            return std::unexpected(db_error(db_, "looking up"));
+            return std::unexpected(sqlite_error(db_, "looking up"));
         insert.text(1, e.tenant)
             .text(2, e.address)
             .text(3, reason_name(e.reason))
             .text(4, e.detail)
             .text(5, e.source)
             .integer(6, e.created);
-        if (insert.step() != SQLITE_DONE) return std::unexpected(db_error(db_, "adding"));
+        if (insert.step() != SQLITE_DONE) return std::unexpected(sqlite_error(db_, "adding"));
         insert.reset();
         if (found == SQLITE_DONE) ++added;
     }
@@ -186,14 +153,14 @@ Result<std::size_t> SuppressionDb::add(const std::vector<Suppression>& entries, 
 Result<bool> SuppressionDb::remove(std::string_view tenant, std::string_view address) {
     SqliteStatement del(db_, "DELETE FROM suppressions WHERE tenant = ?1 AND address = ?2");
     if (del.text(1, tenant).text(2, address).step() != SQLITE_DONE)
-        return std::unexpected(db_error(db_, "deleting"));
+        return std::unexpected(sqlite_error(db_, "deleting"));
     return sqlite3_changes(db_) > 0;
 }
 
 Result<std::vector<std::optional<Suppression>>> SuppressionDb::find(
     std::string_view tenant, const std::vector<std::string>& addresses) {
-    Transaction t(db_, "BEGIN");
-    if (!t.ok()) return std::unexpected(db_error(db_, "beginning"));
+    SqliteTransaction t(db_, "BEGIN");
+    if (!t.ok()) return std::unexpected(sqlite_error(db_, "beginning"));
     // The tenant's own entry before the global one.
     SqliteStatement select(db_,
                            "SELECT tenant, address, reason, detail, source, created FROM "
@@ -209,7 +176,7 @@ Result<std::vector<std::optional<Suppression>>> SuppressionDb::find(
         } else if (rc == SQLITE_DONE) {
             found.push_back(std::nullopt);
         } else {
-            return std::unexpected(db_error(db_, "looking up"));
+            return std::unexpected(sqlite_error(db_, "looking up"));
         }
         select.reset();
     }
@@ -234,7 +201,7 @@ Result<std::vector<Suppression>> SuppressionDb::list(std::optional<std::string> 
     while (true) {
         int rc = select.step();
         if (rc == SQLITE_DONE) break;
-        if (rc != SQLITE_ROW) return std::unexpected(db_error(db_, "listing"));
+        if (rc != SQLITE_ROW) return std::unexpected(sqlite_error(db_, "listing"));
         out.push_back(row(select));
     }
     return out;
@@ -242,7 +209,7 @@ Result<std::vector<Suppression>> SuppressionDb::list(std::optional<std::string> 
 
 Result<std::uint64_t> SuppressionDb::count() {
     SqliteStatement select(db_, "SELECT count(*) FROM suppressions");
-    if (select.step() != SQLITE_ROW) return std::unexpected(db_error(db_, "counting"));
+    if (select.step() != SQLITE_ROW) return std::unexpected(sqlite_error(db_, "counting"));
     return static_cast<std::uint64_t>(select.column_int(0));
 }
 

@@ -13,17 +13,6 @@
 #include "bounce/classifier.h"
 #include "fuzz_check.h"
 
-namespace {
-
-bool category_name(const std::string& c) {
-    if (c.empty() || c.size() > 64) return false;
-    for (char ch : c)
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) return false;
-    return true;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using tern::fuzz::check;
     std::string_view bytes(reinterpret_cast<const char*>(data), size);
@@ -32,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view reply = nul == std::string_view::npos ? bytes : bytes.substr(nul + 1);
     static auto builtin = tern::bounce::BounceClassifier::create({});
     check(builtin.has_value());
-    check(category_name((*builtin)->classify(reply)));
+    check(tern::bounce::valid_category((*builtin)->classify(reply)));
     auto parts = tern::bounce::split_reply(reply);
     check(parts.text.size() <= 512);
     check(parts.status.empty() || parts.status.size() >= 5);
@@ -50,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto classifier = tern::bounce::BounceClassifier::create(std::move(*rules));
     if (classifier) {
         std::string c = (*classifier)->classify(reply);
-        check(category_name(c));
+        check(tern::bounce::valid_category(c));
         // Not one of the file's categories: the built-in rules decided, as without the file.
         if (std::find(own.begin(), own.end(), c) == own.end())
             check(c == (*builtin)->classify(reply));
