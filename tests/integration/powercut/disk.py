@@ -4,7 +4,6 @@ import contextlib
 import mmap
 import os
 import shutil
-import struct
 import subprocess
 import time
 from pathlib import Path
@@ -115,8 +114,14 @@ class Recorder:
         return self.fuse_dir / "disk.img"
 
     def seq(self):
-        """The sequence number of the last request the recorder has served."""
-        return struct.unpack_from("<Q", self.counter, 0)[0]
+        """The sequence number of the last request the recorder has served. Read until two reads
+        agree, so that a read racing the recorder's write of the counter is not taken."""
+        value = self.counter[0:8]
+        while True:
+            again = self.counter[0:8]
+            if again == value:
+                return int.from_bytes(value, "little")
+            value = again
 
     def output(self):
         return self.output_path.read_bytes().decode("utf-8", "replace")

@@ -13,7 +13,6 @@ import errno
 import mmap
 import os
 import stat
-import struct
 import sys
 
 import llfuse
@@ -37,7 +36,9 @@ class RecordingDisk(llfuse.Operations):
         self.seq += 1
         self.log.write(RECORD.pack(self.seq, kind, offset, len(data)))
         self.log.write(data)
-        struct.pack_into("<Q", self.counter, 0, self.seq)
+        # One 8-octet copy: struct.pack_into would clear the field before writing it, and a
+        # client reading in between would see 0 ("acknowledged before the run began").
+        self.counter[0:8] = self.seq.to_bytes(8, "little")
 
     def _attr(self, inode):
         a = llfuse.EntryAttributes()

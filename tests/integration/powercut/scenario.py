@@ -147,6 +147,8 @@ def record(workdir, binary, seed, clients, messages, env=None):
         rc = recorder.stop()
     assert rc == 0, f"recorder exited with {rc}:\n{recorder.output()}"
     assert not problems, "\n".join(problems)
+    early = [s.token for s in traffic.acked() if not first <= s.ack_seq <= last]
+    assert not early, f"acknowledgements noted outside the run ({first}..{last}): {early[:5]}"
     # The queue was empty at `last`: every message had been forgotten by then.
     forgotten = {s.queue_id: watcher.forgotten.get(s.queue_id, last) for s in traffic.acked()}
     recording = Recording(workdir, traffic.sent, first=first, last=last, unblocked=unblocked,
