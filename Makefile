@@ -20,10 +20,10 @@ FUZZ_SECONDS ?= 60
 # The libFuzzer targets (tests/fuzz/NAME_fuzz.cpp): SMTP, mail authentication, policy rules,
 # header/body rule files, milter responses, Redis replies (RESP), SRS addresses, address lists and
 # local submissions, maildrop files, the sending API's requests, bounce rules and replies,
-# suppression list requests.
+# suppression list requests, reports that come back (DSN, ARF).
 FUZZ_TARGETS ?= command data_decoder limits text_scan header_splitter tls_required spf_record spf_macro dkim_signature \
 	dkim_key_record dkim_canonical dmarc_record auth_results arc_set policy_rules content_rules milter_response resp srs \
-	address_list maildrop lmtp dashboard_request url message_request bounce_rules suppression_request
+	address_list maildrop lmtp dashboard_request url message_request bounce_rules suppression_request feedback_report
 CONFIG     ?=
 PYTEST     := /usr/bin/python3 -m pytest
 # The symbolizer of clang-19's version (package llvm-19), so a fuzzer's crash shows names and lines.

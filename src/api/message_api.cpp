@@ -44,6 +44,24 @@ struct RecipientResult {
     std::optional<suppress::Suppression> suppressed;  // its entry on the suppression list
 };
 
+// Tells `sent` (without waiting) who sent each message queued, so that the reports that come
+// back about it are events of the same sender and key (docs/feedback.md).
+void remember_senders(feedback::SentIndex& sent, log::Logger& log, std::int64_t retention,
+                      const std::vector<RecipientResult>& results, const std::string& sender,
+                      const std::string& key_name, std::int64_t now) {
+    std::vector<feedback::SentOrigin> rows;
+    for (const auto& r : results)
+        if (!r.id.empty() && r.error.empty() && (rows.empty() || rows.back().id != r.id))
+            rows.push_back({r.id, sender, "http", key_name, now});
+    if (rows.empty()) return;
+    sent.submit([rows = std::move(rows), now, retention, &log](Result<feedback::SentDb*> db) {
+        Result<void> added =
+            db ? (*db)->add(rows, now, retention) : Result<void>(std::unexpected(db.error()));
+        if (!added)
+            log.error("sent_index", {{"error", added.error().message}, {"messages", rows.size()}});
+    });
+}
+
 // A message to spool: its text and the recipients of the request it goes to.
 struct Draft {
     std::string text;
@@ -69,6 +87,7 @@ MessageApi::MessageApi(MessageApiOptions options, auth::ApiKeyStore& keys,
       suppressions_(services.suppressions),
       events_(services.events),
       idempotency_(services.idempotency),
+      sent_(services.sent),
       log_(log) {}
 
 void MessageApi::mount(http::HttpServer& server) {
@@ -529,6 +548,9 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
         }
         list.push_back(std::move(item));
     }
+    if (sent_)
+        remember_senders(*sent_, log_, options_.sent_retention, results, envelope_sender, key.name,
+                         now);
     json body{{"queued", queued}, {"recipients", std::move(list)}};
     // A discard is an acceptance (as SMTP's 250 for a discarded message).
     bool accepted = queued > 0 || std::any_of(results.begin(), results.end(),

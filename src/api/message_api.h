@@ -15,6 +15,7 @@
 #include "auth/api_keys.h"
 #include "base/db_worker.h"
 #include "events/event.h"
+#include "feedback/sent_index.h"
 #include "http/server.h"
 #include "log/logger.h"
 #include "pipeline/pipeline.h"
@@ -29,6 +30,7 @@ struct MessageApiOptions {
     RequestLimits limits;
     std::size_t max_template_depth = 16;         // nested Mustache sections
     std::int64_t idempotency_retention = 86400;  // seconds an answer is kept for its key
+    std::int64_t sent_retention = 30 * 86400;    // seconds a message's sender is kept (feedback)
 };
 
 using IdempotencyStore = DbWorker<IdempotencyDb>;
@@ -39,6 +41,7 @@ struct MessageApiServices {
     suppress::SuppressionList* suppressions = nullptr;  // whose addresses are refused
     events::EventSink* events = nullptr;                // told of each refusal
     IdempotencyStore* idempotency = nullptr;            // answers kept per Idempotency-Key
+    feedback::SentIndex* sent = nullptr;  // who sent each message, for reports that come back
 };
 
 class MessageApi {
@@ -69,6 +72,7 @@ class MessageApi {
     suppress::SuppressionList* suppressions_;
     events::EventSink* events_;
     IdempotencyStore* idempotency_;
+    feedback::SentIndex* sent_;
     log::Logger& log_;
 };
 

@@ -26,6 +26,15 @@ std::string_view trim_blanks(std::string_view s) {
     return s;
 }
 
+std::string_view trim_space(std::string_view s) {
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && space(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && space(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
 std::vector<std::string_view> split_blanks(std::string_view s) {
     std::vector<std::string_view> words;
     std::size_t i = 0;

@@ -28,6 +28,8 @@ inline bool ascii_iequals(std::string_view a, std::string_view b) {
 // `s` without spaces and tabs at either end, and without a trailing CR: a view into `s`,
 // so `s` must outlive it.
 [[nodiscard]] std::string_view trim_blanks(std::string_view s);
+// `s` without spaces, tabs, CRs and LFs at either end (a view into `s`).
+[[nodiscard]] std::string_view trim_space(std::string_view s);
 
 // A DNS name of letters, digits, '-' and '_' in labels of 1 to 63 octets, at most 253 in all,
 // with no empty label (so no leading, trailing or double dot).

@@ -46,6 +46,7 @@
 #include "dns/mx_resolver.h"
 #include "dns/resolver.h"
 #include "events/event_log.h"
+#include "feedback/feedback_transport.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
 #include "net/connection_limits.h"
@@ -199,6 +200,15 @@ int serve(const config::Config& config, const std::string& config_path) {
         [&directory](std::string_view d) { return directory->is_local_domain(d); },
         directory->default_domain());
     relay_options->srs = &srs;
+    // VERP return paths and the reports that come back to them (docs/feedback.md).
+    feedback::VerpCodec verp({config.feedback_bounce_domain, config.feedback_secrets, "b"});
+    feedback::FeedbackInbox feedback_inbox(verp, config.feedback_addresses);
+    relay_options->verp = config.feedback_verp == "none" ? nullptr : &verp;
+    relay_options->verp_all = config.feedback_verp == "all";
+    std::unique_ptr<feedback::FeedbackTransport> feedback_transport;  // made with the sinks
+    std::unique_ptr<feedback::SentIndex> sent_index;  // who sent what, for the reports' events
+    if (relay_options->verp && verp.enabled())
+        sent_index = std::make_unique<feedback::SentIndex>(config.data_dir + "/sent.sqlite");
     relay_options->metrics = &registry;
     delivery::SmtpTransport relay(**spool, mx, std::move(*relay_options), log);
     auto lmtp_options = lmtp_transport_options(config);
@@ -210,6 +220,8 @@ int serve(const config::Config& config, const std::string& config_path) {
     DestinationConcurrency concurrency{config.destination_concurrency, config.local_max_deliveries,
                                        config.lmtp_concurrency};
     auto router = [&](const spool::Recipient& r) {
+        if (feedback_inbox.enabled() && feedback_inbox.accepts(r.address))
+            return queue::Route{"feedback", feedback_transport.get(), 4};
         std::string domain = smtp::domain_of(r.address);
         if (directory->is_local_domain(domain)) {
             if (auto to = lmtp.destination_of(domain))
@@ -258,7 +270,7 @@ int serve(const config::Config& config, const std::string& config_path) {
             *suppressions,
             std::set<std::string>(config.suppression_on_bounce.begin(),
                                   config.suppression_on_bounce.end()),
-            log);
+            config.suppression_on_complaint, log);
         sinks.push_back(suppression_feed.get());
     }
     events::EventFanout event_sinks(sinks);
@@ -269,6 +281,9 @@ int serve(const config::Config& config, const std::string& config_path) {
         return 1;
     }
     if (!sinks.empty()) qopts.events = &event_sinks;
+    feedback_transport = std::make_unique<feedback::FeedbackTransport>(
+        **spool, feedback_inbox, sinks.empty() ? nullptr : &event_sinks, classifier->get(),
+        sent_index.get(), log, feedback::FeedbackTransportOptions{config.feedback_max_read, {}});
     // Accounts: passwords are checked on the verifier's threads, never on an event loop.
     auth::Verifier verifier(auth::StorePoolOptions{
         config.auth_database,
@@ -298,7 +313,7 @@ int serve(const config::Config& config, const std::string& config_path) {
         return 1;
     }
     // Who may send what to whom (docs/policy.md): the first stage of MX and submission.
-    policy::RecipientPolicy recipients(*directory, &srs);
+    policy::RecipientPolicy recipients(*directory, &srs, &feedback_inbox);
     policy::AccessOptions access_options{
         .recipients = &recipients,
         .senders = &*senders,
@@ -394,9 +409,10 @@ int serve(const config::Config& config, const std::string& config_path) {
 
     // The HTTP listener: /metrics, /health, the sending API and the dashboard (docs/http.md).
     auto http = DaemonHttp::create(
-        config, {registry, queue, loops, log, server_tls, verifier, throttle, **resolver,
-                 stages->signing_keys, (*certificates)->challenges.get(), &injector, &recipients,
-                 &local_stages, event_log.get(), qopts.events, suppressions.get()});
+        config,
+        {registry, queue, loops, log, server_tls, verifier, throttle, **resolver,
+         stages->signing_keys, (*certificates)->challenges.get(), &injector, &recipients,
+         &local_stages, event_log.get(), qopts.events, suppressions.get(), sent_index.get()});
     if (!http) {
         std::cerr << "tern: " << http.error().message << "\n";
         return 1;
@@ -413,6 +429,12 @@ int serve(const config::Config& config, const std::string& config_path) {
     if (suppressions) {
         if (auto r = suppressions->check(); !r) {
             std::cerr << "tern: suppression.database: " << r.error().message << "\n";
+            return 1;
+        }
+    }
+    if (sent_index) {
+        if (auto r = sent_index->check(); !r) {
+            std::cerr << "tern: feedback: " << r.error().message << "\n";
             return 1;
         }
     }

@@ -72,6 +72,7 @@ Result<std::unique_ptr<DaemonHttp>> DaemonHttp::create(const config::Config& con
         api_options.limits.max_message_size = config.limits.max_message_size;
         api_options.max_template_depth = config.api_max_template_depth;
         api_options.idempotency_retention = config.api_idempotency_retention.count();
+        api_options.sent_retention = config.feedback_sent_retention.count();
         // Opened by its worker at the first request that carries a key (as the daemon's user).
         http->idempotency_ =
             std::make_unique<api::IdempotencyStore>(config.data_dir + "/idempotency.sqlite");
@@ -79,7 +80,7 @@ Result<std::unique_ptr<DaemonHttp>> DaemonHttp::create(const config::Config& con
         http->api_ = std::make_unique<api::MessageApi>(
             std::move(api_options), *http->api_keys_, *p.injector, *p.recipients,
             api::MessageApiServices{p.local_stages, p.suppressions, p.event_sink,
-                                    http->idempotency_.get()},
+                                    http->idempotency_.get(), p.sent},
             p.log);
         http->api_->mount(*http->server_);
         if (p.suppressions) {

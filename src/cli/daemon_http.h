@@ -51,6 +51,7 @@ struct DaemonHttpParts {
     const events::EventLog* events = nullptr;  // [events]: GET /api/v1/events; null when off
     events::EventSink* event_sink = nullptr;   // told of the API's refusals; null: nobody
     suppress::SuppressionList* suppressions = nullptr;  // [suppression]; null when off
+    feedback::SentIndex* sent = nullptr;  // [feedback] with VERP: who sent what; null when off
 };
 
 class DaemonHttp {

@@ -261,6 +261,10 @@ Result<Config> finish(Config config) {
         return fail(ErrorCode::kInvalid,
                     "webhooks.urls: webhooks send the event log's events; events.enabled must be "
                     "true");
+    if (!config.feedback_bounce_domain.empty() && config.feedback_secrets.empty())
+        return fail(ErrorCode::kInvalid,
+                    "feedback.secrets: at least one secret is needed when feedback.bounce_domain "
+                    "is set");
     if (config.srs_enabled && config.srs_secrets.empty())
         return fail(ErrorCode::kInvalid,
                     "srs.secrets: at least one secret is needed when srs.enabled is true");

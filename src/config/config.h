@@ -68,6 +68,14 @@ struct Config {
     std::string suppression_database;  // empty in the file: suppressions.sqlite in data_dir
     std::vector<std::string> suppression_on_bounce{"invalid_recipient", "inactive_mailbox",
                                                    "invalid_domain"};
+    bool suppression_on_complaint = true;
+    // [feedback]: bounces and complaints that come back (docs/feedback.md)
+    std::string feedback_bounce_domain;  // empty: no VERP
+    std::vector<std::string> feedback_secrets;
+    std::string feedback_verp = "api";  // api, all, none
+    std::vector<std::string> feedback_addresses;
+    std::uint64_t feedback_max_read = 1024 * 1024;
+    Seconds feedback_sent_retention{30 * 86400};
     // [api]: the sending API on the HTTP listener (docs/api.md)
     bool api_enabled = true;
     std::string api_keys_file;  // empty in the file: api-keys in data_dir

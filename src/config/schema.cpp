@@ -13,6 +13,11 @@ std::string check_network(std::string_view s) {
     return net::NetworkList::check(s);
 }
 
+std::string check_domain_or_empty(std::string_view s) {
+    return s.empty() || is_dns_name(s) ? std::string()
+                                       : "\"" + std::string(s) + "\" is not a domain name";
+}
+
 std::string check_listener(std::string_view s) {
     return s == "mx" || s == "submission"
                ? std::string()

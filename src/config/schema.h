@@ -56,7 +56,7 @@ const std::vector<Key>& schema();
 // The keys of each part of the schema (schema_*.cpp).
 std::vector<Key> server_keys();    // [server] [log] [smtp] [submission] [submissions] [limits]
 std::vector<Key> delivery_keys();  // [local] [queue] [relay] [dns] [spool] [srs] [events]
-                                   // [webhooks] [bounce] [suppression]
+                                   // [webhooks] [bounce] [suppression] [feedback]
 std::vector<Key> security_keys();  // [tls] [acme] [auth]
 std::vector<Key> mailauth_keys();  // [mailauth] [dkim]
 std::vector<Key> policy_keys();    // [dnsbl] [ratelimit] [score] [greylist] [policy_store]
@@ -66,6 +66,7 @@ std::vector<Key> http_keys();      // [http] [api] [dashboard]
 
 // Checks of one string value: "" when fine, else what is wrong.
 std::string check_network(std::string_view s);
+std::string check_domain_or_empty(std::string_view s);  // a DNS name, or nothing
 std::string check_next_hop(std::string_view s);
 std::string check_listener(std::string_view s);  // "mx" or "submission"
 

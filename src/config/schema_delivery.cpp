@@ -214,10 +214,7 @@ std::vector<Key> delivery_keys() {
          0,
          UINT64_MAX,
          {},
-         [](std::string_view s) {
-             return s.empty() || is_dns_name(s) ? std::string()
-                                                : "\"" + std::string(s) + "\" is not a domain name";
-         }},
+         check_domain_or_empty},
         {"srs", "hash_length", Kind::kCount, "4",
          "Base64 characters of the signature in an SRS address (4 = 24 bits, as other SRS "
          "implementations use); longer signatures are accepted as well.",
@@ -280,18 +277,18 @@ std::vector<Key> delivery_keys() {
          "types",
          Kind::kStringList,
          "[]",
-         "Event types sent (accepted, delivered, deferred, bounced, expired, suppressed); [] "
-         "sends all.",
+         "Event types sent (accepted, delivered, deferred, bounced, expired, suppressed, "
+         "complained); [] sends all.",
          [](Config& c, const Value& v) { c.webhook_types = v.list; },
          0,
          UINT64_MAX,
          {},
          [](std::string_view s) -> std::string {
-             for (std::string_view t :
-                  {"accepted", "delivered", "deferred", "bounced", "expired", "suppressed"})
+             for (std::string_view t : {"accepted", "delivered", "deferred", "bounced", "expired",
+                                        "suppressed", "complained"})
                  if (s == t) return "";
              return "not an event type (accepted, delivered, deferred, bounced, expired, "
-                    "suppressed)";
+                    "suppressed, complained)";
          }},
         {"webhooks", "batch_size", Kind::kCount, "100", "Events one POST carries at most.",
          [](Config& c, const Value& v) { c.webhook_batch_size = v.number; }, 1, 10000},
@@ -335,6 +332,72 @@ std::vector<Key> delivery_keys() {
                      return "not a bounce category (a-z, 0-9 and _)";
              return "";
          }},
+        {"suppression", "on_complaint", Kind::kBool, "true",
+         "Put the recipient of a complaint report (ARF) matched to a message on the suppression "
+         "list (docs/feedback.md).",
+         [](Config& c, const Value& v) { c.suppression_on_complaint = v.flag; }},
+        // [feedback]
+        {"feedback",
+         "bounce_domain",
+         Kind::kString,
+         R"("")",
+         "Domain of the VERP return paths (b-ID-TAG-LOCAL=DOMAIN@bounce_domain) whose bounces Tern "
+         "reads and matches to the message and recipient (docs/feedback.md); its MX must be this "
+         "server and its SPF record must allow the sending addresses. Empty: off.",
+         [](Config& c, const Value& v) { c.feedback_bounce_domain = ascii_lower(v.text); },
+         0,
+         UINT64_MAX,
+         {},
+         check_domain_or_empty},
+        {"feedback",
+         "secrets",
+         Kind::kStringList,
+         "[]",
+         "Secrets of the VERP addresses' tag (HMAC-SHA256, at least 16 characters): the first "
+         "signs, every one is accepted (to retire one, put a new one first and keep the old one "
+         "until mail sent with it can no longer bounce). Needed with bounce_domain.",
+         [](Config& c, const Value& v) { c.feedback_secrets = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) {
+             return s.size() >= 16 ? std::string() : std::string("shorter than 16 characters");
+         }},
+        {"feedback",
+         "verp",
+         Kind::kEnum,
+         R"("api")",
+         "Which relayed mail gets a VERP return path: api (messages of the sending API), all "
+         "(every message with a sender other than <>), none.",
+         [](Config& c, const Value& v) { c.feedback_verp = v.text; },
+         0,
+         UINT64_MAX,
+         {"api", "all", "none"}},
+        {"feedback",
+         "addresses",
+         Kind::kStringList,
+         "[]",
+         "Addresses where complaint reports (ARF, the feedback loops of mailbox providers) arrive; "
+         "Tern reads the mail to them instead of delivering it.",
+         [](Config& c, const Value& v) { c.feedback_addresses = v.list; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) -> std::string {
+             auto at = s.rfind('@');
+             if (at == std::string_view::npos || at == 0 || !is_dns_name(s.substr(at + 1)))
+                 return "not an address (local@domain)";
+             return "";
+         }},
+        {"feedback", "max_report_size", Kind::kSize, R"("1M")",
+         "Octets of a report read; the rest (most often the returned message) is not looked at.",
+         [](Config& c, const Value& v) { c.feedback_max_read = v.number; }, 4096, 1ull << 30},
+        {"feedback", "sent_retention", Kind::kDuration, R"("30d")",
+         "How long the sender and API key of a message sent with a VERP return path are kept "
+         "(data_dir/sent.sqlite): a report that comes back later is still matched and counted, "
+         "but its event names no sender or key.",
+         [](Config& c, const Value& v) { c.feedback_sent_retention = v.duration; }, 3600,
+         10ull * 365 * 86400},
     };
 }
 

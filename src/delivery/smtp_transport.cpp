@@ -237,19 +237,26 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     Demand demand{m.requiretls, !m.requiretls && message::tls_required_no(header)};
     net::NextHop hop = next_hop_of(job.destination);
     std::vector<std::size_t> pending = job.recipients;
-    // Each recipient's return path: forwarded ones get an SRS address (docs/srs.md), so one
-    // transaction carries only recipients with the same one (forwarded ones go first).
+    // Each recipient's return path: forwarded ones get an SRS address (docs/srs.md), the others
+    // of a VERP message their own VERP address (docs/feedback.md), so one transaction carries
+    // only recipients with the same one (the rewritten ones go first).
     std::map<std::size_t, std::string> return_path;
     {
         std::int64_t now = unix_now();
+        bool verp = options_.verp && options_.verp->enabled() && !m.sender.empty() &&
+                    (options_.verp_all || m.protocol == "http");
         for (auto i : pending) {
             return_path[i] =
                 options_.srs ? options_.srs->return_path(m, m.recipients[i], now) : m.sender;
-            if (return_path[i] != m.sender)
+            if (return_path[i] != m.sender) {
                 log_.info("srs_forward", {{"id", m.id},
                                           {"to", m.recipients[i].address},
                                           {"from", m.sender},
                                           {"srs", return_path[i]}});
+            } else if (verp) {
+                if (auto a = options_.verp->encode(m.id, m.recipients[i].address))
+                    return_path[i] = *std::move(a);
+            }
         }
         std::stable_partition(pending.begin(), pending.end(),
                               [&](std::size_t i) { return return_path[i] != m.sender; });

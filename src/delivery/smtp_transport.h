@@ -17,6 +17,7 @@
 
 #include "delivery/srs_rewriter.h"
 #include "dns/mx_resolver.h"
+#include "feedback/verp.h"
 #include "log/logger.h"
 #include "metrics/metrics.h"
 #include "net/next_hop.h"
@@ -69,6 +70,10 @@ struct SmtpTransportOptions {
     // The return path of each recipient's delivery (SRS for forwarded mail, docs/srs.md);
     // null: the message's own sender for every recipient.
     const SrsRewriter* srs = nullptr;
+    // VERP (docs/feedback.md): the return path of each recipient of the messages it applies to
+    // (the sending API's, or every one with a sender when `verp_all`), unless SRS rewrote it.
+    const feedback::VerpCodec* verp = nullptr;
+    bool verp_all = false;
 
     metrics::Registry* metrics = nullptr;  // counts TLS failures for /metrics; null: none
 };

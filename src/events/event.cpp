@@ -13,6 +13,7 @@ std::string to_json_line(const Event& e) {
     if (!e.source.empty()) j["source"] = e.source;
     if (!e.auth.empty()) j["auth"] = e.auth;
     if (!e.category.empty()) j["category"] = e.category;
+    if (!e.report.empty()) j["report"] = e.report;
     // Replies come from remote hosts: octets that are not UTF-8 become U+FFFD. The seq comes
     // first (the object's other keys are sorted), so that a reader finds it without parsing.
     std::string rest = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -41,6 +42,7 @@ std::optional<Event> from_json_line(std::string_view line) {
     e.source = text("source");
     e.auth = text("auth");
     e.category = text("category");
+    e.report = text("report");
     return e;
 }
 

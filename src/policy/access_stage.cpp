@@ -45,9 +45,9 @@ boost::asio::awaitable<smtp::Reply> AccessStage::check_recipient(const smtp::For
                                                                  const ClientFacts& facts) const {
     smtp::Reply reply = options_.recipients->check(path, facts, options_.now());
     if (reply.code == 550 && reply.status == "5.1.1" && options_.account_exists &&
-        !options_.recipients->is_srs(path)) {
-        // An account of `tern user` is a mailbox too (an SRS address never is: its signature
-        // alone decides, even when the account store is down).
+        !options_.recipients->is_srs(path) && !options_.recipients->is_bounce_address(path)) {
+        // An account of `tern user` is a mailbox too (an SRS or bounce address never is: its
+        // signature alone decides, even when the account store is down).
         auto exists = co_await options_.account_exists(path.mailbox.str());
         if (!exists)
             co_return smtp::reply(ReplyName::kLocalError,

@@ -1,6 +1,7 @@
 // RecipientPolicy: local recipients are checked against the directory at RCPT time so unknown
 // users are refused in the dialogue (never bounced later); other domains need relay permission;
-// an SRS address of ours is relayed to the address it stands for only when its signature holds.
+// an SRS address of ours is relayed to the address it stands for only when its signature holds;
+// a VERP address of ours only when its tag holds (docs/feedback.md).
 #include "policy/recipient_policy.h"
 
 #include "base/text.h"
@@ -23,6 +24,10 @@ bool RecipientPolicy::is_srs(const smtp::ForwardPath& path) const {
            srs_->is_ours(path.mailbox.unquoted_local(), path.mailbox.domain);
 }
 
+bool RecipientPolicy::is_bounce_address(const smtp::ForwardPath& path) const {
+    return !path.bare_postmaster && feedback_ && feedback_->is_bounce_domain(path.mailbox.domain);
+}
+
 smtp::Reply RecipientPolicy::check(const smtp::ForwardPath& path, const ClientFacts& client,
                                    std::int64_t now) const {
     using smtp::ReplyName;
@@ -41,6 +46,10 @@ smtp::Reply RecipientPolicy::check(const smtp::ForwardPath& path, const ClientFa
                                "SRS addresses accept only bounces (MAIL FROM:<>)");
         return smtp::reply(ReplyName::kRecipientOk);
     }
+    if (feedback_ && feedback_->accepts(box.unquoted_local(), box.domain))
+        return smtp::reply(ReplyName::kRecipientOk);
+    if (is_bounce_address(path))
+        return smtp::reply(ReplyName::kUnknownUser, "No such bounce address");
     if (directory_.is_local_domain(box.domain)) {
         auto resolved = directory_.resolve(box.unquoted_local());
         if (resolved) return smtp::reply(ReplyName::kRecipientOk);
@@ -78,6 +87,9 @@ void RecipientPolicy::expand(const smtp::Recipient& rcpt,
         for (const auto& remote : resolved->remote)
             add(remote, true);
     };
+    if (!rcpt.path.bare_postmaster && feedback_ &&
+        feedback_->accepts(box.unquoted_local(), box.domain))
+        return add(box.str(), false);  // read by the feedback transport, as it is
     if (is_srs(rcpt.path)) {
         // Checked with its age at RCPT; the day may have turned since, which must not lose it.
         auto original = srs_->reverse(box.unquoted_local() + "@" + box.domain, std::nullopt);

@@ -5,15 +5,22 @@
 namespace tern::suppress {
 
 bool SuppressionFeed::suppresses(const events::Event& e) const {
-    return e.type == "bounced" && !e.recipient.empty() && categories_.contains(e.category);
+    if (e.recipient.empty()) return false;
+    if (e.type == "complained") return complaints_;
+    return e.type == "bounced" && categories_.contains(e.category);
 }
 
 void SuppressionFeed::record(events::Event e) {
     if (!suppresses(e)) return;
     Suppression s;
     s.address = normalize_address(e.recipient);
-    s.reason = Reason::kBounce;
-    s.detail = e.category + ": " + e.reply.substr(0, 500);
+    if (e.type == "complained") {
+        s.reason = Reason::kComplaint;
+        s.detail = e.category + (e.remote_host.empty() ? "" : " from " + e.remote_host);
+    } else {
+        s.reason = Reason::kBounce;
+        s.detail = e.category + ": " + e.reply.substr(0, 500);
+    }
     s.source = "tern";
     s.created = e.time;
     {

@@ -125,6 +125,30 @@ TEST(Config, MilterKeys) {
     expect_error("[milter]\nmax_frame = 100\n", "milter.max_frame");
 }
 
+TEST(Config, FeedbackKeys) {
+    Config d = defaults();
+    EXPECT_TRUE(d.feedback_bounce_domain.empty());
+    EXPECT_EQ(d.feedback_verp, "api");
+    EXPECT_EQ(d.feedback_max_read, 1u << 20);
+    EXPECT_EQ(d.feedback_sent_retention, Seconds(30 * 86400));
+    EXPECT_TRUE(d.suppression_on_complaint);
+    auto c = load_string(
+        "[feedback]\nbounce_domain = \"Bounces.Shop.Example\"\n"
+        "secrets = [\"0123456789abcdef\"]\naddresses = [\"fbl@shop.example\"]\n"
+        "verp = \"all\"\nsent_retention = \"7d\"\n[suppression]\non_complaint = false\n",
+        "t.toml");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->feedback_bounce_domain, "bounces.shop.example");
+    EXPECT_EQ(c->feedback_verp, "all");
+    EXPECT_EQ(c->feedback_sent_retention, Seconds(7 * 86400));
+    EXPECT_FALSE(c->suppression_on_complaint);
+    expect_error("[feedback]\nbounce_domain = \"b.example\"\n", "feedback.secrets");
+    expect_error("[feedback]\nsecrets = [\"short\"]\n", "shorter than 16");
+    expect_error("[feedback]\nbounce_domain = \"not a domain\"\n", "not a domain name");
+    expect_error("[feedback]\naddresses = [\"fbl\"]\n", "not an address");
+    expect_error("[feedback]\nverp = \"some\"\n", "feedback.verp");
+}
+
 TEST(Config, MissingFileIsAnError) {
     auto c = load_file("/nonexistent/tern.toml");
     ASSERT_FALSE(c);

@@ -1,5 +1,6 @@
 // AccessStage: sender ownership at MAIL (RFC 6409 6.1), and at RCPT local users, aliases, accounts
-// (and an account store that cannot answer), SRS addresses of ours, and relay permission.
+// (and an account store that cannot answer), SRS addresses of ours, the feedback inbox's VERP
+// and complaint addresses, and relay permission.
 #include "policy/access_stage.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 
 #include "base/text.h"
 #include "delivery/srs_rewriter.h"
+#include "feedback/inbox.h"
 #include "smtp/reply_parser.h"
 #include "test_async.h"
 
@@ -48,7 +50,7 @@ class AccessStageTest : public ::testing::Test {
         s.bounces_only = bounces_only;
         srs_ = std::make_unique<delivery::SrsRewriter>(
             s, [](std::string_view d) { return ascii_iequals(d, "example.com"); }, "example.com");
-        recipients_ = std::make_unique<RecipientPolicy>(directory_, srs_.get());
+        recipients_ = std::make_unique<RecipientPolicy>(directory_, srs_.get(), &inbox_);
         AccessOptions o;
         o.recipients = recipients_.get();
         o.senders = &senders_;
@@ -96,6 +98,8 @@ class AccessStageTest : public ::testing::Test {
     auth::SenderMap senders_;
     std::unique_ptr<delivery::SrsRewriter> srs_;
     std::unique_ptr<RecipientPolicy> recipients_;
+    feedback::VerpCodec verp_{{"bounces.example.com", {"feedback-test-secret"}, "b"}};
+    feedback::FeedbackInbox inbox_{verp_, {"fbl@example.com"}};
     bool store_down_ = false;
 };
 
@@ -181,6 +185,32 @@ TEST_F(AccessStageTest, AnyoneMaySendWithoutASenderMap) {
     o.recipients = recipients_.get();
     AccessStage s(std::move(o));
     EXPECT_EQ(line(sender(s, "alice@example.com", "FROM:<x@shop.example>")), "continue");
+}
+
+TEST_F(AccessStageTest, FeedbackAddresses) {
+    auto s = stage();
+    std::string verp = *verp_.encode("ABC123", "carol@remote.example");
+    // Any client, any sender: reports come from everywhere, with <> or a sender.
+    EXPECT_EQ(line(rcpt(s, "TO:<" + verp + ">", false, "FROM:<>")), "continue");
+    EXPECT_EQ(line(rcpt(s, "TO:<" + verp + ">", false)), "continue");
+    EXPECT_EQ(line(rcpt(s, "TO:<postmaster@bounces.example.com>", false)), "continue");
+    // At a local domain, though no user of it: the complaint address.
+    EXPECT_EQ(line(rcpt(s, "TO:<FBL@example.com>", false)), "continue");
+    // A forged tag, another address at the bounce domain: refused by the tag alone, even with
+    // the account store down.
+    store_down_ = true;
+    std::string forged = verp;
+    forged.replace(forged.find("carol="), 6, "eve=");
+    EXPECT_TRUE(line(rcpt(s, "TO:<" + forged + ">", false)).starts_with("550 5.1.1 "));
+    EXPECT_TRUE(line(rcpt(s, "TO:<anyone@bounces.example.com>", true)).starts_with("550 5.1.1 "));
+    // The accepted ones are spooled as they are, not as local mailboxes.
+    smtp::Recipient r;
+    r.path = smtp::parse_rcpt("TO:<" + verp + ">", smtp::Offered{.esmtp = true}, false)->recipient;
+    std::vector<spool::Recipient> out;
+    recipients_->expand(r, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].address, verp);
+    EXPECT_FALSE(out[0].forwarded);
 }
 
 }  // namespace

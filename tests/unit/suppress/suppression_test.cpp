@@ -192,7 +192,7 @@ TEST(SuppressionFeed, AddsHardBouncesOnly) {
     log::Logger log{log::Format::kText, log::Level::kError};
     {
         SuppressionList list(path);
-        SuppressionFeed feed(list, {"invalid_recipient", "invalid_domain"}, log);
+        SuppressionFeed feed(list, {"invalid_recipient", "invalid_domain"}, false, log);
         auto event = [](std::string type, std::string to, std::string category) {
             events::Event e;
             e.type = std::move(type);
@@ -220,6 +220,42 @@ TEST(SuppressionFeed, AddsHardBouncesOnly) {
     EXPECT_EQ((*all)[0].source, "tern");
     EXPECT_EQ((*all)[0].detail, "invalid_recipient: 550 5.1.1 no such user");
     EXPECT_EQ((*all)[1].address, "x@nowhere.example");
+}
+
+TEST(SuppressionFeed, AddsComplaintsWhenAsked) {
+    testing::TempDir dir;
+    log::Logger log{log::Format::kText, log::Level::kError};
+    auto complaint = [](std::string to) {
+        events::Event e;
+        e.type = "complained";
+        e.recipient = std::move(to);
+        e.category = "abuse";
+        e.remote_host = "mta.example.net";
+        e.report = "complaint";
+        e.time = 1700000000;
+        return e;
+    };
+    for (bool on : {true, false}) {
+        std::string path = dir.path() + (on ? "/on.sqlite" : "/off.sqlite");
+        {
+            SuppressionList list(path);
+            SuppressionFeed feed(list, {"invalid_recipient"}, on, log);
+            feed.record(complaint("Angry@Example.org"));
+            list.wait_idle();
+        }
+        auto db = SuppressionDb::open(path);
+        ASSERT_TRUE(db);
+        auto all = (*db)->list(std::nullopt, "", "", 100);
+        ASSERT_TRUE(all);
+        if (!on) {
+            EXPECT_TRUE(all->empty());
+            continue;
+        }
+        ASSERT_EQ(all->size(), 1u);
+        EXPECT_EQ((*all)[0].address, "angry@example.org");
+        EXPECT_EQ((*all)[0].reason, Reason::kComplaint);
+        EXPECT_EQ((*all)[0].detail, "abuse from mta.example.net");
+    }
 }
 
 }  // namespace

@@ -1,0 +1,185 @@
+// FeedbackTransport: one read of the report's text (bounded), one parse, then per recipient
+// address of the job the events its report makes. Only a report that came to a VERP address
+// whose tag holds, or that carries one (a complaint's Original-Mail-From or the returned
+// message's Return-Path), is matched: anyone can send a report, and an unmatched one must not
+// put an address of its choosing on the suppression list.
+#include "feedback/feedback_transport.h"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+#include "base/text.h"
+#include "spool/text_reader.h"
+
+namespace tern::feedback {
+namespace asio = boost::asio;
+namespace {
+
+bool starts_with_code(std::string_view s) {
+    return s.size() >= 3 && s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' &&
+           s[2] >= '0' && s[2] <= '9' && (s.size() == 3 || s[3] == ' ' || s[3] == '-');
+}
+
+// The reply an event shows: the remote server's own when the report quotes it, else the status
+// and the report's text.
+std::string reply_of(const RecipientReport& r) {
+    if (starts_with_code(r.diagnostic)) return r.diagnostic;
+    std::string out = r.status;
+    if (!r.diagnostic.empty()) out += (out.empty() ? "" : " ") + r.diagnostic;
+    return out;
+}
+
+// What the classifier reads: the reply with a code of the status's class in front when the
+// report gave no code ("5.1.1 user unknown" is classified as "550 5.1.1 user unknown").
+std::string classified_text(const RecipientReport& r) {
+    std::string reply = reply_of(r);
+    if (starts_with_code(reply) || r.status.empty()) return reply;
+    return std::string(1, r.status[0]) + "50 " + reply;
+}
+
+// The recipient block a report about `recipient` means: the one naming it, else the first that
+// failed or was delayed, else the first.
+const RecipientReport* block_for(const Report& report, std::string_view recipient) {
+    for (const auto& r : report.recipients)
+        if (ascii_iequals(r.recipient, recipient) || ascii_iequals(r.original_recipient, recipient))
+            return &r;
+    for (const auto& r : report.recipients)
+        if (r.action == "failed" || r.action == "delayed") return &r;
+    return report.recipients.empty() ? nullptr : &report.recipients.front();
+}
+
+std::optional<VerpTarget> target_of(const Report& report, std::string_view to,
+                                    const FeedbackInbox& inbox) {
+    if (auto t = inbox.verp().decode(to)) return t;
+    // A complaint goes to a feedback address; the VERP address is in what it returns.
+    for (const std::string* a : {&report.original_mail_from, &report.original_return_path})
+        if (!a->empty())
+            if (auto t = inbox.verp().decode(*a)) return t;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<events::Event> report_events(const Report& report, std::string_view to,
+                                         const FeedbackInbox& inbox,
+                                         const bounce::BounceClassifier* classifier,
+                                         std::int64_t now) {
+    std::vector<events::Event> out;
+    if (report.kind == ReportKind::kNone) return out;
+    auto target = target_of(report, to, inbox);
+    if (!target) return out;
+    events::Event e;
+    e.time = now;
+    e.id = target->id;
+    e.recipient = target->recipient;
+    e.report = std::string(kind_name(report.kind));
+    if (report.kind == ReportKind::kComplaint) {
+        // RFC 5965 3.1: "not-spam" takes a complaint back; RFC 6591's "auth-failure" reports
+        // are about authentication, not the recipient's wish.
+        std::string type = report.feedback_type.empty() ? "abuse" : report.feedback_type;
+        if (type == "not-spam" || type == "auth-failure") return out;
+        e.type = "complained";
+        e.category = type;
+        e.remote_host = report.reporting_mta.empty() ? report.user_agent : report.reporting_mta;
+        out.push_back(std::move(e));
+        return out;
+    }
+    const RecipientReport* r = block_for(report, target->recipient);
+    if (!r) return out;
+    if (r->action == "failed")
+        e.type = "bounced";
+    else if (r->action == "delayed")
+        e.type = "deferred";
+    else
+        return out;  // delivered, relayed, expanded: nothing went wrong
+    e.reply = reply_of(*r);
+    e.remote_host = r->remote_mta.empty() ? report.reporting_mta : r->remote_mta;
+    if (classifier) e.category = classifier->classify(classified_text(*r));
+    out.push_back(std::move(e));
+    return out;
+}
+
+asio::awaitable<std::vector<queue::RecipientResult>> FeedbackTransport::deliver(
+    queue::DeliveryJob job) {
+    const spool::Message& m = *job.message;
+    std::vector<queue::RecipientResult> results;
+    auto defer_all = [&](const std::string& why) {
+        for (auto i : job.recipients) {
+            queue::RecipientResult r;
+            r.index = i;
+            r.outcome = queue::Outcome::kDeferred;
+            r.reply = "451 4.3.0 Cannot read the report: " + why;
+            r.remote_host = "feedback";
+            results.push_back(std::move(r));
+        }
+    };
+    auto source = spool_.open_message(m.id);
+    if (!source) {
+        defer_all(source.error().message);
+        co_return results;
+    }
+    spool::TextReader text(source->get(), m);
+    if (text.failed()) {
+        defer_all("spool file " + m.id);
+        co_return results;
+    }
+    std::string body(std::min<std::uint64_t>(text.size(), options_.max_read), '\0');
+    body.resize(text.read_at(0, body.data(), body.size()));
+    Report report = read_report(body, options_.limits);
+    std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    for (auto i : job.recipients) {
+        const auto& to = m.recipients[i].address;
+        auto made = report_events(report, to, inbox_, classifier_, now);
+        std::string outcome = made.empty() ? "none" : made.front().type;
+        if (made.empty()) {
+            log_.info("feedback", {{"id", m.id},
+                                   {"to", to},
+                                   {"from", m.sender},
+                                   {"report", kind_name(report.kind)},
+                                   {"result", "ignored"},
+                                   {"reason", report.kind == ReportKind::kNone
+                                                  ? report.why
+                                                  : std::string("no message of ours named, or "
+                                                                "nothing failed")}});
+        }
+        for (auto& e : made) {
+            if (sent_) {
+                // Unknown (too old, or lost to a crash) or unreadable: the event has no sender.
+                // A named job: g++ 12 destroys a lambda temporary of a co_await twice.
+                auto find = [id = e.id](Result<SentDb*> db) -> Result<std::optional<SentOrigin>> {
+                    if (!db) return std::unexpected(db.error());
+                    return (*db)->find(id);
+                };
+                auto origin = co_await sent_->async_run<Result<std::optional<SentOrigin>>>(
+                    std::move(find), asio::use_awaitable);
+                if (origin && *origin) {
+                    e.sender = (*origin)->sender;
+                    e.source = (*origin)->source;
+                    e.auth = (*origin)->auth;
+                }
+            }
+            log_.info("feedback", {{"id", m.id},
+                                   {"to", to},
+                                   {"from", m.sender},
+                                   {"report", e.report},
+                                   {"result", e.type},
+                                   {"message", e.id},
+                                   {"recipient", e.recipient},
+                                   {"reply", e.reply},
+                                   {"category", e.category}});
+            if (events_) events_->record(std::move(e));
+        }
+        queue::RecipientResult r;
+        r.index = i;
+        r.outcome = queue::Outcome::kDelivered;
+        r.reply =
+            "250 2.0.0 Report read (" + std::string(kind_name(report.kind)) + ": " + outcome + ")";
+        r.remote_host = "feedback";
+        results.push_back(std::move(r));
+    }
+    co_return results;
+}
+
+}  // namespace tern::feedback

@@ -1,0 +1,145 @@
+# Reports that come back (docs/feedback.md) against the real daemon and a real Postfix: the
+# sending API's messages leave with a VERP return path per recipient; Postfix takes a recipient
+# it cannot deliver and later returns its own RFC 3464 report to that address; Tern reads it,
+# makes a "bounced" event of the message and recipient the address names, and puts the address
+# on the suppression list. A complaint (ARF) about the other recipient, carrying the Return-Path
+# Postfix wrote into the delivered copy, does the same; forged addresses, auto-replies and
+# unmatched reports change nothing.
+import email.utils
+import re
+import smtplib
+import time
+
+from conftest import free_port
+from peers import PostfixPeer
+from test_api import apikey, post
+from test_suppression import listed, wait_events
+
+SHOP = "shop.example"
+BOUNCES = "bounces.shop.example"
+REMOTE = "postfix.feedback.example"
+POSTFIX_HOST = "127.0.0.71"
+SECRET = "feedback secret for the tests"
+VERP = re.compile(r"^b-([0-9a-z]+)-([0-9a-f]{10})-(.+)=(.+)@" + re.escape(BOUNCES) + "$")
+
+
+def arf(original_headers, rcpt):
+    """An RFC 5965 complaint report as a mailbox provider's feedback loop sends it."""
+    boundary = "arf-boundary-1"
+    return (f"From: Feedback Loop <fbl@provider.example>\r\n"
+            f"To: fbl@{SHOP}\r\n"
+            f"Subject: Complaint about a message\r\n"
+            f"Date: {email.utils.formatdate()}\r\n"
+            f"Message-ID: <{time.monotonic_ns()}@provider.example>\r\n"
+            f"MIME-Version: 1.0\r\n"
+            f"Content-Type: multipart/report; report-type=feedback-report;\r\n"
+            f"\tboundary=\"{boundary}\"\r\n\r\n"
+            f"--{boundary}\r\nContent-Type: text/plain\r\n\r\n"
+            f"This is an email abuse report.\r\n\r\n"
+            f"--{boundary}\r\nContent-Type: message/feedback-report\r\n\r\n"
+            f"Feedback-Type: abuse\r\nUser-Agent: ProviderFBL/1.0\r\nVersion: 1\r\n"
+            f"Original-Rcpt-To: <{rcpt}>\r\nSource-IP: 127.0.0.1\r\n\r\n"
+            f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+            f"{original_headers}\r\n"
+            f"--{boundary}--\r\n")
+
+
+def smtp_send(t, sender, rcpt, text):
+    """(code of RCPT, code of the end of data or None)."""
+    with smtplib.SMTP("127.0.0.1", t.port, timeout=30) as s:
+        s.ehlo("provider.example")
+        s.mail(sender)
+        code, _ = s.rcpt(rcpt)
+        if code != 250:
+            return code, None
+        code, _ = s.data(text.encode())
+        return 250, code
+
+
+def test_bounces_and_complaints_come_back(tern_factory):
+    postfix_port = free_port()
+    t = tern_factory({
+        "relay": {"routes": [f"{REMOTE} = [{POSTFIX_HOST}]:{postfix_port}"]},
+        "queue": {"retry_schedule": ["1h"]},
+        "feedback": {"bounce_domain": BOUNCES, "secrets": [SECRET],
+                     "addresses": [f"fbl@{SHOP}"]},
+    })
+    # Postfix takes any recipient of its domain and bounces the unknown ones later, as a
+    # receiving system behind a gateway does; its reports to the bounce domain go to Tern.
+    postfix = PostfixPeer(POSTFIX_HOST, postfix_port, REMOTE, ["olga"], extra_main_cf=(
+        "smtpd_reject_unlisted_recipient = no\n"
+        f"transport_maps = inline:{{{BOUNCES}=smtp:[127.0.0.1]:{t.port}}}\n"
+        "smtp_tls_security_level = none\n"))
+    try:
+        key = apikey(t, "add", "shop", "--domains", SHOP).stdout.strip()
+        status, answer = post(t, {"from": f"news@{SHOP}",
+                                  "to": [f"olga@{REMOTE}", f"nobody@{REMOTE}"],
+                                  "subject": "Our news", "text": "Hello"}, key)
+        assert status == 200 and answer["queued"] == 2, answer
+        ids = {r["address"]: r["id"] for r in answer["recipients"]}
+        # Each recipient went in a transaction of its own, with its own return path.
+        olga_copy, = postfix.wait_for_messages("olga", 1)
+        return_path = re.search(rb"^Return-Path: <([^>]+)>", olga_copy, re.M).group(1).decode()
+        m = VERP.match(return_path)
+        assert m and m.group(3) == "olga" and m.group(4) == REMOTE, return_path
+        assert m.group(1).upper() == ids[f"olga@{REMOTE}"], (return_path, ids)
+        # Postfix's own report about nobody comes back to nobody's VERP address.
+        try:
+            seen = wait_events(t, key, [("bounced", f"nobody@{REMOTE}")], timeout=60)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nPostfix's log:\n{postfix.log()}") from None
+        bounced = seen[("bounced", f"nobody@{REMOTE}")]
+        assert bounced["report"] == "dsn", bounced
+        assert bounced["id"] == ids[f"nobody@{REMOTE}"], (bounced, ids)
+        assert bounced["category"] == "invalid_recipient", bounced
+        assert "5.1.1" in bounced["reply"], bounced
+        # The sender and key of the message, not of the report (whose sender was <>): the key
+        # that sent it sees the event.
+        assert bounced["sender"] == f"news@{SHOP}" and bounced["auth"] == "shop", bounced
+        assert bounced["source"] == "http", bounced
+        line = t.wait_for_log(r"info feedback .*result=bounced")
+        assert f"recipient=nobody@{REMOTE}" in line, line
+        deadline = time.monotonic() + 10
+        while f"nobody@{REMOTE}" not in listed(t) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        entry = listed(t)[f"nobody@{REMOTE}"]
+        assert entry["reason"] == "bounce" and entry["detail"].startswith("invalid_recipient: "), entry
+        # Olga complains; the provider's report carries the headers of her copy.
+        headers = olga_copy.split(b"\n\n", 1)[0].decode().replace("\n", "\r\n")
+        code, end = smtp_send(t, "fbl@provider.example", f"fbl@{SHOP}", arf(headers, f"olga@{REMOTE}"))
+        assert (code, end) == (250, 250)
+        seen = wait_events(t, key, [("complained", f"olga@{REMOTE}")])
+        complaint = seen[("complained", f"olga@{REMOTE}")]
+        assert complaint["category"] == "abuse" and complaint["report"] == "complaint", complaint
+        assert complaint["id"] == ids[f"olga@{REMOTE}"], complaint
+        deadline = time.monotonic() + 10
+        while f"olga@{REMOTE}" not in listed(t) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert listed(t)[f"olga@{REMOTE}"]["reason"] == "complaint"
+        # The API now refuses both.
+        status, answer = post(t, {"from": f"news@{SHOP}", "to": [f"olga@{REMOTE}", f"nobody@{REMOTE}"],
+                                  "subject": "again", "text": "t"}, key)
+        assert status == 422, answer
+        assert [r["reason"] for r in answer["recipients"]] == ["complaint", "bounce"], answer
+        # A forged VERP address is refused at RCPT; another address at the bounce domain too.
+        forged = return_path.replace("-olga=", "-eve=")
+        assert smtp_send(t, "", forged, "Subject: x\r\n\r\nx\r\n") == (550, None)
+        assert smtp_send(t, "", f"anyone@{BOUNCES}", "Subject: x\r\n\r\nx\r\n") == (550, None)
+        # An auto-reply to a VERP address is taken and read, and changes nothing.
+        code, end = smtp_send(t, f"olga@{REMOTE}", return_path,
+                              "From: olga@postfix.feedback.example\r\nSubject: Out of office\r\n"
+                              "Auto-Submitted: auto-replied\r\n\r\nAway until Monday.\r\n")
+        assert (code, end) == (250, 250)
+        line = t.wait_for_log(r"info feedback .*reason=auto-reply")
+        assert "result=ignored" in line, line
+        # A complaint that names no message of ours (no VERP address in it) changes nothing.
+        code, end = smtp_send(t, "fbl@provider.example", f"fbl@{SHOP}",
+                              arf("From: someone@example.org\r\nTo: victim@example.net\r\n",
+                                  "victim@example.net"))
+        assert (code, end) == (250, 250)
+        t.wait_for_log(r"info feedback .*report=complaint result=ignored")
+        assert "victim@example.net" not in listed(t)
+        # The reports were read, never delivered anywhere nor bounced.
+        assert not [l for l in t.log_lines() if re.search(r"delivery .*to=fbl@.*status=(bounced|deferred)", l)]
+    finally:
+        postfix.stop()

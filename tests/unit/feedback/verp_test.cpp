@@ -1,0 +1,109 @@
+// VerpCodec and FeedbackInbox: addresses made and read back, the tag under each secret, case
+// changes on the way, forged and malformed addresses, what cannot be carried.
+#include "feedback/verp.h"
+
+#include <gtest/gtest.h>
+
+#include "feedback/inbox.h"
+
+namespace tern::feedback {
+namespace {
+
+VerpCodec codec(std::vector<std::string> secrets = {"first secret 0123456789"}) {
+    return VerpCodec({"Bounces.Example.COM", std::move(secrets), "b"});
+}
+
+TEST(Verp, RoundTrip) {
+    auto c = codec();
+    auto a = c.encode("CRDZ0WA4HJ0A9RAP", "Jane.Doe+news@Example.net");
+    ASSERT_TRUE(a);
+    EXPECT_TRUE(a->starts_with("b-crdz0wa4hj0a9rap-")) << *a;
+    EXPECT_TRUE(a->ends_with("-jane.doe+news=example.net@bounces.example.com")) << *a;
+    auto t = c.decode(*a);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->id, "CRDZ0WA4HJ0A9RAP");
+    EXPECT_EQ(t->recipient, "jane.doe+news@example.net");
+    // Mail systems may change case anywhere: the address still holds.
+    std::string upper = *a;
+    for (auto& ch : upper)
+        if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 32);
+    ASSERT_TRUE(c.decode(upper));
+    EXPECT_EQ(c.decode(upper)->recipient, "jane.doe+news@example.net");
+}
+
+TEST(Verp, LocalPartsWithDashesAndEquals) {
+    auto c = codec();
+    for (const char* r : {"a-b-c@example.org", "x=y@example.org", "a=b=c-d@sub.example.org",
+                          "o'brien@example.org"}) {
+        auto a = c.encode("ABC123", r);
+        ASSERT_TRUE(a) << r;
+        auto t = c.decode(*a);
+        ASSERT_TRUE(t) << *a;
+        EXPECT_EQ(t->recipient, r);
+        EXPECT_EQ(t->id, "ABC123");
+    }
+}
+
+TEST(Verp, ForgedOrChangedAddressesFail) {
+    auto c = codec();
+    auto a = *c.encode("ABC123", "bob@example.org");
+    // Another recipient, another message, another tag, another domain.
+    std::string other = a;
+    other.replace(other.find("bob="), 4, "eve=");
+    EXPECT_FALSE(c.decode(other));
+    std::string id = a;
+    id.replace(id.find("abc123"), 6, "abc124");
+    EXPECT_FALSE(c.decode(id));
+    std::string tag = a;
+    tag[9] = tag[9] == '0' ? '1' : '0';
+    EXPECT_FALSE(c.decode(tag));
+    EXPECT_FALSE(c.decode(a.substr(0, a.find('@')) + "@bounces.example.org"));
+    // Malformed ones.
+    for (const char* bad :
+         {"b@bounces.example.com", "b-abc123@bounces.example.com",
+          "b-abc123-0123456789@bounces.example.com", "b-abc123-0123456789-bob@bounces.example.com",
+          "x-abc123-0123456789-bob=example.org@bounces.example.com", "@bounces.example.com",
+          "b--0123456789-bob=example.org@bounces.example.com", "no-at-sign"})
+        EXPECT_FALSE(c.decode(bad)) << bad;
+}
+
+TEST(Verp, SecretsRotate) {
+    auto old_codec = codec({"the old secret 0123456789"});
+    auto a = *old_codec.encode("ABC123", "bob@example.org");
+    auto rotated = codec({"the new secret 0123456789", "the old secret 0123456789"});
+    EXPECT_TRUE(rotated.decode(a));
+    auto retired = codec({"the new secret 0123456789"});
+    EXPECT_FALSE(retired.decode(a));
+    // New addresses are signed with the first secret.
+    EXPECT_NE(*rotated.encode("ABC123", "bob@example.org"), a);
+}
+
+TEST(Verp, WhatCannotBeCarried) {
+    auto c = codec();
+    EXPECT_FALSE(c.encode("ABC123", "\"john smith\"@example.org"));
+    EXPECT_FALSE(c.encode("ABC123", "j\xc3\xb6rg@example.org"));
+    EXPECT_FALSE(c.encode("ABC123", "bob"));
+    EXPECT_FALSE(c.encode("ABC-123", "bob@example.org"));
+    EXPECT_FALSE(VerpCodec({"", {"secret 0123456789abc"}, "b"}).encode("A1", "bob@example.org"));
+    EXPECT_FALSE(VerpCodec({"b.example", {}, "b"}).encode("A1", "bob@example.org"));
+}
+
+TEST(FeedbackInbox, AcceptsOnlyItsAddresses) {
+    auto c = codec();
+    FeedbackInbox inbox(c, {"FBL@Example.com"});
+    auto a = *c.encode("ABC123", "bob@example.org");
+    EXPECT_TRUE(inbox.accepts(a));
+    EXPECT_TRUE(inbox.accepts("fbl@example.COM"));
+    EXPECT_TRUE(inbox.accepts("postmaster@bounces.example.com"));
+    EXPECT_FALSE(inbox.accepts("someone@bounces.example.com"));
+    EXPECT_FALSE(inbox.accepts("fbl@example.org"));
+    EXPECT_TRUE(inbox.is_bounce_domain("BOUNCES.example.com"));
+    EXPECT_FALSE(inbox.is_bounce_domain("example.com"));
+    VerpCodec off({"", {}, "b"});
+    FeedbackInbox none(off, {});
+    EXPECT_FALSE(none.enabled());
+    EXPECT_FALSE(none.accepts("postmaster@bounces.example.com"));
+}
+
+}  // namespace
+}  // namespace tern::feedback
