@@ -1,5 +1,5 @@
 // The `tern` command: serve, check-config, config-reference, queue, reload, user, mailauth, dkim,
-// srs and sendmail (also as `sendmail` and `mailq` through a link named so).
+// srs, feedback and sendmail (also as `sendmail` and `mailq` through a link named so).
 // Argument parsing only; each subcommand's work lives in its component.
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -10,6 +10,7 @@
 
 #include "cli/apikey_command.h"
 #include "cli/daemon.h"
+#include "cli/feedback_command.h"
 #include "cli/mailauth_command.h"
 #include "cli/queue_command.h"
 #include "cli/referenced_files.h"
@@ -214,6 +215,12 @@ int main(int argc, char** argv) {
 
     tern::cli::MailauthTools mailauth_tools;
     tern::cli::add_mailauth_commands(app, mailauth_tools);
+    tern::cli::FeedbackCommand feedback_cmd;
+    tern::cli::add_feedback_command(app, feedback_cmd);
+    config_option.add_to(app.get_subcommand("feedback"),
+                         "Configuration file, for [feedback] and the bounce rules");
+    for (auto* sub : app.get_subcommand("feedback")->get_subcommands({}))
+        config_option.add_to(sub, "Configuration file, for [feedback] and the bounce rules");
     tern::cli::SrsCommand srs_cmd;
     tern::cli::add_srs_command(app, srs_cmd);
     config_option.add_to(app.get_subcommand("srs"), "Configuration file, for the [srs] secrets");
@@ -261,6 +268,7 @@ int main(int argc, char** argv) {
     }
     if (mailauth_tools.run) return mailauth_tools.run(*config);
     if (!srs_cmd.action.empty()) return tern::cli::run_srs_command(srs_cmd, *config);
+    if (!feedback_cmd.action.empty()) return tern::cli::run_feedback_command(feedback_cmd, *config);
     if (app.got_subcommand("serve")) return tern::cli::serve(*config, config_path);
     if (app.got_subcommand("queue")) {
         if ((queue_cmd.action == "retry" || queue_cmd.action == "release") &&

@@ -60,6 +60,11 @@ std::optional<VerpTarget> target_of(const Report& report, std::string_view to,
 
 }  // namespace
 
+std::string recipient_category(const RecipientReport& r,
+                               const bounce::BounceClassifier& classifier) {
+    return classifier.classify(classified_text(r));
+}
+
 std::vector<events::Event> report_events(const Report& report, std::string_view to,
                                          const FeedbackInbox& inbox,
                                          const bounce::BounceClassifier* classifier,
@@ -94,7 +99,7 @@ std::vector<events::Event> report_events(const Report& report, std::string_view 
         return out;  // delivered, relayed, expanded: nothing went wrong
     e.reply = reply_of(*r);
     e.remote_host = r->remote_mta.empty() ? report.reporting_mta : r->remote_mta;
-    if (classifier) e.category = classifier->classify(classified_text(*r));
+    if (classifier) e.category = recipient_category(*r, *classifier);
     out.push_back(std::move(e));
     return out;
 }

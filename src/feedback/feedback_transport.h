@@ -21,6 +21,11 @@ struct FeedbackTransportOptions {
     ReportLimits limits;
 };
 
+// The category (docs/bounces.md) of one recipient of a report: its reply, with a code of its
+// status's class in front when the report gave none ("5.2.2 mailbox full" as "550 5.2.2 ...").
+std::string recipient_category(const RecipientReport& r,
+                               const bounce::BounceClassifier& classifier);
+
 // The events a report makes, for the recipient address `to` it came to (sans-I/O: the
 // transport's decision, tested on its own). `now` is the events' time.
 std::vector<events::Event> report_events(const Report& report, std::string_view to,

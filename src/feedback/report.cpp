@@ -42,6 +42,16 @@ std::string typed_value(std::string_view value) {
     return strip_brackets(value);
 }
 
+// A Reporting-MTA or Remote-MTA value's host: "dns; mx.example.org. (192.0.2.1)" ->
+// "mx.example.org".
+std::string host_value(std::string_view value) {
+    std::string v = typed_value(value);
+    v = v.substr(0, v.find_first_of(" \t("));
+    while (!v.empty() && v.back() == '.')
+        v.pop_back();
+    return v;
+}
+
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
@@ -196,7 +206,7 @@ void read_delivery_status(const MimeEntity& e, Report& r, const ReportLimits& li
     for (const auto& block : field_blocks(text)) {
         if (const auto* mta = message::find_field(block, "Reporting-MTA");
             mta && r.reporting_mta.empty())
-            r.reporting_mta = typed_value(*mta);
+            r.reporting_mta = host_value(*mta);
         const auto* final_rcpt = message::find_field(block, "Final-Recipient");
         const auto* original = message::find_field(block, "Original-Recipient");
         const auto* action = message::find_field(block, "Action");
@@ -213,7 +223,7 @@ void read_delivery_status(const MimeEntity& e, Report& r, const ReportLimits& li
             rr.status = find_enhanced_status(*status);
         if (rr.status.empty()) rr.status = find_enhanced_status(rr.diagnostic);
         if (const auto* remote = message::find_field(block, "Remote-MTA"))
-            rr.remote_mta = typed_value(*remote);
+            rr.remote_mta = host_value(*remote);
         r.recipients.push_back(std::move(rr));
     }
 }
@@ -236,7 +246,7 @@ void read_feedback(const MimeEntity& e, Report& r) {
             else if (name == "reported-domain" && r.reported_domain.empty())
                 r.reported_domain = std::string(trim_space(f.value));
             else if (name == "reporting-mta" && r.reporting_mta.empty())
-                r.reporting_mta = typed_value(f.value);
+                r.reporting_mta = host_value(f.value);
         }
     }
 }

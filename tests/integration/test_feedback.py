@@ -6,11 +6,14 @@
 # Postfix wrote into the delivered copy, does the same; forged addresses, auto-replies and
 # unmatched reports change nothing.
 import email.utils
+import json
 import re
 import smtplib
+import subprocess
 import time
+from pathlib import Path
 
-from conftest import free_port
+from conftest import CLI_TIMEOUT, free_port
 from peers import PostfixPeer
 from test_api import apikey, post
 from test_suppression import listed, wait_events
@@ -143,3 +146,38 @@ def test_bounces_and_complaints_come_back(tern_factory):
         assert not [l for l in t.log_lines() if re.search(r"delivery .*to=fbl@.*status=(bounced|deferred)", l)]
     finally:
         postfix.stop()
+
+
+def feedback_cli(t, *args, stdin=None):
+    return subprocess.run([t.binary, "-c", str(t.config_path), "feedback", *args],
+                          capture_output=True, text=True, timeout=CLI_TIMEOUT, input=stdin)
+
+
+def test_feedback_command(tern_factory):
+    t = tern_factory({"feedback": {"bounce_domain": BOUNCES, "secrets": [SECRET]}})
+    made = feedback_cli(t, "verp", "CRDZ0WA4HJ0A9RAP", "Jane.Doe@Example.net")
+    assert made.returncode == 0, made
+    address = made.stdout.strip()
+    assert VERP.match(address), address
+    back = feedback_cli(t, "verp", "--decode", address.upper())
+    assert back.returncode == 0 and back.stdout.split() == ["CRDZ0WA4HJ0A9RAP", "jane.doe@example.net"], back
+    forged = feedback_cli(t, "verp", "--decode", address.replace("jane.doe=", "john=", 1))
+    assert forged.returncode == 1 and "not a VERP address" in forged.stderr, forged
+    # A report from the corpus, read as the daemon reads it, with the events it makes where it
+    # came (the sample's VERP address is not one of ours: no event).
+    sample = Path(__file__).resolve().parents[1] / "unit/feedback/samples/postfix-user-unknown.eml"
+    read = feedback_cli(t, "read", str(sample))
+    assert read.returncode == 0, read
+    report = json.loads(read.stdout)
+    assert report["kind"] == "dsn", report
+    first = report["recipients"][0]
+    assert (first["action"], first["status"], first["category"]) == ("failed", "5.1.1", "invalid_recipient"), first
+    # The same report to an address of ours, from standard input: a bounced event of that
+    # message and recipient.
+    text = sample.read_text(errors="replace")
+    ours = feedback_cli(t, "verp", "ABC123", first["recipient"]).stdout.strip()
+    read = feedback_cli(t, "read", "-", "--to", ours, stdin=text)
+    events = json.loads(read.stdout)["events"]
+    assert [(e["type"], e["id"], e["recipient"], e["category"]) for e in events] == [
+        ("bounced", "ABC123", first["recipient"].lower(), "invalid_recipient")], events
+    assert feedback_cli(t, "read", "/nonexistent").returncode == 1
