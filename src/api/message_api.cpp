@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <boost/beast/http/field.hpp>
 #include <chrono>
+#include <map>
 
 #include "api/api_auth.h"
 #include "api/template.h"
@@ -50,9 +51,13 @@ void remember_senders(feedback::SentIndex& sent, log::Logger& log, std::int64_t 
                       const std::vector<RecipientResult>& results, const std::string& sender,
                       const std::string& key_name, std::int64_t now) {
     std::vector<feedback::SentOrigin> rows;
-    for (const auto& r : results)
-        if (!r.id.empty() && r.error.empty() && (rows.empty() || rows.back().id != r.id))
-            rows.push_back({r.id, sender, "http", key_name, now});
+    std::map<std::string, std::size_t> row_of;  // queue id -> index in rows
+    for (const auto& r : results) {
+        if (r.id.empty() || !r.error.empty()) continue;
+        auto [at, added] = row_of.emplace(r.id, rows.size());
+        if (added) rows.push_back({r.id, sender, "http", key_name, now, {}});
+        rows[at->second].recipients.push_back(r.address);
+    }
     if (rows.empty()) return;
     sent.submit([rows = std::move(rows), now, retention, &log](Result<feedback::SentDb*> db) {
         Result<void> added =
@@ -88,6 +93,7 @@ MessageApi::MessageApi(MessageApiOptions options, auth::ApiKeyStore& keys,
       events_(services.events),
       idempotency_(services.idempotency),
       sent_(services.sent),
+      unsubscribe_(services.unsubscribe),
       log_(log) {}
 
 void MessageApi::mount(http::HttpServer& server) {
@@ -187,6 +193,16 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
         co_return http::json_error(http::Status::bad_request, parsed.error().message,
                                    parsed.error().field);
     MessageRequest& r = *parsed;
+    if (r.unsubscribe && (!unsubscribe_ || options_.unsubscribe_url.empty()))
+        co_return http::json_error(http::Status::bad_request,
+                                   "one-click unsubscribe is not configured on this server "
+                                   "([feedback] unsubscribe_url and secrets)",
+                                   "unsubscribe");
+    if (r.unsubscribe && !r.raw.empty())
+        co_return http::json_error(http::Status::bad_request,
+                                   "cannot be given with \"raw\": each recipient needs a message "
+                                   "of its own",
+                                   "unsubscribe");
 
     // The sender domains: From (every address of a raw message's From field) and the envelope.
     std::vector<std::pair<std::string, std::string>> senders;  // address, field
@@ -452,6 +468,14 @@ asio::awaitable<http::Response> MessageApi::send_messages(const http::Request& r
             c.to = {{to.name, to.address}};
             c.reply_to = r.reply_to;
             c.headers = r.headers;
+            if (r.unsubscribe) {
+                // RFC 8058: an HTTPS URI for a POST, and the field saying so; both signed by
+                // DKIM (the signer's list has them).
+                std::string url = options_.unsubscribe_url + "/unsubscribe/" +
+                                  unsubscribe_->make({key.name, to.address});
+                c.headers.emplace_back("List-Unsubscribe", "<" + url + ">");
+                c.headers.emplace_back("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+            }
             c.attachments = r.attachments;
             c.date = std::chrono::system_clock::now();
             c.subject = r.subject;

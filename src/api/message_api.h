@@ -16,6 +16,7 @@
 #include "base/db_worker.h"
 #include "events/event.h"
 #include "feedback/sent_index.h"
+#include "feedback/unsubscribe_token.h"
 #include "http/server.h"
 #include "log/logger.h"
 #include "pipeline/pipeline.h"
@@ -31,6 +32,7 @@ struct MessageApiOptions {
     std::size_t max_template_depth = 16;         // nested Mustache sections
     std::int64_t idempotency_retention = 86400;  // seconds an answer is kept for its key
     std::int64_t sent_retention = 30 * 86400;    // seconds a message's sender is kept (feedback)
+    std::string unsubscribe_url;  // "https://host[:port]": where .../unsubscribe/TOKEN is served
 };
 
 using IdempotencyStore = DbWorker<IdempotencyDb>;
@@ -42,6 +44,7 @@ struct MessageApiServices {
     events::EventSink* events = nullptr;                // told of each refusal
     IdempotencyStore* idempotency = nullptr;            // answers kept per Idempotency-Key
     feedback::SentIndex* sent = nullptr;  // who sent each message, for reports that come back
+    const feedback::UnsubscribeTokens* unsubscribe = nullptr;  // signs List-Unsubscribe URLs
 };
 
 class MessageApi {
@@ -73,6 +76,7 @@ class MessageApi {
     events::EventSink* events_;
     IdempotencyStore* idempotency_;
     feedback::SentIndex* sent_;
+    const feedback::UnsubscribeTokens* unsubscribe_;
     log::Logger& log_;
 };
 

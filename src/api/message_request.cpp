@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/base64.h"
+#include "base/text.h"
 #include "smtp/address.h"
 
 namespace tern::api {
@@ -250,6 +251,9 @@ std::expected<MessageRequest, RequestError> parse_message_request(std::string_vi
         } else if (key == "substitutions") {
             if (!value.is_object()) return error("substitutions", "must be an object");
             r.substitutions = value;
+        } else if (key == "unsubscribe") {
+            if (!value.is_boolean()) return error("unsubscribe", "must be true or false");
+            r.unsubscribe = value.get<bool>();
         } else {
             // A field named "" is named as JSON writes it, so that the error names something.
             return error(key.empty() ? std::string("\"\"") : key, "unknown field");
@@ -273,6 +277,11 @@ std::expected<MessageRequest, RequestError> parse_message_request(std::string_vi
                                     std::to_string(limits.max_message_size) + " octets)");
         return r;
     }
+    if (r.unsubscribe)
+        for (const auto& [name, value] : r.headers)
+            if (ascii_iequals(name, "List-Unsubscribe") ||
+                ascii_iequals(name, "List-Unsubscribe-Post"))
+                return error("headers." + name, "cannot be given with \"unsubscribe\"");
     if (r.from.address.empty()) return error("from", "is required");
     if (r.text.empty() && r.html.empty()) return error("text", "a text or html body is required");
     std::uint64_t content = r.text.size() + r.html.size();

@@ -32,6 +32,7 @@ struct MessageRequest {
     std::vector<message::Attachment> attachments;
     nlohmann::json substitutions;  // template values for every recipient: an object, or null
     bool templated = false;        // substitutions given (here or per recipient): render Mustache
+    bool unsubscribe = false;      // List-Unsubscribe (one-click, RFC 8058) per recipient
     std::string raw;               // a whole RFC 5322 message instead of the fields above
 };
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/text.h"
+
 namespace tern::api {
 namespace {
 
@@ -31,30 +33,6 @@ bool truthy(const nlohmann::json& v) {
     if (v.is_string()) return !v.get_ref<const std::string&>().empty();
     if (v.is_array()) return !v.empty();
     return true;
-}
-
-void html_escape(std::string_view in, std::string& out) {
-    for (char c : in) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
 }
 
 }  // namespace
@@ -212,7 +190,7 @@ struct Renderer {
         else if (v.is_number() || v.is_boolean())
             text = v.dump();
         std::string escaped;
-        if (escape) html_escape(text, escaped);
+        if (escape) append_html_escaped(text, escaped);
         const std::string& piece = escape ? escaped : text;
         if (!spend(piece.size())) return false;
         out += piece;

@@ -26,6 +26,37 @@ std::string_view trim_blanks(std::string_view s) {
     return s;
 }
 
+void append_html_escaped(std::string_view in, std::string& out) {
+    for (char c : in) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
+        }
+    }
+}
+
+std::string html_escape(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    append_html_escaped(in, out);
+    return out;
+}
+
 std::string_view trim_space(std::string_view s) {
     auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
     while (!s.empty() && space(s.front()))

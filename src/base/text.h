@@ -28,6 +28,10 @@ inline bool ascii_iequals(std::string_view a, std::string_view b) {
 // `s` without spaces and tabs at either end, and without a trailing CR: a view into `s`,
 // so `s` must outlive it.
 [[nodiscard]] std::string_view trim_blanks(std::string_view s);
+// `in` with &, <, >, " and ' as HTML entities, appended to `out`; or returned.
+void append_html_escaped(std::string_view in, std::string& out);
+std::string html_escape(std::string_view in);
+
 // `s` without spaces, tabs, CRs and LFs at either end (a view into `s`).
 [[nodiscard]] std::string_view trim_space(std::string_view s);
 

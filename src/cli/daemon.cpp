@@ -206,6 +206,10 @@ int serve(const config::Config& config, const std::string& config_path) {
     relay_options->verp = config.feedback_verp == "none" ? nullptr : &verp;
     relay_options->verp_all = config.feedback_verp == "all";
     std::unique_ptr<feedback::FeedbackTransport> feedback_transport;  // made with the sinks
+    // One-click unsubscribe links of the sending API (docs/feedback.md).
+    std::optional<feedback::UnsubscribeTokens> unsubscribe_tokens;
+    if (!config.feedback_unsubscribe_url.empty())
+        unsubscribe_tokens.emplace(config.feedback_secrets);
     std::unique_ptr<feedback::SentIndex> sent_index;  // who sent what, for the reports' events
     if (relay_options->verp && verp.enabled())
         sent_index = std::make_unique<feedback::SentIndex>(config.data_dir + "/sent.sqlite");
@@ -409,10 +413,10 @@ int serve(const config::Config& config, const std::string& config_path) {
 
     // The HTTP listener: /metrics, /health, the sending API and the dashboard (docs/http.md).
     auto http = DaemonHttp::create(
-        config,
-        {registry, queue, loops, log, server_tls, verifier, throttle, **resolver,
-         stages->signing_keys, (*certificates)->challenges.get(), &injector, &recipients,
-         &local_stages, event_log.get(), qopts.events, suppressions.get(), sent_index.get()});
+        config, {registry, queue, loops, log, server_tls, verifier, throttle, **resolver,
+                 stages->signing_keys, (*certificates)->challenges.get(), &injector, &recipients,
+                 &local_stages, event_log.get(), qopts.events, suppressions.get(), sent_index.get(),
+                 unsubscribe_tokens ? &*unsubscribe_tokens : nullptr});
     if (!http) {
         std::cerr << "tern: " << http.error().message << "\n";
         return 1;
@@ -581,6 +585,8 @@ int serve(const config::Config& config, const std::string& config_path) {
     // Type=notify: the listeners are bound, so clients may come (packaging/tern.service).
     net::notify_systemd("READY=1\nSTATUS=serving SMTP on " + listen_list);
     loops.run();
+    // The API's last rows of who sent what, before the index's worker stops (it would drop them).
+    if (sent_index) sent_index->wait_idle();
     return 0;
 }
 

@@ -73,6 +73,7 @@ Result<std::unique_ptr<DaemonHttp>> DaemonHttp::create(const config::Config& con
         api_options.max_template_depth = config.api_max_template_depth;
         api_options.idempotency_retention = config.api_idempotency_retention.count();
         api_options.sent_retention = config.feedback_sent_retention.count();
+        api_options.unsubscribe_url = config.feedback_unsubscribe_url;
         // Opened by its worker at the first request that carries a key (as the daemon's user).
         http->idempotency_ =
             std::make_unique<api::IdempotencyStore>(config.data_dir + "/idempotency.sqlite");
@@ -80,7 +81,7 @@ Result<std::unique_ptr<DaemonHttp>> DaemonHttp::create(const config::Config& con
         http->api_ = std::make_unique<api::MessageApi>(
             std::move(api_options), *http->api_keys_, *p.injector, *p.recipients,
             api::MessageApiServices{p.local_stages, p.suppressions, p.event_sink,
-                                    http->idempotency_.get(), p.sent},
+                                    http->idempotency_.get(), p.sent, p.unsubscribe},
             p.log);
         http->api_->mount(*http->server_);
         if (p.suppressions) {
@@ -88,6 +89,11 @@ Result<std::unique_ptr<DaemonHttp>> DaemonHttp::create(const config::Config& con
                 *p.suppressions, *http->api_keys_, config.api_max_recipients,
                 config.api_max_json_depth, p.log);
             http->suppressions_api_->mount(*http->server_);
+        }
+        if (p.unsubscribe) {
+            http->unsubscribe_page_ = std::make_unique<api::UnsubscribePage>(
+                *p.unsubscribe, p.suppressions, p.event_sink, p.log);
+            http->unsubscribe_page_->mount(*http->server_);
         }
         if (p.events) {
             http->events_api_ =

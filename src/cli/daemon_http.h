@@ -16,6 +16,7 @@
 #include "api/events_api.h"
 #include "api/message_api.h"
 #include "api/suppressions_api.h"
+#include "api/unsubscribe_page.h"
 #include "auth/api_keys.h"
 #include "auth/throttle.h"
 #include "auth/verifier.h"
@@ -52,6 +53,8 @@ struct DaemonHttpParts {
     events::EventSink* event_sink = nullptr;   // told of the API's refusals; null: nobody
     suppress::SuppressionList* suppressions = nullptr;  // [suppression]; null when off
     feedback::SentIndex* sent = nullptr;  // [feedback] with VERP: who sent what; null when off
+    // [feedback] unsubscribe_url: signs and reads one-click unsubscribe links; null when off.
+    const feedback::UnsubscribeTokens* unsubscribe = nullptr;
 };
 
 class DaemonHttp {
@@ -79,6 +82,7 @@ class DaemonHttp {
     std::unique_ptr<api::MessageApi> api_;
     std::unique_ptr<api::EventsApi> events_api_;
     std::unique_ptr<api::SuppressionsApi> suppressions_api_;
+    std::unique_ptr<api::UnsubscribePage> unsubscribe_page_;
     std::unique_ptr<http::HttpServer> server_;
     std::mutex domains_mutex_;  // the dashboard's domains report, kept for a minute
     nlohmann::json domains_;

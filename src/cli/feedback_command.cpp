@@ -120,11 +120,12 @@ int run_feedback_command(const FeedbackCommand& command, const config::Config& c
     feedback::Report report = feedback::read_report(text);
     json out = report_json(report, **classifier);
     if (!command.to.empty()) {
-        feedback::FeedbackInbox inbox(verp, config.feedback_addresses);
+        // Full VERP addresses only: a compact one's recipient is in the daemon's sent index.
         json list = json::array();
-        for (const auto& e :
-             feedback::report_events(report, command.to, inbox, classifier->get(), unix_now()))
-            list.push_back(json::parse(events::to_json_line(e)));
+        if (auto target = feedback::full_target(report, command.to, verp))
+            for (const auto& e :
+                 feedback::report_events(report, *target, classifier->get(), unix_now()))
+                list.push_back(json::parse(events::to_json_line(e)));
         out["events"] = std::move(list);
     }
     std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";

@@ -265,6 +265,23 @@ Result<Config> finish(Config config) {
         return fail(ErrorCode::kInvalid,
                     "feedback.secrets: at least one secret is needed when feedback.bounce_domain "
                     "is set");
+    if (!config.feedback_bounce_domain.empty()) {
+        // Its addresses are all VERP addresses: a local or SRS domain's users would be refused.
+        for (const auto& d : config.local_domains)
+            if (ascii_lower(d) == config.feedback_bounce_domain)
+                return fail(ErrorCode::kInvalid,
+                            "feedback.bounce_domain: " + d +
+                                " is a local domain; use a domain of its own (bounces." + d + ")");
+        if (config.srs_domain == config.feedback_bounce_domain)
+            return fail(ErrorCode::kInvalid,
+                        "feedback.bounce_domain: the same as srs.domain; give each its own");
+    }
+    if (!config.feedback_unsubscribe_url.empty() && config.feedback_secrets.empty())
+        return fail(ErrorCode::kInvalid,
+                    "feedback.secrets: at least one secret is needed when "
+                    "feedback.unsubscribe_url is set");
+    while (config.feedback_unsubscribe_url.ends_with('/'))
+        config.feedback_unsubscribe_url.pop_back();
     if (config.srs_enabled && config.srs_secrets.empty())
         return fail(ErrorCode::kInvalid,
                     "srs.secrets: at least one secret is needed when srs.enabled is true");

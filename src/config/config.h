@@ -76,6 +76,7 @@ struct Config {
     std::vector<std::string> feedback_addresses;
     std::uint64_t feedback_max_read = 1024 * 1024;
     Seconds feedback_sent_retention{30 * 86400};
+    std::string feedback_unsubscribe_url;  // empty: no one-click unsubscribe
     // [api]: the sending API on the HTTP listener (docs/api.md)
     bool api_enabled = true;
     std::string api_keys_file;  // empty in the file: api-keys in data_dir

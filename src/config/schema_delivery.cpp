@@ -278,7 +278,7 @@ std::vector<Key> delivery_keys() {
          Kind::kStringList,
          "[]",
          "Event types sent (accepted, delivered, deferred, bounced, expired, suppressed, "
-         "complained); [] sends all.",
+         "complained, unsubscribed); [] sends all.",
          [](Config& c, const Value& v) { c.webhook_types = v.list; },
          0,
          UINT64_MAX,
@@ -288,7 +288,7 @@ std::vector<Key> delivery_keys() {
                                         "suppressed", "complained"})
                  if (s == t) return "";
              return "not an event type (accepted, delivered, deferred, bounced, expired, "
-                    "suppressed, complained)";
+                    "suppressed, complained, unsubscribed)";
          }},
         {"webhooks", "batch_size", Kind::kCount, "100", "Events one POST carries at most.",
          [](Config& c, const Value& v) { c.webhook_batch_size = v.number; }, 1, 10000},
@@ -392,6 +392,25 @@ std::vector<Key> delivery_keys() {
         {"feedback", "max_report_size", Kind::kSize, R"("1M")",
          "Octets of a report read; the rest (most often the returned message) is not looked at.",
          [](Config& c, const Value& v) { c.feedback_max_read = v.number; }, 4096, 1ull << 30},
+        {"feedback",
+         "unsubscribe_url",
+         Kind::kString,
+         R"("")",
+         "Where recipients reach Tern's HTTP listener (https://host[:port], through a proxy or "
+         "[http] tls): with it, a sending API request with \"unsubscribe\": true gets one-click "
+         "List-Unsubscribe fields (RFC 8058) pointing at URL/unsubscribe/TOKEN. Empty: off.",
+         [](Config& c, const Value& v) { c.feedback_unsubscribe_url = v.text; },
+         0,
+         UINT64_MAX,
+         {},
+         [](std::string_view s) -> std::string {
+             if (s.empty()) return "";
+             if (!s.starts_with("https://") && !s.starts_with("http://"))
+                 return "not an https:// URL";
+             if (s.find_first_of(" \t<>\"?#") != std::string_view::npos || s.size() > 500)
+                 return "not a plain URL (no spaces, <>, quotes, query or fragment)";
+             return "";
+         }},
         {"feedback", "sent_retention", Kind::kDuration, R"("30d")",
          "How long the sender and API key of a message sent with a VERP return path are kept "
          "(data_dir/sent.sqlite): a report that comes back later is still matched and counted, "

@@ -243,8 +243,12 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     std::map<std::size_t, std::string> return_path;
     {
         std::int64_t now = unix_now();
+        // "all" means the mail this server sends for its own users (the API's, submission's,
+        // the local pickup's), never mail passing through it, and never a forwarded copy: their
+        // reports belong to their senders.
+        bool api = m.protocol == "http";
         bool verp = options_.verp && options_.verp->enabled() && !m.sender.empty() &&
-                    (options_.verp_all || m.protocol == "http");
+                    (api || (options_.verp_all && (!m.auth_user.empty() || m.protocol == "local")));
         for (auto i : pending) {
             return_path[i] =
                 options_.srs ? options_.srs->return_path(m, m.recipients[i], now) : m.sender;
@@ -253,8 +257,9 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
                                           {"to", m.recipients[i].address},
                                           {"from", m.sender},
                                           {"srs", return_path[i]}});
-            } else if (verp) {
-                if (auto a = options_.verp->encode(m.id, m.recipients[i].address))
+            } else if (verp && !m.recipients[i].forwarded) {
+                // The compact form needs the sent index, which has the API's messages.
+                if (auto a = options_.verp->encode(m.id, m.recipients[i].address, api))
                     return_path[i] = *std::move(a);
             }
         }
@@ -288,14 +293,15 @@ asio::awaitable<std::vector<RecipientResult>> SmtpTransport::deliver(queue::Deli
     if (options_.mta_sts && tls_ && by_mx) sts = co_await options_.mta_sts->policy_for(domain);
     HopContext where{hop, domain, level, sts};
     while (!pending.empty()) {
-        if (c && c->session.transaction_limit_reached()) {
-            // RFC 9422 MAILMAX: this connection takes no more transactions; the rest go over a
-            // new one to the same server.
-            log_.info("reconnect",
-                      {{"id", m.id},
-                       {"host", c->label},
-                       {"reason",
-                        "MAILMAX " + std::to_string(c->session.capabilities().limits.mail_max)}});
+        // RFC 9422 MAILMAX, or [relay] messages_per_connection (one job of a VERP message is a
+        // transaction per recipient): the rest go over a new connection to the same server.
+        bool mail_max = c && c->session.transaction_limit_reached();
+        if (mail_max || (c && c->messages >= peer()->max_messages_per_connection)) {
+            std::string reason =
+                mail_max ? "MAILMAX " + std::to_string(c->session.capabilities().limits.mail_max)
+                         : "messages_per_connection " +
+                               std::to_string(peer()->max_messages_per_connection);
+            log_.info("reconnect", {{"id", m.id}, {"host", c->label}, {"reason", reason}});
             co_await quit(std::move(c));
             if (target_of_c) next_target = *target_of_c;
         }

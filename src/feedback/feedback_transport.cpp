@@ -48,16 +48,6 @@ const RecipientReport* block_for(const Report& report, std::string_view recipien
     return report.recipients.empty() ? nullptr : &report.recipients.front();
 }
 
-std::optional<VerpTarget> target_of(const Report& report, std::string_view to,
-                                    const FeedbackInbox& inbox) {
-    if (auto t = inbox.verp().decode(to)) return t;
-    // A complaint goes to a feedback address; the VERP address is in what it returns.
-    for (const std::string* a : {&report.original_mail_from, &report.original_return_path})
-        if (!a->empty())
-            if (auto t = inbox.verp().decode(*a)) return t;
-    return std::nullopt;
-}
-
 }  // namespace
 
 std::string recipient_category(const RecipientReport& r,
@@ -65,18 +55,30 @@ std::string recipient_category(const RecipientReport& r,
     return classifier.classify(classified_text(r));
 }
 
-std::vector<events::Event> report_events(const Report& report, std::string_view to,
-                                         const FeedbackInbox& inbox,
+std::vector<std::string> verp_addresses(const Report& report, std::string_view to) {
+    std::vector<std::string> out{std::string(to)};
+    for (const std::string* a : {&report.original_mail_from, &report.original_return_path})
+        if (!a->empty()) out.push_back(*a);
+    return out;
+}
+
+std::optional<VerpTarget> full_target(const Report& report, std::string_view to,
+                                      const VerpCodec& verp) {
+    for (const auto& a : verp_addresses(report, to))
+        if (auto t = verp.decode(a); t && !t->recipient.empty()) return t;
+    return std::nullopt;
+}
+
+std::vector<events::Event> report_events(const Report& report, const VerpTarget& target,
                                          const bounce::BounceClassifier* classifier,
                                          std::int64_t now) {
     std::vector<events::Event> out;
-    if (report.kind == ReportKind::kNone) return out;
-    auto target = target_of(report, to, inbox);
-    if (!target) return out;
+    if (report.kind == ReportKind::kNone || target.recipient.empty()) return out;
+    const VerpTarget* t = &target;
     events::Event e;
     e.time = now;
-    e.id = target->id;
-    e.recipient = target->recipient;
+    e.id = t->id;
+    e.recipient = t->recipient;
     e.report = std::string(kind_name(report.kind));
     if (report.kind == ReportKind::kComplaint) {
         // RFC 5965 3.1: "not-spam" takes a complaint back; RFC 6591's "auth-failure" reports
@@ -89,7 +91,7 @@ std::vector<events::Event> report_events(const Report& report, std::string_view 
         out.push_back(std::move(e));
         return out;
     }
-    const RecipientReport* r = block_for(report, target->recipient);
+    const RecipientReport* r = block_for(report, t->recipient);
     if (!r) return out;
     if (r->action == "failed")
         e.type = "bounced";
@@ -136,34 +138,61 @@ asio::awaitable<std::vector<queue::RecipientResult>> FeedbackTransport::deliver(
                            .count();
     for (auto i : job.recipients) {
         const auto& to = m.recipients[i].address;
-        auto made = report_events(report, to, inbox_, classifier_, now);
+        // The message and recipient the report is about: a full VERP address carries them, a
+        // compact one names the message, whose recipients the sent index has.
+        std::optional<VerpTarget> target;
+        std::optional<SentOrigin> origin;
+        for (const auto& address : verp_addresses(report, to)) {
+            auto t = inbox_.verp().decode(address);
+            if (!t || (t->recipient.empty() && !sent_)) continue;
+            origin.reset();
+            if (sent_) {
+                // A named job: g++ 12 destroys a lambda temporary of a co_await twice.
+                auto find = [id = t->id](Result<SentDb*> db) -> Result<std::optional<SentOrigin>> {
+                    if (!db) return std::unexpected(db.error());
+                    return (*db)->find(id);
+                };
+                auto found = co_await sent_->async_run<Result<std::optional<SentOrigin>>>(
+                    std::move(find), asio::use_awaitable);
+                if (found) origin = std::move(*found);
+            }
+            if (t->recipient.empty() && origin)
+                for (const auto& candidate : origin->recipients)
+                    if (inbox_.verp().holds(*t, candidate)) {
+                        t->recipient = ascii_lower(candidate);
+                        break;
+                    }
+            if (t->recipient.empty()) continue;
+            target = std::move(t);
+            break;
+        }
+        std::string why;
+        std::vector<events::Event> made;
+        if (report.kind == ReportKind::kNone) {
+            why = report.why;
+        } else if (!target) {
+            why = "no message of ours named";
+        } else if (report.kind == ReportKind::kBounce && !m.sender.empty()) {
+            // RFC 5321 4.5.5: notices come from <>; a text from a sender is a person's or an
+            // auto-responder's, however it reads.
+            why = "a text notice from a sender other than <>";
+        } else {
+            made = report_events(report, *target, classifier_, now);
+            if (made.empty()) why = "nothing failed";
+        }
         std::string outcome = made.empty() ? "none" : made.front().type;
-        if (made.empty()) {
+        if (made.empty())
             log_.info("feedback", {{"id", m.id},
                                    {"to", to},
                                    {"from", m.sender},
                                    {"report", kind_name(report.kind)},
                                    {"result", "ignored"},
-                                   {"reason", report.kind == ReportKind::kNone
-                                                  ? report.why
-                                                  : std::string("no message of ours named, or "
-                                                                "nothing failed")}});
-        }
+                                   {"reason", why}});
         for (auto& e : made) {
-            if (sent_) {
-                // Unknown (too old, or lost to a crash) or unreadable: the event has no sender.
-                // A named job: g++ 12 destroys a lambda temporary of a co_await twice.
-                auto find = [id = e.id](Result<SentDb*> db) -> Result<std::optional<SentOrigin>> {
-                    if (!db) return std::unexpected(db.error());
-                    return (*db)->find(id);
-                };
-                auto origin = co_await sent_->async_run<Result<std::optional<SentOrigin>>>(
-                    std::move(find), asio::use_awaitable);
-                if (origin && *origin) {
-                    e.sender = (*origin)->sender;
-                    e.source = (*origin)->source;
-                    e.auth = (*origin)->auth;
-                }
+            if (origin) {
+                e.sender = origin->sender;
+                e.source = origin->source;
+                e.auth = origin->auth;
             }
             log_.info("feedback", {{"id", m.id},
                                    {"to", to},

@@ -26,10 +26,19 @@ struct FeedbackTransportOptions {
 std::string recipient_category(const RecipientReport& r,
                                const bounce::BounceClassifier& classifier);
 
-// The events a report makes, for the recipient address `to` it came to (sans-I/O: the
-// transport's decision, tested on its own). `now` is the events' time.
-std::vector<events::Event> report_events(const Report& report, std::string_view to,
-                                         const FeedbackInbox& inbox,
+// The addresses by which a report may name a message of ours, in the order they are tried: the
+// address it came to, a complaint's Original-Mail-From, the returned message's Return-Path.
+std::vector<std::string> verp_addresses(const Report& report, std::string_view to);
+
+// The first of verp_addresses() that is a full VERP address of ours (its tag holds with the
+// recipient it carries); compact ones need the sent index (FeedbackTransport).
+std::optional<VerpTarget> full_target(const Report& report, std::string_view to,
+                                      const VerpCodec& verp);
+
+// The events a report makes about `target`'s message and recipient (sans-I/O, tested on its
+// own); `now` is their time. None for a report that is none of ours to count: no report, a
+// success, a "not-spam" complaint.
+std::vector<events::Event> report_events(const Report& report, const VerpTarget& target,
                                          const bounce::BounceClassifier* classifier,
                                          std::int64_t now);
 

@@ -14,8 +14,7 @@ FeedbackInbox::FeedbackInbox(const VerpCodec& verp, const std::vector<std::strin
 bool FeedbackInbox::accepts(std::string_view local, std::string_view domain) const {
     if (!addresses_.empty() && addresses_.contains(ascii_lower(local) + "@" + ascii_lower(domain)))
         return true;
-    if (!verp_.is_bounce_domain(domain)) return false;
-    return ascii_iequals(local, "postmaster") || verp_.decode(local, domain).has_value();
+    return verp_.decode(local, domain).has_value();
 }
 
 bool FeedbackInbox::accepts(std::string_view address) const {

@@ -1,6 +1,7 @@
 // FeedbackInbox: which recipient addresses take reports for Tern to read rather than mail for a
-// mailbox (docs/feedback.md): the VERP addresses of the bounce domain whose tag holds, its
-// postmaster, and the feedback addresses where complaint reports (ARF) arrive.
+// mailbox (docs/feedback.md): the VERP addresses of the bounce domain (a full one whose tag
+// holds, or a compact one, checked when read), and the feedback addresses where complaint
+// reports (ARF) arrive.
 #pragma once
 
 #include <set>

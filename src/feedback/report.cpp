@@ -170,26 +170,32 @@ void find_parts(const MimeEntity& e, Parts& p) {
         find_parts(part, p);
 }
 
-// Field blocks separated by empty lines (a delivery-status or feedback-report body).
+// Field blocks separated by empty lines (a delivery-status or feedback-report body), in one
+// pass: a line that is neither a field nor a continuation is skipped.
 std::vector<std::vector<MimeField>> field_blocks(std::string_view text) {
-    std::vector<std::vector<MimeField>> blocks;
-    while (!trim_space(text).empty() && blocks.size() < 1000) {
-        // Skip empty lines before the block.
-        while (!text.empty() && (text.front() == '\n' || text.front() == '\r'))
-            text.remove_prefix(1);
-        std::string_view rest;
-        auto fields = message::read_fields(text, &rest);
-        if (fields.empty()) {
-            // A line that is not a field: skip it.
-            std::size_t nl = text.find('\n');
-            if (nl == std::string_view::npos) break;
-            text.remove_prefix(nl + 1);
-            continue;
+    std::vector<std::vector<MimeField>> blocks(1);
+    std::size_t pos = 0;
+    while (pos < text.size() && blocks.size() <= 1000) {
+        std::size_t nl = text.find('\n', pos);
+        std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+        std::string_view line = text.substr(pos, end - pos);
+        pos = end + 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        auto& block = blocks.back();
+        if (trim_space(line).empty()) {
+            if (!block.empty()) blocks.emplace_back();
+        } else if (line.front() == ' ' || line.front() == '\t') {
+            if (!block.empty()) {
+                auto& value = block.back().value;
+                if (!value.empty()) value += ' ';
+                value += trim_space(line);
+            }
+        } else if (auto colon = line.find(':'); colon != std::string_view::npos && colon > 0) {
+            block.push_back({std::string(trim_space(line.substr(0, colon))),
+                             std::string(trim_space(line.substr(colon + 1)))});
         }
-        blocks.push_back(std::move(fields));
-        if (rest.size() >= text.size()) break;
-        text = rest;
     }
+    if (blocks.back().empty()) blocks.pop_back();
     return blocks;
 }
 
@@ -430,7 +436,12 @@ void read_text_bounce(const MimeEntity& top, const Parts& parts, std::string_vie
     }
     auto failures = text_failures(text, limits.max_recipients);
     if (failures.empty()) {
-        // Any other notice: the first address it names that is not its own sender's.
+        // Any other notice, when both its sender and its subject say it is one: the first
+        // address it names that is not a mailer daemon's.
+        const auto* from = top.field("From");
+        if (!from || !has_any(std::string_view(*from), kBounceSenders) ||
+            !has_any(subject, kBounceSubjects))
+            return;
         Failure f;
         for (const auto& a : find_addresses(text, 20)) {
             std::string lower = ascii_lower(a);
@@ -438,6 +449,7 @@ void read_text_bounce(const MimeEntity& top, const Parts& parts, std::string_vie
             f.address = a;
             break;
         }
+        if (f.address.empty()) return;
         failures.push_back(std::move(f));
     }
     bool delayed_words =
@@ -493,7 +505,9 @@ Report read_report(std::string_view message, const ReportLimits& limits) {
     std::string from = top.field("From") ? *top.field("From") : std::string();
     bool notice_subject = has_any(std::string_view(subject), kBounceSubjects);
     bool notice_sender = has_any(std::string_view(from), kBounceSenders);
-    if (is_auto_reply(top, subject) && !notice_subject) {
+    // An auto-reply quotes the subject it answers ("Automatic reply: Delivery failed?"): its
+    // headers decide, unless the notice's own sender is a mailer daemon's.
+    if (is_auto_reply(top, subject) && !notice_sender) {
         r.why = "auto-reply";
         return r;
     }
@@ -501,8 +515,9 @@ Report read_report(std::string_view message, const ReportLimits& limits) {
         r.why = "not a delivery or complaint report";
         return r;
     }
-    r.kind = ReportKind::kBounce;
     read_text_bounce(top, parts, subject, r, limits);
+    r.kind = r.recipients.empty() ? ReportKind::kNone : ReportKind::kBounce;
+    if (r.recipients.empty()) r.why = "a notice that names no failed address";
     return r;
 }
 

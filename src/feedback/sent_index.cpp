@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS sent (
     sender  TEXT NOT NULL,
     source  TEXT NOT NULL,
     auth    TEXT NOT NULL,
-    created INTEGER NOT NULL   -- Unix time
+    created INTEGER NOT NULL,  -- Unix time
+    recipients TEXT NOT NULL   -- one per line
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sent_created ON sent (created);
 )";
@@ -45,12 +46,16 @@ Result<void> SentDb::add(const std::vector<SentOrigin>& rows, std::int64_t now,
     SqliteTransaction transaction(db_, "BEGIN IMMEDIATE");
     if (!transaction.ok()) return std::unexpected(sqlite_error(db_, "beginning"));
     for (const auto& r : rows) {
-        SqliteStatement insert(db_, "INSERT OR REPLACE INTO sent VALUES (?1, ?2, ?3, ?4, ?5)");
+        std::string recipients;
+        for (const auto& a : r.recipients)
+            recipients += a + "\n";
+        SqliteStatement insert(db_, "INSERT OR REPLACE INTO sent VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         if (insert.text(1, r.id)
                 .text(2, r.sender)
                 .text(3, r.source)
                 .text(4, r.auth)
                 .integer(5, r.created)
+                .text(6, recipients)
                 .step() != SQLITE_DONE)
             return std::unexpected(sqlite_error(db_, "adding"));
     }
@@ -58,12 +63,17 @@ Result<void> SentDb::add(const std::vector<SentOrigin>& rows, std::int64_t now,
 }
 
 Result<std::optional<SentOrigin>> SentDb::find(std::string_view id) {
-    SqliteStatement select(db_, "SELECT sender, source, auth, created FROM sent WHERE id = ?1");
+    SqliteStatement select(
+        db_, "SELECT sender, source, auth, created, recipients FROM sent WHERE id = ?1");
     int rc = select.text(1, id).step();
     if (rc == SQLITE_DONE) return std::optional<SentOrigin>();
     if (rc != SQLITE_ROW) return std::unexpected(sqlite_error(db_, "looking up"));
-    return SentOrigin{std::string(id), select.column(0), select.column(1), select.column(2),
-                      select.column_int(3)};
+    SentOrigin o{std::string(id),  select.column(0),     select.column(1),
+                 select.column(2), select.column_int(3), {}};
+    std::string list = select.column(4);
+    for (std::size_t at = 0, nl; (nl = list.find('\n', at)) != std::string::npos; at = nl + 1)
+        o.recipients.push_back(list.substr(at, nl - at));
+    return o;
 }
 
 }  // namespace tern::feedback

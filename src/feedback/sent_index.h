@@ -25,6 +25,7 @@ struct SentOrigin {
     std::string source;  // how it came: "http"
     std::string auth;    // the API key's name
     std::int64_t created = 0;
+    std::vector<std::string> recipients;  // the message's, as sent (compact VERP addresses)
 
     bool operator==(const SentOrigin&) const = default;
 };

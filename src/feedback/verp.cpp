@@ -1,5 +1,5 @@
-// VerpCodec: PREFIX-ID-TAG-LOCAL=DOMAIN; the recipient's local part may hold '-' and '=' itself,
-// so the id and tag are read from the left and the domain from the last '='.
+// VerpCodec: PREFIX-ID-TAG-LOCAL=DOMAIN or PREFIX-ID-TAG; the recipient's local part may hold '-'
+// and '=' itself, so the id and tag are read from the left and the domain from the last '='.
 #include "feedback/verp.h"
 
 #include "auth/crypto.h"
@@ -42,17 +42,26 @@ std::string VerpCodec::tag(const std::string& secret, std::string_view id,
     return hex_lower(auth::hmac_sha256(secret, data)).substr(0, kTagLength);
 }
 
-std::optional<std::string> VerpCodec::encode(std::string_view id,
-                                             std::string_view recipient) const {
+std::optional<std::string> VerpCodec::encode(std::string_view id, std::string_view recipient,
+                                             bool compact) const {
     if (!enabled() || !is_alnum(id)) return std::nullopt;
     auto at = recipient.rfind('@');
     if (at == std::string_view::npos || at == 0 || at + 1 == recipient.size()) return std::nullopt;
     std::string_view local = recipient.substr(0, at);
     std::string_view domain = recipient.substr(at + 1);
     if (!is_dot_atom_text(local) || !is_dns_name(domain)) return std::nullopt;
-    return options_.prefix + "-" + ascii_lower(id) + "-" +
-           tag(options_.secrets.front(), id, recipient) + "-" + ascii_lower(local) + "=" +
-           ascii_lower(domain) + "@" + options_.domain;
+    std::string head = options_.prefix + "-" + ascii_lower(id) + "-" +
+                       tag(options_.secrets.front(), id, recipient);
+    std::string full = head + "-" + ascii_lower(local) + "=" + ascii_lower(domain);
+    if (full.size() <= kMaxLocalPart) return full + "@" + options_.domain;
+    if (compact && head.size() <= kMaxLocalPart) return head + "@" + options_.domain;
+    return std::nullopt;
+}
+
+bool VerpCodec::holds(const VerpTarget& target, std::string_view recipient) const {
+    for (const auto& secret : options_.secrets)
+        if (auth::equal_constant_time(tag(secret, target.id, recipient), target.tag)) return true;
+    return false;
 }
 
 std::optional<VerpTarget> VerpCodec::decode(std::string_view local, std::string_view domain) const {
@@ -65,18 +74,22 @@ std::optional<VerpTarget> VerpCodec::decode(std::string_view local, std::string_
     if (dash == std::string_view::npos) return std::nullopt;
     std::string_view id = rest.substr(0, dash);
     rest.remove_prefix(dash + 1);
-    if (!is_alnum(id) || rest.size() < kTagLength + 1 || rest[kTagLength] != '-')
-        return std::nullopt;
+    if (!is_alnum(id) || rest.size() < kTagLength) return std::nullopt;
     std::string_view given = rest.substr(0, kTagLength);
+    for (char c : given)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+    if (rest.size() == kTagLength)  // the compact form
+        return VerpTarget{ascii_upper(id), "", std::string(given)};
+    if (rest[kTagLength] != '-') return std::nullopt;
     rest.remove_prefix(kTagLength + 1);
     auto eq = rest.rfind('=');
     if (eq == std::string_view::npos || eq == 0 || eq + 1 == rest.size()) return std::nullopt;
     std::string recipient =
         std::string(rest.substr(0, eq)) + "@" + std::string(rest.substr(eq + 1));
-    for (const auto& secret : options_.secrets)
-        if (auth::equal_constant_time(tag(secret, id, recipient), given))
-            return VerpTarget{ascii_upper(id), recipient};
-    return std::nullopt;
+    VerpTarget target{ascii_upper(id), "", std::string(given)};
+    if (!holds(target, recipient)) return std::nullopt;
+    target.recipient = std::move(recipient);
+    return target;
 }
 
 std::optional<VerpTarget> VerpCodec::decode(std::string_view address) const {

@@ -48,8 +48,12 @@ smtp::Reply RecipientPolicy::check(const smtp::ForwardPath& path, const ClientFa
     }
     if (feedback_ && feedback_->accepts(box.unquoted_local(), box.domain))
         return smtp::reply(ReplyName::kRecipientOk);
-    if (is_bounce_address(path))
+    if (is_bounce_address(path)) {
+        // RFC 5321 4.5.1: the postmaster of every domain we take mail for, here the local one.
+        if (ascii_iequals(box.unquoted_local(), "postmaster"))
+            return smtp::reply(ReplyName::kRecipientOk);
         return smtp::reply(ReplyName::kUnknownUser, "No such bounce address");
+    }
     if (directory_.is_local_domain(box.domain)) {
         auto resolved = directory_.resolve(box.unquoted_local());
         if (resolved) return smtp::reply(ReplyName::kRecipientOk);
@@ -89,7 +93,9 @@ void RecipientPolicy::expand(const smtp::Recipient& rcpt,
     };
     if (!rcpt.path.bare_postmaster && feedback_ &&
         feedback_->accepts(box.unquoted_local(), box.domain))
-        return add(box.str(), false);  // read by the feedback transport, as it is
+        // Read by the feedback transport; unquoted, as its router compares it.
+        return add(box.unquoted_local() + "@" + box.domain_lower(), false);
+    if (is_bounce_address(rcpt.path)) return add_local("postmaster", default_domain());
     if (is_srs(rcpt.path)) {
         // Checked with its age at RCPT; the day may have turned since, which must not lose it.
         auto original = srs_->reverse(box.unquoted_local() + "@" + box.domain, std::nullopt);

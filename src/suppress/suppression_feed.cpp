@@ -6,7 +6,9 @@ namespace tern::suppress {
 
 bool SuppressionFeed::suppresses(const events::Event& e) const {
     if (e.recipient.empty()) return false;
-    if (e.type == "complained") return complaints_;
+    // A person's "this is spam" (abuse) is a wish to get no more; a fraud or virus report is
+    // about the message, not the wish (it is still an event).
+    if (e.type == "complained") return complaints_ && e.category == "abuse";
     return e.type == "bounced" && categories_.contains(e.category);
 }
 

@@ -11,6 +11,8 @@ import re
 import smtplib
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from conftest import CLI_TIMEOUT, free_port
@@ -181,3 +183,84 @@ def test_feedback_command(tern_factory):
     assert [(e["type"], e["id"], e["recipient"], e["category"]) for e in events] == [
         ("bounced", "ABC123", first["recipient"].lower(), "invalid_recipient")], events
     assert feedback_cli(t, "read", "/nonexistent").returncode == 1
+
+
+def http(t, method, url_path, data=None):
+    """(status, body text) of a request without a key, as a mail client or a browser makes it."""
+    request = urllib.request.Request(f"http://127.0.0.1:{t.http_port}{url_path}", data=data,
+                                     method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_one_click_unsubscribe_and_compact_verp(tern_factory, peers):
+    port = free_port()
+    peer = peers("127.0.0.72", port)
+    t = tern_factory({
+        "relay": {"routes": [f"peer.test = [127.0.0.72]:{port}"]},
+        "feedback": {"bounce_domain": BOUNCES, "secrets": [SECRET],
+                     "unsubscribe_url": "http://127.0.0.1:8025/"},
+    })
+    key = apikey(t, "add", "news", "--domains", SHOP).stdout.strip()
+    long_address = "firstname.lastname.of.someone@peer.test"  # no room for a full VERP address
+    status, answer = post(t, {"from": f"news@{SHOP}", "to": ["ann@peer.test", long_address],
+                              "subject": "Our news", "text": "Hello", "unsubscribe": True}, key)
+    assert status == 200 and answer["queued"] == 2, answer
+    ids = {r["address"]: r["id"] for r in answer["recipients"]}
+    messages = {env["rcpt_tos"][0]: (env, data) for env, data in peer.wait_for_messages(2)}
+    # RFC 8058: an HTTP(S) URI and the one-click field, per recipient.
+    env, data = messages["ann@peer.test"]
+    url = re.search(rb"^List-Unsubscribe: <([^>]+)>\r?$", data, re.M).group(1).decode()
+    assert re.search(rb"^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$", data, re.M), data
+    assert url.startswith("http://127.0.0.1:8025/unsubscribe/"), url
+    path = url[len("http://127.0.0.1:8025"):]
+    # The long address left with the compact VERP form, within 64 octets.
+    long_env, _ = messages[long_address]
+    local = long_env["mail_from"].split("@")[0]
+    assert re.fullmatch(r"b-[0-9a-z]+-[0-9a-f]{10}", local) and len(local) <= 64, long_env
+    assert VERP.match(env["mail_from"]), env
+    # GET shows a page that asks and unsubscribes no one (link scanners fetch every URL).
+    status, page = http(t, "GET", path)
+    assert status == 200 and "ann@peer.test" in page and 'method="post"' in page, page
+    assert "ann@peer.test" not in listed(t)
+    status, page = http(t, "GET", path[:-2] + "xx")
+    assert status == 404, page
+    status, page = http(t, "POST", path[:-2] + "xx", b"List-Unsubscribe=One-Click")
+    assert status == 404 and "ann@peer.test" not in listed(t), page
+    # The mail client's POST unsubscribes; a second one changes nothing.
+    status, page = http(t, "POST", path, b"List-Unsubscribe=One-Click")
+    assert status == 200 and "Unsubscribed" in page, page
+    assert http(t, "POST", path, b"List-Unsubscribe=One-Click")[0] == 200
+    entry = listed(t)["ann@peer.test"]
+    assert entry["reason"] == "unsubscribe" and entry["detail"] == "one-click", entry
+    assert entry["source"] == "unsubscribe:news", entry
+    seen = wait_events(t, key, [("unsubscribed", "ann@peer.test")])
+    assert seen[("unsubscribed", "ann@peer.test")]["auth"] == "news"
+    status, answer = post(t, {"from": f"news@{SHOP}", "to": ["ann@peer.test"], "subject": "s",
+                              "text": "t"}, key)
+    assert status == 422 and answer["recipients"][0]["reason"] == "unsubscribe", answer
+    # A report to the compact address: its recipient is found among the message's.
+    dsn = (f"From: MAILER-DAEMON@peer.test\r\nTo: {long_env['mail_from']}\r\n"
+           "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+           "--b\r\nContent-Type: text/plain\r\n\r\nNo.\r\n\r\n"
+           "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+           "Reporting-MTA: dns; peer.test\r\n\r\n"
+           f"Final-Recipient: rfc822; {long_address}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+           "Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n\r\n--b--\r\n")
+    assert smtp_send(t, "", long_env["mail_from"], dsn) == (250, 250)
+    seen = wait_events(t, key, [("bounced", long_address)])
+    assert seen[("bounced", long_address)]["id"] == ids[long_address]
+    # A compact address of a message that is not ours is taken, read, and changes nothing.
+    fake = f"b-{ids[long_address].lower()}-0123456789@{BOUNCES}"
+    assert smtp_send(t, "", fake, dsn)[0] == 250
+    t.wait_for_log(r"info feedback .*result=ignored reason=\"?no message of ours named")
+    # Unsubscribe without the server's URL configured, or with raw: 400 naming the field.
+    status, answer = post(t, {"raw": f"From: news@{SHOP}\r\n\r\nx\r\n", "to": ["x@peer.test"],
+                              "unsubscribe": True}, key)
+    assert status == 400 and answer["field"] == "unsubscribe", answer

@@ -147,6 +147,12 @@ TEST(Config, FeedbackKeys) {
     expect_error("[feedback]\nbounce_domain = \"not a domain\"\n", "not a domain name");
     expect_error("[feedback]\naddresses = [\"fbl\"]\n", "not an address");
     expect_error("[feedback]\nverp = \"some\"\n", "feedback.verp");
+    expect_error(
+        "[local]\ndomains = [\"shop.example\"]\n[feedback]\nbounce_domain = "
+        "\"shop.example\"\nsecrets = [\"0123456789abcdef\"]\n",
+        "is a local domain");
+    expect_error("[feedback]\nunsubscribe_url = \"ftp://x\"\n", "not an https:// URL");
+    expect_error("[feedback]\nunsubscribe_url = \"https://x\"\n", "feedback.secrets");
 }
 
 TEST(Config, MissingFileIsAnError) {

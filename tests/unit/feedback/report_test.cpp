@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -247,6 +248,23 @@ TEST(ReadReport, NotReports) {
         "\n"
         "Please write to bob@example.org instead.\n");
     EXPECT_EQ(human.kind, ReportKind::kNone);
+    // An auto-reply that quotes a subject reading like a notice, with a version number and a
+    // phone number in its text.
+    Report quoted = read_report(
+        "From: Sam <sam@example.org>\n"
+        "Subject: Automatic reply: Your parcel could not be delivered\n"
+        "Auto-Submitted: auto-replied\n"
+        "\n"
+        "Away. Running v5.1.1 of the tracker; call 555 1234. Write to desk@example.org.\n");
+    EXPECT_EQ(quoted.kind, ReportKind::kNone);
+    EXPECT_EQ(quoted.why, "auto-reply");
+    // A postmaster writing as a person: no failed address named the way notices do.
+    Report person = read_report(
+        "From: postmaster@example.net\n"
+        "Subject: About your newsletter\n"
+        "\n"
+        "Please stop mailing our users; contact abuse@example.net.\n");
+    EXPECT_EQ(person.kind, ReportKind::kNone);
     EXPECT_EQ(read_report("").kind, ReportKind::kNone);
     EXPECT_EQ(read_report("garbage without fields\n\n\n").kind, ReportKind::kNone);
 }
@@ -323,6 +341,17 @@ TEST(ReadReport, HostileStructureIsBounded) {
     for (int i = 0; i < 5000; ++i)
         many +=
             "Final-Recipient: rfc822; r" + std::to_string(i) + "@example.org\nAction: failed\n\n";
+    // Lines that are no fields, continuations before any field, blank runs: one pass each.
+    for (std::string unit : {" x\n", "x\n", "\n \n"}) {
+        std::string junk = "Content-Type: message/delivery-status\n\n";
+        while (junk.size() < 1000000)
+            junk += unit;
+        junk += std::string(500000, ' ');
+        auto started = std::chrono::steady_clock::now();
+        EXPECT_EQ(read_report(junk).kind, ReportKind::kDsn);
+        // A guard against a quadratic pass (minutes), not a speed test.
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+    }
     Report m = read_report(many);
     EXPECT_EQ(m.kind, ReportKind::kDsn);
     EXPECT_EQ(m.recipients.size(), ReportLimits{}.max_recipients);

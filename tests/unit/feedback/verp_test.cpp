@@ -61,7 +61,8 @@ TEST(Verp, ForgedOrChangedAddressesFail) {
     // Malformed ones.
     for (const char* bad :
          {"b@bounces.example.com", "b-abc123@bounces.example.com",
-          "b-abc123-0123456789@bounces.example.com", "b-abc123-0123456789-bob@bounces.example.com",
+          "b-abc123-012345678@bounces.example.com", "b-abc123-012345678g@bounces.example.com",
+          "b-abc123-0123456789-bob@bounces.example.com",
           "x-abc123-0123456789-bob=example.org@bounces.example.com", "@bounces.example.com",
           "b--0123456789-bob=example.org@bounces.example.com", "no-at-sign"})
         EXPECT_FALSE(c.decode(bad)) << bad;
@@ -76,6 +77,27 @@ TEST(Verp, SecretsRotate) {
     EXPECT_FALSE(retired.decode(a));
     // New addresses are signed with the first secret.
     EXPECT_NE(*rotated.encode("ABC123", "bob@example.org"), a);
+}
+
+TEST(Verp, CompactWhenTheFullFormIsTooLong) {
+    auto c = codec();
+    std::string longest = std::string(64 - 30 - 12, 'x') + "@example.net";  // 30 + 34 = 64
+    auto full = c.encode("CRDZ0WA4HJ0A9RAP", longest);
+    ASSERT_TRUE(full);
+    EXPECT_EQ(full->find('@'), 64u) << *full;
+    std::string longer = "firstname.lastname@company-example.com";
+    EXPECT_FALSE(c.encode("CRDZ0WA4HJ0A9RAP", longer));  // no sent index: none
+    auto compact = c.encode("CRDZ0WA4HJ0A9RAP", longer, true);
+    ASSERT_TRUE(compact);
+    EXPECT_LE(compact->find('@'), 64u);
+    auto t = c.decode(*compact);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->id, "CRDZ0WA4HJ0A9RAP");
+    EXPECT_EQ(t->recipient, "");
+    EXPECT_TRUE(c.holds(*t, "FirstName.LastName@Company-Example.com"));
+    EXPECT_FALSE(c.holds(*t, "someone.else@company-example.com"));
+    // The full form's tag is the same: a compact address never names another recipient.
+    EXPECT_TRUE(compact->starts_with(full->substr(0, 2)));
 }
 
 TEST(Verp, WhatCannotBeCarried) {
@@ -94,7 +116,10 @@ TEST(FeedbackInbox, AcceptsOnlyItsAddresses) {
     auto a = *c.encode("ABC123", "bob@example.org");
     EXPECT_TRUE(inbox.accepts(a));
     EXPECT_TRUE(inbox.accepts("fbl@example.COM"));
-    EXPECT_TRUE(inbox.accepts("postmaster@bounces.example.com"));
+    // Postmaster goes to the local postmaster (RecipientPolicy), not to the report reader.
+    EXPECT_FALSE(inbox.accepts("postmaster@bounces.example.com"));
+    // A compact address is taken on its form: its recipient is checked when it is read.
+    EXPECT_TRUE(inbox.accepts("b-abc123-0123456789@bounces.example.com"));
     EXPECT_FALSE(inbox.accepts("someone@bounces.example.com"));
     EXPECT_FALSE(inbox.accepts("fbl@example.org"));
     EXPECT_TRUE(inbox.is_bounce_domain("BOUNCES.example.com"));
