@@ -20,9 +20,13 @@ The suppression list is on (as shipped) and holds BENCH_API_SUPPRESSED addresses
 the bench's recipients), so every recipient is looked up against a list of realistic size;
 BENCH_SUPPRESSION=0 turns the list off ([suppression] enabled = false), to measure its cost.
 
+BENCH_FEEDBACK=1 turns VERP and one-click unsubscribe on ([feedback] bounce_domain and
+unsubscribe_url, every request with "unsubscribe": true): each message gets its List-Unsubscribe
+fields and the sent index a row, and each delivery its own return path, to measure their cost.
+
 Environment: BENCH_API_RECIPIENTS (100000), BENCH_API_BATCH (1000), BENCH_API_CLIENTS (2),
 BENCH_SMTP_MESSAGES (10000), BENCH_SESSIONS (20), BENCH_SIZE (2048), BENCH_TIMEOUT (600),
-BENCH_SUPPRESSION (1), BENCH_API_SUPPRESSED (100000), TERN_BIN (build/tern).
+BENCH_SUPPRESSION (1), BENCH_API_SUPPRESSED (100000), BENCH_FEEDBACK (0), TERN_BIN (build/tern).
 """
 
 import http.client
@@ -52,6 +56,7 @@ SIZE = int(os.environ.get("BENCH_SIZE", 2048))
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", 600))
 TERN_BIN = os.environ.get("TERN_BIN", str(ROOT / "build" / "tern"))
 SUPPRESSION = os.environ.get("BENCH_SUPPRESSION", "1") != "0"
+FEEDBACK = os.environ.get("BENCH_FEEDBACK", "0") == "1"
 SUPPRESSED = int(os.environ.get("BENCH_API_SUPPRESSED", 100000))
 DOMAIN = relay.DOMAIN
 
@@ -82,7 +87,11 @@ verify = []
 sign = false
 [suppression]
 enabled = {"true" if SUPPRESSION else "false"}
-""")
+""" + ("""[feedback]
+bounce_domain = "bounces.bench.example"
+secrets = ["a secret of the benchmark"]
+unsubscribe_url = "https://tern.bench"
+""" if FEEDBACK else ""))
     if SUPPRESSION and SUPPRESSED:
         listed = "".join(f"gone{i}@{DOMAIN}\n" for i in range(SUPPRESSED))
         subprocess.run([TERN_BIN, "-c", str(config), "suppress", "add", "--file", "-"],
@@ -102,8 +111,10 @@ def request_bodies():
         to = [{"address": f"rcpt{i}@{DOMAIN}",
                "substitutions": {"first": f"Reader {i}", "code": f"{i:08d}"}}
               for i in range(start, min(start + BATCH, RECIPIENTS))]
-        bodies.append(json.dumps({"from": f"news@{DOMAIN}", "to": to,
-                                  "subject": "News for {{first}}", "text": text}).encode())
+        body = {"from": f"news@{DOMAIN}", "to": to, "subject": "News for {{first}}", "text": text}
+        if FEEDBACK:
+            body["unsubscribe"] = True
+        bodies.append(json.dumps(body).encode())
     return bodies
 
 
@@ -164,7 +175,8 @@ def main():
         load = open("/proc/loadavg").read().split()[:3]
         print(f"api bench: load average before the run {' '.join(load)}; {len(bodies)} requests, "
               f"{megabytes:.1f} MB of JSON; suppression list "
-              f"{f'on, {SUPPRESSED} addresses' if SUPPRESSION else 'off'}", file=sys.stderr)
+              f"{f'on, {SUPPRESSED} addresses' if SUPPRESSION else 'off'}; "
+              f"VERP and unsubscribe {'on' if FEEDBACK else 'off'}", file=sys.stderr)
 
         sink = relay.Sink(work, sinks["api"])
         try:

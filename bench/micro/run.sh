@@ -24,7 +24,11 @@ g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" "$here/suppression_cost.cpp" \
     "$build/src/mailauth/libtern_mailauth.a" "$build/src/base/libtern_base.a" -lbenchmark \
     -lsqlite3 -ltomlplusplus -lidn2 -lpthread \
     -o "$out/suppression_cost"
-for bench in metrics_cost directory_cost settings_cost events_cost suppression_cost; do
+g++ -std=c++23 -O2 -g -DNDEBUG -I"$root/src" -DTERN_SOURCE_DIR="\"$root\"" "$here/feedback_cost.cpp" \
+    "$build/src/feedback/libtern_feedback.a" "$build/src/message/libtern_message.a" \
+    "$build/src/auth/libtern_auth.a" "$build/src/base/libtern_base.a" -lbenchmark -lfmt -lcrypto \
+    -lpthread -o "$out/feedback_cost"
+for bench in metrics_cost directory_cost settings_cost events_cost suppression_cost feedback_cost; do
     "$out/$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
         --benchmark_min_time=0.2
 done

@@ -49,12 +49,12 @@ asio::awaitable<http::Response> UnsubscribePage::handle(const http::Request& req
         co_return page(http::Status::not_found, "Link not valid",
                        "<p>This unsubscribe link is not valid (it may have been cut or changed "
                        "on the way). Use the link of a message you received.</p>\n");
-    if (request.method() == http::Verb::get) {
-        // RFC 8058 section 3.2: never on GET. The form posts what a mail client posts.
+    if (request.method() != http::Verb::post) {
+        // RFC 8058 section 3.2: never on GET (nor HEAD, which the server hands the GET route).
         co_return page(http::Status::ok, "Unsubscribe",
                        "<p>Stop sending mail to <strong>" + html_escape(who->address) +
                            "</strong>?</p>\n<form method=\"post\"><input type=\"hidden\" "
-                           "name=\"List-Unsubscribe\" value=\"One-Click\"><button "
+                           "name=\"confirm\" value=\"yes\"><button "
                            "type=\"submit\">Unsubscribe</button></form>\n");
     }
     if (!list_)
@@ -66,7 +66,7 @@ asio::awaitable<http::Response> UnsubscribePage::handle(const http::Request& req
     s.reason = suppress::Reason::kUnsubscribe;
     s.detail = request.body().find("List-Unsubscribe=One-Click") != std::string::npos
                    ? "one-click"
-                   : "unsubscribe link";
+                   : "unsubscribe page";
     s.source = who->key.empty() ? "unsubscribe" : "unsubscribe:" + who->key;
     s.created = now;
     // A named job: g++ 12 destroys a lambda temporary of a co_await twice.

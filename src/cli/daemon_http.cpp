@@ -90,16 +90,17 @@ Result<std::unique_ptr<DaemonHttp>> DaemonHttp::create(const config::Config& con
                 config.api_max_json_depth, p.log);
             http->suppressions_api_->mount(*http->server_);
         }
-        if (p.unsubscribe) {
-            http->unsubscribe_page_ = std::make_unique<api::UnsubscribePage>(
-                *p.unsubscribe, p.suppressions, p.event_sink, p.log);
-            http->unsubscribe_page_->mount(*http->server_);
-        }
         if (p.events) {
             http->events_api_ =
                 std::make_unique<api::EventsApi>(*p.events, *http->api_keys_, p.log);
             http->events_api_->mount(*http->server_);
         }
+    }
+    if (p.unsubscribe) {
+        // Whether or not the API is on now: links already in people's mailboxes keep working.
+        http->unsubscribe_page_ = std::make_unique<api::UnsubscribePage>(
+            *p.unsubscribe, p.suppressions, p.event_sink, p.log);
+        http->unsubscribe_page_->mount(*http->server_);
     }
     if (p.challenges) {
         // RFC 8555 8.3: the key authorization as the body, to whoever asks (the CA).

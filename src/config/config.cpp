@@ -280,6 +280,10 @@ Result<Config> finish(Config config) {
         return fail(ErrorCode::kInvalid,
                     "feedback.secrets: at least one secret is needed when "
                     "feedback.unsubscribe_url is set");
+    if (!config.feedback_unsubscribe_url.empty() && !config.suppression_enabled)
+        return fail(ErrorCode::kInvalid,
+                    "feedback.unsubscribe_url: unsubscribing puts the address on the suppression "
+                    "list; suppression.enabled must be true");
     while (config.feedback_unsubscribe_url.ends_with('/'))
         config.feedback_unsubscribe_url.pop_back();
     if (config.srs_enabled && config.srs_secrets.empty())

@@ -285,7 +285,7 @@ std::vector<Key> delivery_keys() {
          {},
          [](std::string_view s) -> std::string {
              for (std::string_view t : {"accepted", "delivered", "deferred", "bounced", "expired",
-                                        "suppressed", "complained"})
+                                        "suppressed", "complained", "unsubscribed"})
                  if (s == t) return "";
              return "not an event type (accepted, delivered, deferred, bounced, expired, "
                     "suppressed, complained, unsubscribed)";
@@ -405,10 +405,16 @@ std::vector<Key> delivery_keys() {
          {},
          [](std::string_view s) -> std::string {
              if (s.empty()) return "";
-             if (!s.starts_with("https://") && !s.starts_with("http://"))
-                 return "not an https:// URL";
-             if (s.find_first_of(" \t<>\"?#") != std::string_view::npos || s.size() > 500)
-                 return "not a plain URL (no spaces, <>, quotes, query or fragment)";
+             std::string_view rest = s.starts_with("https://")  ? s.substr(8)
+                                     : s.starts_with("http://") ? s.substr(7)
+                                                                : std::string_view();
+             if (rest.empty() || rest.front() == '/') return "not an https://HOST URL";
+             for (char c : s)
+                 if (c <= 0x20 || c >= 0x7f ||
+                     std::string_view("<>\"?#\\{}|^`").find(c) != std::string_view::npos)
+                     return "not a plain URL (printable ASCII, no spaces, <>, quotes, query "
+                            "or fragment)";
+             if (s.size() > 500) return "longer than 500 characters";
              return "";
          }},
         {"feedback", "sent_retention", Kind::kDuration, R"("30d")",

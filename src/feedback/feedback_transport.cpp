@@ -142,6 +142,7 @@ asio::awaitable<std::vector<queue::RecipientResult>> FeedbackTransport::deliver(
         // compact one names the message, whose recipients the sent index has.
         std::optional<VerpTarget> target;
         std::optional<SentOrigin> origin;
+        std::string lookup_error;  // the sent index could not be read
         for (const auto& address : verp_addresses(report, to)) {
             auto t = inbox_.verp().decode(address);
             if (!t || (t->recipient.empty() && !sent_)) continue;
@@ -154,7 +155,10 @@ asio::awaitable<std::vector<queue::RecipientResult>> FeedbackTransport::deliver(
                 };
                 auto found = co_await sent_->async_run<Result<std::optional<SentOrigin>>>(
                     std::move(find), asio::use_awaitable);
-                if (found) origin = std::move(*found);
+                if (found)
+                    origin = std::move(*found);
+                else
+                    lookup_error = found.error().message;
             }
             if (t->recipient.empty() && origin)
                 for (const auto& candidate : origin->recipients)
@@ -165,6 +169,17 @@ asio::awaitable<std::vector<queue::RecipientResult>> FeedbackTransport::deliver(
             if (t->recipient.empty()) continue;
             target = std::move(t);
             break;
+        }
+        if (!target && !lookup_error.empty()) {
+            // Not "none of ours": the index may know it once it can be read again.
+            log_.error("feedback", {{"id", m.id}, {"to", to}, {"error", lookup_error}});
+            queue::RecipientResult r;
+            r.index = i;
+            r.outcome = queue::Outcome::kDeferred;
+            r.reply = "451 4.3.0 Cannot read the sent index: " + lookup_error;
+            r.remote_host = "feedback";
+            results.push_back(std::move(r));
+            continue;
         }
         std::string why;
         std::vector<events::Event> made;

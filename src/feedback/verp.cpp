@@ -78,8 +78,15 @@ std::optional<VerpTarget> VerpCodec::decode(std::string_view local, std::string_
     std::string_view given = rest.substr(0, kTagLength);
     for (char c : given)
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
-    if (rest.size() == kTagLength)  // the compact form
-        return VerpTarget{ascii_upper(id), "", std::string(given)};
+    if (rest.size() == kTagLength) {
+        // The compact form, taken at RCPT on its form alone: a queue id's (16 characters of
+        // its alphabet, no I, L, O, U) and a tag's.
+        std::string upper = ascii_upper(id);
+        if (upper.size() != 16 ||
+            upper.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ") != std::string::npos)
+            return std::nullopt;
+        return VerpTarget{upper, "", std::string(given)};
+    }
     if (rest[kTagLength] != '-') return std::nullopt;
     rest.remove_prefix(kTagLength + 1);
     auto eq = rest.rfind('=');

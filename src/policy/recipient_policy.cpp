@@ -95,7 +95,8 @@ void RecipientPolicy::expand(const smtp::Recipient& rcpt,
         feedback_->accepts(box.unquoted_local(), box.domain))
         // Read by the feedback transport; unquoted, as its router compares it.
         return add(box.unquoted_local() + "@" + box.domain_lower(), false);
-    if (is_bounce_address(rcpt.path)) return add_local("postmaster", default_domain());
+    if (is_bounce_address(rcpt.path) && ascii_iequals(box.unquoted_local(), "postmaster"))
+        return add_local("postmaster", default_domain());
     if (is_srs(rcpt.path)) {
         // Checked with its age at RCPT; the day may have turned since, which must not lose it.
         auto original = srs_->reverse(box.unquoted_local() + "@" + box.domain, std::nullopt);

@@ -227,11 +227,17 @@ def test_one_click_unsubscribe_and_compact_verp(tern_factory, peers):
     # GET shows a page that asks and unsubscribes no one (link scanners fetch every URL).
     status, page = http(t, "GET", path)
     assert status == 200 and "ann@peer.test" in page and 'method="post"' in page, page
+    assert http(t, "HEAD", path)[0] == 200  # scanners use HEAD too
     assert "ann@peer.test" not in listed(t)
     status, page = http(t, "GET", path[:-2] + "xx")
     assert status == 404, page
     status, page = http(t, "POST", path[:-2] + "xx", b"List-Unsubscribe=One-Click")
     assert status == 404 and "ann@peer.test" not in listed(t), page
+    # The page's button posts its form: the other recipient's link, as a browser would.
+    other_url = re.search(rb"^List-Unsubscribe: <([^>]+)>\r?$", messages[long_address][1],
+                          re.M).group(1).decode()
+    status, page = http(t, "POST", other_url[len("http://127.0.0.1:8025"):], b"confirm=yes")
+    assert status == 200 and listed(t)[long_address]["detail"] == "unsubscribe page", page
     # The mail client's POST unsubscribes; a second one changes nothing.
     status, page = http(t, "POST", path, b"List-Unsubscribe=One-Click")
     assert status == 200 and "Unsubscribed" in page, page

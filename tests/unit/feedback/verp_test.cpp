@@ -119,7 +119,9 @@ TEST(FeedbackInbox, AcceptsOnlyItsAddresses) {
     // Postmaster goes to the local postmaster (RecipientPolicy), not to the report reader.
     EXPECT_FALSE(inbox.accepts("postmaster@bounces.example.com"));
     // A compact address is taken on its form: its recipient is checked when it is read.
-    EXPECT_TRUE(inbox.accepts("b-abc123-0123456789@bounces.example.com"));
+    EXPECT_TRUE(inbox.accepts("b-crdz0wa4hj0a9rap-0123456789@bounces.example.com"));
+    EXPECT_FALSE(inbox.accepts("b-abc123-0123456789@bounces.example.com"));  // no queue id
+    EXPECT_FALSE(inbox.accepts("b-crdz0wa4hj0a9rau-0123456789@bounces.example.com"));
     EXPECT_FALSE(inbox.accepts("someone@bounces.example.com"));
     EXPECT_FALSE(inbox.accepts("fbl@example.org"));
     EXPECT_TRUE(inbox.is_bounce_domain("BOUNCES.example.com"));
