@@ -110,15 +110,17 @@ asio::awaitable<std::vector<queue::RecipientResult>> FeedbackTransport::deliver(
     queue::DeliveryJob job) {
     const spool::Message& m = *job.message;
     std::vector<queue::RecipientResult> results;
+    auto result = [&](std::size_t i, queue::Outcome outcome, std::string reply) {
+        queue::RecipientResult r;
+        r.index = i;
+        r.outcome = outcome;
+        r.reply = std::move(reply);
+        r.remote_host = "feedback";
+        results.push_back(std::move(r));
+    };
     auto defer_all = [&](const std::string& why) {
-        for (auto i : job.recipients) {
-            queue::RecipientResult r;
-            r.index = i;
-            r.outcome = queue::Outcome::kDeferred;
-            r.reply = "451 4.3.0 Cannot read the report: " + why;
-            r.remote_host = "feedback";
-            results.push_back(std::move(r));
-        }
+        for (auto i : job.recipients)
+            result(i, queue::Outcome::kDeferred, "451 4.3.0 Cannot read the report: " + why);
     };
     auto source = spool_.open_message(m.id);
     if (!source) {
@@ -173,12 +175,8 @@ asio::awaitable<std::vector<queue::RecipientResult>> FeedbackTransport::deliver(
         if (!target && !lookup_error.empty()) {
             // Not "none of ours": the index may know it once it can be read again.
             log_.error("feedback", {{"id", m.id}, {"to", to}, {"error", lookup_error}});
-            queue::RecipientResult r;
-            r.index = i;
-            r.outcome = queue::Outcome::kDeferred;
-            r.reply = "451 4.3.0 Cannot read the sent index: " + lookup_error;
-            r.remote_host = "feedback";
-            results.push_back(std::move(r));
+            result(i, queue::Outcome::kDeferred,
+                   "451 4.3.0 Cannot read the sent index: " + lookup_error);
             continue;
         }
         std::string why;
@@ -220,13 +218,9 @@ asio::awaitable<std::vector<queue::RecipientResult>> FeedbackTransport::deliver(
                                    {"category", e.category}});
             if (events_) events_->record(std::move(e));
         }
-        queue::RecipientResult r;
-        r.index = i;
-        r.outcome = queue::Outcome::kDelivered;
-        r.reply =
-            "250 2.0.0 Report read (" + std::string(kind_name(report.kind)) + ": " + outcome + ")";
-        r.remote_host = "feedback";
-        results.push_back(std::move(r));
+        result(
+            i, queue::Outcome::kDelivered,
+            "250 2.0.0 Report read (" + std::string(kind_name(report.kind)) + ": " + outcome + ")");
     }
     co_return results;
 }

@@ -153,8 +153,12 @@ TEST(Config, FeedbackKeys) {
         "is a local domain");
     expect_error("[feedback]\nunsubscribe_url = \"ftp://x\"\n", "not an https://HOST URL");
     expect_error("[feedback]\nunsubscribe_url = \"https://\"\n", "not an https://HOST URL");
-    expect_error("[feedback]\nunsubscribe_url = \"https://h\xc3\xa9.example\"\n", "printable ASCII");
-    expect_error("[feedback]\nunsubscribe_url = \"https://x\"\nsecrets = [\"0123456789abcdef\"]\n[suppression]\nenabled = false\n", "suppression.enabled");
+    expect_error("[feedback]\nunsubscribe_url = \"https://h\xc3\xa9.example\"\n",
+                 "printable ASCII");
+    expect_error(
+        "[feedback]\nunsubscribe_url = \"https://x\"\nsecrets = "
+        "[\"0123456789abcdef\"]\n[suppression]\nenabled = false\n",
+        "suppression.enabled");
     expect_error("[feedback]\nunsubscribe_url = \"https://x\"\n", "feedback.secrets");
 }
 
