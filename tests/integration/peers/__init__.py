@@ -282,11 +282,20 @@ class SmtpSink:
         self.process.wait_ready(lambda: tcp_greets(host, port), "smtp-sink")
 
     def messages(self):
+        """The dumps written so far; smtp-sink makes a dump's file before it writes it, so an
+        empty file is one still being written (see wait_for_messages)."""
         return [p.read_bytes() for p in sorted(self.dir.iterdir()) if p.is_file()]
 
     def wait_for_messages(self, count, timeout=15.0):
-        return wait_until(lambda: (m := self.messages()) and len(m) >= count and m, timeout,
-                          f"{count} messages at smtp-sink")
+        """At least `count` dumps, each non-empty and of the same size 0.2 s apart (written)."""
+        def settled():
+            before = self.messages()
+            if len(before) < count or not all(before):
+                return None
+            time.sleep(0.2)
+            after = self.messages()
+            return after if [len(m) for m in after[:len(before)]] == [len(m) for m in before] else None
+        return wait_until(settled, timeout, f"{count} messages at smtp-sink")
 
     def stop(self):
         self.process.stop()
