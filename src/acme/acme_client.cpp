@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
+#include "base/base64.h"
+
 namespace tern::acme {
 namespace asio = boost::asio;
 using nlohmann::json;
@@ -274,7 +276,7 @@ asio::awaitable<Result<Issued>> AcmeClient::obtain(std::vector<std::string> name
     {
         auto csr = certificate_request(*key, names);
         if (!csr) co_return std::unexpected(csr.error());
-        json finalize{{"csr", base64url(*csr)}};
+        json finalize{{"csr", base64url_encode(*csr)}};
         std::string finalize_url = ready->value("finalize", "");
         std::string finalize_text = finalize.dump();
         auto finalized = co_await post_json(std::move(finalize_url), std::move(finalize_text));

@@ -41,19 +41,6 @@ std::string coordinate(EVP_PKEY* key, const char* name) {
 
 }  // namespace
 
-std::string base64url(std::string_view data) {
-    std::string b = base64_encode(data);
-    while (!b.empty() && b.back() == '=')
-        b.pop_back();
-    for (char& c : b) {
-        if (c == '+')
-            c = '-';
-        else if (c == '/')
-            c = '_';
-    }
-    return b;
-}
-
 void EcKey::Free::operator()(EVP_PKEY* k) const {
     EVP_PKEY_free(k);
 }
@@ -134,8 +121,8 @@ std::string EcKey::pem() const {
 
 std::string EcKey::jwk() const {
     return R"({"crv":"P-256","kty":"EC","x":")" +
-           base64url(coordinate(key_.get(), OSSL_PKEY_PARAM_EC_PUB_X)) + R"(","y":")" +
-           base64url(coordinate(key_.get(), OSSL_PKEY_PARAM_EC_PUB_Y)) + R"("})";
+           base64url_encode(coordinate(key_.get(), OSSL_PKEY_PARAM_EC_PUB_X)) + R"(","y":")" +
+           base64url_encode(coordinate(key_.get(), OSSL_PKEY_PARAM_EC_PUB_Y)) + R"("})";
 }
 
 std::string EcKey::thumbprint() const {
@@ -143,7 +130,7 @@ std::string EcKey::thumbprint() const {
     unsigned char digest[32];
     unsigned int n = 0;
     EVP_Digest(json.data(), json.size(), digest, &n, EVP_sha256(), nullptr);
-    return base64url(std::string_view(reinterpret_cast<const char*>(digest), n));
+    return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), n));
 }
 
 Result<std::string> EcKey::sign(std::string_view signing_input) const {
@@ -174,13 +161,13 @@ Result<std::string> signed_request(const EcKey& key, std::string_view kid, std::
         header["jwk"] = nlohmann::json::parse(key.jwk());
     else
         header["kid"] = kid;
-    std::string protected_b64 = base64url(header.dump());
-    std::string payload_b64 = base64url(payload);
+    std::string protected_b64 = base64url_encode(header.dump());
+    std::string payload_b64 = base64url_encode(payload);
     auto signature = key.sign(protected_b64 + "." + payload_b64);
     if (!signature) return std::unexpected(signature.error());
     return nlohmann::json{{"protected", protected_b64},
                           {"payload", payload_b64},
-                          {"signature", base64url(*signature)}}
+                          {"signature", base64url_encode(*signature)}}
         .dump();
 }
 

@@ -14,9 +14,6 @@ typedef struct evp_pkey_st EVP_PKEY;
 
 namespace tern::acme {
 
-// base64url without padding (RFC 7515 section 2).
-std::string base64url(std::string_view data);
-
 // A P-256 key in memory.
 class EcKey {
   public:

@@ -73,4 +73,31 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
+std::string base64url_encode(std::string_view data) {
+    std::string b = base64_encode(data);
+    while (!b.empty() && b.back() == '=')
+        b.pop_back();
+    for (char& c : b) {
+        if (c == '+')
+            c = '-';
+        else if (c == '/')
+            c = '_';
+    }
+    return b;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+    std::string b(text);
+    for (char& c : b) {
+        if (c == '+' || c == '/' || c == '=') return std::nullopt;
+        if (c == '-')
+            c = '+';
+        else if (c == '_')
+            c = '/';
+    }
+    if (b.size() % 4 == 1) return std::nullopt;
+    b.append((4 - b.size() % 4) % 4, '=');
+    return base64_decode(b);
+}
+
 }  // namespace tern

@@ -15,4 +15,12 @@ std::string base64_encode(std::string_view data);
 // whitespace, unused bits zero. Anything else is nullopt.
 std::optional<std::string> base64_decode(std::string_view text);
 
+// base64url without padding (RFC 4648 section 5, RFC 7515 section 2): ACME's JWS, one-click
+// unsubscribe tokens.
+std::string base64url_encode(std::string_view data);
+
+// Its strict decoding: the URL alphabet ('-' and '_', never '+', '/' or '='), no padding,
+// otherwise as base64_decode. Anything else is nullopt.
+std::optional<std::string> base64url_decode(std::string_view text);
+
 }  // namespace tern

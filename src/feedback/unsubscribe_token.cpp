@@ -11,32 +11,9 @@ namespace {
 
 constexpr std::size_t kTagOctets = 16;
 
-std::string to_url(std::string s) {
-    for (char& c : s)
-        c = c == '+' ? '-' : c == '/' ? '_' : c;
-    while (!s.empty() && s.back() == '=')
-        s.pop_back();
-    return s;
-}
-
-std::optional<std::string> from_url(std::string_view s) {
-    std::string t(s);
-    for (char& c : t) {
-        if (c == '-')
-            c = '+';
-        else if (c == '_')
-            c = '/';
-        else if (c == '+' || c == '/' || c == '=')
-            return std::nullopt;
-    }
-    if (t.size() % 4 == 1) return std::nullopt;
-    t.append((4 - t.size() % 4) % 4, '=');
-    return base64_decode(t);
-}
-
 std::string tag(const std::string& secret, const std::string& payload) {
     std::string mac = auth::hmac_sha256(secret, "unsubscribe\n" + payload);
-    return to_url(base64_encode(mac.substr(0, kTagOctets)));
+    return base64url_encode(mac.substr(0, kTagOctets));
 }
 
 std::string payload_of(const Unsubscriber& u) {
@@ -47,14 +24,14 @@ std::string payload_of(const Unsubscriber& u) {
 
 std::string UnsubscribeTokens::make(const Unsubscriber& u) const {
     std::string payload = u.key + "\n" + u.address;
-    return to_url(base64_encode(payload)) + "." + tag(secrets_.front(), payload_of(u));
+    return base64url_encode(payload) + "." + tag(secrets_.front(), payload_of(u));
 }
 
 std::optional<Unsubscriber> UnsubscribeTokens::read(std::string_view token) const {
     if (token.size() > 2048) return std::nullopt;
     auto dot = token.find('.');
     if (dot == std::string_view::npos) return std::nullopt;
-    auto payload = from_url(token.substr(0, dot));
+    auto payload = base64url_decode(token.substr(0, dot));
     if (!payload) return std::nullopt;
     auto nl = payload->find('\n');
     if (nl == std::string::npos) return std::nullopt;

@@ -30,11 +30,11 @@ std::string decode_url(std::string text) {
 }
 
 TEST(Base64Url, HasNoPaddingAndTheUrlAlphabet) {
-    EXPECT_EQ(base64url(""), "");
-    EXPECT_EQ(base64url("f"), "Zg");
-    EXPECT_EQ(base64url("fo"), "Zm8");
-    EXPECT_EQ(base64url("foo"), "Zm9v");
-    EXPECT_EQ(base64url("\xfb\xff\xbf"), "-_-_");
+    EXPECT_EQ(base64url_encode(""), "");
+    EXPECT_EQ(base64url_encode("f"), "Zg");
+    EXPECT_EQ(base64url_encode("fo"), "Zm8");
+    EXPECT_EQ(base64url_encode("foo"), "Zm9v");
+    EXPECT_EQ(base64url_encode("\xfb\xff\xbf"), "-_-_");
 }
 
 TEST(EcKey, JwkHasTheThumbprintMembersInOrderAndThumbprintIsItsSha256) {
@@ -51,7 +51,7 @@ TEST(EcKey, JwkHasTheThumbprintMembersInOrderAndThumbprintIsItsSha256) {
     unsigned char digest[32];
     unsigned int n = 0;
     EVP_Digest(jwk.data(), jwk.size(), digest, &n, EVP_sha256(), nullptr);
-    EXPECT_EQ(key->thumbprint(), base64url(std::string(reinterpret_cast<char*>(digest), n)));
+    EXPECT_EQ(key->thumbprint(), base64url_encode(std::string(reinterpret_cast<char*>(digest), n)));
     EXPECT_EQ(key->thumbprint().size(), 43u);
 }
 

@@ -64,6 +64,20 @@ TEST(Crypto, Base64DecodingIsStrict) {
     EXPECT_EQ(base64_decode("dXNlcg=="), "user");
 }
 
+TEST(Crypto, Base64UrlRoundTripsAndIsStrict) {
+    std::string data;
+    for (int n = 0; n < 70; ++n) {
+        auto decoded = base64url_decode(base64url_encode(data));
+        ASSERT_TRUE(decoded) << n;
+        EXPECT_EQ(*decoded, data);
+        data += static_cast<char>(n * 37 + 200);
+    }
+    EXPECT_EQ(base64url_encode("\xfb\xff\xbf"), "-_-_");
+    EXPECT_EQ(base64url_decode("-_-_"), "\xfb\xff\xbf");
+    for (const char* bad : {"+/+/", "Zg==", "Zm8=", "Z", "Zm9vZ", "Zm9v!"})
+        EXPECT_FALSE(base64url_decode(bad)) << bad;
+}
+
 TEST(Crypto, ConstantTimeEquality) {
     EXPECT_TRUE(equal_constant_time("abc", "abc"));
     EXPECT_FALSE(equal_constant_time("abc", "abd"));
